@@ -1,0 +1,133 @@
+"""Command line: `monitor db upgrade`, `monitor demo`, `monitor create-user`.
+
+The same commands run as `flask --app monitor …`.
+"""
+
+from __future__ import annotations
+
+import click
+from alembic import command
+from alembic.config import Config as AlembicConfig
+from flask import Flask, current_app
+from flask.cli import FlaskGroup, with_appcontext
+from sqlmodel import Session, select
+
+from monitor.config import PROJECT_ROOT
+from monitor.db import get_engine
+
+
+def alembic_config(database_url: str) -> AlembicConfig:
+    config = AlembicConfig(str(PROJECT_ROOT / "alembic.ini"))
+    config.set_main_option("script_location", str(PROJECT_ROOT / "migrations"))
+    # Percent signs in passwords must survive ConfigParser interpolation.
+    config.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))
+    return config
+
+
+def upgrade_database(database_url: str, revision: str = "head") -> None:
+    command.upgrade(alembic_config(database_url), revision)
+
+
+@click.group("db")
+def db_group() -> None:
+    """Database schema (Alembic migrations)."""
+
+
+@db_group.command("upgrade")
+@click.option("--revision", default="head", show_default=True)
+@with_appcontext
+def db_upgrade(revision: str) -> None:
+    """Create or upgrade the database to the latest schema."""
+    upgrade_database(current_app.config["DATABASE_URL"], revision)
+    click.echo(f"Database is at revision {revision}.")
+
+
+@click.command("demo")
+@with_appcontext
+def demo_command() -> None:
+    """Load the fictional demo data (safe to run again: adds only what is missing)."""
+    from monitor.demo import load_demo
+
+    with Session(get_engine()) as session:
+        added = load_demo(session, current_app.extensions["monitor.passwords"])
+    if any(added.values()):
+        click.echo("Demo data added: " + ", ".join(f"{n} {k}" for k, n in added.items() if n))
+    else:
+        click.echo("Demo data already loaded; nothing changed.")
+
+
+@click.command("demo-sign-ins")
+def demo_sign_ins_command() -> None:
+    """Print the demo accounts and their password."""
+    from monitor.demo import DEMO_PASSWORD, USERS
+
+    click.echo("")
+    click.echo("HEP Impact Monitor (demo data) at http://127.0.0.1:5000")
+    click.echo(f"Every demo account's password is: {DEMO_PASSWORD}")
+    for user in USERS:
+        click.echo(f"  {user.email:<32} {user.display_name:<16} {user.description}")
+    click.echo("")
+
+
+@click.command("create-user")
+@click.option("--email", required=True)
+@click.option("--name", "display_name", required=True)
+@click.option(
+    "--role",
+    required=True,
+    type=click.Choice(["practice_editor", "practice_viewer", "pcn_lead", "icb_analyst", "admin"]),
+)
+@click.option("--organisation", required=True, help="ODS code of the practice, PCN or ICB")
+@click.password_option("--password", help="Temporary password (asked for if not given)")
+@with_appcontext
+def create_user_command(
+    email: str, display_name: str, role: str, organisation: str, password: str
+) -> None:
+    """Create a user, who must choose their own password at first sign-in."""
+    from monitor.models import Icb, Pcn, Practice, Role
+    from monitor.services.accounts import AccountError, create_user
+
+    role_enum = Role(role)
+    model, column = {
+        "practice": (Practice, Practice.ods_code),
+        "pcn": (Pcn, Pcn.code),
+        "icb": (Icb, Icb.code),
+    }[role_enum.organisation_kind]
+    with Session(get_engine()) as session:
+        org = session.exec(select(model).where(column == organisation.upper())).first()
+        if org is None:
+            raise click.BadParameter(
+                f"no {role_enum.organisation_kind} with code {organisation}",
+                param_hint="--organisation",
+            )
+        try:
+            user = create_user(
+                session,
+                actor=None,
+                passwords=current_app.extensions["monitor.passwords"],
+                email=email,
+                display_name=display_name,
+                role=role_enum,
+                organisation_id=org.id,
+                password=password,
+                temporary=True,
+            )
+        except AccountError as error:
+            raise click.UsageError(error.message) from None
+    click.echo(f"Created {user.email} ({role_enum.label}); they must change the password.")
+
+
+def register_cli(app: Flask) -> None:
+    app.cli.add_command(db_group)
+    app.cli.add_command(demo_command)
+    app.cli.add_command(demo_sign_ins_command)
+    app.cli.add_command(create_user_command)
+
+
+def main() -> None:
+    from monitor import create_app
+
+    FlaskGroup(create_app=lambda: create_app(), help="HEP Impact Monitor").main(prog_name="monitor")
+
+
+__all__ = ["alembic_config", "main", "upgrade_database"]

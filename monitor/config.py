@@ -1,0 +1,92 @@
+"""One configuration class per environment. Secrets come from the environment."""
+
+import os
+from datetime import timedelta
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Config:
+    ENV_NAME = "base"
+    SECRET_KEY: str | None = os.environ.get("SECRET_KEY")
+    DATABASE_URL = os.environ.get(
+        "DATABASE_URL", f"sqlite:///{PROJECT_ROOT / 'instance' / 'monitor.sqlite3'}"
+    )
+    CHECKLIST_TEMPLATE_DIR = str(PROJECT_ROOT / "checklist_templates")
+    DEFAULT_TEMPLATE = ("hep-light-touch", 1)
+    DEMO_MODE = os.environ.get("MONITOR_DEMO", "0") == "1"
+
+    # Sessions: no remember-me, idle timeout, cookie flags.
+    SESSION_COOKIE_NAME = "hep_session"
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = True
+    PERMANENT_SESSION_LIFETIME = timedelta(hours=8)
+    IDLE_TIMEOUT = timedelta(minutes=30)
+    REMEMBER_COOKIE_DURATION = timedelta(seconds=0)
+
+    # Sign-in throttling.
+    LOCKOUT_THRESHOLD = 10
+    LOCKOUT_PERIOD = timedelta(minutes=15)
+    ADDRESS_FAILURE_LIMIT = 30
+    ADDRESS_FAILURE_WINDOW = timedelta(minutes=15)
+
+    # argon2id cost (argon2-cffi's RFC 9106 low-memory profile).
+    ARGON2_TIME_COST = 3
+    ARGON2_MEMORY_COST = 65536
+
+    WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
+    MAX_CONTENT_LENGTH = 5 * 1024 * 1024
+    TEMPLATES_AUTO_RELOAD = False
+
+
+class DevelopmentConfig(Config):
+    ENV_NAME = "development"
+    DEBUG = True
+    SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-not-secret")
+    SESSION_COOKIE_SECURE = False  # http://127.0.0.1 in development
+    DEMO_MODE = os.environ.get("MONITOR_DEMO", "1") == "1"
+    TEMPLATES_AUTO_RELOAD = True
+
+
+class TestConfig(Config):
+    ENV_NAME = "test"
+    TESTING = True
+    SECRET_KEY = "test-secret-key"
+    SESSION_COOKIE_SECURE = False
+    DATABASE_URL = "sqlite://"
+    DEMO_MODE = True
+    # Argon2 at production cost makes a suite of hundreds of sign-ins slow; the
+    # algorithm and code path are unchanged.
+    ARGON2_TIME_COST = 1
+    ARGON2_MEMORY_COST = 8
+
+
+class ProductionConfig(Config):
+    ENV_NAME = "production"
+    DEBUG = False
+
+    @classmethod
+    def check(cls) -> None:
+        if not os.environ.get("SECRET_KEY"):
+            raise RuntimeError("SECRET_KEY must be set in the environment in production")
+        if os.environ.get("FLASK_DEBUG", "0") not in ("", "0", "false", "False"):
+            raise RuntimeError("Refusing to start in production with debug on (FLASK_DEBUG)")
+
+
+CONFIGS = {
+    "development": DevelopmentConfig,
+    "test": TestConfig,
+    "production": ProductionConfig,
+}
+
+
+def config_for(name: str | None) -> type[Config]:
+    name = name or os.environ.get("MONITOR_ENV", "development")
+    try:
+        return CONFIGS[name]
+    except KeyError:
+        raise RuntimeError(
+            f"Unknown MONITOR_ENV {name!r}: choose one of {', '.join(CONFIGS)}"
+        ) from None

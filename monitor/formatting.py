@@ -1,0 +1,83 @@
+"""How figures read on screen and in exports: £1,234, 12.5%, 2:30, "1 April 2025"."""
+
+from __future__ import annotations
+
+import math
+from datetime import date, datetime
+
+from monitor.checklist import ItemType
+from monitor.timeutil import to_uk
+
+MONTHS = (
+    "January February March April May June July August September October November December"
+).split()
+
+
+def money(value: float | None, *, pence: bool = False) -> str:
+    if value is None:
+        return ""
+    sign = "-" if value < 0 else ""
+    amount = abs(value)
+    if pence:
+        return f"{sign}£{amount:,.2f}"
+    return f"{sign}£{amount:,.0f}"
+
+
+def percent(value: float | None, *, places: int = 1) -> str:
+    if value is None:
+        return ""
+    text = f"{value:.{places}f}".rstrip("0").rstrip(".") if places else f"{value:.0f}"
+    return f"{text}%"
+
+
+def duration(seconds: float | None) -> str:
+    """Seconds as m:ss (or h:mm:ss past an hour)."""
+    if seconds is None:
+        return ""
+    total = int(round(seconds))
+    sign = "-" if total < 0 else ""
+    total = abs(total)
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{sign}{hours}:{minutes:02d}:{secs:02d}"
+    return f"{sign}{minutes}:{secs:02d}"
+
+
+def number(value: float | None, *, places: int | None = None) -> str:
+    if value is None:
+        return ""
+    if places is None:
+        places = 0 if float(value).is_integer() else 1
+    return f"{value:,.{places}f}"
+
+
+def item_value(value: float | str | None, item_type: ItemType | str, unit: str = "") -> str:
+    """A stored value as the template item's type says it should read."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    item_type = ItemType(item_type)
+    if item_type is ItemType.TEXT:
+        return str(value)
+    if item_type is ItemType.MONEY:
+        return money(float(value))
+    if item_type is ItemType.PERCENT:
+        return percent(float(value))
+    if item_type is ItemType.DURATION:
+        return duration(float(value))
+    text = number(float(value))
+    return f"{text} {unit}".strip() if unit and item_type is ItemType.NUMBER else text
+
+
+def long_date(value: date | datetime | None) -> str:
+    if value is None:
+        return ""
+    return f"{value.day} {MONTHS[value.month - 1]} {value.year}"
+
+
+def date_time(value: datetime | None) -> str:
+    """UK local date and time, like "3 March 2026 at 14:05"."""
+    if value is None:
+        return ""
+    local = to_uk(value)
+    return f"{long_date(local)} at {local:%H:%M}"

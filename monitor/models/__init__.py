@@ -1,0 +1,17 @@
+"""Every table, imported here so Alembic and `create_all` see the whole schema."""
+
+from monitor.models.audit import AuditEvent
+from monitor.models.organisations import Icb, Pcn, Practice
+from monitor.models.users import PRACTICE_ROLES, ROLE_LABELS, Role, SignInFailure, User
+
+__all__ = [
+    "PRACTICE_ROLES",
+    "ROLE_LABELS",
+    "AuditEvent",
+    "Icb",
+    "Pcn",
+    "Practice",
+    "Role",
+    "SignInFailure",
+    "User",
+]

@@ -1,0 +1,351 @@
+"""People: create, sign in (with throttling), sign out, passwords, deactivate."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import Enum
+
+from sqlalchemy import delete, func
+from sqlmodel import Session, select
+
+from monitor.models import Icb, Pcn, Practice, Role, SignInFailure, User
+from monitor.services import audit
+from monitor.services.passwords import Passwords, check_password_policy
+from monitor.timeutil import utcnow
+
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+class AccountError(ValueError):
+    """A problem with submitted account details; `field` names the form field."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+@dataclass(frozen=True)
+class ThrottlePolicy:
+    lockout_threshold: int = 10
+    lockout_period: timedelta = timedelta(minutes=15)
+    address_failure_limit: int = 30
+    address_failure_window: timedelta = timedelta(minutes=15)
+
+
+class SignInOutcome(Enum):
+    SIGNED_IN = "signed_in"
+    FAILED = "failed"  # unknown email, wrong password, locked or deactivated: one message
+    ADDRESS_THROTTLED = "address_throttled"
+
+
+@dataclass(frozen=True)
+class SignInResult:
+    outcome: SignInOutcome
+    user: User | None = None
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def new_session_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def find_by_email(session: Session, email: str) -> User | None:
+    return session.exec(select(User).where(User.email == normalise_email(email))).first()
+
+
+def sign_in(
+    session: Session,
+    *,
+    email: str,
+    password: str,
+    address: str,
+    passwords: Passwords,
+    policy: ThrottlePolicy,
+    now: datetime | None = None,
+) -> SignInResult:
+    """Check credentials, applying the per-account lockout and per-address limit."""
+    now = now or utcnow()
+    window_start = now - policy.address_failure_window
+    recent_failures = session.exec(
+        select(func.count())
+        .select_from(SignInFailure)
+        .where(SignInFailure.address == address, SignInFailure.at >= window_start)
+    ).one()
+    if recent_failures >= policy.address_failure_limit:
+        passwords.burn_time(password)
+        return SignInResult(SignInOutcome.ADDRESS_THROTTLED)
+
+    user = find_by_email(session, email)
+    if user is None or not user.is_active:
+        passwords.burn_time(password)
+        _record_address_failure(session, address, now, window_start)
+        session.commit()
+        return SignInResult(SignInOutcome.FAILED)
+
+    locked = user.locked_until is not None and user.locked_until > now
+    if locked or not passwords.verify(user.password_hash, password):
+        _record_address_failure(session, address, now, window_start)
+        if not locked:
+            user.failed_sign_ins += 1
+            if user.failed_sign_ins >= policy.lockout_threshold:
+                user.failed_sign_ins = 0
+                user.locked_until = now + policy.lockout_period
+                audit.record(
+                    session,
+                    actor=None,
+                    action="account_locked",
+                    object_type="user",
+                    object_id=user.id,
+                    summary=f"{user.email} locked after {policy.lockout_threshold} failed sign-ins",
+                )
+            session.add(user)
+        session.commit()
+        return SignInResult(SignInOutcome.FAILED)
+
+    user.failed_sign_ins = 0
+    user.locked_until = None
+    user.last_sign_in_at = now
+    if passwords.needs_rehash(user.password_hash):
+        user.password_hash = passwords.hash(password)
+    session.add(user)
+    audit.record(
+        session,
+        actor=user,
+        action="sign_in",
+        object_type="user",
+        object_id=user.id,
+        summary=f"{user.email} signed in",
+    )
+    session.commit()
+    return SignInResult(SignInOutcome.SIGNED_IN, user)
+
+
+def _record_address_failure(
+    session: Session, address: str, now: datetime, window_start: datetime
+) -> None:
+    session.exec(
+        delete(SignInFailure).where(
+            SignInFailure.address == address, SignInFailure.at < window_start
+        )
+    )
+    session.add(SignInFailure(address=address, at=now))
+
+
+def sign_out(session: Session, user: User) -> None:
+    """End every copy of the session: the token in the cookie no longer matches."""
+    user.session_token = new_session_token()
+    session.add(user)
+    audit.record(
+        session,
+        actor=user,
+        action="sign_out",
+        object_type="user",
+        object_id=user.id,
+        summary=f"{user.email} signed out",
+    )
+    session.commit()
+
+
+def load_session_user(session: Session, session_id: str) -> User | None:
+    """The user for a session id "<id>:<token>", or None if it has been revoked."""
+    user_id, _, token = session_id.partition(":")
+    if not user_id.isdigit() or not token:
+        return None
+    user = session.get(User, int(user_id))
+    if user is None or not user.is_active:
+        return None
+    if not secrets.compare_digest(user.session_token, token):
+        return None
+    return user
+
+
+def _icb_of(session: Session, kind: str, organisation_id: int) -> int | None:
+    if kind == "icb":
+        return organisation_id if session.get(Icb, organisation_id) else None
+    if kind == "pcn":
+        pcn = session.get(Pcn, organisation_id)
+        return pcn.icb_id if pcn else None
+    practice = session.get(Practice, organisation_id)
+    pcn = session.get(Pcn, practice.pcn_id) if practice else None
+    return pcn.icb_id if pcn else None
+
+
+def _organisation_fields(
+    session: Session, actor: User | None, role: Role, organisation_id: int | None
+) -> dict:
+    """The organisation columns for a role; an administrator stays within their ICB."""
+    kind = role.organisation_kind
+    icb_id = _icb_of(session, kind, organisation_id) if organisation_id else None
+    if icb_id is None or (actor is not None and icb_id != actor.icb_id):
+        noun = {"practice": "practice", "pcn": "PCN", "icb": "ICB"}[kind]
+        raise AccountError("organisation", f"Select the {noun} this person works for")
+    fields = {"practice_id": None, "pcn_id": None, "icb_id": None}
+    fields[f"{kind}_id"] = organisation_id
+    return fields
+
+
+def create_user(
+    session: Session,
+    *,
+    actor: User | None,
+    passwords: Passwords,
+    email: str,
+    display_name: str,
+    role: Role | str,
+    organisation_id: int | None,
+    password: str,
+    temporary: bool = True,
+) -> User:
+    """Create a user. With `temporary`, they must choose a new password at first sign-in."""
+    email = normalise_email(email)
+    display_name = display_name.strip()
+    if not EMAIL.match(email):
+        raise AccountError(
+            "email", "Enter an email address in the correct format, like name@example.nhs.uk"
+        )
+    if find_by_email(session, email) is not None:
+        raise AccountError("email", "A user with this email address already exists")
+    if not display_name:
+        raise AccountError("display_name", "Enter the person's name")
+    try:
+        role = Role(role)
+    except ValueError:
+        raise AccountError("role", "Select a role") from None
+    org = _organisation_fields(session, actor, role, organisation_id)
+    try:
+        check_password_policy(password, email=email)
+    except ValueError as exc:
+        raise AccountError("password", str(exc)) from None
+    user = User(
+        email=email,
+        display_name=display_name,
+        role=role.value,
+        password_hash=passwords.hash(password),
+        session_token=new_session_token(),
+        must_change_password=temporary,
+        **org,
+    )
+    session.add(user)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="create",
+        object_type="user",
+        object_id=user.id,
+        summary=f"Created {role.label.lower()} {email}",
+        after=audit.snapshot(user),
+    )
+    session.commit()
+    return user
+
+
+def change_password(
+    session: Session,
+    *,
+    user: User,
+    passwords: Passwords,
+    current_password: str,
+    new_password: str,
+) -> None:
+    if not passwords.verify(user.password_hash, current_password):
+        raise AccountError("current_password", "Your current password is not correct")
+    try:
+        check_password_policy(new_password, email=user.email)
+    except ValueError as exc:
+        raise AccountError("new_password", str(exc)) from None
+    if passwords.verify(user.password_hash, new_password):
+        raise AccountError("new_password", "Choose a password different from your current one")
+    user.password_hash = passwords.hash(new_password)
+    user.must_change_password = False
+    user.session_token = new_session_token()  # other sessions end; the caller signs in again
+    session.add(user)
+    audit.record(
+        session,
+        actor=user,
+        action="change_password",
+        object_type="user",
+        object_id=user.id,
+        summary=f"{user.email} changed their password",
+    )
+    session.commit()
+
+
+def set_temporary_password(
+    session: Session, *, actor: User, user: User, passwords: Passwords, password: str
+) -> None:
+    try:
+        check_password_policy(password, email=user.email)
+    except ValueError as exc:
+        raise AccountError("password", str(exc)) from None
+    before = audit.snapshot(user)
+    user.password_hash = passwords.hash(password)
+    user.must_change_password = True
+    user.failed_sign_ins = 0
+    user.locked_until = None
+    user.session_token = new_session_token()
+    session.add(user)
+    audit.record(
+        session,
+        actor=actor,
+        action="set_temporary_password",
+        object_type="user",
+        object_id=user.id,
+        summary=f"Set a temporary password for {user.email}",
+        before=before,
+        after=audit.snapshot(user),
+    )
+    session.commit()
+
+
+def set_active(session: Session, *, actor: User, user: User, active: bool) -> None:
+    if user.id == actor.id and not active:
+        raise AccountError("user", "You cannot deactivate your own account")
+    if user.is_active == active:
+        return
+    before = audit.snapshot(user)
+    user.is_active = active
+    user.session_token = new_session_token()
+    session.add(user)
+    audit.record(
+        session,
+        actor=actor,
+        action="reactivate" if active else "deactivate",
+        object_type="user",
+        object_id=user.id,
+        summary=f"{'Reactivated' if active else 'Deactivated'} {user.email}",
+        before=before,
+        after=audit.snapshot(user),
+    )
+    session.commit()
+
+
+def _managed_by(actor: User):
+    """Users in organisations of the administrator's ICB."""
+    in_icb_pcns = select(Pcn.id).where(Pcn.icb_id == actor.icb_id)
+    in_icb_practices = select(Practice.id).where(Practice.pcn_id.in_(in_icb_pcns))
+    return (
+        (User.icb_id == actor.icb_id)
+        | User.pcn_id.in_(in_icb_pcns)
+        | User.practice_id.in_(in_icb_practices)
+    )
+
+
+def list_users(session: Session, *, actor: User) -> list[User]:
+    statement = (
+        select(User)
+        .where(_managed_by(actor))
+        .order_by(User.is_active.desc(), User.display_name, User.id)
+    )
+    return list(session.exec(statement))
+
+
+def get_managed_user(session: Session, *, actor: User, user_id: int) -> User | None:
+    return session.exec(select(User).where(_managed_by(actor), User.id == user_id)).first()

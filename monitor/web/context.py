@@ -1,0 +1,73 @@
+"""Small accessors views use: the request's database session, hasher, template."""
+
+from __future__ import annotations
+
+from flask import current_app, request
+from sqlmodel import Session
+
+from monitor.checklist import ChecklistTemplate
+from monitor.db import get_session
+from monitor.models import Icb, Pcn, Practice, User
+from monitor.services.accounts import ThrottlePolicy
+from monitor.services.passwords import Passwords
+
+
+def db() -> Session:
+    return get_session()
+
+
+def passwords() -> Passwords:
+    return current_app.extensions["monitor.passwords"]
+
+
+def throttle_policy() -> ThrottlePolicy:
+    config = current_app.config
+    return ThrottlePolicy(
+        lockout_threshold=config["LOCKOUT_THRESHOLD"],
+        lockout_period=config["LOCKOUT_PERIOD"],
+        address_failure_limit=config["ADDRESS_FAILURE_LIMIT"],
+        address_failure_window=config["ADDRESS_FAILURE_WINDOW"],
+    )
+
+
+def client_address() -> str:
+    return request.remote_addr or "unknown"
+
+
+def templates() -> dict[tuple[str, int], ChecklistTemplate]:
+    return current_app.extensions["monitor.templates"]
+
+
+def template_for_icb(icb: Icb) -> ChecklistTemplate:
+    return templates()[(icb.template_id, icb.template_version)]
+
+
+def icb_of_practice(practice: Practice) -> Icb:
+    pcn = db().get(Pcn, practice.pcn_id)
+    return db().get(Icb, pcn.icb_id)
+
+
+def icb_of_user(user: User) -> Icb:
+    session = db()
+    if user.icb_id:
+        return session.get(Icb, user.icb_id)
+    if user.pcn_id:
+        return session.get(Icb, session.get(Pcn, user.pcn_id).icb_id)
+    return icb_of_practice(session.get(Practice, user.practice_id))
+
+
+def template_for_user(user: User) -> ChecklistTemplate:
+    return template_for_icb(icb_of_user(user))
+
+
+def default_template() -> ChecklistTemplate:
+    return templates()[tuple(current_app.config["DEFAULT_TEMPLATE"])]
+
+
+def organisation_name(user: User) -> str:
+    session = db()
+    if user.practice_id:
+        return session.get(Practice, user.practice_id).name
+    if user.pcn_id:
+        return session.get(Pcn, user.pcn_id).name
+    return session.get(Icb, user.icb_id).name

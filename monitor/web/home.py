@@ -1,0 +1,77 @@
+"""Home pages by role, the practice profile and "What we ask and why"."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from flask import Blueprint, abort, render_template
+from flask_login import current_user
+
+from monitor.models import PRACTICE_ROLES, Icb, Pcn, Practice, Role
+from monitor.services import schedule, visibility
+from monitor.timeutil import today
+from monitor.web.access import public, signed_in
+from monitor.web.context import db, default_template, template_for_user
+
+bp = Blueprint("home", __name__)
+
+
+@bp.get("/")
+@signed_in
+def index():
+    user = current_user
+    role = user.role_enum
+    session = db()
+    template = template_for_user(user)
+    if role in PRACTICE_ROLES:
+        practice = session.get(Practice, user.practice_id)
+        return render_template(
+            "home/practice.jinja",
+            practice=practice,
+            pcn=session.get(Pcn, practice.pcn_id),
+            due=schedule.due_now(template, today()),
+            template=template,
+        )
+    practices = visibility.list_practices(session, user)
+    pcns = {pcn.id: pcn for pcn in visibility.visible_pcns(session, user)}
+    if role is Role.PCN_LEAD:
+        return render_template(
+            "home/pcn.jinja", pcn=session.get(Pcn, user.pcn_id), practices=practices
+        )
+    icb = session.get(Icb, user.icb_id)
+    if role is Role.ADMIN:
+        return render_template(
+            "home/admin.jinja", icb=icb, practice_count=len(practices), pcn_count=len(pcns)
+        )
+    by_pcn = {pcn_id: [p for p in practices if p.pcn_id == pcn_id] for pcn_id in pcns}
+    return render_template(
+        "home/icb.jinja",
+        icb=icb,
+        pcns=pcns,
+        by_pcn=by_pcn,
+        practices=practices,
+        quintile_counts=Counter(p.imd_quintile for p in practices),
+        total_list_size=sum(p.list_size for p in practices),
+    )
+
+
+@bp.get("/practices/<int:practice_id>")
+@signed_in
+def practice(practice_id: int):
+    session = db()
+    found = visibility.get_practice(session, current_user, practice_id)
+    if found is None:
+        abort(404)
+    return render_template(
+        "home/practice_profile.jinja", practice=found, pcn=session.get(Pcn, found.pcn_id)
+    )
+
+
+@bp.get("/what-we-ask")
+@public
+def what_we_ask():
+    if current_user.is_authenticated:
+        template = template_for_user(current_user)
+    else:
+        template = default_template()
+    return render_template("home/what_we_ask.jinja", template=template)
