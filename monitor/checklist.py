@@ -202,10 +202,11 @@ def _describe(filename: str, raw: dict[str, Any], exc: ValidationError) -> str:
     problems = []
     for error in exc.errors():
         location = list(error["loc"])
-        where = _where(raw, location)
         message = error["msg"].removeprefix("Value error, ")
         if error["type"] == "extra_forbidden":
             message = f"unknown key {location[-1]!r}"
+            location = location[:-1]
+        where = _where(raw, location)
         problems.append(f"{where}: {message}")
     return f"{filename}: " + "; ".join(problems)
 

@@ -1,0 +1,127 @@
+"""Fixtures: a fresh database per test on SQLite and on PostgreSQL, the app, clients.
+
+Every test that uses `app` (or anything built on it) runs twice: once on an SQLite
+file and once on a throwaway PostgreSQL server, because the ICB-wide deployment runs
+on PostgreSQL and queries and migrations must work on both.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+from sqlmodel import Session, SQLModel
+
+import monitor.models  # noqa: F401  (every table on the metadata)
+from monitor import create_app
+from tests.client import PageClient
+from tests.postgres import TemporaryPostgres
+
+BACKENDS = ["sqlite", "postgresql"]
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """URL of the maintenance database on a PostgreSQL server for this session."""
+    existing = os.environ.get("TEST_POSTGRES_URL")
+    if existing:
+        yield existing
+        return
+    server = TemporaryPostgres()
+    try:
+        yield server.start()
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres_template(postgres_server):
+    """A database with the schema, copied for each test (much faster than DDL)."""
+    name = f"monitor_template_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(postgres_server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(postgres_server).set(database=name)
+    engine = create_engine(url)
+    SQLModel.metadata.create_all(engine)
+    engine.dispose()
+    yield name
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture
+def empty_database_url(request, tmp_path):
+    """A URL to a brand-new database with no tables, on the backend being tested."""
+    backend = getattr(request, "param", "sqlite")
+    if backend == "sqlite":
+        yield f"sqlite:///{tmp_path / 'empty.sqlite3'}"
+        return
+    server = request.getfixturevalue("postgres_server")
+    yield from _postgres_database(server, template=None)
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request, tmp_path):
+    """A fresh database with the schema, on each backend in turn."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'test.sqlite3'}"
+        engine = create_engine(url)
+        SQLModel.metadata.create_all(engine)
+        engine.dispose()
+        yield url
+        return
+    server = request.getfixturevalue("postgres_server")
+    template = request.getfixturevalue("postgres_template")
+    yield from _postgres_database(server, template=template)
+
+
+def _postgres_database(server: str, *, template: str | None):
+    name = f"monitor_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        suffix = f' TEMPLATE "{template}"' if template else ""
+        conn.execute(text(f'CREATE DATABASE "{name}"{suffix}'))
+    try:
+        yield make_url(server).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture
+def app(database_url):
+    app = create_app("test", DATABASE_URL=database_url)
+    yield app
+    app.extensions["monitor.engine"].dispose()
+
+
+@pytest.fixture
+def session(app):
+    """A database session outside any request, for arranging and checking data."""
+    with Session(app.extensions["monitor.engine"], expire_on_commit=False) as session:
+        yield session
+
+
+@pytest.fixture
+def client(app) -> PageClient:
+    app.test_client_class = PageClient
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def world(session):
+    """Two PCNs in one ICB, a third practice elsewhere, and a user for every role."""
+    from tests.factories import build_world
+
+    return build_world(session)
