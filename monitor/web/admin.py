@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlmodel import select
+from wtforms.fields.choices import SelectChoice
 
 from monitor.models import Icb, Pcn, Practice, Role
 from monitor.services import accounts, audit
@@ -18,7 +19,7 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 AUDIT_PAGE_SIZE = 50
 
 
-def _organisation_choices() -> list[tuple[str, str]]:
+def _organisation_choices() -> list[SelectChoice]:
     """Organisations in the administrator's ICB, as "kind:id" values."""
     session = db()
     icb = session.get(Icb, current_user.icb_id)
@@ -28,10 +29,12 @@ def _organisation_choices() -> list[tuple[str, str]]:
         .where(Practice.pcn_id.in_([pcn.id for pcn in pcns]))
         .order_by(Practice.name)
     ).all()
-    choices = [("", "Select an organisation")]
-    choices.append((f"icb:{icb.id}", f"ICB: {icb.name}"))
-    choices += [(f"pcn:{pcn.id}", f"PCN: {pcn.name}") for pcn in pcns]
-    choices += [(f"practice:{p.id}", f"Practice: {p.name} ({p.ods_code})") for p in practices]
+    choices = [SelectChoice("", "Select an organisation")]
+    choices.append(SelectChoice(f"icb:{icb.id}", f"ICB: {icb.name}"))
+    choices += [SelectChoice(f"pcn:{pcn.id}", f"PCN: {pcn.name}") for pcn in pcns]
+    choices += [
+        SelectChoice(f"practice:{p.id}", f"Practice: {p.name} ({p.ods_code})") for p in practices
+    ]
     return choices
 
 

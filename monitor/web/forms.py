@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, RadioField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, InputRequired, Length
 
 from monitor.models import ROLE_LABELS
@@ -43,7 +44,7 @@ class CreateUserForm(FlaskForm):
     )
     role = RadioField(
         "Role",
-        choices=[(role.value, label) for role, label in ROLE_LABELS.items()],
+        choices=[SelectChoice(role.value, label) for role, label in ROLE_LABELS.items()],
         validators=[InputRequired("Select a role")],
     )
     organisation = SelectField(

@@ -4,16 +4,36 @@ from __future__ import annotations
 
 from flask import Flask
 from jinja2 import (
+    BytecodeCache,
     ChainableUndefined,
     ChoiceLoader,
     FileSystemLoader,
     PackageLoader,
     select_autoescape,
 )
+from jinja2.bccache import Bucket
 
 from monitor import formatting
 from monitor.config import PROJECT_ROOT
 from monitor.services import audit
+
+
+class _ProcessBytecodeCache(BytecodeCache):
+    """Compiled templates shared by every app in the process (keyed by source checksum),
+    so the NHS macros are compiled once rather than once per app instance."""
+
+    def __init__(self) -> None:
+        self._store: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket: Bucket) -> None:
+        if (code := self._store.get(bucket.key)) is not None:
+            bucket.bytecode_from_string(code)
+
+    def dump_bytecode(self, bucket: Bucket) -> None:
+        self._store[bucket.key] = bucket.bytecode_to_string()
+
+
+_BYTECODE_CACHE = _ProcessBytecodeCache()
 
 
 def init_app(app: Flask) -> None:
@@ -28,6 +48,7 @@ def init_app(app: Flask) -> None:
         "undefined": ChainableUndefined,
         "trim_blocks": True,
         "lstrip_blocks": True,
+        "bytecode_cache": _BYTECODE_CACHE,
     }
     # Assign the loader (not jinja_options["loader"]) so blueprint templates still work.
     app.jinja_loader = ChoiceLoader(

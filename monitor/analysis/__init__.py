@@ -1,0 +1,1 @@
+"""Analysis of practice data: pure pandas/numpy, no Flask, unit-tested."""

@@ -1,0 +1,92 @@
+"""Every route declares who may use it, and each role gets exactly that.
+
+A new route must be added to ROUTES below, or `test_every_route_is_in_the_matrix`
+fails: that is the point — nobody ships a route without deciding who may use it.
+"""
+
+import pytest
+
+from monitor.models import Role
+from monitor.web.access import rule_for_endpoint
+
+ALL = frozenset(Role)
+ADMIN = frozenset({Role.ADMIN})
+PUBLIC = None
+
+# endpoint -> (method, url builder, roles allowed or PUBLIC)
+ROUTES = {
+    "home.index": ("GET", lambda w: "/", ALL),
+    "home.practice": ("GET", lambda w: f"/practices/{w.practice.id}", ALL),
+    "home.what_we_ask": ("GET", lambda w: "/what-we-ask", PUBLIC),
+    "auth.sign_in": ("GET", lambda w: "/sign-in", PUBLIC),
+    "auth.sign_out": ("POST", lambda w: "/sign-out", ALL),
+    "auth.change_password": ("GET", lambda w: "/change-password", ALL),
+    "admin.users": ("GET", lambda w: "/admin/users", ADMIN),
+    "admin.new_user": ("GET", lambda w: "/admin/users/new", ADMIN),
+    "admin.user": ("GET", lambda w: f"/admin/users/{w.viewer.id}", ADMIN),
+    "admin.deactivate": ("POST", lambda w: f"/admin/users/{w.viewer.id}/deactivate", ADMIN),
+    "admin.reactivate": ("POST", lambda w: f"/admin/users/{w.viewer.id}/reactivate", ADMIN),
+    "admin.temporary_password": (
+        "GET",
+        lambda w: f"/admin/users/{w.viewer.id}/temporary-password",
+        ADMIN,
+    ),
+    "admin.audit_log": ("GET", lambda w: "/admin/audit", ADMIN),
+}
+
+
+def test_every_route_declares_an_access_rule(app):
+    with app.test_request_context():
+        missing = [
+            rule.endpoint
+            for rule in app.url_map.iter_rules()
+            if rule_for_endpoint(rule.endpoint) is None
+        ]
+    assert missing == []
+
+
+def test_every_route_is_in_the_matrix(app):
+    endpoints = {rule.endpoint for rule in app.url_map.iter_rules()} - {"static"}
+    assert endpoints == set(ROUTES)
+
+
+def test_a_route_without_a_rule_is_refused(app, client, world):
+    @app.get("/undeclared")
+    def undeclared():
+        return "should never be served"
+
+    client.sign_in(world.admin.email)
+    assert client.get("/undeclared").status_code == 403
+
+
+def request_route(client, endpoint, world):
+    method, url_for, _ = ROUTES[endpoint]
+    url = url_for(world)
+    if method == "GET":
+        return client.get(url)
+    token_page = "/" if client.get("/").status_code == 200 else "/sign-in"
+    return client.submit(url, token_from=token_page)
+
+
+@pytest.mark.parametrize("endpoint", sorted(ROUTES))
+def test_anonymous_visitors_are_sent_to_sign_in(client, world, endpoint):
+    response = request_route(client, endpoint, world)
+    if ROUTES[endpoint][2] is PUBLIC:
+        assert response.status_code == 200
+    else:
+        assert response.status_code == 302
+        assert response.headers["Location"].startswith("/sign-in?next=")
+
+
+@pytest.mark.parametrize("role", list(Role), ids=[r.value for r in Role])
+@pytest.mark.parametrize("endpoint", sorted(ROUTES))
+def test_each_role_gets_exactly_its_routes(client, world, endpoint, role):
+    client.sign_in(world.user_for(role).email)
+    response = request_route(client, endpoint, world)
+    allowed = ROUTES[endpoint][2]
+    if allowed is PUBLIC or role in allowed:
+        expected = 302 if ROUTES[endpoint][0] == "POST" or endpoint == "auth.sign_in" else 200
+        assert response.status_code == expected
+    else:
+        assert response.status_code == 403
+        assert "You do not have permission" in response.get_data(as_text=True)
