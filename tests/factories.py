@@ -130,7 +130,5 @@ def build_world(session: Session) -> World:
         other_icb=other_icb,
         foreign_practice=foreign_practice,
         foreign_admin=make_user(session, role=Role.ADMIN, organisation=other_icb),
-        foreign_editor=make_user(
-            session, role=Role.PRACTICE_EDITOR, organisation=foreign_practice
-        ),
+        foreign_editor=make_user(session, role=Role.PRACTICE_EDITOR, organisation=foreign_practice),
     )

@@ -2,8 +2,14 @@ from pathlib import Path
 
 import pytest
 
-from monitor.checklist import Direction, Frequency, ItemType, TemplateError, load_template
-from monitor.checklist import load_templates
+from monitor.checklist import (
+    Direction,
+    Frequency,
+    ItemType,
+    TemplateError,
+    load_template,
+    load_templates,
+)
 from monitor.config import PROJECT_ROOT
 
 SHIPPED = sorted((PROJECT_ROOT / "checklist_templates").glob("*.yaml"))
