@@ -114,7 +114,7 @@ def create_user_command(
             )
         except AccountError as error:
             raise click.UsageError(error.message) from None
-    click.echo(f"Created {user.email} ({role_enum.label}); they must change the password.")
+        click.echo(f"Created {user.email} ({role_enum.label}); they must change the password.")
 
 
 def register_cli(app: Flask) -> None:
