@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 export FLASK_APP := monitor
 
-.PHONY: run setup serve test lint pytest assets db demo bench clean
+.PHONY: run setup serve test lint pytest system-deps assets db demo bench clean
 
 run: setup db demo serve
 
@@ -43,7 +43,10 @@ lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-pytest: setup
+system-deps:
+	./tools/system-deps.sh
+
+pytest: setup system-deps
 	$(BIN)/pytest
 
 test: lint pytest

@@ -84,7 +84,8 @@ def _postgres_database(server: str, *, template: str | None):
     name = f"monitor_test_{uuid.uuid4().hex[:12]}"
     admin = create_engine(server, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        suffix = f' TEMPLATE "{template}"' if template else ""
+        # FILE_COPY is several times faster than PostgreSQL 15's default WAL_LOG here.
+        suffix = f' TEMPLATE "{template}" STRATEGY FILE_COPY' if template else ""
         conn.execute(text(f'CREATE DATABASE "{name}"{suffix}'))
     try:
         yield make_url(server).set(database=name).render_as_string(hide_password=False)

@@ -393,8 +393,8 @@ class SpcResult:
     """Assurance type against ``target`` using the latest group's limits."""
     missing_count: int
     unmatched_rebase_points: tuple[Hashable, ...]
-    limits_basis: str | None = None
-    """Overrides the limits sentence of ``describe()`` (e.g. before/after baselines)."""
+    baseline_before: Any = None
+    """Set by ``before_after``: the limits come only from the values before this period."""
 
     @property
     def assurance_icon(self) -> str | None:
@@ -448,7 +448,15 @@ class SpcResult:
         return _signal(signals.iloc[-1])
 
     def describe(self, *, format_period: Callable[[Any], str] = str) -> str:
-        return self.settings.describe(format_period=format_period, limits_basis=self.limits_basis)
+        """The settings used, for printing under the chart or in an export."""
+        basis = None
+        if self.baseline_before is not None:
+            n = int(self.points["used_for_limits"].sum())
+            basis = (
+                f"limits fixed on the {n} baseline points before "
+                f"{format_period(self.baseline_before)}"
+            )
+        return self.settings.describe(format_period=format_period, limits_basis=basis)
 
 
 @dataclass(frozen=True, eq=False)
@@ -566,7 +574,7 @@ def before_after(
         improvement=improvement,
         target=target,
         unmatched_rebase_points=(),
-        limits_basis=f"limits fixed on the {baseline_n} baseline points before {split_at}",
+        baseline_before=split_at,
         short_n=baseline_n,
     )
     points = chart.points
@@ -603,7 +611,7 @@ def _frame(
     if periods is None:
         periods = values.index if isinstance(values, pd.Series) else range(len(values))
     raw = values.tolist() if isinstance(values, pd.Series) else list(values)
-    y = np.array([np.nan if v is None else v for v in raw], dtype=float)
+    y = np.array([np.nan if v is None or v is pd.NA else v for v in raw], dtype=float)
     if np.isinf(y).any():
         raise ValueError("values must be finite numbers or missing (None/NaN)")
     index = pd.Index(list(periods))
@@ -628,7 +636,7 @@ def _chart(
     improvement: str,
     target: float | None,
     unmatched_rebase_points: tuple[Hashable, ...],
-    limits_basis: str | None = None,
+    baseline_before: Any = None,
     short_n: int | None = None,
 ) -> SpcResult:
     y = frame["value"].to_numpy(dtype=float)
@@ -750,7 +758,7 @@ def _chart(
         assurance=assurance,
         missing_count=int((~observed).sum()),
         unmatched_rebase_points=unmatched_rebase_points,
-        limits_basis=limits_basis,
+        baseline_before=baseline_before,
     )
 
 

@@ -1,0 +1,876 @@
+"""XmR charts (monitor.analysis.spc) against NHSRplotthedots and Making Data Count.
+
+Tests marked "Reproduces" restate a test or documented figure of NHSRplotthedots
+(github.com/nhs-r-community/NHSRplotthedots, the version stored at the commit named;
+R's 1-based positions are converted to Python's 0-based ones). The rest cover what this
+module adds or decides for itself: gaps, a flat series, the 2023 two-in-three variant,
+run lengths, explanations and before/after comparisons.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import datetime as dt
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from monitor.analysis.spc import (
+    SpcSettings,
+    assurance_type,
+    before_after,
+    explain,
+    explain_assurance,
+    explain_before_after,
+    explain_variation,
+    mark_runs,
+    shift_run_ends,
+    trend_run_ends,
+    two_in_three_windows,
+    variation_icon,
+    xmr,
+)
+
+FIXTURES = Path(__file__).parent.parent / "fixtures" / "spc"
+
+
+def r_rnorm_data() -> tuple[list[dt.date], list[float]]:
+    """``set.seed(123); data.frame(x = as.Date("2020-01-01") + 1:20, y = rnorm(20))``."""
+    with (FIXTURES / "r_rnorm_seed_123.csv").open(newline="") as f:
+        rows = list(csv.DictReader(f))
+    return [dt.date.fromisoformat(r["x"]) for r in rows], [float(r["y"]) for r in rows]
+
+
+def alternating(n: int, low: float = -1.0, high: float = 1.0) -> list[float]:
+    """``n`` values swinging between ``low`` and ``high``, starting low."""
+    return [low if i % 2 == 0 else high for i in range(n)]
+
+
+# A stable baseline for rule tests: fixed on its 12 points the mean is 0, the average
+# moving range 2, the limits ±5.32 and the inner lines ±3.5467.
+BASELINE = alternating(12)
+FIXED_12 = SpcSettings(fix_after_n_points=12)
+
+
+def printed(value: float) -> float:
+    """``value`` as a tibble prints it: three significant digits."""
+    return float(f"{value:.3g}")
+
+
+def rules(result) -> list[str | None]:
+    return [None if pd.isna(r) else r for r in result.points["rule"]]
+
+
+# --------------------------------------------------------------------------- rule helpers
+
+
+# Reproduces tests/testthat/test-ptd_calculate_point_type.R
+# ("ptd_seven_point_one_side_mean works as expected"),
+# nhs-r-community/NHSRplotthedots@8aac3239e90ce9ebeb9c3e61f56c207dfc37b225
+@pytest.mark.parametrize(
+    ("side", "expected"),
+    [
+        ([], []),
+        ([1] * 6, [0] * 6),
+        ([1] * 6 + [-1], [0] * 7),
+        ([1] * 8 + [-1], [0, 0, 0, 0, 0, 0, 1, 1, 0]),
+        # the reference returns 1 (TRUE) for a run on either side; here the end also
+        # carries the side, which the point's label needs
+        ([-1] * 8 + [1], [0, 0, 0, 0, 0, 0, -1, -1, 0]),
+    ],
+)
+def test_shift_run_ends_mark_the_seventh_point_on_one_side_of_the_mean(side, expected):
+    assert shift_run_ends(side).tolist() == expected
+
+
+# Reproduces tests/testthat/test-ptd_calculate_point_type.R
+# ("ptd_part_of_seven_trend works as expected"),
+# nhs-r-community/NHSRplotthedots@8aac3239e90ce9ebeb9c3e61f56c207dfc37b225
+@pytest.mark.parametrize(
+    ("ends", "expected"),
+    [
+        ([], []),
+        ([0] * 6, [0] * 6),
+        ([0] * 6 + [1, 0], [1] * 7 + [0]),
+        ([0] * 7 + [1, 0], [0] + [1] * 7 + [0]),
+        ([0] * 6 + [-1, 0], [1] * 7 + [0]),
+        ([0] * 7 + [-1, 0], [0] + [1] * 7 + [0]),
+    ],
+)
+def test_mark_runs_flags_the_run_ending_at_each_marked_point(ends, expected):
+    assert mark_runs(ends).astype(int).tolist() == expected
+
+
+# Reproduces tests/testthat/test-ptd_calculate_point_type.R
+# ("ptd_seven_point_trend works as expected"),
+# nhs-r-community/NHSRplotthedots@8aac3239e90ce9ebeb9c3e61f56c207dfc37b225
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [
+        ([], []),
+        ([1, 2, 3, 4, 5, 6], [0] * 6),
+        ([1, 2, 3, 3, 4, 5, 6], [0] * 7),  # a tie breaks the trend
+        ([1, 2, 3, 4, 5, 6, 7], [0, 0, 0, 0, 0, 0, 1]),
+        ([2, 1, 2, 3, 4, 5, 6, 7, 3], [0, 0, 0, 0, 0, 0, 0, 1, 0]),
+        ([7, 6, 5, 4, 3, 2, 1], [0, 0, 0, 0, 0, 0, -1]),
+        ([2, 7, 6, 5, 4, 3, 2, 1, 3], [0, 0, 0, 0, 0, 0, 0, -1, 0]),
+    ],
+)
+def test_trend_run_ends_mark_the_seventh_strictly_rising_or_falling_point(values, expected):
+    assert trend_run_ends(values).tolist() == expected
+
+
+# Reproduces tests/testthat/test-ptd_calculate_point_type.R
+# ("ptd_two_in_three works as expected" and "... when points are on opposite sides of the
+# mean"), nhs-r-community/NHSRplotthedots@8aac3239e90ce9ebeb9c3e61f56c207dfc37b225
+@pytest.mark.parametrize(
+    ("close", "side", "expected"),
+    [
+        ([], [], []),
+        ([0, 0, 0], [0, 0, 0], [0, 0, 0]),
+        ([1, 0, 1], [1, 1, 1], [1, 1, 1]),
+        ([0, 1, 1], [1, 1, 1], [1, 1, 1]),
+        ([1, 1, 0], [1, 1, 1], [1, 1, 1]),
+        ([0, 0, 1, 0, 1, 0, 0], [1] * 7, [0, 0, 1, 1, 1, 0, 0]),
+        ([0, 0, 1, 1, 0, 0, 0], [1] * 7, [0, 1, 1, 1, 1, 0, 0]),
+        ([1, 0, 1], [1, -1, 1], [0, 0, 0]),
+        ([0, 1, 1], [1, -1, 1], [0, 0, 0]),
+        ([1, 1, 0], [1, -1, 1], [0, 0, 0]),
+        ([0, 0, 1, 0, 1, 0, 0], [1, -1, 1, -1, 1, -1, 1], [0] * 7),
+        ([0, 0, 1, 1, 0, 0, 0], [-1, 1, -1, 1, -1, 1, -1], [0] * 7),
+    ],
+)
+def test_two_in_three_windows_need_two_close_points_and_all_three_on_one_side(
+    close, side, expected
+):
+    assert two_in_three_windows(close, side).astype(int).tolist() == expected
+
+
+# Reproduces tests/testthat/test-ptd_calculate_point_type.R
+# ("ptd_part_of_two_in_three works as expected"),
+# nhs-r-community/NHSRplotthedots@8aac3239e90ce9ebeb9c3e61f56c207dfc37b225
+@pytest.mark.parametrize(
+    ("close", "expected"),
+    [
+        ([], []),
+        ([0, 0, 0], [0, 0, 0]),
+        ([1, 0, 1], [1, 0, 1]),
+        ([0, 1, 1], [0, 1, 1]),
+        ([1, 1, 0], [1, 1, 0]),
+        ([0, 0, 1, 0, 1, 0, 0], [0, 0, 1, 0, 1, 0, 0]),
+        ([0, 0, 1, 1, 0, 0, 0], [0, 0, 1, 1, 0, 0, 0]),
+        ([1, 0, 0, 1], [0, 0, 0, 0]),
+        ([1, 0, 0, 1, 1], [0, 0, 0, 1, 1]),
+    ],
+)
+def test_only_the_close_points_of_a_two_in_three_window_are_flagged(close, expected):
+    windows = two_in_three_windows(close, [1] * len(close))
+    assert (windows & np.asarray(close, dtype=bool)).astype(int).tolist() == expected
+
+
+# --------------------------------------------------------------------------- limits
+
+
+# Reproduces tests/testthat/test-ptd_spc_standard.R ("it returns expected values") with
+# the figures of its snapshot tests/testthat/_snaps/ptd_spc_standard.md,
+# nhs-r-community/NHSRplotthedots@8aac3239e90ce9ebeb9c3e61f56c207dfc37b225 (test) and
+# @ea2177d4ccfed7dc14d8f57d20f1114d9b235295 (snapshot)
+def test_limits_match_the_reference_with_and_without_outlier_screening():
+    dates, y = r_rnorm_data()
+    r1 = xmr(y, periods=dates)
+    assert r1.points["mean"].iloc[0] == pytest.approx(0.1416238, rel=1e-6)
+    assert r1.points["lpl"].iloc[0] == pytest.approx(-3.01138, rel=1e-6)
+    assert r1.points["upl"].iloc[0] == pytest.approx(3.294627, rel=1e-6)
+    assert not r1.points["outside_limits"].any()
+    assert r1.points["relative_to_mean"].tolist()[:15] == [
+        -1, -1, 1, -1, -1, 1, 1, -1, -1, -1, 1, 1, 1, -1, -1,
+    ]  # fmt: skip
+
+    y[14] = 10  # data$y[15] <- 10
+    r2 = xmr(y, periods=dates)
+    assert r2.points["mean"].iloc[0] == pytest.approx(0.6694159, rel=1e-6)
+    assert r2.points["lpl"].iloc[0] == pytest.approx(-2.383666, rel=1e-6)
+    assert r2.points["upl"].iloc[0] == pytest.approx(3.722497, rel=1e-6)
+    assert r2.points["relative_to_mean"].tolist()[:14] == [
+        -1, -1, 1, -1, -1, 1, -1, -1, -1, -1, 1, -1, -1, -1,
+    ]  # fmt: skip
+
+    r3 = xmr(y, periods=dates, settings=SpcSettings(screen_outliers=False))
+    assert r3.points["mean"].iloc[0] == pytest.approx(0.6694159, rel=1e-6)
+    assert r3.points["lpl"].iloc[0] == pytest.approx(-4.596625, rel=1e-6)
+    assert r3.points["upl"].iloc[0] == pytest.approx(5.935457, rel=1e-6)
+
+    assert len({r1.limits.lpl, r2.limits.lpl, r3.limits.lpl}) == 3
+    assert len({r1.limits.upl, r2.limits.upl, r3.limits.upl}) == 3
+    assert r3.limits.upl - r3.limits.lpl > r2.limits.upl - r2.limits.lpl
+
+
+# Reproduces the figures in vignettes/deviations.Rmd ("1. Treatment of outlying points"),
+# nhs-r-community/NHSRplotthedots@938abcd81199980da6667f846e747c43b39303cd
+@pytest.mark.parametrize(
+    ("screen_outliers", "lpl", "upl"),
+    [(True, -0.72, 4.6), (False, -3.06, 6.95)],
+)
+def test_screening_outlying_moving_ranges_narrows_the_limits(screen_outliers, lpl, upl):
+    data = [1, 2, 1, 2, 10, 1, 2, 1, 2, 1, 2, 1, 2, 1, 2, 1, 2, 1]
+    result = xmr(
+        data, improvement="increase", settings=SpcSettings(screen_outliers=screen_outliers)
+    )
+    assert round(result.limits.mean, 2) == 1.94
+    assert round(result.limits.lpl, 2) == lpl
+    assert round(result.limits.upl, 2) == upl
+    expected = ["common_cause"] * 18
+    expected[4] = "special_cause_improvement"
+    assert result.points["point_type"].tolist() == expected
+
+
+def test_moving_ranges_at_or_above_3_267_times_the_average_are_screened_once():
+    data = [1, 2, 1, 2, 10, 1, 2, 1, 2, 1, 2, 1, 2, 1, 2, 1, 2, 1]
+    points = xmr(data).points
+    # moving ranges 8 and 9 are dropped (average 32/17 = 1.88; 3.267 × 1.88 = 6.15)
+    assert points["moving_range"].tolist()[3:6] == [1, 8, 9]
+    assert points["moving_range_used"].tolist()[3:6] == [True, False, False]
+    assert xmr(data).limits.average_moving_range == 1
+
+
+# Reproduces tests/testthat/_snaps/ptd_spc.md ("it outputs expected content", the summary
+# tables of s1, s2, s3 and s5 of tests/testthat/test-ptd_spc.R),
+# nhs-r-community/NHSRplotthedots@174380d653d7a169a76f99deebb9fc21ed5fbbd6 (snapshot) and
+# @8aac3239e90ce9ebeb9c3e61f56c207dfc37b225 (test). The facets of s3 are charted apart.
+def test_summaries_match_the_reference_for_the_whole_series_and_each_half():
+    dates, y = r_rnorm_data()
+
+    whole = xmr(y, periods=dates, improvement="increase").groups
+    assert len(whole) == 1
+    assert printed(whole["mean"][0]) == 0.142
+    assert printed(whole["lpl"][0]) == -3.01
+    assert printed(whole["upl"][0]) == 3.29
+    assert whole["n"][0] == 20
+    assert whole["common_cause"][0] == 20
+    assert whole["special_cause_improvement"][0] == 0
+
+    # s2: a rebase date before the first period changes nothing
+    rebased = xmr(y, periods=dates, improvement="increase", rebase_at=[dt.date(2020, 1, 1)])
+    assert rebased.groups["group"].tolist() == [0]
+    assert printed(rebased.groups["mean"][0]) == 0.142
+    assert rebased.unmatched_rebase_points == (dt.date(2020, 1, 1),)
+
+    for half, mean, lpl, upl in [(y[:10], 0.0746, -2.60, 2.75), (y[10:], 0.209, -3.28, 3.70)]:
+        summary = xmr(half, improvement="increase").groups
+        assert printed(summary["mean"][0]) == mean
+        assert printed(summary["lpl"][0]) == lpl
+        assert printed(summary["upl"][0]) == upl
+        assert summary["n"][0] == 10
+        assert summary["common_cause"][0] == 10
+
+    # s5: with a target, the summary gains an assurance type
+    with_target = xmr(y, periods=dates, improvement="increase", target=0.5)
+    assert with_target.assurance == "inconsistent"
+
+
+# Reproduces tests/testthat/test-ptd_spc_standard.R ("setting fix_after_n_points changes
+# the calculations"), nhs-r-community/NHSRplotthedots@8aac3239e90ce9ebeb9c3e61f56c207dfc37b225
+def test_fixing_after_12_points_changes_the_limits():
+    dates, y = r_rnorm_data()
+    s0 = xmr(y, periods=dates)
+    s1 = xmr(y, periods=dates, settings=FIXED_12)
+    assert s1.limits.lpl != s0.limits.lpl
+    assert s1.limits.upl != s0.limits.upl
+
+
+def test_fixed_limits_come_from_the_first_n_values_and_apply_to_all_points():
+    result = xmr([*BASELINE, 10, 10, 10], settings=FIXED_12)
+    points = result.points
+    assert points["used_for_limits"].tolist() == [True] * 12 + [False] * 3
+    assert points["mean"].tolist() == [0.0] * 15
+    assert result.limits.average_moving_range == 2
+    assert result.limits.upl == pytest.approx(5.32)
+    assert rules(result)[12:] == ["outside_limits"] * 3
+
+
+def test_fixing_counts_values_not_gaps():
+    result = xmr([None, *BASELINE, 10], settings=FIXED_12)
+    assert result.points["used_for_limits"].tolist() == [False] + [True] * 12 + [False]
+    assert result.limits.mean == 0
+
+
+def test_inner_lines_sit_two_thirds_of_the_way_to_the_limits():
+    limits = xmr(BASELINE).limits
+    assert limits.inner_upper - limits.mean == pytest.approx((limits.upl - limits.mean) * 2 / 3)
+    assert limits.inner_upper == pytest.approx(1.7733333 * 2, rel=1e-6)
+    assert limits.inner_lower == pytest.approx(-limits.inner_upper)
+
+
+def test_a_flat_series_has_limits_on_the_mean_and_no_special_causes():
+    result = xmr([5.1] * 20, improvement="increase")
+    limits = result.limits
+    assert limits.average_moving_range == 0
+    assert limits.lpl == limits.mean == limits.upl == 5.1
+    assert not result.points["special_cause"].any()
+    assert result.variation == "common_cause"
+
+
+def test_with_zero_average_moving_range_only_points_off_the_mean_are_outside():
+    result = xmr([5] * 12 + [5, 6, 4], settings=FIXED_12)
+    assert result.limits.upl == result.limits.lpl == 5
+    assert rules(result) == [None] * 13 + ["outside_limits", "outside_limits"]
+    assert result.points["side"].tolist()[13:] == ["high", "low"]
+
+
+def test_a_single_value_has_no_limits_and_no_signals():
+    result = xmr([3.0])
+    assert np.isnan(result.limits.upl)
+    assert result.variation == "common_cause"
+    assert explain_variation(result).startswith("Too few values")
+
+
+# --------------------------------------------------------------------------- rules
+
+
+# Reproduces tests/testthat/test-ptd_spc_standard.R ("it only reports special cause for
+# 2of3 points close to limits when they are on the same side of the mean"),
+# nhs-r-community/NHSRplotthedots@8aac3239e90ce9ebeb9c3e61f56c207dfc37b225
+def test_two_close_points_on_opposite_sides_of_the_mean_are_common_cause():
+    data = [1.0, -1.0] * 8
+    data[14], data[15] = 5.5, -5.5
+    dates = [dt.date(2020, 1, 1) + dt.timedelta(days=d) for d in range(1, 17)]
+    result = xmr(data, periods=dates, improvement="increase")
+    assert result.points["close_to_limits"].tolist()[14:] == [True, True]
+    assert result.points["point_type"].tolist()[14:] == ["common_cause", "common_cause"]
+
+
+def test_a_point_outside_the_limits_outranks_a_trend_which_outranks_a_shift():
+    # after the last baseline point (1): 7 rises, a trend; all 8 points are above the
+    # mean, a shift; and 6 is beyond the upper limit of 5.32
+    result = xmr([*BASELINE, 0.5, 1, 1.5, 2, 2.5, 3, 6], settings=FIXED_12)
+    assert rules(result) == [None] * 11 + ["shift"] + ["trend"] * 6 + ["outside_limits"]
+    assert result.points["side"].tolist()[11:] == ["high"] * 8
+    assert result.points["special_cause_type"].iloc[12] == "7 Point Trend (Increasing)"
+    assert result.points["special_cause_type"].iloc[11] == "7 Points Above CL"
+    assert result.points["special_cause_type"].iloc[18] == "Above UCL"
+
+
+def test_two_in_three_outranks_a_shift_and_flags_only_the_close_points():
+    result = xmr([*BASELINE, 0.5, 0.5, 0.5, 0.5, 4, 4.5, 0.5], settings=FIXED_12)
+    assert rules(result)[12:] == ["shift"] * 4 + ["two_in_three"] * 2 + ["shift"]
+    assert result.points["special_cause_type"].iloc[16] == "2 in 3 Above CL"
+    assert result.points["special_cause_type"].iloc[12] == "7 Points Above CL"
+
+
+def test_a_point_on_the_mean_breaks_a_shift():
+    on_mean = xmr([*BASELINE, 0.5, 0.5, 0.5, 0, 0.5, 0.5, 0.5, 0.5], settings=FIXED_12)
+    assert not on_mean.points["special_cause"].any()
+    seven = xmr([*BASELINE, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5], settings=FIXED_12)
+    assert rules(seven)[12:] == ["shift"] * 7
+
+
+def test_a_tie_breaks_a_trend():
+    result = xmr([*BASELINE, 0, 0.5, 1, 1, 1.5, 2, 2.5], settings=FIXED_12)
+    assert "trend" not in rules(result)
+
+
+def test_run_lengths_are_settings():
+    data = [*BASELINE, -0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, -0.5]
+    assert not xmr(data, settings=FIXED_12).points["special_cause"].any()
+    six = xmr(data, settings=dataclasses.replace(FIXED_12, shift_run_length=6))
+    assert rules(six)[12:] == [None] + ["shift"] * 6 + [None]
+    assert six.points["special_cause_type"].iloc[13] == "6 Points Above CL"
+
+    rising = [*BASELINE, -2, -1, 0, 1, 2]
+    assert "trend" not in rules(xmr(rising, settings=FIXED_12))
+    five = xmr(rising, settings=dataclasses.replace(FIXED_12, trend_run_length=5))
+    assert rules(five)[12:] == ["trend"] * 5
+
+
+def test_the_2023_variant_counts_points_beyond_the_limits_as_close():
+    # 6.0 is beyond the upper limit (5.32), 4.0 between the inner line (3.55) and the limit
+    data = [*BASELINE, 0.5, 6.0, 4.0]
+    classic = xmr(data, settings=FIXED_12)
+    assert rules(classic)[12:] == [None, "outside_limits", None]
+
+    variant = xmr(data, settings=dataclasses.replace(FIXED_12, two_in_three="beyond_two_sigma"))
+    assert rules(variant)[12:] == [None, "outside_limits", "two_in_three"]
+
+
+def test_where_a_rising_and_a_falling_trend_meet_the_later_trend_sets_the_direction():
+    # limits fixed on a wide baseline (mean 5, limits -21.6 to 31.6) so only trends fire
+    baseline = alternating(12, low=0, high=10)
+    result = xmr([*baseline, 1, 2, 3, 4, 5, 6, 7, 6, 5, 4, 3, 2, 1], settings=FIXED_12)
+    assert rules(result)[12:] == ["trend"] * 13
+    assert result.points["side"].tolist()[12:] == ["high"] * 6 + ["low"] * 7
+
+
+def test_a_point_ending_one_rising_trend_keeps_its_direction_when_another_starts_after_a_drop():
+    # NHSRplotthedots labels the 10 "Decreasing" (it looks at the drop to the next point);
+    # it ends a rising trend, so it is marked high here
+    baseline = alternating(12, low=0, high=10)
+    data = [*baseline, 4, 5, 6, 7, 8, 9, 10, 5, 6, 7, 8, 9, 10, 11]
+    result = xmr(data, settings=FIXED_12, improvement="increase")
+    assert rules(result)[12:] == ["trend"] * 14
+    assert set(result.points["point_type"].iloc[12:]) == {"special_cause_improvement"}
+
+
+# --------------------------------------------------------------------------- direction
+
+
+SHIFT_HIGH = [*BASELINE, 0.5, 1, 1.5, 2, 2.5, 3, 6]
+
+
+@pytest.mark.parametrize(
+    ("improvement", "point_type", "category", "icon"),
+    [
+        ("increase", "special_cause_improvement", "improvement", "improvement_high"),
+        ("decrease", "special_cause_concern", "concern", "concern_high"),
+        ("neutral", "special_cause_neutral_high", "neutral", "neutral_high"),
+    ],
+)
+def test_improvement_direction_decides_whether_a_high_signal_is_good(
+    improvement, point_type, category, icon
+):
+    result = xmr(SHIFT_HIGH, improvement=improvement, settings=FIXED_12)
+    assert result.points["point_type"].iloc[-1] == point_type
+    assert result.points["category"].iloc[-1] == category
+    assert result.points["point_type"].iloc[0] == "common_cause"
+    assert result.points["category"].iloc[0] == "common_cause"
+    assert result.variation == point_type
+    assert result.variation_icon == icon
+
+
+# Reproduces the icon choice in R/geom_ptd_icon.R (ptd_get_icons, variation_icon_file),
+# nhs-r-community/NHSRplotthedots@24745e755877791489fd8783710bb84f8937d8c4
+@pytest.mark.parametrize(
+    ("point_type", "improvement", "icon"),
+    [
+        ("common_cause", "increase", "common_cause"),
+        ("special_cause_neutral_high", "neutral", "neutral_high"),
+        ("special_cause_neutral_low", "neutral", "neutral_low"),
+        ("special_cause_concern", "increase", "concern_low"),
+        ("special_cause_concern", "decrease", "concern_high"),
+        ("special_cause_improvement", "increase", "improvement_high"),
+        ("special_cause_improvement", "decrease", "improvement_low"),
+    ],
+)
+def test_variation_icon_follows_the_latest_point_type(point_type, improvement, icon):
+    assert variation_icon(point_type, improvement) == icon
+
+
+def test_improvement_direction_must_be_increase_decrease_or_neutral():
+    with pytest.raises(ValueError, match="improvement must be one of"):
+        xmr([1, 2, 3], improvement="up")
+
+
+# --------------------------------------------------------------------------- assurance
+
+
+# Reproduces tests/testthat/test-ptd_calculate_assurance_type.R (increase, decrease,
+# neutral and no-target cases),
+# nhs-r-community/NHSRplotthedots@7ed6ae9006d4a5bc8f9839c9eb0afeb34fba4d81
+@pytest.mark.parametrize(
+    ("improvement", "expected"),
+    [
+        ("increase", ["consistent_fail", "consistent_pass", "inconsistent"]),
+        ("decrease", ["consistent_pass", "consistent_fail", "inconsistent"]),
+        ("neutral", [None, None, None]),
+    ],
+)
+def test_assurance_compares_the_target_with_the_process_limits(improvement, expected):
+    limits = [(1, 3), (5, 7), (1, 5)]
+    assert [
+        assurance_type(target=4, lpl=lpl, upl=upl, improvement=improvement) for lpl, upl in limits
+    ] == expected
+    assert assurance_type(target=None, lpl=1, upl=3, improvement=improvement) is None
+
+
+# Reproduces tests/testthat/test-ptd_calculate_assurance_type.R ("it returns correct
+# values for assurance when rebase": the last row's limits decide),
+# nhs-r-community/NHSRplotthedots@7ed6ae9006d4a5bc8f9839c9eb0afeb34fba4d81
+@pytest.mark.parametrize(
+    ("lpl", "upl", "expected"),
+    [(1, 5, "inconsistent"), (1, 3, "consistent_pass"), (5, 7, "consistent_fail")],
+)
+def test_assurance_with_a_decrease_target_uses_the_latest_limits(lpl, upl, expected):
+    assert assurance_type(target=4, lpl=lpl, upl=upl, improvement="decrease") == expected
+
+
+def test_assurance_of_a_rebased_chart_uses_the_latest_group():
+    # group 0 around 0 (limits ±5.32), group 1 around 20 (limits 14.68 to 25.32)
+    data = [*BASELINE, *alternating(12, low=19, high=21)]
+    result = xmr(data, improvement="increase", target=10, rebase_at=[12])
+    assert result.groups["lpl"].round(2).tolist() == [-5.32, 14.68]
+    assert result.assurance == "consistent_pass"
+    assert result.assurance_icon == "pass"
+
+
+def test_a_target_on_a_limit_is_within_the_limits():
+    assert assurance_type(target=3, lpl=1, upl=3, improvement="increase") == "inconsistent"
+
+
+# --------------------------------------------------------------------------- rebasing
+
+
+# Reproduces tests/testthat/test-ptd_spc_standard.R ("it sets the rebase_group field"),
+# nhs-r-community/NHSRplotthedots@8aac3239e90ce9ebeb9c3e61f56c207dfc37b225
+def test_rebasing_starts_a_new_group_at_the_rebase_period():
+    dates, y = r_rnorm_data()
+    assert xmr(y, periods=dates).points["group"].tolist() == [0] * 20
+    rebased = xmr(y, periods=dates, rebase_at=[dates[10]])
+    assert rebased.points["group"].tolist() == [0] * 10 + [1] * 10
+
+
+# Reproduces tests/testthat/test-ptd_add_rebase_column.R ("it correctly sets rebase column
+# when a date vector is passed"),
+# nhs-r-community/NHSRplotthedots@4395a11350fb06b732b0910f88723f62577784c6
+def test_each_rebase_date_starts_a_group():
+    dates = [dt.date(2020, 1, 1) + dt.timedelta(days=d) for d in range(1, 11)]
+    result = xmr(
+        list(range(10)), periods=dates, rebase_at=[dt.date(2020, 1, 3), dt.date(2020, 1, 8)]
+    )
+    starts = np.diff(result.points["group"], prepend=0).tolist()
+    assert starts == [0, 1, 0, 0, 0, 0, 1, 0, 0, 0]
+
+
+def test_each_group_is_calculated_as_if_charted_alone():
+    dates, y = r_rnorm_data()
+    later = [v + 3 for v in y[:12]]
+    together = xmr([*y, *later])
+    assert "shift" in rules(together)
+
+    rebased = xmr([*y, *later], rebase_at=[20])
+    first, second = xmr(y), xmr(later)
+    for column in ("mean", "lpl", "upl", "rule", "point_type"):
+        expected = pd.concat([first.points[column], second.points[column]], ignore_index=True)
+        pd.testing.assert_series_equal(rebased.points[column], expected)
+
+
+def test_settings_and_direct_rebase_points_must_agree():
+    with pytest.raises(ValueError, match="rebase_at"):
+        xmr([1, 2, 3], settings=SpcSettings(rebase_at=(1,)), rebase_at=[2])
+
+
+# --------------------------------------------------------------------------- short groups
+
+
+# Reproduces tests/testthat/test-ptd_add_short_group_warnings.R (warning_threshold = 12:
+# "it warns when a group is shorter than the warning_threshold", "it does not warn when a
+# group is equal to the warning_threshold", "it handles facets and rebase groups"),
+# nhs-r-community/NHSRplotthedots@8aac3239e90ce9ebeb9c3e61f56c207dfc37b225
+@pytest.mark.parametrize(
+    ("lengths", "expected"),
+    [
+        ([11], [True]),
+        ([12], [False]),
+        ([20, 20, 20, 20], [False, False, False, False]),
+        ([35, 5, 20, 20], [False, True, False, False]),
+    ],
+)
+def test_groups_shorter_than_the_threshold_have_trial_limits(lengths, expected):
+    values = [float(i % 3) for i in range(sum(lengths))]
+    starts = list(np.cumsum(lengths)[:-1])
+    settings = SpcSettings(short_group_threshold=12, rebase_at=tuple(starts))
+    result = xmr(values, settings=settings)
+    assert result.groups["short"].tolist() == expected
+    assert result.points["short_group"].tolist() == list(np.repeat(expected, lengths))
+
+
+# Reproduces the default warning_threshold of 13 in R/ptd_add_short_group_warnings.R,
+# nhs-r-community/NHSRplotthedots@c7fbaae5d7b5362d4c48a4c64bd1b73a2c34917a
+def test_by_default_twelve_points_are_trial_limits_and_thirteen_are_not():
+    assert xmr(BASELINE).trial_limits
+    assert not xmr([*BASELINE, 0]).trial_limits
+    sentences = explain(xmr(BASELINE))
+    assert "These are trial limits, based on only 12 points" in sentences[-1]
+
+
+# --------------------------------------------------------------------------- settings
+
+
+# Reproduces tests/testthat/test-ptd_spc_options.R ("fix_after_n_points must be a single
+# numeric that is greater than or equal to 12.", "screen_outliers must be a scalar
+# logical"), nhs-r-community/NHSRplotthedots@503e0ad1533ea70deb3a8dccf92d33f201b3fa26
+def test_settings_are_validated():
+    with pytest.raises(ValueError, match="greater than or equal to 12"):
+        SpcSettings(fix_after_n_points=11)
+    with pytest.raises(ValueError, match="greater than or equal to 12"):
+        SpcSettings(fix_after_n_points="a")  # type: ignore[arg-type]
+    assert SpcSettings(fix_after_n_points=12).fix_after_n_points == 12
+    with pytest.raises(ValueError, match="screen_outliers"):
+        SpcSettings(screen_outliers="TRUE")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="trend_run_length"):
+        SpcSettings(trend_run_length=2)
+    with pytest.raises(ValueError, match="two_in_three"):
+        SpcSettings(two_in_three="mdc")  # type: ignore[arg-type]
+
+
+def test_every_result_states_its_settings():
+    settings = SpcSettings(
+        fix_after_n_points=12, two_in_three="beyond_two_sigma", rebase_at=["2024-04"]
+    )
+    result = xmr([*BASELINE, 1, 2], periods=[f"p{i:02d}" for i in range(14)], settings=settings)
+    assert result.settings is settings
+    text = result.describe()
+    assert "limits fixed on the first 12 points of each group" in text
+    assert "(2023 variant)" in text
+    assert "a trend of 7 points" in text and "a shift of 7 points" in text
+    assert "Rebased at 2024-04." in text
+    assert "moving ranges of 3.267 × their average or more are left out" in text
+    assert "no moving ranges are screened out" in SpcSettings(screen_outliers=False).describe()
+
+
+def test_settings_are_frozen_and_hashable():
+    settings = SpcSettings(rebase_at=[dt.date(2024, 4, 1)])  # type: ignore[arg-type]
+    assert settings.rebase_at == (dt.date(2024, 4, 1),)
+    assert hash(settings) == hash(SpcSettings(rebase_at=(dt.date(2024, 4, 1),)))
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        settings.screen_outliers = False  # type: ignore[misc]
+
+
+# --------------------------------------------------------------------------- gaps
+
+
+def test_a_gap_is_left_out_of_the_mean_and_the_moving_ranges():
+    result = xmr([1, 2, 3, None, 6, 7, float("nan"), 8])
+    points = result.points
+    assert result.missing_count == 2
+    assert points["missing"].tolist() == [False, False, False, True, False, False, True, False]
+    assert result.limits.mean == pytest.approx(27 / 6)
+    # no moving range across a gap: only 2-1, 3-2 and 7-6 exist
+    assert points["moving_range"].tolist()[:3] == [pytest.approx(np.nan, nan_ok=True), 1, 1]
+    assert points["moving_range"].isna().tolist() == [
+        True, False, False, True, True, False, True, True,
+    ]  # fmt: skip
+    assert result.limits.average_moving_range == 1
+    assert result.groups["n"][0] == 6
+    assert result.groups["n_missing"][0] == 2
+
+
+def test_missing_values_of_a_nullable_series_are_gaps():
+    result = xmr(pd.Series([1.0, None, 3.0, 4.0], dtype="Float64"))
+    assert result.points["missing"].tolist() == [False, True, False, False]
+    assert result.limits.mean == pytest.approx(8 / 3)
+
+
+def test_a_gap_has_no_rule_or_point_type():
+    result = xmr([1, 2, None, 3], improvement="increase")
+    gap = result.points.iloc[2]
+    assert pd.isna(gap["rule"]) and pd.isna(gap["point_type"]) and pd.isna(gap["category"])
+    assert not gap["special_cause"]
+
+
+def test_a_gap_breaks_a_shift():
+    before = alternating(10, low=1, high=-1)  # ends below the mean
+    joined = xmr([*before, *[0.5] * 12])
+    assert rules(joined)[10:] == ["shift"] * 12
+
+    split = xmr([*before, *[0.5] * 6, None, *[0.5] * 6])
+    assert not split.points["special_cause"].any()
+
+
+def test_a_gap_breaks_a_trend():
+    assert "trend" in rules(xmr([1, 2, 3, 4, 5, 6, 7, 8]))
+    assert "trend" not in rules(xmr([1, 2, 3, 4, None, 5, 6, 7, 8]))
+
+
+def test_a_gap_breaks_two_in_three():
+    joined = xmr([*BASELINE, 4.0, 0.5, 4.0], settings=FIXED_12)
+    assert rules(joined)[12:] == ["two_in_three", None, "two_in_three"]
+    split = xmr([*BASELINE, 4.0, None, 4.0], settings=FIXED_12)
+    assert rules(split)[12:] == [None, None, None]
+
+
+def test_variation_comes_from_the_latest_value_when_the_latest_period_is_a_gap():
+    result = xmr([*SHIFT_HIGH, None], improvement="increase", settings=FIXED_12)
+    assert result.variation == "special_cause_improvement"
+    assert "1 period has no value" in explain(result)[-1]
+
+
+def test_a_series_with_no_values_has_no_variation():
+    result = xmr([None, None])
+    assert result.variation is None
+    assert result.variation_icon is None
+    assert explain_variation(result).startswith("No values have been recorded yet")
+
+
+# --------------------------------------------------------------------------- periods
+
+
+def test_rows_are_sorted_by_period():
+    result = xmr([30, 10, 20], periods=[3, 1, 2])
+    assert result.points["period"].tolist() == [1, 2, 3]
+    assert result.points["value"].tolist() == [10, 20, 30]
+
+
+def test_periods_must_be_unique_and_match_the_values():
+    with pytest.raises(ValueError, match="unique"):
+        xmr([1, 2], periods=["a", "a"])
+    with pytest.raises(ValueError, match="3 values but 2 periods"):
+        xmr([1, 2, 3], periods=["a", "b"])
+    with pytest.raises(ValueError, match="at least one period"):
+        xmr([])
+
+
+def test_a_series_index_gives_the_periods():
+    months = pd.period_range("2024-04", periods=3, freq="M")
+    result = xmr(pd.Series([1.0, 2.0, 3.0], index=months))
+    assert result.points["period"].tolist() == list(months)
+
+
+def test_signals_can_be_listed_after_a_period():
+    periods = pd.period_range("2023-04", periods=len(SHIFT_HIGH), freq="M")
+    result = xmr(SHIFT_HIGH, periods=periods, improvement="increase", settings=FIXED_12)
+    after = result.signals_after(pd.Period("2024-04", freq="M"))
+    assert after["period"].tolist() == list(periods[-6:])
+    assert len(result.signals_after(pd.Period("2024-04", freq="M"), inclusive=True)) == 7
+    latest = result.latest_signal
+    assert latest is not None
+    assert (latest.period, latest.rule, latest.side) == (periods[-1], "outside_limits", "high")
+    assert latest.point_type == "special_cause_improvement"
+    assert xmr(BASELINE).latest_signal is None
+
+
+# --------------------------------------------------------------------------- explanations
+
+
+def minutes_seconds(seconds: float) -> str:
+    whole = round(seconds)
+    return f"{whole // 60}:{whole % 60:02d}"
+
+
+def test_explains_a_shift_naming_the_rule_and_its_length():
+    data = [*BASELINE, *[-0.5] * 9]
+    result = xmr(data, improvement="decrease", settings=FIXED_12)
+    assert explain_variation(result) == (
+        "Special cause variation — improvement: the last 9 points are below the mean of 0 "
+        "(a shift of 7 or more points on one side of the mean)."
+    )
+
+
+def test_explains_a_point_outside_the_limits():
+    result = xmr(SHIFT_HIGH, improvement="decrease", settings=FIXED_12)
+    assert explain_variation(result) == (
+        "Special cause variation — concern: the latest point, 6, is above the upper process "
+        "limit of 5.32 (a point outside the process limits)."
+    )
+
+
+def test_explains_a_trend_and_two_in_three():
+    trend = xmr([*BASELINE, 0, 0.5, 1, 1.5, 2, 2.5, 3], improvement="neutral", settings=FIXED_12)
+    assert explain_variation(trend) == (
+        "Special cause variation — neither improvement nor concern (no direction of "
+        "improvement is set): the last 7 points have each been higher than the one before "
+        "(a trend of 7 or more points)."
+    )
+    two = xmr([*BASELINE, 4.0, 0.5, 4.0], improvement="increase", settings=FIXED_12)
+    assert explain_variation(two) == (
+        "Special cause variation — improvement: 2 of the last 3 points are above the inner "
+        "(two-sigma) line of 3.547, all on the same side of the mean (two out of three "
+        "points close to a process limit)."
+    )
+
+
+def test_explains_common_cause_and_the_most_recent_signal():
+    result = xmr([*BASELINE, 6, 1, -1], improvement="increase", settings=FIXED_12)
+    assert explain_variation(result, format_period=lambda p: f"period {p}") == (
+        "Common cause variation: the latest point (-1, period 14) is within the process "
+        "limits (-5.32 to 5.32) and no special cause rule applies. The most recent special "
+        "cause was a point outside the process limits at period 12."
+    )
+
+
+def test_explains_assurance_with_a_pluggable_value_format():
+    data = [110, 130, 115, 125, 120, 105, 135, 118, 122, 112, 128, 120, 119]
+    result = xmr(data, improvement="decrease", target=120)
+    lpl, upl = minutes_seconds(result.limits.lpl), minutes_seconds(result.limits.upl)
+    assert explain_assurance(result, format_value=minutes_seconds) == (
+        f"The target of 2:00 lies within the process limits ({lpl} to {upl}), so it will be "
+        "hit and missed at random (hit or miss)."
+    )
+
+
+@pytest.mark.parametrize(
+    ("improvement", "target", "sentence"),
+    [
+        (
+            "increase",
+            -10,
+            "The target of -10 is below the lower process limit of -5.32, so it will be met "
+            "consistently unless the process changes (consistently passing).",
+        ),
+        (
+            "increase",
+            10,
+            "The target of 10 is above the upper process limit of 5.32, so it will be missed "
+            "consistently unless the process changes (consistently failing).",
+        ),
+        (
+            "neutral",
+            10,
+            "No assurance is given against the target of 10: this measure has no direction "
+            "of improvement.",
+        ),
+    ],
+)
+def test_explains_passing_failing_and_neutral_assurance(improvement, target, sentence):
+    result = xmr([*BASELINE, 0], improvement=improvement, target=target, settings=FIXED_12)
+    assert explain_assurance(result) == sentence
+
+
+def test_no_target_means_no_assurance_sentence():
+    result = xmr([*BASELINE, 0], improvement="increase")
+    assert result.assurance is None and result.assurance_icon is None
+    assert explain_assurance(result) is None
+    assert len(explain(result)) == 1
+
+
+# --------------------------------------------------------------------------- before/after
+
+
+def test_before_after_detects_a_change_against_limits_fixed_on_the_baseline():
+    baseline = alternating(12, low=10, high=12)
+    months = pd.period_range("2023-04", periods=20, freq="M")
+    comparison = before_after(
+        [*baseline, *[8] * 8],
+        periods=months,
+        split_at=pd.Period("2024-04", freq="M"),
+        improvement="decrease",
+    )
+    assert comparison.baseline_mean == 11
+    assert comparison.since_mean == 8
+    assert comparison.difference == -3
+    assert (comparison.baseline_n, comparison.since_n) == (12, 8)
+    assert comparison.chart.limits.mean == 11
+    assert comparison.chart.limits.upl == pytest.approx(16.32)
+    assert comparison.shift_detected
+    assert comparison.outcome == "improvement"
+    assert comparison.baseline_stable
+    assert comparison.baseline_short
+    assert set(comparison.signals["rule"]) == {"shift"}
+    assert "limits fixed on the 12 baseline points before 2024-04" in comparison.chart.describe()
+    assert "before April 2024" in comparison.chart.describe(
+        format_period=lambda p: p.strftime("%B %Y")
+    )
+    sentences = explain_before_after(comparison)
+    assert sentences[:3] == [
+        "Before 2024-04 the mean was 11 (12 points).",
+        "From 2024-04 it is 8 (8 points), a difference of -3.",
+        "Against limits fixed on the baseline, the SPC rules detect an improvement: a shift "
+        "from 2024-04.",
+    ]
+
+
+def test_before_after_finds_no_change_in_common_cause_variation():
+    data = alternating(20, low=10, high=12)
+    comparison = before_after(data, split_at=12, improvement="increase")
+    assert not comparison.shift_detected
+    assert comparison.outcome is None
+    assert comparison.difference == 0
+    assert "detect no change" in explain_before_after(comparison)[2]
+
+
+def test_before_after_needs_a_baseline_and_no_rebasing():
+    with pytest.raises(ValueError, match="at least two values before split_at"):
+        before_after([1, 2, 3], split_at=1)
+    with pytest.raises(ValueError, match="fixes the limits on the baseline"):
+        before_after([1, 2, 3], split_at=2, settings=SpcSettings(rebase_at=(1,)))

@@ -1,0 +1,96 @@
+"""Browser tests: Playwright drives Debian's Chromium against the app on a live server.
+
+The app runs in a thread on 127.0.0.1 with an SQLite database holding the demo data.
+Chromium is Debian's package (/usr/bin/chromium, or CHROMIUM_PATH); Playwright's own
+browser download is never used.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+
+import pytest
+from playwright.sync_api import Page, sync_playwright
+from sqlalchemy import create_engine
+from sqlmodel import Session, SQLModel
+from werkzeug.serving import make_server
+
+from monitor import create_app
+from monitor.demo import load_demo
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-quic",
+    "--no-first-run",
+]
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if "tests/browser/" in str(item.fspath).replace(os.sep, "/"):
+            item.add_marker(pytest.mark.browser)
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    if not (os.path.exists(CHROMIUM) or shutil.which(CHROMIUM)):
+        raise RuntimeError(
+            f"Chromium not found at {CHROMIUM}. Install Debian's chromium package "
+            "(make test and .ci/run do this) or set CHROMIUM_PATH."
+        )
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def live_server(tmp_path):
+    """The app on a free local port, with the demo data loaded. Yields its base URL."""
+    url = f"sqlite:///{tmp_path / 'browser.sqlite3'}"
+    engine = create_engine(url)
+    SQLModel.metadata.create_all(engine)
+    engine.dispose()
+    app = create_app("test", DATABASE_URL=url)
+    with Session(app.extensions["monitor.engine"]) as session:
+        load_demo(session, app.extensions["monitor.passwords"])
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=5)
+        app.extensions["monitor.engine"].dispose()
+
+
+@pytest.fixture
+def page(chromium, live_server) -> Page:
+    context = chromium.new_context(base_url=live_server, viewport={"width": 1200, "height": 900})
+    page = context.new_page()
+    page.console_errors = []
+    page.on(
+        "console",
+        lambda message: (
+            page.console_errors.append(message.text) if message.type == "error" else None
+        ),
+    )
+    page.set_default_timeout(10_000)
+    yield page
+    context.close()
+
+
+def sign_in(page: Page, email: str, password: str) -> None:
+    page.goto("/sign-in")
+    page.get_by_label("Email address").fill(email)
+    page.get_by_label("Password", exact=True).fill(password)
+    page.get_by_role("button", name="Sign in").click()
