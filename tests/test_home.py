@@ -42,9 +42,9 @@ def test_practice_editor_home_shows_the_practice_and_what_is_due(client, world, 
     }
     assert "Average time to answer calls" in cards["October 2026"]
     assert "Cervical screening coverage" in cards["2026/27 Q2 (July to September 2026)"]
-    assert "HEP allocation received (£) Required" in cards[
-        "2025/26 (1 April 2025 to 31 March 2026)"
-    ]
+    assert (
+        "HEP allocation received (£) Required" in cards["2025/26 (1 April 2025 to 31 March 2026)"]
+    )
 
 
 def test_practice_viewer_sees_their_own_practice(client, world, fixed_today):
