@@ -51,7 +51,10 @@ class DemoUser:
 
     @property
     def description(self) -> str:
-        return f"{self.role.label} at {self.organisation}"
+        names = {ICB["code"]: ICB["name"]}
+        names.update({pcn["code"]: pcn["name"] for pcn in PCNS})
+        names.update({ods: name for ods, name, *_ in PRACTICES})
+        return f"{self.role.label}, {names[self.organisation]}"
 
 
 USERS = [
