@@ -2,12 +2,24 @@
 
 from monitor.models.audit import AuditEvent
 from monitor.models.organisations import Icb, Pcn, Practice
+from monitor.models.records import (
+    HepAllocation,
+    Intervention,
+    MetricValue,
+    SpendItem,
+    StaffingChange,
+)
 from monitor.models.users import PRACTICE_ROLES, ROLE_LABELS, Role, SignInFailure, User
 
 __all__ = [
     "PRACTICE_ROLES",
     "ROLE_LABELS",
     "AuditEvent",
+    "HepAllocation",
+    "Intervention",
+    "MetricValue",
+    "SpendItem",
+    "StaffingChange",
     "Icb",
     "Pcn",
     "Practice",

@@ -41,12 +41,23 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
+def changes_between(
+    before: dict | None, after: dict | None, *, ignore: tuple[str, ...] = ()
+) -> list[str]:
+    before, after = before or {}, after or {}
+    keys = (before.keys() | after.keys()) - set(ignore)
+    return sorted(k for k in keys if before.get(k) != after.get(k))
+
+
+HIDDEN_IN_CHANGES = ("version", "updated_at", "updated_by_id")
+
+
 def changes(event: AuditEvent) -> list[tuple[str, Any, Any]]:
     """(field, before, after) for every field the event changed, in name order."""
     before, after = event.before or {}, event.after or {}
     if not before:  # a creation: list what was set, not a column of "(none)"s
         return []
-    fields = sorted(k for k in before.keys() | after.keys() if before.get(k) != after.get(k))
+    fields = changes_between(before, after, ignore=HIDDEN_IN_CHANGES)
     return [(field, before.get(field), after.get(field)) for field in fields]
 
 
