@@ -93,6 +93,8 @@ class World:
     foreign_practice: Practice
     foreign_admin: User
     foreign_editor: User
+    records: dict | None = None  # kind -> record of `practice`
+    sibling_records: dict | None = None  # kind -> record of `sibling`
 
     def user_for(self, role: Role) -> User:
         return {
@@ -102,6 +104,37 @@ class World:
             Role.ICB_ANALYST: self.analyst,
             Role.ADMIN: self.admin,
         }[role]
+
+
+def make_records(session: Session, practice: Practice) -> dict:
+    """One record of each kind for a practice, each with a creation audit event."""
+    from monitor.services import audit
+
+    made = {
+        "allocations": make_allocation(session, practice=practice),
+        "spending": make_spend(session, practice=practice),
+        "staffing": make_staffing(session, practice=practice),
+        "interventions": make_intervention(session, practice=practice),
+    }
+    kinds = {
+        "allocations": "hep_allocation",
+        "spending": "spend_item",
+        "staffing": "staffing_change",
+        "interventions": "intervention",
+    }
+    for kind, record in made.items():
+        audit.record(
+            session,
+            actor=None,
+            action="create",
+            object_type=kinds[kind],
+            object_id=record.id,
+            practice_id=practice.id,
+            summary="Test record",
+            after=audit.snapshot(record),
+        )
+    session.commit()
+    return made
 
 
 def build_world(session: Session) -> World:
@@ -114,7 +147,7 @@ def build_world(session: Session) -> World:
     other_icb = make_icb(session, name="Elsewhere ICB")
     foreign_pcn = make_pcn(session, icb=other_icb, name="Far PCN")
     foreign_practice = make_practice(session, pcn=foreign_pcn, name="Delta Surgery")
-    return World(
+    world = World(
         icb=icb,
         pcn=pcn,
         other_pcn=other_pcn,
@@ -132,3 +165,121 @@ def build_world(session: Session) -> World:
         foreign_admin=make_user(session, role=Role.ADMIN, organisation=other_icb),
         foreign_editor=make_user(session, role=Role.PRACTICE_EDITOR, organisation=foreign_practice),
     )
+    world.records = make_records(session, practice)
+    world.sibling_records = make_records(session, sibling)
+    return world
+
+
+def make_allocation(session: Session, *, practice: Practice, **overrides):
+    from decimal import Decimal
+
+    from monitor.models import HepAllocation
+
+    allocation = HepAllocation(
+        **{
+            "practice_id": practice.id,
+            "financial_year": 2025,
+            "amount": Decimal("48000"),
+            **overrides,
+        }
+    )
+    session.add(allocation)
+    session.commit()
+    return allocation
+
+
+def make_spend(session: Session, *, practice: Practice, **overrides):
+    from datetime import date
+    from decimal import Decimal
+
+    from monitor.models import SpendItem
+
+    item = SpendItem(
+        **{
+            "practice_id": practice.id,
+            "spent_on": date(2025, 9, 3),
+            "category": "telephony",
+            "description": "Cloud telephony",
+            "total_cost": Decimal("10000"),
+            "hep_amount": Decimal("6000"),
+            "other_sources": ["gms"],
+            "recurrence": "recurrent",
+            **overrides,
+        }
+    )
+    session.add(item)
+    session.commit()
+    return item
+
+
+def make_staffing(session: Session, *, practice: Practice, **overrides):
+    from datetime import date
+    from decimal import Decimal
+
+    from monitor.models import StaffingChange
+
+    change = StaffingChange(
+        **{
+            "practice_id": practice.id,
+            "role": "care_navigator",
+            "change_type": "new_post",
+            "wte_change": Decimal("1"),
+            "starts_on": date(2025, 10, 1),
+            "contract_type": "permanent",
+            "hep_share_pct": Decimal("100"),
+            **overrides,
+        }
+    )
+    session.add(change)
+    session.commit()
+    return change
+
+
+def make_intervention(session: Session, *, practice: Practice, **overrides):
+    from datetime import date
+
+    from monitor.models import Intervention
+
+    event = Intervention(
+        **{
+            "practice_id": practice.id,
+            "occurred_on": date(2023, 9, 4),
+            "title": "Cloud telephony live",
+            "affected_items": ["call_answer_time"],
+            **overrides,
+        }
+    )
+    session.add(event)
+    session.commit()
+    return event
+
+
+def make_value(
+    session: Session,
+    *,
+    practice: Practice,
+    item_id: str,
+    period_code: str,
+    number: float,
+    **overrides,
+):
+    from monitor.models import MetricValue
+    from monitor.periods import Period
+
+    period = Period.parse(period_code)
+    value = MetricValue(
+        **{
+            "practice_id": practice.id,
+            "item_id": item_id,
+            "frequency": period.frequency.value,
+            "period_code": period.code,
+            "period_start": period.start,
+            "value_number": number,
+            "template_id": "hep-light-touch",
+            "template_version": 1,
+            **overrides,
+        }
+    )
+    session.add(value)
+    session.commit()
+    return value

@@ -11,6 +11,8 @@ from monitor.web.access import rule_for_endpoint
 
 ALL = frozenset(Role)
 ADMIN = frozenset({Role.ADMIN})
+PRACTICE = frozenset({Role.PRACTICE_EDITOR, Role.PRACTICE_VIEWER})
+EDITOR = frozenset({Role.PRACTICE_EDITOR})
 PUBLIC = None
 
 # endpoint -> (method, url builder, roles allowed or PUBLIC)
@@ -32,7 +34,32 @@ ROUTES = {
         ADMIN,
     ),
     "admin.audit_log": ("GET", lambda w: "/admin/audit", ADMIN),
+    "practice.figures_overview": ("GET", lambda w: "/figures", PRACTICE),
+    "practice.figures_period": ("GET", lambda w: "/figures/2025-10", PRACTICE),
+    "practice.history": (
+        "GET",
+        lambda w: f"/history/spend_item/{w.records['spending'].id}",
+        PRACTICE,
+    ),
 }
+for kind, single in [
+    ("allocations", "allocation"),
+    ("spending", "spend"),
+    ("staffing", "staffing"),
+    ("interventions", "intervention"),
+]:
+    ROUTES[f"practice.{kind}"] = ("GET", lambda w, k=kind: f"/{k}", PRACTICE)
+    ROUTES[f"practice.new_{single}"] = ("GET", lambda w, k=kind: f"/{k}/new", EDITOR)
+    ROUTES[f"practice.edit_{single}"] = (
+        "GET",
+        lambda w, k=kind: f"/{k}/{w.records[k].id}/edit",
+        EDITOR,
+    )
+    ROUTES[f"practice.delete_{single}"] = (
+        "GET",
+        lambda w, k=kind: f"/{k}/{w.records[k].id}/delete",
+        EDITOR,
+    )
 
 
 def test_every_route_declares_an_access_rule(app):

@@ -8,7 +8,7 @@ from flask import Blueprint, abort, render_template
 from flask_login import current_user
 
 from monitor.models import PRACTICE_ROLES, Icb, Pcn, Practice, Role
-from monitor.services import schedule, visibility
+from monitor.services import figures, schedule, visibility
 from monitor.timeutil import today
 from monitor.web.access import public, signed_in
 from monitor.web.context import db, default_template, template_for_user
@@ -25,12 +25,17 @@ def index():
     template = template_for_user(user)
     if role in PRACTICE_ROLES:
         practice = session.get(Practice, user.practice_id)
+        due = schedule.due_now(template, today())
+        summaries = figures.period_summaries(
+            session, practice_id=practice.id, template=template, periods=[d.period for d in due]
+        )
         return render_template(
             "home/practice.jinja",
             practice=practice,
             pcn=session.get(Pcn, practice.pcn_id),
-            due=schedule.due_now(template, today()),
+            due=list(zip(due, summaries, strict=True)),
             template=template,
+            can_edit=role is Role.PRACTICE_EDITOR,
         )
     practices = visibility.list_practices(session, user)
     pcns = {pcn.id: pcn for pcn in visibility.visible_pcns(session, user)}
