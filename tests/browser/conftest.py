@@ -77,13 +77,20 @@ def live_server(tmp_path):
 def page(chromium, live_server) -> Page:
     context = chromium.new_context(base_url=live_server, viewport={"width": 1200, "height": 900})
     page = context.new_page()
+    # Script errors and CSP violations, and any asset (not the page itself, which may
+    # rightly be a 400 for a rejected form) that failed to load.
     page.console_errors = []
-    page.on(
-        "console",
-        lambda message: (
-            page.console_errors.append(message.text) if message.type == "error" else None
-        ),
-    )
+
+    def on_console(message):
+        if message.type == "error" and not message.text.startswith("Failed to load resource"):
+            page.console_errors.append(message.text)
+
+    def on_response(response):
+        if response.status >= 400 and response.request.resource_type != "document":
+            page.console_errors.append(f"{response.status} {response.url}")
+
+    page.on("console", on_console)
+    page.on("response", on_response)
     page.set_default_timeout(10_000)
     yield page
     context.close()
