@@ -101,7 +101,7 @@ def test_recordable_periods_cross_the_april_boundary():
 
 
 def test_annual_allocation_item_is_the_allocation_log(session, world, template):
-    year = Period.parse("2025-26")
+    year = Period.parse("2024-25")
     save(
         session,
         world,
@@ -109,8 +109,12 @@ def test_annual_allocation_item_is_the_allocation_log(session, world, template):
         {"hep_allocation": "£48,000", "qof_achievement": "96.5"},
         period=year,
     )
-    allocation = session.exec(select(HepAllocation)).one()
-    assert (allocation.financial_year, float(allocation.amount)) == (2025, 48000.0)
+    allocation = session.exec(
+        select(HepAllocation).where(
+            HepAllocation.practice_id == world.practice.id, HepAllocation.financial_year == 2024
+        )
+    ).one()
+    assert float(allocation.amount) == 48000.0
     stored = figures.recorded_values(session, world.practice.id, year)
     assert stored["hep_allocation"].number == 48000
     summary = figures.period_summaries(
@@ -191,8 +195,8 @@ def test_unusual_is_measured_from_median_and_mad(history, value, unusual):
 def test_second_save_from_a_stale_page_is_refused(session, world, template):
     opened = figures.state_token(figures.recorded_values(session, world.practice.id, OCTOBER))
     save(session, world, template, {"inbound_calls": "1200"}, token=opened)
+    count = session.exec(select(func.count()).select_from(AuditEvent)).one()
     with pytest.raises(EditConflict):
         save(session, world, template, {"inbound_calls": "1300"}, token=opened)
     assert values(session, world.practice.id)[("inbound_calls", "2026-10")] == 1200
-    count = session.exec(select(func.count()).select_from(AuditEvent)).one()
-    assert count == 1
+    assert session.exec(select(func.count()).select_from(AuditEvent)).one() == count

@@ -67,6 +67,8 @@ class Recorded:
     text: str | None
     version: int
     source: str
+    record_id: int
+    record_kind: str = "metric_value"
 
 
 def recordable_periods(today: date, *, years: int = 2) -> dict[int, list[Period]]:
@@ -102,7 +104,7 @@ def recorded_values(session: Session, practice_id: int, period: Period) -> dict[
     )
     values = {
         row.item_id: Recorded(
-            row.item_id, row.value_number, row.value_text, row.version, row.source
+            row.item_id, row.value_number, row.value_text, row.version, row.source, row.id
         )
         for row in rows
     }
@@ -110,7 +112,13 @@ def recorded_values(session: Session, practice_id: int, period: Period) -> dict[
         allocation = _allocation(session, practice_id, period.fy)
         if allocation is not None:
             values[ALLOCATION_ITEM] = Recorded(
-                ALLOCATION_ITEM, float(allocation.amount), None, allocation.version, "allocation"
+                ALLOCATION_ITEM,
+                float(allocation.amount),
+                None,
+                allocation.version,
+                "allocation",
+                allocation.id,
+                "hep_allocation",
             )
     return values
 
