@@ -41,6 +41,9 @@ class PracticeBase(SQLModel):
 
 
 class Practice(PracticeBase, table=True):
+    """A GP practice. Its figures are private unless it chooses to share them: with its
+    PCN (PCN medians, the PCN lead) or across the ICB (ICB medians)."""
+
     __table_args__ = (
         CheckConstraint("imd_decile BETWEEN 1 AND 10", name="ck_practice_imd_decile"),
         CheckConstraint("list_size >= 0", name="ck_practice_list_size"),
@@ -48,6 +51,8 @@ class Practice(PracticeBase, table=True):
     )
 
     id: int | None = Field(default=None, primary_key=True)
+    shares_with_pcn: bool = Field(default=False)
+    shares_with_icb: bool = Field(default=False)
 
     @property
     def imd_quintile(self) -> int:

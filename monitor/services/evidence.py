@@ -1,0 +1,263 @@
+"""Turn a practice's recorded figures into evidence: series with gaps, Making Data
+Count SPC, a baseline before the HEP, a plain-English verdict, and peer medians.
+
+Statistics live in monitor.analysis.spc; this module fetches the figures (scoped to one
+practice, or to practices that chose to share) and words the result for a manager.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date
+from enum import IntEnum
+
+from sqlmodel import Session, func, select
+
+from monitor.analysis import spc
+from monitor.checklist import Direction, Frequency, Item, ItemType
+from monitor.formatting import item_value
+from monitor.models import HepAllocation, Intervention, MetricValue, Pcn, Practice
+from monitor.periods import Period, financial_year_label
+
+IMPROVEMENT = {
+    Direction.HIGHER_BETTER: "increase",
+    Direction.LOWER_BETTER: "decrease",
+    Direction.NEUTRAL: "neutral",
+}
+UNIT_NOUNS = {
+    Frequency.MONTHLY: "months",
+    Frequency.QUARTERLY: "quarters",
+    Frequency.ANNUAL: "years",
+}
+# Peer medians need this many other practices, so no single practice can be inferred.
+MIN_PEERS = 3
+
+
+@dataclass(frozen=True)
+class Series:
+    item: Item
+    periods: list[Period]
+    values: list[float | None]
+
+    @property
+    def observed(self) -> list[tuple[Period, float]]:
+        return [(p, v) for p, v in zip(self.periods, self.values, strict=True) if v is not None]
+
+    @property
+    def missing(self) -> int:
+        return sum(v is None for v in self.values)
+
+
+def series_for(session: Session, *, practice_id: int, item: Item, until: Period) -> Series | None:
+    """Every period from the first recorded value to `until`, None where not recorded."""
+    rows = session.exec(
+        select(MetricValue.period_code, MetricValue.value_number).where(
+            MetricValue.practice_id == practice_id,
+            MetricValue.item_id == item.id,
+            MetricValue.value_number.is_not(None),
+        )
+    ).all()
+    by_code: dict[str, float] = dict(rows)
+    if item.id == "hep_allocation":
+        for fy, amount in session.exec(
+            select(HepAllocation.financial_year, HepAllocation.amount).where(
+                HepAllocation.practice_id == practice_id
+            )
+        ):
+            by_code[Period(Frequency.ANNUAL, fy, 1).code] = float(amount)
+    if not by_code:
+        return None
+    first = min(Period.parse(code) for code in by_code)
+    periods = []
+    period = first
+    while not until < period:
+        periods.append(period)
+        period = period.next()
+    if not periods:
+        return None
+    return Series(item, periods, [by_code.get(p.code) for p in periods])
+
+
+def first_hep_year(session: Session, practice_id: int) -> int | None:
+    return session.exec(
+        select(func.min(HepAllocation.financial_year)).where(
+            HepAllocation.practice_id == practice_id
+        )
+    ).one()
+
+
+def default_baseline_year(session: Session, practice_id: int) -> int | None:
+    """The financial year before the practice's first HEP allocation."""
+    first = first_hep_year(session, practice_id)
+    return None if first is None else first - 1
+
+
+class Strength(IntEnum):
+    """Sort order of dashboard cards: signals first."""
+
+    CONCERN = 0
+    IMPROVEMENT = 1
+    CHANGE = 2
+    NO_CHANGE = 3
+    TOO_FEW = 4
+
+
+@dataclass(frozen=True)
+class Evidence:
+    item: Item
+    series: Series
+    chart: spc.SpcResult
+    baseline_year: int | None
+    baseline_mean: float | None
+    comparison: spc.BeforeAfter | None
+    latest_period: Period
+    latest_value: float
+    strength: Strength
+    verdict: str
+
+    @property
+    def change_since_baseline(self) -> float | None:
+        if self.baseline_mean is None:
+            return None
+        return self.latest_value - self.baseline_mean
+
+    def fmt(self, value: float | None) -> str:
+        return "" if value is None else item_value(value, self.item.type, self.item.unit)
+
+
+def evidence_for(
+    series: Series,
+    *,
+    baseline_year: int | None,
+    settings: spc.SpcSettings = spc.DEFAULT_SETTINGS,
+    rebase_at: tuple[Period, ...] = (),
+    target: float | None = None,
+) -> Evidence | None:
+    observed = series.observed
+    if not observed or series.item.type is ItemType.TEXT:
+        return None
+    improvement = IMPROVEMENT[series.item.direction]
+    chart = spc.xmr(
+        series.values,
+        periods=series.periods,
+        improvement=improvement,
+        target=target,
+        settings=settings,
+        rebase_at=rebase_at,
+    )
+    latest_period, latest_value = observed[-1]
+    comparison = None
+    baseline_mean = None
+    split = None
+    if baseline_year is not None:
+        split = Period.containing(date(baseline_year + 1, 4, 1), series.item.frequency)
+        before = [v for p, v in observed if p < split and p.fy == baseline_year]
+        if before:
+            baseline_mean = statistics.fmean(before)
+        after_values = [v for p, v in observed if not p < split]
+        # Limits fixed on the baseline year, as Making Data Count recommends for a
+        # before/after judgement (earlier years are left out of the baseline).
+        if len(before) >= 2 and after_values:
+            kept = [
+                None if (p < split and p.fy != baseline_year) else v
+                for p, v in zip(series.periods, series.values, strict=True)
+            ]
+            comparison = spc.before_after(
+                kept, split_at=split, periods=series.periods, improvement=improvement
+            )
+    strength, verdict = _verdict(series, comparison, baseline_year, split)
+    return Evidence(
+        item=series.item,
+        series=series,
+        chart=chart,
+        baseline_year=baseline_year,
+        baseline_mean=baseline_mean,
+        comparison=comparison,
+        latest_period=latest_period,
+        latest_value=latest_value,
+        strength=strength,
+        verdict=verdict,
+    )
+
+
+def _verdict(series, comparison, baseline_year, split) -> tuple[Strength, str]:
+    item = series.item
+    name = item.label
+    if baseline_year is None:
+        return Strength.TOO_FEW, (
+            "No baseline yet: record the HEP allocation, or choose a baseline year, to "
+            "compare before and after."
+        )
+    if comparison is None:
+        return Strength.TOO_FEW, (
+            f"Not enough figures yet to judge: record at least two figures in the "
+            f"{financial_year_label(baseline_year)} baseline year and one since."
+        )
+    if not comparison.shift_detected:
+        return Strength.NO_CHANGE, (
+            f"No significant change yet: {name.lower()} since {split.label} is within the "
+            f"range expected from the {financial_year_label(baseline_year)} baseline."
+        )
+    after = [v for p, v in series.observed if not p < split][-12:]
+    above = comparison.difference > 0
+    side_count = sum(
+        (v > comparison.baseline_mean) if above else (v < comparison.baseline_mean) for v in after
+    )
+    unit = UNIT_NOUNS[item.frequency] if len(after) != 1 else UNIT_NOUNS[item.frequency][:-1]
+    where = "above" if above else "below"
+    detail = f"{side_count} of the last {len(after)} {unit} {where} the pre-HEP average"
+    if comparison.outcome == "improvement":
+        return Strength.IMPROVEMENT, f"{name} has improved: {detail}."
+    if comparison.outcome == "concern":
+        return Strength.CONCERN, f"{name} has got worse: {detail}."
+    return Strength.CHANGE, f"{name} has changed: {detail}."
+
+
+def practice_interventions(session: Session, practice_id: int) -> list[Intervention]:
+    return list(
+        session.exec(
+            select(Intervention)
+            .where(Intervention.practice_id == practice_id)
+            .order_by(Intervention.occurred_on)
+        )
+    )
+
+
+def peer_medians(
+    session: Session,
+    *,
+    practice: Practice,
+    item: Item,
+    periods: list[Period],
+    scope: str,
+) -> list[float | None]:
+    """Median of the same item across other practices that chose to share their
+    figures (with the PCN, or across the ICB), per period; None where fewer than
+    MIN_PEERS practices contributed. Never returns which practices contributed."""
+    if not periods:
+        return []
+    peers = select(Practice.id).where(Practice.id != practice.id)
+    if scope == "pcn":
+        peers = peers.where(Practice.pcn_id == practice.pcn_id, Practice.shares_with_pcn.is_(True))
+    else:
+        icb_pcns = select(Pcn.id).where(
+            Pcn.icb_id == select(Pcn.icb_id).where(Pcn.id == practice.pcn_id).scalar_subquery()
+        )
+        peers = peers.where(Practice.pcn_id.in_(icb_pcns), Practice.shares_with_icb.is_(True))
+    rows = session.exec(
+        select(MetricValue.period_code, MetricValue.value_number).where(
+            MetricValue.item_id == item.id,
+            MetricValue.practice_id.in_(peers),
+            MetricValue.period_code.in_([p.code for p in periods]),
+            MetricValue.value_number.is_not(None),
+        )
+    ).all()
+    grouped: dict[str, list[float]] = defaultdict(list)
+    for code, number in rows:
+        grouped[code].append(number)
+    return [
+        statistics.median(grouped[p.code]) if len(grouped[p.code]) >= MIN_PEERS else None
+        for p in periods
+    ]
