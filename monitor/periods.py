@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import total_ordering
 from datetime import date, timedelta
 
 from monitor.checklist import Frequency
@@ -30,6 +31,7 @@ def financial_year_label(fy: int) -> str:
     return f"{fy}/{(fy + 1) % 100:02d}"
 
 
+@total_ordering
 @dataclass(frozen=True)
 class Period:
     frequency: Frequency
