@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import total_ordering
 from datetime import date, timedelta
+from functools import total_ordering
 
 from monitor.checklist import Frequency
 

@@ -36,6 +36,7 @@ ROUTES = {
     "admin.audit_log": ("GET", lambda w: "/admin/audit", ADMIN),
     "practice.figures_overview": ("GET", lambda w: "/figures", PRACTICE),
     "practice.figures_period": ("GET", lambda w: "/figures/2025-10", PRACTICE),
+    "practice.sharing": ("GET", lambda w: "/sharing", PRACTICE),
     "practice.history": (
         "GET",
         lambda w: f"/history/spend_item/{w.records['spending'].id}",

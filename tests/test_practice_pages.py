@@ -308,3 +308,26 @@ def test_unknown_or_unfinished_period_is_404(client, world):
     client.sign_in(world.editor.email)
     client.page("/figures/2099-01", status=404)
     client.page("/figures/not-a-period", status=404)
+
+
+def test_editor_chooses_to_share_and_it_is_audited(client, world, session):
+    client.sign_in(world.editor.email)
+    response = client.submit("/sharing", {"share": "pcn"})
+    assert response.status_code == 302
+    session.refresh(world.practice)
+    assert world.practice.shares_with_pcn and not world.practice.shares_with_icb
+    event = session.exec(
+        select(AuditEvent).where(AuditEvent.object_type == "practice_sharing")
+    ).one()
+    assert event.before == {"shares_with_pcn": False, "shares_with_icb": False}
+    client.submit("/sharing", {})
+    session.refresh(world.practice)
+    assert not world.practice.shares_with_pcn
+
+
+def test_viewer_cannot_change_sharing(client, world, session):
+    client.sign_in(world.viewer.email)
+    assert client.page("/sharing").select("main form") == []
+    assert client.submit("/sharing", {"share": "icb"}, token_from="/").status_code == 403
+    session.refresh(world.practice)
+    assert not world.practice.shares_with_icb

@@ -494,3 +494,35 @@ def clean_intervention(raw: Mapping[str, Any], *, template: ChecklistTemplate, t
     return InterventionInput(
         occurred_on, title, description, [i for i in numeric_items if i in set(affected)]
     )
+
+
+# Sharing -----------------------------------------------------------------------------
+
+
+def set_sharing(session: Session, *, user: User, practice, with_pcn: bool, with_icb: bool) -> bool:
+    """Record the practice's choice to share its figures; True if anything changed."""
+    from monitor.services import audit
+
+    before = {
+        "shares_with_pcn": practice.shares_with_pcn,
+        "shares_with_icb": practice.shares_with_icb,
+    }
+    after = {"shares_with_pcn": with_pcn, "shares_with_icb": with_icb}
+    if before == after:
+        return False
+    practice.shares_with_pcn = with_pcn
+    practice.shares_with_icb = with_icb
+    session.add(practice)
+    audit.record(
+        session,
+        actor=user,
+        action="update",
+        object_type="practice_sharing",
+        object_id=practice.id,
+        practice_id=practice.id,
+        summary="Changed who the practice's figures are shared with",
+        before=before,
+        after=after,
+    )
+    session.commit()
+    return True

@@ -617,6 +617,31 @@ def delete_intervention(record_id: int):
     return _delete(_intervention_kind(), record_id)
 
 
+# Sharing ------------------------------------------------------------------------------
+
+
+@bp.route("/sharing", methods=["GET", "POST"])
+@allow(*READERS)
+def sharing():
+    practice = _practice()
+    if request.method == "POST":
+        if not _can_edit():
+            abort(403)
+        chosen = set(request.form.getlist("share"))
+        if not chosen <= {"pcn", "icb"}:
+            abort(400)
+        changed = logs.set_sharing(
+            db(),
+            user=current_user,
+            practice=practice,
+            with_pcn="pcn" in chosen,
+            with_icb="icb" in chosen,
+        )
+        flash("Sharing choices saved." if changed else "Sharing choices unchanged.")
+        return redirect(url_for("practice.sharing"))
+    return render_template("practice/sharing.jinja", practice=practice, can_edit=_can_edit())
+
+
 # History ------------------------------------------------------------------------------
 
 HISTORY_TITLES = {
