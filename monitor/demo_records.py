@@ -25,8 +25,10 @@ from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+from sqlalchemy import insert
 from sqlmodel import Session, select
 
 from monitor.checklist import ChecklistTemplate, Frequency, ItemType, load_template
@@ -52,6 +54,7 @@ SEED = 20220401
 HORIZON_FY = 2035  # figures are drawn up to here so earlier ones never change
 PENNY = Decimal("0.01")
 ALLOCATION_RANGE = (390.0, 120_000.0)  # the ICB's published range per practice
+FUNDING_ORDER = ("gms", "arrs", "pcn", "other_icb", "other")  # as the template lists them
 
 # Yearly pay per whole-time equivalent in 2022/23, with on-costs; rises 3% a year.
 PAY_2022 = {
@@ -68,10 +71,10 @@ PAY_RISE = 0.03
 
 # Seasonal factors by calendar month (January first): winter pressure on the phones and
 # appointments, quieter summers, holidays in August and at Christmas.
-WAIT_SEASON = (1.22, 1.12, 1.05, 0.98, 0.95, 0.93, 0.92, 0.88, 1.00, 1.06, 1.10, 1.18)
+WAIT_SEASON = (1.12, 1.06, 1.02, 0.98, 0.96, 0.95, 0.95, 0.93, 1.00, 1.03, 1.06, 1.10)
 CALL_SEASON = (1.10, 1.04, 1.03, 0.96, 0.98, 0.97, 0.96, 0.88, 1.02, 1.05, 1.06, 0.97)
 APPOINTMENT_SEASON = (1.06, 1.02, 1.05, 0.94, 0.99, 1.00, 1.00, 0.90, 1.01, 1.06, 1.04, 0.88)
-HOME_VISIT_SEASON = (1.2, 1.15, 1.05, 0.95, 0.9, 0.9, 0.9, 0.85, 0.95, 1.0, 1.1, 1.2)
+HOME_VISIT_SEASON = (1.12, 1.1, 1.04, 0.97, 0.94, 0.93, 0.93, 0.9, 0.96, 1.0, 1.06, 1.1)
 # GP Patient Survey: the national fall in overall experience after 2022.
 GPPS_YEAR_SHIFT = {2021: 0.0, 2022: -4.0, 2023: -3.0, 2024: -2.0}
 # Share of the year's learning-disability health checks done by the end of each quarter.
@@ -101,6 +104,7 @@ class Cost:
     hep_share: float = 1.0
     other_sources: tuple[str, ...] = ()
     recurrent_total: float = 0.0  # yearly cost in the following years (licences)
+    recurrent_description: str = ""
 
 
 @dataclass(frozen=True)
@@ -121,10 +125,10 @@ class DemoPost:
     change_type: str
     wte: float
     starts_on: date
-    contract_type: str
-    hep_share_pct: float
-    spend_category: str
-    spend_description: str
+    contract_type: str = "permanent"
+    hep_share_pct: float = 100
+    spend_category: str = ""  # where its pay is recorded (not for upskilling)
+    spend_description: str = ""
     ends_on: date | None = None  # the end of a fixed-term contract
     left_on: date | None = None  # a permanent post that ended
     languages: str = ""
@@ -136,55 +140,128 @@ class DemoPost:
 
 @dataclass(frozen=True)
 class Filler:
-    """Smaller HEP-funded spending that makes up the rest of a year's allocation."""
+    """Other HEP-funded spending that makes up the rest of a year's allocation.
+
+    A filler with a `unit_cost` is bought by the session, hour or visit, up to `high`,
+    and takes up what is left; the others cost something between `low` and `high`.
+    """
 
     category: str
     description: str
+    low: float
+    high: float
     hep_share: float = 1.0
     other_sources: tuple[str, ...] = ()
     recurrence: str = "one_off"
+    unit_cost: float | None = None
+    units: tuple[str, str] = ("", "")  # singular and plural, for "{n} {units}"
+
+    def describe(self, total: float) -> str:
+        if self.unit_cost is None:
+            return self.description
+        n = max(1, round(total / self.unit_cost))
+        return self.description.format(n=n, units=self.units[n != 1])
 
 
+HOURS_A_WEEK = ("hour a week", "hours a week")
 FILLERS = {
-    "locum": Filler("clinical_staff", "Locum GP sessions for winter demand"),
+    "locum": Filler(
+        "clinical_staff",
+        "Extra locum GP sessions ({n} {units})",
+        0,
+        30_000,
+        unit_cost=340,
+        units=("session", "sessions"),
+    ),
     "reception_hours": Filler(
-        "extra_hours", "Extra reception hours at the 8am peak", recurrence="recurrent"
+        "extra_hours",
+        "Extra reception hours at the 8am peak ({n} {units})",
+        0,
+        21_000,
+        recurrence="recurrent",
+        unit_cost=13.5 * 52,
+        units=HOURS_A_WEEK,
     ),
     "nurse_hours": Filler(
         "extra_hours",
-        "Extra practice nurse hours for long-term-condition reviews",
+        "Extra practice nurse hours for long-term-condition reviews ({n} {units})",
+        0,
+        18_000,
         recurrence="recurrent",
+        unit_cost=24.0 * 52,
+        units=HOURS_A_WEEK,
     ),
     "ltc": Filler(
-        "ltc_reviews", "Longer diabetes and COPD reviews (30 minutes)", 0.7, ("gms",), "recurrent"
+        "ltc_reviews",
+        "Longer diabetes and COPD reviews, 30 minutes instead of 15 ({n} {units})",
+        0,
+        25_000,
+        0.7,
+        ("gms",),
+        "recurrent",
+        unit_cost=28,
+        units=("review", "reviews"),
+    ),
+    "housebound": Filler(
+        "housebound_care",
+        "Housebound flu and COVID vaccination round ({n} {units})",
+        0,
+        11_000,
+        recurrence="recurrent",
+        unit_cost=45,
+        units=("visit", "visits"),
     ),
     "interpreting": Filler(
-        "interpreting", "Face-to-face and telephone interpreting", 0.8, ("gms",), "recurrent"
+        "interpreting",
+        "Face-to-face and telephone interpreting",
+        1_500,
+        7_500,
+        0.8,
+        ("gms",),
+        "recurrent",
     ),
-    "bp_monitors": Filler("equipment", "Home blood pressure monitors to lend to patients"),
+    "bp_monitors": Filler(
+        "equipment", "Home blood pressure monitors to lend to patients", 600, 2_200
+    ),
     "premises": Filler(
         "premises",
         "Automatic entrance door and lowered reception counter",
+        9_000,
+        18_000,
         0.45,
         ("gms", "other_icb"),
     ),
-    "training": Filler("training", "Health inequalities and cultural awareness training"),
+    "training": Filler(
+        "training", "Health inequalities and cultural awareness training", 500, 3_500
+    ),
     "sms": Filler(
-        "it_digital", "Text-message credits for recalls and reminders", recurrence="recurrent"
+        "it_digital",
+        "Text-message credits for recalls and reminders",
+        800,
+        3_000,
+        recurrence="recurrent",
     ),
     "womens_health": Filler(
-        "womens_health", "Women's health clinic with a female GP", 0.8, ("pcn",), "recurrent"
+        "womens_health",
+        "Women's health clinic with a female GP",
+        2_500,
+        8_000,
+        0.8,
+        ("pcn",),
+        "recurrent",
     ),
     "imms_calls": Filler(
-        "immunisation_outreach", "Immunisation reminder calls in community languages"
-    ),
-    "housebound": Filler(
-        "housebound_care", "Housebound flu and COVID vaccination round", recurrence="recurrent"
+        "immunisation_outreach", "Immunisation reminder calls in community languages", 800, 3_000
     ),
     "health_event": Filler(
-        "other", "Community health check event with the local faith centre", 0.6, ("pcn",)
+        "other",
+        "Community health check event with the local faith centre",
+        900,
+        3_500,
+        0.6,
+        ("pcn",),
     ),
-    "ecg": Filler("equipment", "ECG machine and spirometer for in-house diagnostics"),
+    "ecg": Filler("equipment", "ECG machine and spirometer for in-house diagnostics", 2_500, 6_000),
 }
 
 
@@ -224,6 +301,7 @@ PLANS: dict[str, Plan] = {
                     0.6,
                     ("gms",),
                     recurrent_total=6_200,
+                    recurrent_description="Cloud telephony licences and support",
                 ),
             ),
             DemoIntervention(
@@ -247,10 +325,8 @@ PLANS: dict[str, Plan] = {
                 "new_post",
                 1.6,
                 date(2023, 1, 9),
-                "permanent",
-                100,
-                "non_clinical_staff",
-                "Bilingual care navigators (1.6 WTE)",
+                spend_category="non_clinical_staff",
+                spend_description="Bilingual care navigators (1.6 WTE)",
                 languages="Gujarati, Punjabi, Urdu",
                 note="Answer the morning queue and call patients back; speak the three main "
                 "community languages.",
@@ -260,10 +336,6 @@ PLANS: dict[str, Plan] = {
                 "upskilling",
                 0,
                 date(2023, 8, 21),
-                "permanent",
-                100,
-                "training",
-                "",
                 note="Care navigation and call-back training for nine reception staff "
                 "before the new phones went live.",
                 training=Cost("training", "Care navigation and call-back training", 2_400),
@@ -273,16 +345,23 @@ PLANS: dict[str, Plan] = {
                 "new_post",
                 0.6,
                 date(2024, 4, 15),
-                "fixed_term",
-                50,
-                "non_clinical_staff",
-                "Social prescriber (0.6 WTE, fixed term), shared with the PCN",
+                contract_type="fixed_term",
+                hep_share_pct=50,
+                spend_category="non_clinical_staff",
+                spend_description="Social prescriber (0.6 WTE, fixed term), shared with the PCN",
                 ends_on=date(2026, 4, 14),
                 other_sources=("pcn",),
                 note="Two-year post shared with the PCN; renewal depends on next year's HEP.",
             ),
         ),
-        fillers=("interpreting", "reception_hours", "bp_monitors", "health_event", "training"),
+        fillers=(
+            "interpreting",
+            "reception_hours",
+            "locum",
+            "bp_monitors",
+            "health_event",
+            "training",
+        ),
     ),
     "Z00002": Plan(  # Belgrave Road: deprived, older South Asian population
         hep_2022=48_900,
@@ -320,26 +399,22 @@ PLANS: dict[str, Plan] = {
                 "increased_hours",
                 0.3,
                 date(2022, 9, 5),
-                "permanent",
-                100,
-                "clinical_staff",
-                "Extra ANP sessions for proactive housebound visits (0.3 WTE)",
+                spend_category="clinical_staff",
+                spend_description="Extra ANP sessions for proactive housebound visits (0.3 WTE)",
             ),
             DemoPost(
                 "receptionist",
                 "new_post",
                 0.6,
                 date(2023, 11, 27),
-                "permanent",
-                100,
-                "non_clinical_staff",
-                "Receptionist for Saturday clinics and reminder calls (0.6 WTE)",
+                spend_category="non_clinical_staff",
+                spend_description="Receptionist for Saturday clinics and reminder calls (0.6 WTE)",
                 left_on=date(2025, 4, 30),
                 languages="Gujarati, Hindi",
                 ended_note="Not replaced after the 2025/26 HEP allocation fell by 16%.",
             ),
         ),
-        fillers=("interpreting", "ltc", "imms_calls", "bp_monitors", "premises"),
+        fillers=("interpreting", "ltc", "nurse_hours", "imms_calls", "bp_monitors", "premises"),
     ),
     "Z00003": Plan(  # Spinney Hill: deprived, very large list
         hep_2022=101_300,
@@ -380,20 +455,17 @@ PLANS: dict[str, Plan] = {
                 "increased_hours",
                 0.2,
                 date(2022, 7, 4),
-                "locum",
-                100,
-                "clinical_staff",
-                "Locum clinical pharmacist sessions for medication reviews (0.2 WTE)",
+                contract_type="locum",
+                spend_category="clinical_staff",
+                spend_description="Locum clinical pharmacist, medication reviews (0.2 WTE)",
             ),
             DemoPost(
                 "receptionist",
                 "new_post",
-                2.0,
+                1.6,
                 date(2023, 3, 20),
-                "permanent",
-                100,
-                "non_clinical_staff",
-                "Two receptionists for the 8am phone peak (2.0 WTE)",
+                spend_category="non_clinical_staff",
+                spend_description="Two part-time receptionists for the 8am phone peak (1.6 WTE)",
                 languages="Somali, Urdu, Gujarati",
             ),
             DemoPost(
@@ -401,20 +473,14 @@ PLANS: dict[str, Plan] = {
                 "increased_hours",
                 0.3,
                 date(2023, 10, 2),
-                "permanent",
-                100,
-                "clinical_staff",
-                "Practice nurse hours for evening and Saturday screening clinics (0.3 WTE)",
+                spend_category="clinical_staff",
+                spend_description="Nurse hours, evening and Saturday screening clinics (0.3 WTE)",
             ),
             DemoPost(
                 "practice_nurse",
                 "upskilling",
                 0,
                 date(2024, 8, 5),
-                "permanent",
-                100,
-                "training",
-                "",
                 note="Two nurses and a healthcare assistant trained in learning-disability "
                 "annual health checks.",
                 training=Cost(
@@ -422,7 +488,15 @@ PLANS: dict[str, Plan] = {
                 ),
             ),
         ),
-        fillers=("interpreting", "womens_health", "locum", "sms", "premises", "ecg"),
+        fillers=(
+            "interpreting",
+            "womens_health",
+            "locum",
+            "reception_hours",
+            "sms",
+            "premises",
+            "ecg",
+        ),
     ),
     "Z00004": Plan(  # Aylestone: small city practice
         hep_2022=17_600,
@@ -442,6 +516,7 @@ PLANS: dict[str, Plan] = {
                     0.75,
                     ("pcn",),
                     recurrent_total=3_600,
+                    recurrent_description="Online consultation tool licence",
                 ),
             ),
         ),
@@ -451,13 +526,11 @@ PLANS: dict[str, Plan] = {
                 "increased_hours",
                 0.3,
                 date(2023, 5, 2),
-                "permanent",
-                100,
-                "extra_hours",
-                "Extra care navigator hours to triage online requests (0.3 WTE)",
+                spend_category="extra_hours",
+                spend_description="Extra care navigator hours to triage online requests (0.3 WTE)",
             ),
         ),
-        fillers=("locum", "bp_monitors", "training", "sms"),
+        fillers=("locum", "nurse_hours", "bp_monitors", "training", "sms"),
     ),
     "Z00005": Plan(  # Wigston Lane: middle deprivation, suburb
         hep_2022=24_800,
@@ -491,20 +564,18 @@ PLANS: dict[str, Plan] = {
                 "increased_hours",
                 0.2,
                 date(2023, 2, 1),
-                "locum",
-                100,
-                "clinical_staff",
-                "Locum clinical pharmacist sessions for LTC reviews (0.2 WTE)",
+                contract_type="locum",
+                spend_category="clinical_staff",
+                spend_description="Locum clinical pharmacist sessions for LTC reviews (0.2 WTE)",
             ),
             DemoPost(
                 "administrator",
                 "new_post",
                 0.4,
                 date(2024, 6, 3),
-                "permanent",
-                50,
-                "non_clinical_staff",
-                "Recall administrator for long-term-condition reviews (0.4 WTE)",
+                hep_share_pct=50,
+                spend_category="non_clinical_staff",
+                spend_description="Recall administrator for long-term-condition reviews (0.4 WTE)",
                 other_sources=("gms",),
             ),
         ),
@@ -524,9 +595,10 @@ PLANS: dict[str, Plan] = {
                 effects=(Effect("fft_responses", 4.0, relative=True, ramp_days=45),),
                 cost=Cost(
                     "it_digital",
-                    "Text-message credits for FFT and reminders",
+                    "Text-message FFT: set-up and first year's credits",
                     2_100,
-                    recurrent_total=2_100,
+                    recurrent_total=1_900,
+                    recurrent_description="Text-message credits for FFT and reminders",
                 ),
             ),
             DemoIntervention(
@@ -554,10 +626,6 @@ PLANS: dict[str, Plan] = {
                 "upskilling",
                 0,
                 date(2022, 10, 17),
-                "permanent",
-                100,
-                "training",
-                "",
                 note="Trained to run the text-message FFT and its monthly report.",
                 training=Cost("training", "Text messaging and FFT reporting training", 650),
             ),
@@ -566,10 +634,10 @@ PLANS: dict[str, Plan] = {
                 "new_post",
                 1.0,
                 date(2023, 10, 2),
-                "fixed_term",
-                40,
-                "non_clinical_staff",
-                "Social prescriber (1.0 WTE, fixed term), part ARRS-funded",
+                contract_type="fixed_term",
+                hep_share_pct=40,
+                spend_category="non_clinical_staff",
+                spend_description="Social prescriber (1.0 WTE, fixed term), part ARRS-funded",
                 ends_on=date(2025, 9, 30),
                 other_sources=("arrs",),
             ),
@@ -578,10 +646,8 @@ PLANS: dict[str, Plan] = {
                 "new_post",
                 1.5,
                 date(2024, 3, 4),
-                "permanent",
-                100,
-                "non_clinical_staff",
-                "Care navigator team (1.5 WTE)",
+                spend_category="non_clinical_staff",
+                spend_description="Care navigator team (1.5 WTE)",
                 languages="Polish, Urdu",
             ),
         ),
@@ -617,13 +683,11 @@ PLANS: dict[str, Plan] = {
                 "increased_hours",
                 0.15,
                 date(2024, 9, 16),
-                "permanent",
-                100,
-                "housebound_care",
-                "Healthcare assistant hours for housebound reviews (0.15 WTE)",
+                spend_category="housebound_care",
+                spend_description="Healthcare assistant hours for housebound reviews (0.15 WTE)",
             ),
         ),
-        fillers=("housebound", "bp_monitors", "training"),
+        fillers=("housebound", "locum", "bp_monitors", "training"),
     ),
     "Z00010": Plan(),  # Wolds Village: affluent rural, not in the HEP; monitors anyway
 }
@@ -720,7 +784,10 @@ def _load_practice(
     ]
     staffing = list(_staffing(practice.id, plan, today))
     allocations = [] if plan.hep_2022 is None else _allocations(practice, plan, today)
-    session.add_all([*figures, *intervention_rows, *(row for _, row in staffing), *allocations])
+    if figures:
+        # A bulk insert: thousands of rows, far faster than building ORM objects.
+        session.execute(insert(MetricValue), figures)
+    session.add_all([*intervention_rows, *(row for _, row in staffing), *allocations])
     spending = []
     if allocations:
         session.flush()  # ids for the spending items to link to
@@ -842,7 +909,7 @@ def _figures(
     interventions: list[DemoIntervention],
     template: ChecklistTemplate,
     today: date,
-) -> Iterator[MetricValue]:
+) -> Iterator[dict[str, Any]]:
     levels = _levels(practice, plan)
     lift = _Lift(interventions)
     values: dict[Frequency, Iterator[tuple[str, Period, float]]] = {
@@ -859,26 +926,26 @@ def _figures(
 
 def _figure(
     practice: Practice, template: ChecklistTemplate, item_id: str, period: Period, value: float
-) -> MetricValue:
-    """The stored row: rounded as the item's type reads, within its valid range."""
+) -> dict[str, Any]:
+    """A MetricValue row: rounded as the item's type reads, within its valid range."""
     item = template.items_by_id[item_id]
     if item.min is not None:
         value = max(value, item.min)
     if item.max is not None:
         value = min(value, item.max)
     number = round(value, 1) if item.type is ItemType.PERCENT else round(value)
-    return MetricValue(
-        practice_id=practice.id,
-        item_id=item_id,
-        frequency=period.frequency.value,
-        period_code=period.code,
-        period_start=period.start,
-        value_number=float(number),
-        template_id=template.id,
-        template_version=template.version,
-        source=SOURCE,
-        updated_by_id=None,
-    )
+    return {
+        "practice_id": practice.id,
+        "item_id": item_id,
+        "frequency": period.frequency.value,
+        "period_code": period.code,
+        "period_start": period.start,
+        "value_number": float(number),
+        "template_id": template.id,
+        "template_version": template.version,
+        "source": SOURCE,
+        "updated_by_id": None,
+    }
 
 
 def _monthly(practice: Practice, levels: _Levels, lift: _Lift, today: date):
@@ -887,8 +954,8 @@ def _monthly(practice: Practice, levels: _Levels, lift: _Lift, today: date):
     for index, period in enumerate(_periods(Frequency.MONTHLY, today)):
         month = period.start.month - 1
         years = index / 12
-        backlog = 1 + 0.10 * max(0.0, 1 - years)  # 2021/22 was still catching up on COVID
-        noise = rng.normal(0, 1, size=6)
+        backlog = 1 + 0.06 * max(0.0, 1 - years)  # 2021/22 was still catching up on COVID
+        noise = rng.normal(0, 1, size=6)  # one per figure drawn below, and a spare
         missed_month = rng.random() < 0.03  # never got round to recording it
         fft_missing = rng.random() < 0.05  # FFT not submitted that month
 
@@ -932,15 +999,14 @@ def _quarterly(practice: Practice, levels: _Levels, lift: _Lift, today: date):
             year_end_ld = levels.ld + rng.normal(0, 4)
         # Learning-disability health checks count up through each financial year.
         ld = min(lift("ld_health_checks_pct", period, year_end_ld), 96)
+        ld *= LD_CUMULATIVE[period.number] * math.exp(rng.normal(0, 0.05))
         values = {
             "cervical_screening_pct": levels.cervical - 0.12 * index + drift[0],
             "bowel_screening_pct": levels.bowel + 0.2 * index + drift[1],
             # Breast screening was still recovering from the pause in the pandemic.
             "breast_screening_pct": levels.breast - 3 * max(0.0, 1 - index / 8) + drift[2],
             "childhood_immunisation_pct": min(levels.mmr + rng.normal(0, 1.6), 97.5),
-            "ld_health_checks_pct": ld
-            * LD_CUMULATIVE[period.number]
-            * math.exp(rng.normal(0, 0.05)),
+            "ld_health_checks_pct": ld,
         }
         missing = rng.random(size=len(values)) < 0.03  # not recorded that quarter
         leavers = rng.poisson(levels.leavers)
@@ -1149,7 +1215,7 @@ def _intervention_spend(
             recurrence = "one_off"
         elif started < fy and cost.recurrent_total:
             total = cost.recurrent_total * (1 + PAY_RISE) ** (fy - started - 1)
-            description = cost.description.split(":")[0] + ": yearly licences and support"
+            description = cost.recurrent_description
             recurrence = "recurrent"
         else:
             continue
@@ -1168,20 +1234,34 @@ def _intervention_spend(
 def _fillers(
     plan: Plan, remainder: float, first: date, last: date, rng: np.random.Generator
 ) -> Iterator[_Spend]:
+    """A few items whose HEP shares add up to `remainder`."""
     if remainder <= 0 or not plan.fillers:
         return
-    count = 1 if remainder < 1_500 else int(rng.integers(2, 4))
-    chosen = rng.choice(len(plan.fillers), size=min(count, len(plan.fillers)), replace=False)
-    shares = rng.dirichlet([3.0] * len(chosen))
-    for index, share in zip(chosen, shares, strict=True):
-        filler = FILLERS[plan.fillers[index]]
-        hep = remainder * float(share)
+    order = [FILLERS[name] for name in rng.permutation(plan.fillers)]
+    left = remainder
+    amounts: list[tuple[Filler, float]] = []
+    for filler in [f for f in order if f.unit_cost is None][: int(rng.integers(1, 3))]:
+        hep = min(rng.uniform(filler.low, filler.high) * filler.hep_share, left * 0.5)
+        amounts.append((filler, hep))
+        left -= hep
+    for filler in [f for f in order if f.unit_cost is not None]:
+        if left < 1:
+            break
+        hep = min(rng.uniform(0.5, 1.0) * filler.high * filler.hep_share, left)
+        amounts.append((filler, hep))
+        left -= hep
+    if not amounts:
+        return
+    # Anything still left tops up every item in proportion.
+    spread = 1 + left / sum(hep for _, hep in amounts)
+    for filler, hep in amounts:
+        total = hep * spread / filler.hep_share
         yield _Spend(
             _day_in(rng, first, last),
             filler.category,
-            filler.description,
-            hep / filler.hep_share,
-            hep,
+            filler.describe(total),
+            total,
+            hep * spread,
             filler.other_sources,
             filler.recurrence,
         )
@@ -1206,9 +1286,6 @@ def _spend_row(practice_id: int, item: _Spend) -> SpendItem:
         intervention_id=item.intervention_id,
         updated_by_id=None,
     )
-
-
-FUNDING_ORDER = ("gms", "arrs", "pcn", "other_icb", "other")
 
 
 # Consistency with the template --------------------------------------------------------
@@ -1238,8 +1315,14 @@ def _check_plans(template: ChecklistTemplate) -> None:
         for post in plan.posts:
             if post.role not in roles or post.change_type not in change_types:
                 problems.append(f"{ods} {post.role} {post.change_type}")
-            if post.spend_category not in categories or not set(post.other_sources) <= sources:
-                problems.append(f"{ods} {post.role}: spending")
+            if post.wte > 0 and (
+                post.spend_category not in categories or post.role not in PAY_2022
+            ):
+                problems.append(f"{ods} {post.role}: spending category or pay")
+            if post.training is not None and post.training.category not in categories:
+                problems.append(f"{ods} {post.role}: training category")
+            if not set(post.other_sources) <= sources:
+                problems.append(f"{ods} {post.role}: funding sources")
         for name in plan.fillers:
             if name not in FILLERS:
                 problems.append(f"{ods}: unknown filler {name!r}")
