@@ -41,7 +41,7 @@ def _end_idle_sessions():
 
 
 def register_web(app: Flask) -> None:
-    from monitor.web import admin, auth, home, practice
+    from monitor.web import admin, auth, chart_cache, evidence, home, practice
 
     if app.config.get("PROXY_FIX_X_FOR"):
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=int(app.config["PROXY_FIX_X_FOR"]))
@@ -63,6 +63,8 @@ def register_web(app: Flask) -> None:
     app.register_blueprint(home.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(practice.bp)
+    app.register_blueprint(evidence.bp)
+    chart_cache.init_app(app)
     errors.init_app(app)
 
     @app.context_processor

@@ -1,0 +1,982 @@
+"""Trend charts of one metric: the Making Data Count XmR (SPC) chart and the run chart.
+
+``spc_chart`` draws an ``SpcResult`` (monitor.analysis.spc) the way NHSRplotthedots does:
+points coloured by Making Data Count category, a solid mean and dashed process limits
+per group (a rebased group has its own segments, never joined across the boundary), the
+values joined within a group and broken at every gap. Around it: a shaded baseline, a
+target line, comparison medians (PCN / ICB / national), numbered intervention markers
+whose labels are listed under the chart (so many markers never overlap), and footnotes
+for gaps, trial limits and the SPC settings.
+
+``run_chart`` is for a series too short for process limits (Making Data Count asks for
+at least 13 points before limits are relied on): values and their median only. Which
+one to show is the caller's choice; ``spc_chart`` on a short series draws the limits
+dashed as "Trial limits" and says so.
+
+The x axis is the period index (0 … n-1), so months and quarters are evenly spaced and
+labelled with ``period_labels``. Build specs with keyword arguments; every sequence is
+stored as a tuple, so a spec cannot change after it is checked.
+
+Artists drawn on the chart carry labels that start with "_" ("_values", "_mean",
+"_limit", "_trial_limit", "_inner_line", "_points_<category>", "_median", "_target",
+"_comparison_<i>", "_marker", "_baseline"): matplotlib leaves such labels out of the
+legend, and tests find the artists by them.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure, SubFigure
+from matplotlib.gridspec import GridSpec
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
+from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator
+from matplotlib.transforms import blended_transform_factory
+
+from monitor.analysis.spc import SpcResult
+from monitor.formatting import long_date
+
+from .style import (
+    COMPARISON_STYLES,
+    EDGE_PT,
+    LIMIT_LINE,
+    MARKER_LINE,
+    MEAN_LINE,
+    NHS_BLACK,
+    NHS_DARK_GREY,
+    NHS_PALE_GREY,
+    POINT_EDGE,
+    POINT_FILL,
+    SMALL_FONT_SIZE,
+    TARGET_LINE,
+    TITLE_FONT_SIZE,
+    VALUE_LINE,
+    chart_context,
+    clean_text,
+    freeze_layout,
+    text_width_pt,
+    wrap_text,
+)
+
+__all__ = [
+    "DURATION_TICK_STEPS",
+    "ComparisonSeries",
+    "Marker",
+    "RunChartSpec",
+    "SpcChartSpec",
+    "alt_text",
+    "plain_number",
+    "run_chart",
+    "spc_chart",
+]
+
+WIDTH_IN = 10.0
+PLOT_HEIGHT_IN = 4.5
+"""Height of the title, plot, axis labels and legend; footnotes add to it."""
+FOOTNOTE_LINE_SPACING = 1.35
+MAX_TITLE_LINES = 2
+MAX_LABEL_CHARS = 40
+"""Longest comparison name or axis label drawn; longer text ends in "…"."""
+MAX_MARKER_LABEL_CHARS = 80
+MAX_PERIOD_LABEL_CHARS = 20
+
+DURATION_TICK_STEPS: tuple[float, ...] = (1, 1.5, 3, 6, 10)
+"""``y_tick_steps`` for values in seconds: ticks fall on 15 s, 30 s, 1, 2:30, 5, 10 min…"""
+
+_TEXT: dict[str, Any] = {"parse_math": False}
+_CATEGORY_LABELS = {
+    "common_cause": "Common cause",
+    "improvement": "Special cause: improvement",
+    "concern": "Special cause: concern",
+    "neutral": "Special cause (no direction set)",
+}
+_RULE_PHRASES = {  # (high side, low side)
+    "outside_limits": (
+        "a point above the upper process limit",
+        "a point below the lower process limit",
+    ),
+    "trend": ("a rising trend", "a falling trend"),
+    "two_in_three": (
+        "two of three points close to the upper limit",
+        "two of three points close to the lower limit",
+    ),
+    "shift": ("a shift above the mean", "a shift below the mean"),
+}
+# zorder, bottom to top: shading, comparisons, limits, mean, target, markers, values.
+_Z_SPAN, _Z_COMPARISON, _Z_LIMIT, _Z_MEAN, _Z_TARGET, _Z_MARKER = 0, 1.5, 2, 2.2, 2.4, 2.6
+_Z_VALUE_LINE, _Z_POINTS = 3, 4
+
+
+def plain_number(value: float) -> str:
+    """Default ``format_value``: up to four significant figures with thousands commas."""
+    return format(value, ",.4g")
+
+
+# --------------------------------------------------------------------------- inputs
+
+
+@dataclass(frozen=True)
+class Marker:
+    """Something to mark on the time axis, such as an intervention starting.
+
+    ``at`` is a period index (0 = the chart's first period; the line is drawn at the
+    start of that period) or a date (placed within its period; needs ``period_starts``).
+    A marker outside the chart's periods is not drawn.
+    """
+
+    label: str
+    at: int | date
+
+    def __post_init__(self) -> None:
+        if isinstance(self.at, bool) or not isinstance(self.at, int | np.integer | date):
+            raise ValueError("a marker is placed at a period index or a date")
+
+
+@dataclass(frozen=True)
+class ComparisonSeries:
+    """A reference line aligned to the chart's periods, such as "PCN median".
+
+    Only aggregates belong here (medians of a PCN, the ICB, England): a comparison must
+    never identify another practice. ``values`` holds None (or NaN) where there is none.
+    """
+
+    name: str
+    values: Sequence[float | None]
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "values", tuple(_optional_float(v) for v in self.values))
+
+
+def _optional_float(value: object) -> float | None:
+    if value is None:
+        return None
+    number = float(value)  # type: ignore[arg-type]
+    if math.isnan(number):
+        return None
+    if math.isinf(number):
+        raise ValueError("values must be finite numbers or None")
+    return number
+
+
+@dataclass(frozen=True, kw_only=True, eq=False)
+class _TrendSpec:
+    title: str
+    y_label: str
+    period_labels: Sequence[str]
+    period_starts: Sequence[date] = ()
+    """First day of each period; needed only to place markers given as dates."""
+    format_value: Callable[[float], str] = plain_number
+    """Renders a value in the metric's unit (y ticks, labels, alt text)."""
+    markers: Sequence[Marker] = ()
+    markers_heading: str = "Interventions"
+    baseline: tuple[int, int] | None = None
+    """First and last period index (inclusive) of the baseline, shaded."""
+    target: float | None = None
+    comparisons: Sequence[ComparisonSeries] = ()
+    value_floor: float | None = 0.0
+    """Lowest value the metric can take (None: unbounded). The y axis starts here when
+    the data come near it, and never goes below it."""
+    value_ceiling: float | None = None
+    """Highest value the metric can take (100 for a percentage), or None."""
+    y_tick_steps: Sequence[float] | None = None
+    """Tick steps for matplotlib's MaxNLocator; ``DURATION_TICK_STEPS`` for seconds."""
+
+    @property
+    def period_count(self) -> int:
+        raise NotImplementedError
+
+    def __post_init__(self) -> None:
+        n = self.period_count
+        labels = tuple(str(label) for label in self.period_labels)
+        if len(labels) != n:
+            raise ValueError(f"{n} periods but {len(labels)} period labels")
+        object.__setattr__(self, "period_labels", labels)
+        starts = tuple(
+            value.date() if isinstance(value, datetime) else value for value in self.period_starts
+        )
+        if starts and len(starts) != n:
+            raise ValueError(f"{n} periods but {len(starts)} period start dates")
+        if any(later <= earlier for earlier, later in zip(starts, starts[1:], strict=False)):
+            raise ValueError("period start dates must increase")
+        object.__setattr__(self, "period_starts", starts)
+        markers = tuple(self.markers)
+        if any(isinstance(m.at, date) for m in markers) and not starts:
+            raise ValueError("markers placed by date need period_starts")
+        object.__setattr__(self, "markers", markers)
+        if self.baseline is not None:
+            first, last = (int(i) for i in self.baseline)
+            if not 0 <= first <= last < n:
+                raise ValueError(f"baseline must be two period indexes within 0 to {n - 1}")
+            object.__setattr__(self, "baseline", (first, last))
+        comparisons = tuple(self.comparisons)
+        for comparison in comparisons:
+            if len(comparison.values) != n:
+                raise ValueError(
+                    f"comparison {comparison.name!r} has {len(comparison.values)} values "
+                    f"for {n} periods"
+                )
+        object.__setattr__(self, "comparisons", comparisons)
+        if self.target is not None and not math.isfinite(float(self.target)):
+            raise ValueError("target must be a finite number")
+        if self.y_tick_steps is not None:
+            object.__setattr__(self, "y_tick_steps", tuple(self.y_tick_steps))
+
+
+@dataclass(frozen=True, kw_only=True, eq=False)
+class SpcChartSpec(_TrendSpec):
+    """Everything an SPC chart shows. ``period_labels`` (and ``period_starts``) are
+    aligned to ``result.points`` rows. ``target`` defaults to ``result.target``."""
+
+    result: SpcResult
+    show_inner_lines: bool = False
+    """Draw the inner (two-sigma) lines, faintly."""
+
+    @property
+    def period_count(self) -> int:
+        return len(self.result.points)
+
+    @property
+    def target_value(self) -> float | None:
+        return self.target if self.target is not None else self.result.target
+
+
+@dataclass(frozen=True, kw_only=True, eq=False)
+class RunChartSpec(_TrendSpec):
+    """A run chart: ``values`` (None for a gap) and their median."""
+
+    values: Sequence[float | None]
+    min_spc_points: int = 13
+    """How many values process limits need; stated in the footnote."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "values", tuple(_optional_float(v) for v in self.values))
+        super().__post_init__()
+
+    @property
+    def period_count(self) -> int:
+        return len(self.values)
+
+    @property
+    def target_value(self) -> float | None:
+        return self.target
+
+    @classmethod
+    def from_spc(cls, spec: SpcChartSpec) -> RunChartSpec:
+        """The same chart as a run chart, for when there are too few values for limits."""
+        points = spec.result.points
+        return cls(
+            title=spec.title,
+            y_label=spec.y_label,
+            period_labels=spec.period_labels,
+            period_starts=spec.period_starts,
+            format_value=spec.format_value,
+            markers=spec.markers,
+            markers_heading=spec.markers_heading,
+            baseline=spec.baseline,
+            target=spec.target_value,
+            comparisons=spec.comparisons,
+            value_floor=spec.value_floor,
+            value_ceiling=spec.value_ceiling,
+            y_tick_steps=spec.y_tick_steps,
+            values=[
+                None if missing else v
+                for v, missing in zip(points["value"], points["missing"], strict=True)
+            ],
+            min_spc_points=spec.result.settings.short_group_threshold,
+        )
+
+
+# --------------------------------------------------------------------------- markers
+
+
+@dataclass(frozen=True)
+class _PlacedMarker:
+    number: int
+    label: str
+    x: float
+    when: str
+
+
+def _placed_markers(spec: SpcChartSpec | RunChartSpec) -> list[_PlacedMarker]:
+    """The spec's markers that fall within the chart, in time order, numbered from 1."""
+    n = spec.period_count
+    found: list[tuple[float, str, str]] = []
+    for marker in spec.markers:
+        placed = _marker_x(marker.at, spec.period_starts, n)
+        if placed is None:
+            continue
+        x, index = placed
+        when = (
+            long_date(_as_date(marker.at))
+            if isinstance(marker.at, date)
+            else clean_text(spec.period_labels[index], max_chars=MAX_PERIOD_LABEL_CHARS)
+        )
+        found.append((x, clean_text(marker.label, max_chars=MAX_MARKER_LABEL_CHARS), when))
+    found.sort(key=lambda item: item[0])
+    return [
+        _PlacedMarker(number=i, label=label or "(no label)", x=x, when=when)
+        for i, (x, label, when) in enumerate(found, start=1)
+    ]
+
+
+def _as_date(value: date) -> date:
+    return value.date() if isinstance(value, datetime) else value
+
+
+def _marker_x(at: int | date, starts: Sequence[date], n: int) -> tuple[float, int] | None:
+    if not isinstance(at, date):
+        index = int(at)
+        return (index - 0.5, index) if 0 <= index < n else None
+    day = _as_date(at)
+    index = bisect.bisect_right(starts, day) - 1
+    if index < 0:
+        return None
+    start = starts[index]
+    if index + 1 < n:
+        end = starts[index + 1]
+    else:  # the last period is taken to be as long as the one before it
+        end = start + ((start - starts[index - 1]) if n > 1 else timedelta(days=31))
+        if day >= end:
+            return None
+    return index - 0.5 + (day - start).days / (end - start).days, index
+
+
+# --------------------------------------------------------------------------- charts
+
+
+def spc_chart(spec: SpcChartSpec) -> Figure:
+    """An XmR chart of ``spec.result`` with everything ``spec`` asks to be shown."""
+    result = spec.result
+    points = result.points
+    n = len(points)
+    x = np.arange(n, dtype=float)
+    y = points["value"].to_numpy(dtype=float)
+    groups = points["group"].to_numpy()
+    categories = points["category"].to_numpy()
+    target = spec.target_value
+    label_of = dict(zip(points["period"], spec.period_labels, strict=True))
+    markers = _placed_markers(spec)
+
+    notes = [*_gap_notes(result.missing_count, n)]
+    short = points["short_group"].to_numpy(dtype=bool)
+    threshold = result.settings.short_group_threshold
+    if short.any():
+        where = " in a group" if len(result.groups) > 1 else ""
+        notes.append(
+            f"Trial limits: fewer than {threshold} points{where}, so the limits are "
+            "provisional and will be revised as more data arrives."
+        )
+    notes.extend(_marker_notes(spec.markers_heading, markers))
+    notes.append(result.describe(format_period=lambda p: label_of.get(p, str(p))))
+
+    with chart_context():
+        fig, grid, top, ax = _trend_figure(notes)
+        context_handles = [
+            *_draw_baseline(ax, spec.baseline),
+            *_draw_comparisons(ax, x, spec.comparisons),
+        ]
+
+        limit_values: list[float] = []
+        drew = {"mean": False, "limits": False, "trial": False, "inner": False}
+        for group in np.unique(groups):
+            rows = np.flatnonzero(groups == group)
+            first, last = rows[0] - 0.4, rows[-1] + 0.4
+            row = points.iloc[rows[0]]
+            mean, lpl, upl = float(row["mean"]), float(row["lpl"]), float(row["upl"])
+            if math.isfinite(mean):
+                ax.plot(
+                    [first, last],
+                    [mean, mean],
+                    color=MEAN_LINE,
+                    lw=1.3,
+                    zorder=_Z_MEAN,
+                    label="_mean",
+                )
+                drew["mean"] = True
+                limit_values.append(mean)
+            trial = bool(row["short_group"])
+            for value in (lpl, upl):
+                if math.isfinite(value):
+                    ax.plot(
+                        [first, last],
+                        [value, value],
+                        color=LIMIT_LINE,
+                        lw=1.2,
+                        ls=(0, (2, 2)) if trial else (0, (5, 2.5)),
+                        zorder=_Z_LIMIT,
+                        label="_trial_limit" if trial else "_limit",
+                    )
+                    drew["trial" if trial else "limits"] = True
+                    limit_values.append(value)
+            if spec.show_inner_lines:
+                for name in ("inner_lower", "inner_upper"):
+                    value = float(row[name])
+                    if math.isfinite(value):
+                        ax.plot(
+                            [first, last],
+                            [value, value],
+                            color=LIMIT_LINE,
+                            lw=0.8,
+                            ls=(0, (1, 2)),
+                            alpha=0.6,
+                            zorder=_Z_LIMIT,
+                            label="_inner_line",
+                        )
+                        drew["inner"] = True
+            # Values are joined within a group only; NaN (a gap) breaks the line.
+            ax.plot(
+                x[rows],
+                y[rows],
+                color=VALUE_LINE,
+                lw=1.5,
+                zorder=_Z_VALUE_LINE,
+                label="_values",
+            )
+
+        size = _point_size(n)
+        point_handles: list[Line2D] = []
+        line_handles: list[Line2D] = []
+        for category in ("common_cause", "improvement", "concern", "neutral"):
+            mask = categories == category
+            if not mask.any():
+                continue
+            ax.plot(
+                x[mask],
+                y[mask],
+                ls="none",
+                marker="o",
+                ms=size,
+                mfc=POINT_FILL[category],
+                mec=POINT_EDGE[category],
+                mew=0.9,
+                zorder=_Z_POINTS,
+                label=f"_points_{category}",
+            )
+            point_handles.append(_point_handle(category, _CATEGORY_LABELS[category]))
+        if drew["mean"]:
+            line_handles.append(Line2D([], [], color=MEAN_LINE, lw=1.3, label="Mean"))
+        if drew["limits"]:
+            line_handles.append(
+                Line2D([], [], color=LIMIT_LINE, lw=1.2, ls=(0, (5, 2.5)), label="Process limits")
+            )
+        if drew["trial"]:
+            line_handles.append(
+                Line2D([], [], color=LIMIT_LINE, lw=1.2, ls=(0, (2, 2)), label="Trial limits")
+            )
+        if drew["inner"]:
+            line_handles.append(
+                Line2D(
+                    [],
+                    [],
+                    color=LIMIT_LINE,
+                    lw=0.8,
+                    ls=(0, (1, 2)),
+                    alpha=0.6,
+                    label="Two-sigma lines",
+                )
+            )
+        handles = [
+            *point_handles,
+            *line_handles,
+            *_draw_target(ax, target, spec.format_value),
+            *context_handles,
+            *_draw_markers(ax, markers, n),
+        ]
+
+        latest = result.limits
+        side_labels = [
+            ("Mean", latest.mean),
+            ("Upper limit", latest.upl),
+            ("Lower limit", latest.lpl),
+        ]
+        _finish_axes(
+            fig,
+            grid,
+            top,
+            ax,
+            spec,
+            data=[y, np.array(limit_values, dtype=float)],
+            handles=handles,
+            side_labels=side_labels,
+        )
+        freeze_layout(fig)
+    return fig
+
+
+def run_chart(spec: RunChartSpec) -> Figure:
+    """A run chart: the values, joined except across gaps, and their median."""
+    n = spec.period_count
+    x = np.arange(n, dtype=float)
+    y = np.array([np.nan if v is None else v for v in spec.values], dtype=float)
+    observed = y[~np.isnan(y)]
+    median = float(np.median(observed)) if observed.size else math.nan
+    markers = _placed_markers(spec)
+    count = observed.size
+    if count < spec.min_spc_points:
+        noun = "value is" if count == 1 else "values are"
+        about = (
+            f"Run chart: {count} {noun} too few for process limits, which need at least "
+            f"{spec.min_spc_points} (Making Data Count). The solid line is the median."
+        )
+    else:
+        about = f"Run chart: the solid line is the median of the {count} values."
+    notes = [*_gap_notes(n - count, n), about, *_marker_notes(spec.markers_heading, markers)]
+
+    with chart_context():
+        fig, grid, top, ax = _trend_figure(notes)
+        context_handles = [
+            *_draw_baseline(ax, spec.baseline),
+            *_draw_comparisons(ax, x, spec.comparisons),
+        ]
+        if math.isfinite(median):
+            ax.plot(
+                [-0.4, n - 0.6],
+                [median, median],
+                color=MEAN_LINE,
+                lw=1.3,
+                zorder=_Z_MEAN,
+                label="_median",
+            )
+        ax.plot(x, y, color=VALUE_LINE, lw=1.5, zorder=_Z_VALUE_LINE, label="_values")
+        ax.plot(
+            x,
+            y,
+            ls="none",
+            marker="o",
+            ms=_point_size(n),
+            mfc=POINT_FILL["common_cause"],
+            mec=POINT_EDGE["common_cause"],
+            mew=0.9,
+            zorder=_Z_POINTS,
+            label="_points_common_cause",
+        )
+        handles = [
+            _point_handle("common_cause", "Value"),
+            *(
+                [Line2D([], [], color=MEAN_LINE, lw=1.3, label="Median")]
+                if math.isfinite(median)
+                else []
+            ),
+            *_draw_target(ax, spec.target, spec.format_value),
+            *context_handles,
+            *_draw_markers(ax, markers, n),
+        ]
+        _finish_axes(
+            fig,
+            grid,
+            top,
+            ax,
+            spec,
+            data=[y, np.array([median])],
+            handles=handles,
+            side_labels=[("Median", median)],
+        )
+        freeze_layout(fig)
+    return fig
+
+
+# --------------------------------------------------------------------------- alt text
+
+
+def alt_text(spec: SpcChartSpec | RunChartSpec) -> str:
+    """One or two plain sentences on what the chart shows, for ``<img alt>``.
+
+    Names the metric (the title), the periods covered, the latest value, the mean and
+    limits (or median), the signal at the latest point and how many markers are drawn.
+    The numbers themselves belong in the data table that accompanies every chart.
+    Plain text: the template escapes it.
+    """
+    fmt = spec.format_value
+    labels = [clean_text(label, max_chars=MAX_PERIOD_LABEL_CHARS) for label in spec.period_labels]
+    metric = clean_text(spec.title, max_chars=120) or "this measure"
+    n = spec.period_count
+    if isinstance(spec, SpcChartSpec):
+        kind = "SPC chart"
+        points = spec.result.points
+        values = [
+            None if m else float(v) for v, m in zip(points["value"], points["missing"], strict=True)
+        ]
+    else:
+        kind = "Run chart"
+        values = list(spec.values)
+    observed = [i for i, v in enumerate(values) if v is not None]
+    missing = n - len(observed)
+    span = labels[0] if n == 1 else f"{labels[0]} to {labels[-1]}"
+    counted = f"{n} period{'s' if n != 1 else ''}"
+    if missing:
+        counted += f", {missing} with no value"
+    first = f"{kind} of {metric}, {span} ({counted})"
+    if not observed:
+        return f"{first}: no values recorded yet."
+    last = observed[-1]
+    first += f"; the latest value is {fmt(values[last])} ({labels[last]})."
+
+    parts: list[str] = []
+    if isinstance(spec, SpcChartSpec):
+        limits = spec.result.limits
+        if math.isfinite(limits.mean):
+            parts.append(f"mean {fmt(limits.mean)}")
+        if math.isfinite(limits.lpl) and math.isfinite(limits.upl):
+            trial = " (trial limits)" if limits.short else ""
+            parts.append(f"process limits {fmt(limits.lpl)} to {fmt(limits.upl)}{trial}")
+        parts.append(_signal_phrase(spec.result))
+    else:
+        median = float(np.median([values[i] for i in observed]))
+        parts.append(f"median {fmt(median)}")
+        if len(observed) < spec.min_spc_points:
+            parts.append("too few values for process limits")
+    target = spec.target_value
+    if target is not None:
+        parts.append(f"target {fmt(target)}")
+    marked = len(_placed_markers(spec))
+    if marked:
+        heading = clean_text(spec.markers_heading, max_chars=40).lower() or "markers"
+        parts.append(f"{heading} marked: {marked}")
+    second = "; ".join(parts)
+    return f"{first} {second[:1].upper()}{second[1:]}."
+
+
+def _signal_phrase(result: SpcResult) -> str:
+    points = result.points
+    observed = points.loc[~points["missing"]]
+    if observed.empty:
+        return "no values yet"
+    row = observed.iloc[-1]
+    if not math.isfinite(float(row["upl"])):
+        return "too few values for process limits"
+    if not row["special_cause"]:
+        return "the latest point shows common cause variation"
+    category = row["category"]
+    kind = {
+        "improvement": "special cause improvement",
+        "concern": "special cause concern",
+    }.get(category, "special cause variation (no direction of improvement set)")
+    high, low = _RULE_PHRASES.get(str(row["rule"]), ("a special cause", "a special cause"))
+    return f"the latest point shows {kind}, {high if row['side'] == 'high' else low}"
+
+
+# --------------------------------------------------------------------------- pieces
+
+
+def _gap_notes(missing: int, n: int) -> list[str]:
+    if not missing:
+        return []
+    if missing == 1:
+        return [f"1 of {n} periods has no value; it shows as a gap in the line."]
+    return [f"{missing} of {n} periods have no value; they show as gaps in the line."]
+
+
+def _marker_notes(heading: str, markers: list[_PlacedMarker]) -> list[str]:
+    if not markers:
+        return []
+    listed = "; ".join(f"{m.number} {m.label} ({m.when})" for m in markers)
+    return [f"{clean_text(heading, max_chars=40) or 'Markers'}: {listed}."]
+
+
+def _point_size(n: int) -> float:
+    if n <= 60:
+        return 6.0
+    return 4.5 if n <= 120 else 3.0
+
+
+def _point_handle(category: str, label: str) -> Line2D:
+    return Line2D(
+        [],
+        [],
+        ls="none",
+        marker="o",
+        ms=6,
+        mfc=POINT_FILL[category],
+        mec=POINT_EDGE[category],
+        mew=0.9,
+        label=label,
+    )
+
+
+def _trend_figure(notes: list[str]) -> tuple[Figure, GridSpec, SubFigure, Axes]:
+    """A figure with the chart on top and the wrapped footnotes below it."""
+    width_pt = WIDTH_IN * 72 - 2 * EDGE_PT
+    lines: list[str] = []
+    for note in notes:
+        lines.extend(wrap_text(clean_text(note), width_pt=width_pt, size=SMALL_FONT_SIZE))
+    note_height = (
+        len(lines) * SMALL_FONT_SIZE * FOOTNOTE_LINE_SPACING / 72 + 0.12 if lines else 0.05
+    )
+    fig = Figure(figsize=(WIDTH_IN, PLOT_HEIGHT_IN + note_height), dpi=100, layout="constrained")
+    fig.get_layout_engine().set(w_pad=EDGE_PT / 72, h_pad=4 / 72)
+    grid = fig.add_gridspec(2, 1, height_ratios=[PLOT_HEIGHT_IN, note_height], hspace=0)
+    top, bottom = fig.add_subfigure(grid[0]), fig.add_subfigure(grid[1])
+    ax = top.add_subplot()
+    if lines:
+        bottom.text(
+            EDGE_PT / (WIDTH_IN * 72),
+            1.0 - 0.04 / note_height,
+            "\n".join(lines),
+            ha="left",
+            va="top",
+            fontsize=SMALL_FONT_SIZE,
+            color=NHS_DARK_GREY,
+            linespacing=FOOTNOTE_LINE_SPACING,
+            **_TEXT,
+        )
+    return fig, grid, top, ax
+
+
+def _draw_baseline(ax: Axes, baseline: tuple[int, int] | None) -> list[Patch]:
+    if baseline is None:
+        return []
+    first, last = baseline
+    ax.axvspan(
+        first - 0.5, last + 0.5, color=NHS_PALE_GREY, lw=0, zorder=_Z_SPAN, label="_baseline"
+    )
+    return [Patch(facecolor=NHS_PALE_GREY, edgecolor="none", label="Baseline")]
+
+
+def _draw_comparisons(
+    ax: Axes, x: np.ndarray, comparisons: Sequence[ComparisonSeries]
+) -> list[Line2D]:
+    handles = []
+    for i, comparison in enumerate(comparisons):
+        colour, dashes = COMPARISON_STYLES[i % len(COMPARISON_STYLES)]
+        values = np.array([np.nan if v is None else v for v in comparison.values], dtype=float)
+        name = clean_text(comparison.name, max_chars=MAX_LABEL_CHARS) or f"Comparison {i + 1}"
+        ax.plot(
+            x,
+            values,
+            color=colour,
+            ls=dashes,
+            lw=1.4,
+            alpha=0.9,
+            zorder=_Z_COMPARISON,
+            label=f"_comparison_{i}",
+        )
+        handles.append(Line2D([], [], color=colour, ls=dashes, lw=1.4, alpha=0.9, label=name))
+    return handles
+
+
+def _draw_target(ax: Axes, target: float | None, fmt: Callable[[float], str]) -> list[Line2D]:
+    if target is None:
+        return []
+    ax.axhline(target, color=TARGET_LINE, lw=1.3, ls=(0, (6, 3)), zorder=_Z_TARGET, label="_target")
+    label = f"Target ({clean_text(fmt(target), max_chars=20)})"
+    return [Line2D([], [], color=TARGET_LINE, lw=1.3, ls=(0, (6, 3)), label=label)]
+
+
+def _draw_markers(ax: Axes, markers: list[_PlacedMarker], n: int) -> list[Line2D]:
+    """A dashed line per marker and its number just above the plot; numbers of markers
+    too close to tell apart share one label ("2, 3")."""
+    if not markers:
+        return []
+    for marker in markers:
+        ax.axvline(
+            marker.x,
+            color=MARKER_LINE,
+            lw=1.1,
+            ls=(0, (4, 3)),
+            zorder=_Z_MARKER,
+            label="_marker",
+        )
+    close = max(1.0, n * 0.03)
+    clusters: list[list[_PlacedMarker]] = []
+    for marker in markers:
+        if clusters and marker.x - clusters[-1][0].x < close:
+            clusters[-1].append(marker)
+        else:
+            clusters.append([marker])
+    transform = blended_transform_factory(ax.transData, ax.transAxes)
+    for cluster in clusters:
+        numbers = [m.number for m in cluster]
+        text = f"{numbers[0]}–{numbers[-1]}" if len(numbers) > 2 else ", ".join(map(str, numbers))
+        ax.text(
+            cluster[0].x,
+            1.02,
+            text,
+            transform=transform,
+            ha="center",
+            va="bottom",
+            fontsize=SMALL_FONT_SIZE,
+            color="white",
+            fontweight="bold",
+            clip_on=False,
+            bbox={
+                "boxstyle": "round,pad=0.3",
+                "facecolor": MARKER_LINE,
+                "edgecolor": "none",
+            },
+            **_TEXT,
+        )
+    return [
+        Line2D([], [], color=MARKER_LINE, lw=1.1, ls=(0, (4, 3)), label="Intervention (numbered)")
+    ]
+
+
+def _y_range(
+    data: list[np.ndarray], floor: float | None, ceiling: float | None
+) -> tuple[float, float]:
+    values = np.concatenate([np.asarray(d, dtype=float).ravel() for d in data])
+    values = values[np.isfinite(values)]
+    if values.size == 0:
+        low = floor if floor is not None else 0.0
+        return low, ceiling if ceiling is not None and ceiling > low else low + 1.0
+    low, high = float(values.min()), float(values.max())
+    span = high - low or max(abs(high) * 0.1, 1.0)
+    bottom, top = low - 0.08 * span, high + 0.08 * span
+    if floor is not None:
+        # Start at the floor (zero, usually) when the data come within a span of it, so
+        # the size of a change is not exaggerated; otherwise zoom in on the data.
+        if low - floor <= span:
+            bottom = floor
+        bottom = max(bottom, floor)
+    if ceiling is not None:
+        if ceiling - high <= 0.25 * span:
+            top = ceiling
+        top = min(top, ceiling)
+    if top <= bottom:
+        top = bottom + 1.0
+    return bottom, top
+
+
+def _x_ticks(labels: Sequence[str], axes_width_pt: float) -> list[int]:
+    """Indexes to label: every k-th period counted back from the latest, with k the
+    smallest of 1, 2, 3, 4, 6, 12, … for which the labels do not collide."""
+    n = len(labels)
+    widest = max((text_width_pt(label, size=SMALL_FONT_SIZE) for label in labels), default=0.0)
+    room = max(1, int(axes_width_pt // (widest + 14)))
+    step = next(
+        (s for s in (1, 2, 3, 4, 6, 12, 24, 36, 48, 60, 120, 240) if math.ceil(n / s) <= room),
+        max(1, math.ceil(n / room)),
+    )
+    return sorted(range(n - 1, -1, -step))
+
+
+def _finish_axes(
+    fig: Figure,
+    grid: GridSpec,
+    top: SubFigure,
+    ax: Axes,
+    spec: SpcChartSpec | RunChartSpec,
+    *,
+    data: list[np.ndarray],
+    handles: list[Any],
+    side_labels: list[tuple[str, float]],
+) -> None:
+    n = spec.period_count
+    fmt = spec.format_value
+    comparison_values = [
+        np.array([np.nan if v is None else v for v in c.values], dtype=float)
+        for c in spec.comparisons
+    ]
+    target = spec.target_value
+    extra = [np.array([target], dtype=float)] if target is not None else []
+    bottom, top_y = _y_range(
+        [*data, *comparison_values, *extra], spec.value_floor, spec.value_ceiling
+    )
+    ax.set_ylim(bottom, top_y)
+    ax.set_xlim(-0.7, n - 0.3)
+
+    steps = list(spec.y_tick_steps) if spec.y_tick_steps else [1, 2, 2.5, 5, 10]
+    ax.yaxis.set_major_locator(MaxNLocator(nbins=6, steps=steps))
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: clean_text(fmt(v))))
+    ax.grid(axis="y", color=NHS_PALE_GREY, lw=0.8, zorder=0.5)
+    ax.set_axisbelow(True)
+    ax.set_ylabel(clean_text(spec.y_label, max_chars=MAX_LABEL_CHARS), **_TEXT)
+
+    labels = [clean_text(label, max_chars=MAX_PERIOD_LABEL_CHARS) for label in spec.period_labels]
+    axes_width_pt = WIDTH_IN * 72 - 190  # less y labels and the right-hand value labels
+    ticks = _x_ticks(labels, axes_width_pt)
+    ax.xaxis.set_major_locator(FixedLocator(ticks))
+    ax.set_xticks(ticks, [labels[i] for i in ticks], **_TEXT)
+    if 1 < n <= 120:
+        ax.set_xticks(range(n), minor=True)
+    ax.tick_params(axis="x", which="minor", length=2, color=NHS_DARK_GREY)
+    ax.tick_params(axis="both", which="major", length=4, color=NHS_DARK_GREY)
+
+    _side_labels(ax, side_labels, target, fmt, (bottom, top_y))
+
+    title = wrap_text(
+        clean_text(spec.title) or "Chart",
+        width_pt=WIDTH_IN * 72 - 2 * EDGE_PT,
+        size=TITLE_FONT_SIZE,
+        weight="bold",
+        max_lines=MAX_TITLE_LINES,
+    )
+    top.suptitle(
+        "\n".join(title),
+        x=EDGE_PT / (WIDTH_IN * 72),
+        ha="left",
+        fontsize=TITLE_FONT_SIZE,
+        fontweight="bold",
+        color=NHS_BLACK,
+        **_TEXT,
+    )
+    legend_rows = 0
+    if handles:
+        columns = _legend_columns([h.get_label() for h in handles])
+        legend_rows = math.ceil(len(handles) / columns)
+        top.legend(
+            handles=handles,
+            loc="outside lower center",
+            ncols=columns,
+            handlelength=2.6,
+            columnspacing=1.6,
+        )
+    # PLOT_HEIGHT_IN allows one title line and three legend rows; more would squeeze
+    # the plot, so the figure grows instead.
+    extra = (len(title) - 1) * TITLE_FONT_SIZE * 1.3 / 72
+    extra += max(0, legend_rows - 3) * SMALL_FONT_SIZE * 2.0 / 72
+    if extra:
+        plot_height, note_height = grid.get_height_ratios()
+        grid.set_height_ratios([plot_height + extra, note_height])
+        fig.set_size_inches(WIDTH_IN, plot_height + extra + note_height)
+
+
+def _legend_columns(labels: list[str]) -> int:
+    widest = max(text_width_pt(label, size=SMALL_FONT_SIZE) for label in labels) + 48
+    fits = max(1, int((WIDTH_IN * 72 - 2 * EDGE_PT) // widest))
+    rows = math.ceil(len(labels) / fits)
+    return math.ceil(len(labels) / rows)  # balance the rows
+
+
+def _side_labels(
+    ax: Axes,
+    labels: list[tuple[str, float]],
+    target: float | None,
+    fmt: Callable[[float], str],
+    y_range: tuple[float, float],
+) -> None:
+    """The latest mean and limits (and target) written at the right-hand end of their
+    lines, leaving out any that would overlap one already written."""
+    wanted = list(labels)
+    if target is not None:
+        wanted.append(("Target", target))
+    bottom, top = y_range
+    gap = 0.055 * (top - bottom)
+    placed: list[float] = []
+    transform = blended_transform_factory(ax.transAxes, ax.transData)
+    for name, value in wanted:
+        if not math.isfinite(value) or not bottom <= value <= top:
+            continue
+        if any(abs(value - other) < gap for other in placed):
+            continue
+        placed.append(value)
+        colour = TARGET_LINE if name == "Target" else NHS_DARK_GREY
+        ax.text(
+            1.008,
+            value,
+            f"{name} {clean_text(fmt(value), max_chars=20)}",
+            transform=transform,
+            ha="left",
+            va="center",
+            fontsize=SMALL_FONT_SIZE,
+            color=colour,
+            clip_on=False,
+            **_TEXT,
+        )

@@ -1,0 +1,318 @@
+"""Everything a metric page shows, assembled once: the evidence, the chart spec and its
+cache key, the before/after comparison, peer medians and the data table rows.
+
+No Flask here; the web layer parses the person's chart options and serves the result.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlmodel import Session
+
+from monitor import charts
+from monitor.analysis import spc
+from monitor.checklist import ChecklistTemplate, Item, ItemType
+from monitor.formatting import item_value
+from monitor.models import Intervention, Practice
+from monitor.periods import Period, financial_year_label, financial_year_of
+from monitor.services import evidence
+from monitor.values import InvalidValue, parse_item_value
+
+TWO_IN_THREE = {
+    "within_limits": "Two of three points beyond two sigma but within the limits (default)",
+    "beyond_two_sigma": "Two of three points beyond two sigma, including outside the limits "
+    "(Making Data Count 2023)",
+}
+
+
+@dataclass(frozen=True)
+class ChartOptions:
+    """What a person chose on the metric page (all optional), already checked."""
+
+    baseline_year: int | None = None
+    compare_from: int | None = None  # intervention id for the before/after panel
+    rebase_at: tuple[int, ...] = ()  # intervention ids where limits are recalculated
+    fix_after: int | None = None
+    two_in_three: str = "within_limits"
+    target: float | None = None
+    errors: dict[str, str] = field(default_factory=dict)
+
+
+def parse_options(args, *, item: Item, interventions: list[Intervention]) -> ChartOptions:
+    """Read chart options from query arguments; invalid ones are reported and ignored."""
+    errors: dict[str, str] = {}
+    own = {i.id for i in interventions}
+
+    def as_int(name: str) -> int | None:
+        text = (args.get(name) or "").strip()
+        if not text:
+            return None
+        if not text.isdigit():
+            errors[name] = "Enter a whole number"
+            return None
+        return int(text)
+
+    baseline = as_int("baseline")
+    compare_from = as_int("compare_from")
+    if compare_from is not None and compare_from not in own:
+        errors["compare_from"] = "Select one of your interventions"
+        compare_from = None
+    rebase = []
+    for text in args.getlist("rebase"):
+        if text.isdigit() and int(text) in own:
+            rebase.append(int(text))
+        else:
+            errors["rebase"] = "Select your own interventions to recalculate limits from"
+    fix_after = as_int("fix_after")
+    if fix_after is not None and fix_after < spc.MIN_FIX_AFTER_N_POINTS:
+        errors["fix_after"] = (
+            f"Limits can only be fixed on {spc.MIN_FIX_AFTER_N_POINTS} points or more"
+        )
+        fix_after = None
+    variant = args.get("two_in_three") or "within_limits"
+    if variant not in TWO_IN_THREE:
+        errors["two_in_three"] = "Select a two-in-three rule"
+        variant = "within_limits"
+    target = None
+    target_text = (args.get("target") or "").strip()
+    if target_text and item.type is not ItemType.TEXT:
+        try:
+            target = parse_item_value(item, target_text).number
+        except InvalidValue as error:
+            errors["target"] = error.message.replace(item.label, f"Target for {item.label}", 1)
+    return ChartOptions(
+        baseline_year=baseline,
+        compare_from=compare_from,
+        rebase_at=tuple(sorted(set(rebase))),
+        fix_after=fix_after,
+        two_in_three=variant,
+        target=target,
+        errors=errors,
+    )
+
+
+@dataclass(frozen=True)
+class TableRow:
+    period: Period
+    value: float | None
+    mean: float | None
+    lower: float | None
+    upper: float | None
+    signal: str
+    pcn_median: float | None
+    icb_median: float | None
+
+
+@dataclass(frozen=True)
+class MetricView:
+    item: Item
+    evidence: evidence.Evidence
+    spec: charts.SpcChartSpec | charts.RunChartSpec
+    key: str
+    alt: str
+    explanation: list[str]
+    before_after: spc.BeforeAfter | None
+    before_after_label: str | None
+    before_after_text: list[str]
+    rows: list[TableRow]
+    markers: list[tuple[Intervention, Period | None]]
+    baseline_year: int | None
+    settings_text: str
+    has_peers: bool
+
+    def fmt(self, value: float | None) -> str:
+        return "" if value is None else item_value(value, self.item.type, self.item.unit)
+
+    @property
+    def run_chart(self) -> bool:
+        return isinstance(self.spec, charts.RunChartSpec)
+
+
+RULE_NAMES = {
+    "outside_limits": "Outside the limits",
+    "trend": "Trend",
+    "two_in_three": "Two of three near a limit",
+    "shift": "Shift",
+}
+
+
+def formatter(item: Item):
+    return lambda value: item_value(value, item.type, item.unit)
+
+
+def build(
+    session: Session,
+    *,
+    practice: Practice,
+    template: ChecklistTemplate,
+    item: Item,
+    today: date,
+    options: ChartOptions = ChartOptions(),
+) -> MetricView | None:
+    until = Period.latest_complete(today, item.frequency)
+    series = evidence.series_for(session, practice_id=practice.id, item=item, until=until)
+    if series is None:
+        return None
+    interventions = evidence.practice_interventions(session, practice.id)
+    by_id = {i.id: i for i in interventions}
+    baseline_year = options.baseline_year
+    if baseline_year is None:
+        baseline_year = evidence.default_baseline_year(session, practice.id)
+    rebase_periods = tuple(
+        Period.containing(by_id[i].occurred_on, item.frequency).next() for i in options.rebase_at
+    )
+    settings = spc.SpcSettings(
+        fix_after_n_points=options.fix_after, two_in_three=options.two_in_three
+    )
+    result = evidence.evidence_for(
+        series,
+        baseline_year=baseline_year,
+        settings=settings,
+        rebase_at=rebase_periods,
+        target=options.target,
+    )
+    if result is None:
+        return None
+    fmt = formatter(item)
+    periods = series.periods
+
+    relevant = [i for i in interventions if item.id in (i.affected_items or [])]
+    markers = []
+    placed = []
+    for event in relevant:
+        inside = periods[0].start <= event.occurred_on <= periods[-1].end
+        placed.append(
+            (event, Period.containing(event.occurred_on, item.frequency) if inside else None)
+        )
+        if inside:
+            markers.append(charts.Marker(label=event.title, at=event.occurred_on))
+
+    baseline_span = None
+    if baseline_year is not None:
+        indexes = [n for n, p in enumerate(periods) if p.fy == baseline_year]
+        if indexes:
+            baseline_span = (indexes[0], indexes[-1])
+
+    pcn = evidence.peer_medians(session, practice=practice, item=item, periods=periods, scope="pcn")
+    icb = evidence.peer_medians(session, practice=practice, item=item, periods=periods, scope="icb")
+    comparisons = []
+    if any(v is not None for v in pcn):
+        comparisons.append(charts.ComparisonSeries("PCN median", pcn))
+    if any(v is not None for v in icb):
+        comparisons.append(charts.ComparisonSeries("ICB median", icb))
+
+    common = {
+        "title": item.label,
+        "y_label": item.unit if item.type is not ItemType.DURATION else "minutes:seconds",
+        "period_labels": [p.label for p in periods],
+        "period_starts": [p.start for p in periods],
+        "format_value": fmt,
+        "markers": markers,
+        "baseline": baseline_span,
+        "target": options.target,
+        "comparisons": comparisons,
+        "value_floor": item.min if item.min is not None else 0.0,
+        "value_ceiling": 100.0 if item.type is ItemType.PERCENT else None,
+        "y_tick_steps": charts.DURATION_TICK_STEPS if item.type is ItemType.DURATION else None,
+    }
+    spec: charts.SpcChartSpec | charts.RunChartSpec = charts.SpcChartSpec(
+        result=result.chart, **common
+    )
+    observed = len(series.observed)
+    if observed < settings.short_group_threshold:
+        spec = charts.RunChartSpec.from_spc(spec)
+    key = charts.chart_key(
+        charts.CHART_VERSION,
+        practice.id,
+        item.id,
+        [p.code for p in periods],
+        series.values,
+        [(m.label, m.at) for m in markers],
+        baseline_span,
+        options.target,
+        settings,
+        rebase_periods,
+        [(c.name, c.values) for c in comparisons],
+        type(spec).__name__,
+    )
+
+    compare_event = by_id.get(options.compare_from) if options.compare_from else None
+    if compare_event is None and relevant:
+        compare_event = relevant[-1]
+    before_after = None
+    before_after_label = None
+    if compare_event is not None:
+        split = Period.containing(compare_event.occurred_on, item.frequency).next()
+        before_after_label = f"since “{compare_event.title}” ({split.label} onwards)"
+    elif baseline_year is not None:
+        split = Period.containing(date(baseline_year + 1, 4, 1), item.frequency)
+        before_after_label = (
+            f"since the {financial_year_label(baseline_year)} baseline ({split.label} onwards)"
+        )
+    else:
+        split = None
+    if split is not None:
+        before = [v for p, v in series.observed if p < split]
+        after = [v for p, v in series.observed if not p < split]
+        if len(before) >= 2 and after:
+            before_after = spc.before_after(
+                series.values,
+                split_at=split,
+                periods=periods,
+                improvement=evidence.IMPROVEMENT[item.direction],
+                settings=spc.SpcSettings(two_in_three=options.two_in_three),
+            )
+    before_after_text = (
+        spc.explain_before_after(before_after, format_value=fmt, format_period=str)
+        if before_after
+        else []
+    )
+
+    points = result.chart.points
+    rows = []
+    for n, period in enumerate(periods):
+        row = points.iloc[n]
+        missing = bool(row["missing"])
+
+        def number(name, row=row):
+            value = float(row[name])
+            return value if math.isfinite(value) else None
+
+        rows.append(
+            TableRow(
+                period=period,
+                value=None if missing else float(row["value"]),
+                mean=number("mean"),
+                lower=number("lpl"),
+                upper=number("upl"),
+                signal=""
+                if missing or not row["special_cause"]
+                else f"{RULE_NAMES.get(row['rule'], row['rule'])} ({row['category']})",
+                pcn_median=pcn[n],
+                icb_median=icb[n],
+            )
+        )
+    return MetricView(
+        item=item,
+        evidence=result,
+        spec=spec,
+        key=key,
+        alt=charts.alt_text(spec),
+        explanation=spc.explain(result.chart, format_value=fmt, format_period=str),
+        before_after=before_after,
+        before_after_label=before_after_label,
+        before_after_text=before_after_text,
+        rows=rows,
+        markers=placed,
+        baseline_year=baseline_year,
+        settings_text=result.chart.describe(format_period=str),
+        has_peers=bool(comparisons),
+    )
+
+
+def baseline_choices(today: date) -> list[tuple[int, str]]:
+    current = financial_year_of(today)
+    return [(fy, financial_year_label(fy)) for fy in range(current - 1, 2014, -1)]

@@ -1,0 +1,368 @@
+"""Trends and evidence for a practice: the dashboard, metric pages with Making Data
+Count charts, chart images and data downloads, and the money views."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from decimal import Decimal
+
+from flask import Blueprint, abort, render_template, request
+from flask_login import current_user
+
+from monitor import charts
+from monitor.analysis import spc
+from monitor.checklist import ItemType
+from monitor.exporting import csv_response_rows
+from monitor.formatting import money
+from monitor.models import HepAllocation, Practice, Role, SpendItem, StaffingChange
+from monitor.periods import Period, financial_year_label, financial_year_of
+from monitor.services import evidence, logs, metric_view, records
+from monitor.timeutil import today
+from monitor.web.access import allow
+from monitor.web.chart_cache import chart_response
+from monitor.web.context import db, template_for_user
+
+bp = Blueprint("evidence", __name__)
+
+READERS = (Role.PRACTICE_EDITOR, Role.PRACTICE_VIEWER)
+
+
+def _practice() -> Practice:
+    return db().get(Practice, current_user.practice_id)
+
+
+def _baseline_arg() -> int | None:
+    value = request.args.get("baseline", type=int)
+    current = financial_year_of(today())
+    return value if value and 2015 <= value < current else None
+
+
+def _item_or_404(item_id: str):
+    item = template_for_user(current_user).items_by_id.get(item_id)
+    if item is None or item.type is ItemType.TEXT:
+        abort(404)
+    return item
+
+
+def _baseline_items() -> list[dict]:
+    """Options for the baseline-year select (GET form), the chosen one selected."""
+    chosen = _baseline_arg()
+    return [{"value": "", "text": "Default"}] + [
+        {"value": str(fy), "text": label, "selected": fy == chosen}
+        for fy, label in metric_view.baseline_choices(today())
+    ]
+
+
+# Dashboard ----------------------------------------------------------------------------
+
+
+def _dashboard_cards(baseline_year: int | None):
+    session = db()
+    practice = _practice()
+    template = template_for_user(current_user)
+    cards = []
+    for item in template.items:
+        if item.type is ItemType.TEXT:
+            continue
+        until = Period.latest_complete(today(), item.frequency)
+        series = evidence.series_for(session, practice_id=practice.id, item=item, until=until)
+        if series is None:
+            continue
+        result = evidence.evidence_for(series, baseline_year=baseline_year)
+        if result is not None:
+            cards.append(result)
+    order = {item.id: n for n, item in enumerate(template.items)}
+    cards.sort(key=lambda card: (card.strength, order[card.item.id]))
+    return cards
+
+
+@bp.get("/dashboard")
+@allow(*READERS)
+def dashboard():
+    practice = _practice()
+    default_year = evidence.default_baseline_year(db(), practice.id)
+    baseline_year = _baseline_arg() or default_year
+    cards = _dashboard_cards(baseline_year)
+    return render_template(
+        "evidence/dashboard.jinja",
+        practice=practice,
+        cards=cards,
+        baseline_year=baseline_year,
+        default_year=default_year,
+        baseline_items=_baseline_items(),
+        financial_year_label=financial_year_label,
+        Strength=evidence.Strength,
+    )
+
+
+@bp.get("/sparklines/<item_id>.svg")
+@allow(*READERS)
+def sparkline(item_id: str):
+    item = _item_or_404(item_id)
+    practice = _practice()
+    until = Period.latest_complete(today(), item.frequency)
+    series = evidence.series_for(db(), practice_id=practice.id, item=item, until=until)
+    if series is None:
+        abort(404)
+    result = evidence.evidence_for(series, baseline_year=None)
+    values = series.values[-36:]
+    key = charts.chart_key(
+        charts.CHART_VERSION,
+        "spark",
+        practice.id,
+        item.id,
+        values,
+        [p.code for p in series.periods[-36:]],
+        result.chart.variation,
+    )
+    return chart_response(
+        key,
+        "svg",
+        lambda: charts.sparkline(values, category_of_last=result.chart.variation),
+        filename=f"{item.id}-trend",
+    )
+
+
+# Metric pages -------------------------------------------------------------------------
+
+
+def _view(item):
+    session = db()
+    practice = _practice()
+    interventions = evidence.practice_interventions(session, practice.id)
+    options = metric_view.parse_options(request.args, item=item, interventions=interventions)
+    view = metric_view.build(
+        session,
+        practice=practice,
+        template=template_for_user(current_user),
+        item=item,
+        today=today(),
+        options=options,
+    )
+    return view, options, interventions
+
+
+def _chart_args() -> dict:
+    """The chart options of this request, to pass on to the image and data links."""
+    keep = ("baseline", "compare_from", "rebase", "fix_after", "two_in_three", "target")
+    return {k: request.args.getlist(k) for k in keep if request.args.get(k)}
+
+
+@bp.get("/metrics/<item_id>")
+@allow(*READERS)
+def metric(item_id: str):
+    item = _item_or_404(item_id)
+    view, options, interventions = _view(item)
+    return render_template(
+        "evidence/metric.jinja",
+        practice=_practice(),
+        item=item,
+        view=view,
+        options=options,
+        interventions=interventions,
+        chart_args=_chart_args(),
+        baseline_items=_baseline_items(),
+        two_in_three=metric_view.TWO_IN_THREE,
+        target_text=request.args.get("target", ""),
+        interventions_items=_intervention_items,
+        rebase_items=_rebase_items,
+        two_in_three_items=_two_in_three_items,
+        min_fix=spc.MIN_FIX_AFTER_N_POINTS,
+    ), (400 if options.errors else 200)
+
+
+def _intervention_items(interventions, chosen) -> list[dict]:
+    return [
+        {
+            "value": str(i.id),
+            "text": f"{i.title} ({i.occurred_on:%d/%m/%Y})",
+            "selected": i.id == chosen,
+        }
+        for i in interventions
+    ]
+
+
+def _rebase_items(interventions, chosen) -> list[dict]:
+    return [
+        {
+            "value": str(i.id),
+            "text": f"{i.title} ({i.occurred_on:%d/%m/%Y})",
+            "checked": i.id in chosen,
+        }
+        for i in interventions
+    ]
+
+
+def _two_in_three_items(variants, chosen) -> list[dict]:
+    return [{"value": k, "text": v, "checked": k == chosen} for k, v in variants.items()]
+
+
+@bp.get("/metrics/<item_id>/chart.<fmt>")
+@allow(*READERS)
+def metric_chart(item_id: str, fmt: str):
+    item = _item_or_404(item_id)
+    view, _, _ = _view(item)
+    if view is None:
+        abort(404)
+    build = (
+        (lambda: charts.run_chart(view.spec))
+        if view.run_chart
+        else (lambda: charts.spc_chart(view.spec))
+    )
+    return chart_response(view.key, fmt, build, filename=f"{item.id}-chart")
+
+
+@bp.get("/metrics/<item_id>/data.csv")
+@allow(*READERS)
+def metric_data(item_id: str):
+    item = _item_or_404(item_id)
+    view, _, _ = _view(item)
+    if view is None:
+        abort(404)
+    header = [
+        "Period",
+        f"{item.label} ({item.unit})",
+        "Mean",
+        "Lower process limit",
+        "Upper process limit",
+        "Special cause",
+        "PCN median",
+        "ICB median",
+    ]
+    body = [
+        [
+            row.period.label,
+            view.fmt(row.value),
+            view.fmt(row.mean),
+            view.fmt(row.lower),
+            view.fmt(row.upper),
+            row.signal,
+            view.fmt(row.pcn_median),
+            view.fmt(row.icb_median),
+        ]
+        for row in view.rows
+    ]
+    body.append([])
+    body.append(["Settings", view.settings_text])
+    return csv_response_rows(header, body, filename=f"{item.id}-data.csv")
+
+
+# Money --------------------------------------------------------------------------------
+
+
+def _money_data():
+    session = db()
+    template = template_for_user(current_user)
+    allocations = records.list_own(session, current_user, HepAllocation)
+    items = records.list_own(session, current_user, SpendItem)
+    changes = records.list_own(session, current_user, StaffingChange)
+    current = financial_year_of(today())
+    years = sorted(
+        {a.financial_year for a in allocations}
+        | {financial_year_of(i.spent_on) for i in items}
+        | {current}
+    )
+    hep_by_year: dict[int, Decimal] = defaultdict(Decimal)
+    for item in items:
+        hep_by_year[financial_year_of(item.spent_on)] += item.hep_amount
+    allocation_rows = {
+        row.allocation.financial_year: row for row in logs.allocation_history(allocations)
+    }
+    year_rows = [
+        {
+            "fy": fy,
+            "label": financial_year_label(fy),
+            "allocation": allocation_rows[fy].allocation.amount if fy in allocation_rows else None,
+            "change": allocation_rows[fy].change if fy in allocation_rows else None,
+            "change_pct": allocation_rows[fy].change_pct if fy in allocation_rows else None,
+            "hep_spend": hep_by_year.get(fy, Decimal(0)),
+        }
+        for fy in years
+    ]
+    fy = request.args.get("year", type=int) or current
+    if fy not in years:
+        fy = current
+    summary = logs.spend_summary(items, allocations, template=template, financial_year=fy)
+    staffing = {
+        y: logs.staffing_summary(changes, template=template, financial_year=y) for y in years
+    }
+    return year_rows, fy, summary, staffing
+
+
+@bp.get("/money")
+@allow(*READERS)
+def money_view():
+    year_rows, fy, summary, staffing = _money_data()
+    return render_template(
+        "evidence/money.jinja",
+        practice=_practice(),
+        year_rows=year_rows,
+        fy=fy,
+        fy_label=financial_year_label(fy),
+        summary=summary,
+        staffing=staffing,
+        financial_year_label=financial_year_label,
+        allocation_alt=_allocation_alt(year_rows),
+        category_alt=_category_alt(summary, fy),
+    )
+
+
+def _allocation_alt(year_rows) -> str:
+    with_allocation = [r for r in year_rows if r["allocation"] is not None]
+    if not with_allocation:
+        return "Bar chart of HEP allocation and HEP-attributed spend: no allocations recorded."
+    latest = with_allocation[-1]
+    return (
+        f"Bar chart of HEP allocation and HEP-attributed spend by financial year, "
+        f"{year_rows[0]['label']} to {year_rows[-1]['label']}. In {latest['label']} the "
+        f"allocation was {money(latest['allocation'])} and HEP-attributed spend "
+        f"{money(latest['hep_spend'])}. The table below gives every figure."
+    )
+
+
+def _category_alt(summary, fy) -> str:
+    if not summary.by_category:
+        return f"Bar chart of HEP-attributed spend by category in {financial_year_label(fy)}: none."
+    top = summary.by_category[0]
+    return (
+        f"Bar chart of HEP-attributed spend by category in {financial_year_label(fy)}: "
+        f"{len(summary.by_category)} categories, largest {top.label} at {money(top.hep)}, "
+        f"total {money(summary.hep_total)}. The table below gives every figure."
+    )
+
+
+@bp.get("/money/allocation.svg")
+@allow(*READERS)
+def allocation_chart():
+    year_rows, *_ = _money_data()
+    labels = [r["label"] for r in year_rows]
+    allocations = [
+        float(r["allocation"]) if r["allocation"] is not None else None for r in year_rows
+    ]
+    spend = [float(r["hep_spend"]) for r in year_rows]
+    key = charts.chart_key(charts.CHART_VERSION, "allocation", labels, allocations, spend)
+    return chart_response(
+        key,
+        "svg",
+        lambda: charts.allocation_chart(labels, allocations, spend),
+        filename="hep-allocation",
+    )
+
+
+@bp.get("/money/categories.svg")
+@allow(*READERS)
+def category_chart():
+    _, fy, summary, _ = _money_data()
+    labels = [c.label for c in summary.by_category]
+    values = [float(c.hep) for c in summary.by_category]
+    key = charts.chart_key(charts.CHART_VERSION, "categories", fy, labels, values)
+    return chart_response(
+        key,
+        "svg",
+        lambda: charts.bar_chart(
+            labels,
+            values,
+            title=f"HEP-attributed spend by category, {financial_year_label(fy)}",
+        ),
+        filename="hep-spend-by-category",
+    )
