@@ -165,9 +165,6 @@ def build_world(session: Session) -> World:
         foreign_admin=make_user(session, role=Role.ADMIN, organisation=other_icb),
         foreign_editor=make_user(session, role=Role.PRACTICE_EDITOR, organisation=foreign_practice),
     )
-    make_value(
-        session, practice=practice, item_id="inbound_calls", period_code="2025-10", number=5000
-    )
     world.records = make_records(session, practice)
     world.sibling_records = make_records(session, sibling)
     return world

@@ -38,10 +38,10 @@ ROUTES = {
     "practice.figures_period": ("GET", lambda w: "/figures/2025-10", PRACTICE),
     "practice.sharing": ("GET", lambda w: "/sharing", PRACTICE),
     "evidence.dashboard": ("GET", lambda w: "/dashboard", PRACTICE),
-    "evidence.metric": ("GET", lambda w: "/metrics/inbound_calls", PRACTICE),
-    "evidence.metric_chart": ("GET", lambda w: "/metrics/inbound_calls/chart.svg", PRACTICE),
-    "evidence.metric_data": ("GET", lambda w: "/metrics/inbound_calls/data.csv", PRACTICE),
-    "evidence.sparkline": ("GET", lambda w: "/sparklines/inbound_calls.svg", PRACTICE),
+    "evidence.metric": ("GET", lambda w: "/metrics/home_visits", PRACTICE),
+    "evidence.metric_chart": ("GET", lambda w: "/metrics/home_visits/chart.svg", PRACTICE),
+    "evidence.metric_data": ("GET", lambda w: "/metrics/home_visits/data.csv", PRACTICE),
+    "evidence.sparkline": ("GET", lambda w: "/sparklines/home_visits.svg", PRACTICE),
     "evidence.money_view": ("GET", lambda w: "/money", PRACTICE),
     "evidence.allocation_chart": ("GET", lambda w: "/money/allocation.svg", PRACTICE),
     "evidence.category_chart": ("GET", lambda w: "/money/categories.svg", PRACTICE),
@@ -69,6 +69,17 @@ for kind, single in [
         lambda w, k=kind: f"/{k}/{w.records[k].id}/delete",
         EDITOR,
     )
+
+
+@pytest.fixture
+def world(world, session):
+    """The shared world plus a recorded figure, so chart routes have something to draw."""
+    from tests.factories import make_value
+
+    make_value(
+        session, practice=world.practice, item_id="home_visits", period_code="2025-09", number=40
+    )
+    return world
 
 
 def test_every_route_declares_an_access_rule(app):
