@@ -51,7 +51,8 @@ class Series:
 
 
 def series_for(session: Session, *, practice_id: int, item: Item, until: Period) -> Series | None:
-    """Every period from the first recorded value to `until`, None where not recorded."""
+    """Every period from the first to the last recorded value (no later than `until`),
+    None where a period in between was not recorded."""
     rows = session.exec(
         select(MetricValue.period_code, MetricValue.value_number).where(
             MetricValue.practice_id == practice_id,
@@ -69,10 +70,12 @@ def series_for(session: Session, *, practice_id: int, item: Item, until: Period)
             by_code[Period(Frequency.ANNUAL, fy, 1).code] = float(amount)
     if not by_code:
         return None
-    first = min(Period.parse(code) for code in by_code)
+    recorded = [Period.parse(code) for code in by_code]
+    first = min(recorded)
+    last = min(max(recorded), until)
     periods = []
     period = first
-    while not until < period:
+    while not last < period:
         periods.append(period)
         period = period.next()
     if not periods:

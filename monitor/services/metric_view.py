@@ -239,32 +239,37 @@ def build(
         type(spec).__name__,
     )
 
+    def split_after(event: Intervention) -> Period:
+        return Period.containing(event.occurred_on, item.frequency).next()
+
+    def comparable(split: Period) -> bool:
+        before = sum(1 for p, _ in series.observed if p < split)
+        return before >= 2 and any(not p < split for p, _ in series.observed)
+
     compare_event = by_id.get(options.compare_from) if options.compare_from else None
-    if compare_event is None and relevant:
-        compare_event = relevant[-1]
-    before_after = None
+    if compare_event is None:
+        # Default: the latest intervention for this figure that the data straddle.
+        usable = [e for e in relevant if comparable(split_after(e))]
+        compare_event = usable[-1] if usable else None
+    split = None
     before_after_label = None
     if compare_event is not None:
-        split = Period.containing(compare_event.occurred_on, item.frequency).next()
+        split = split_after(compare_event)
         before_after_label = f"since “{compare_event.title}” ({split.label} onwards)"
     elif baseline_year is not None:
         split = Period.containing(date(baseline_year + 1, 4, 1), item.frequency)
         before_after_label = (
             f"since the {financial_year_label(baseline_year)} baseline ({split.label} onwards)"
         )
-    else:
-        split = None
-    if split is not None:
-        before = [v for p, v in series.observed if p < split]
-        after = [v for p, v in series.observed if not p < split]
-        if len(before) >= 2 and after:
-            before_after = spc.before_after(
-                series.values,
-                split_at=split,
-                periods=periods,
-                improvement=evidence.IMPROVEMENT[item.direction],
-                settings=spc.SpcSettings(two_in_three=options.two_in_three),
-            )
+    before_after = None
+    if split is not None and comparable(split):
+        before_after = spc.before_after(
+            series.values,
+            split_at=split,
+            periods=periods,
+            improvement=evidence.IMPROVEMENT[item.direction],
+            settings=spc.SpcSettings(two_in_three=options.two_in_three),
+        )
     before_after_text = (
         spc.explain_before_after(before_after, format_value=fmt, format_period=str)
         if before_after
