@@ -212,3 +212,12 @@ def test_money_view_shows_allocation_change_and_spend(client, world, session):
     for chart in ("/money/allocation.svg", "/money/categories.svg?year=2025"):
         assert client.get(chart).mimetype == "image/svg+xml"
     assert all(img["alt"] for img in soup.select("img.app-chart__image"))
+
+
+def test_variation_and_assurance_are_named_in_words(client, world, history):
+    client.sign_in(world.editor.email)
+    icons = client.page("/metrics/call_answer_time?target=2:30").select_one("#icons")
+    text = icons.get_text(" ", strip=True)
+    assert "Variation (latest point) Special cause improvement, low" in text
+    assert "Assurance against target" in text
+    assert "No target set" not in text
