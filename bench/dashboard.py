@@ -106,8 +106,10 @@ def seed(url: str) -> None:
                 period = period.next()
         session.add_all(rows)
         session.commit()
+        monthly = len(template.items_for(Frequency.MONTHLY))
         print(
-            f"Seeded {len(rows)} figures for {sum(1 for i in template.items if i.frequency is Frequency.MONTHLY)} monthly items and the rest."
+            f"Seeded {len(rows)} figures: 5 years of {monthly} monthly items, plus quarterly "
+            "and annual items."
         )
     engine.dispose()
 
