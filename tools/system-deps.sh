@@ -2,6 +2,7 @@
 # Install the Debian packages the test suite needs, if they are missing:
 #   chromium   (browser tests drive it through Playwright)
 #   postgresql (the suite runs every database test on PostgreSQL as well as SQLite)
+#   libreoffice-calc-nogui (the summary workbook must open in LibreOffice without repair)
 set -euo pipefail
 
 need=()
@@ -10,6 +11,9 @@ if ! command -v chromium >/dev/null 2>&1 && [ ! -x /usr/bin/chromium ]; then
 fi
 if ! command -v initdb >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
   need+=(postgresql)
+fi
+if ! command -v soffice >/dev/null 2>&1 && ! command -v libreoffice >/dev/null 2>&1; then
+  need+=(libreoffice-calc-nogui)
 fi
 [ ${#need[@]} -eq 0 ] && exit 0
 
