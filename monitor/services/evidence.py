@@ -204,7 +204,13 @@ def _verdict(series, comparison, baseline_year, split) -> tuple[Strength, str]:
             f"range expected from the {financial_year_label(baseline_year)} baseline."
         )
     after = [v for p, v in series.observed if not p < split][-12:]
-    above = comparison.difference > 0
+    # Count the points on the side the verdict is about: for an improvement in a
+    # lower-is-better figure, the points below the baseline average, and so on.
+    if comparison.outcome in ("improvement", "concern") and item.direction is not Direction.NEUTRAL:
+        better_high = item.direction is Direction.HIGHER_BETTER
+        above = better_high == (comparison.outcome == "improvement")
+    else:
+        above = comparison.difference > 0
     side_count = sum(
         (v > comparison.baseline_mean) if above else (v < comparison.baseline_mean) for v in after
     )

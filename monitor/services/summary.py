@@ -1,0 +1,497 @@
+"""The practice impact summary: "what did we do with the HEP money, and did it help?"
+
+One data structure, assembled here from the practice's own records, feeds every format
+(Excel workbook, PDF, CSV), so the numbers agree everywhere and with the dashboard.
+Tables are tidy (one row per observation) with a declared format per column, so each
+writer can present money, percentages, durations and dates properly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlmodel import Session, select
+
+from monitor import charts
+from monitor.checklist import ChecklistTemplate, ItemType
+from monitor.formatting import item_value
+from monitor.models import (
+    HepAllocation,
+    Icb,
+    Intervention,
+    MetricValue,
+    Pcn,
+    Practice,
+    SpendItem,
+    StaffingChange,
+)
+from monitor.periods import Period, financial_year_label, financial_year_of
+from monitor.services import evidence, logs
+from monitor.timeutil import utcnow
+
+# Column formats every writer understands.
+TEXT, DATE, MONEY, PERCENT, DURATION, NUMBER, INTEGER, WTE = (
+    "text",
+    "date",
+    "money",
+    "percent",
+    "duration",
+    "number",
+    "integer",
+    "wte",
+)
+ITEM_FORMATS = {
+    ItemType.MONEY: MONEY,
+    ItemType.PERCENT: PERCENT,
+    ItemType.DURATION: DURATION,
+    ItemType.COUNT: INTEGER,
+    ItemType.NUMBER: NUMBER,
+    ItemType.TEXT: TEXT,
+}
+
+
+@dataclass(frozen=True)
+class Column:
+    title: str
+    format: str = TEXT
+    """How to show the values: text, date, money, percent (0–100), duration (seconds),
+    number, integer, wte, or "item" (the row's own item format, in column `format_from`)."""
+    format_from: int | None = None
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str  # sheet / file name, like "Figures"
+    title: str
+    columns: tuple[Column, ...]
+    rows: tuple[tuple, ...]
+
+    def format_of(self, row: tuple, column: int) -> str:
+        col = self.columns[column]
+        if col.format == "item" and col.format_from is not None:
+            return row[col.format_from]
+        return col.format
+
+
+@dataclass(frozen=True)
+class MetricLine:
+    item_id: str
+    label: str
+    unit: str
+    format: str
+    frequency: str
+    baseline_label: str | None
+    baseline_value: float | None
+    latest_period: str
+    latest_value: float
+    change: float | None
+    verdict: str
+    strength: str
+
+    def show(self, value: float | None) -> str:
+        return "" if value is None else FORMATTERS[self.format](value)
+
+
+FORMATTERS: dict[str, Callable[[float], str]] = {
+    MONEY: lambda v: item_value(v, ItemType.MONEY),
+    PERCENT: lambda v: item_value(v, ItemType.PERCENT),
+    DURATION: lambda v: item_value(v, ItemType.DURATION),
+    INTEGER: lambda v: item_value(v, ItemType.COUNT),
+    NUMBER: lambda v: item_value(v, ItemType.NUMBER),
+    TEXT: str,
+}
+
+
+@dataclass(frozen=True)
+class ChartImage:
+    caption: str
+    alt: str
+    png: bytes
+    width_px: int
+    height_px: int
+
+
+@dataclass(frozen=True)
+class ImpactSummary:
+    practice_name: str
+    ods_code: str
+    pcn_name: str
+    icb_name: str
+    period_label: str
+    start: date
+    end: date
+    generated_at: datetime
+    template_label: str
+    allocation: Decimal | None
+    hep_spend: Decimal
+    total_spend: Decimal
+    spend_by_category: tuple[tuple[str, Decimal, Decimal], ...]  # label, HEP, total
+    wte_by_group: tuple[tuple[str, Decimal, Decimal], ...]  # group, net WTE, HEP-funded WTE
+    metrics: tuple[MetricLine, ...]
+    interventions: tuple[tuple[date, str, str], ...]  # date, title, affected figures
+    tables: tuple[Table, ...]
+    charts: tuple[ChartImage, ...] = field(default=())
+    baseline_label: str | None = None
+
+    @property
+    def unattributed(self) -> Decimal | None:
+        return None if self.allocation is None else self.allocation - self.hep_spend
+
+    @property
+    def net_wte(self) -> Decimal:
+        return sum((row[1] for row in self.wte_by_group), Decimal(0))
+
+    def table(self, name: str) -> Table:
+        return next(t for t in self.tables if t.name == name)
+
+
+def financial_year_range(fy: int) -> tuple[date, date]:
+    return date(fy, 4, 1), date(fy + 1, 3, 31)
+
+
+def build_summary(
+    session: Session,
+    *,
+    practice: Practice,
+    template: ChecklistTemplate,
+    start: date,
+    end: date,
+    period_label: str,
+    today: date,
+    baseline_year: int | None = None,
+    with_charts: bool = True,
+) -> ImpactSummary:
+    """Everything in the summary for the practice between `start` and `end` inclusive.
+    The metric headlines compare the latest figure in the range with the baseline year
+    (default: the year before the first HEP allocation), exactly as the dashboard does."""
+    pcn = session.get(Pcn, practice.pcn_id)
+    icb = session.get(Icb, pcn.icb_id)
+    if baseline_year is None:
+        baseline_year = evidence.default_baseline_year(session, practice.id)
+    items = {item.id: item for item in template.items}
+
+    allocations = list(
+        session.exec(select(HepAllocation).where(HepAllocation.practice_id == practice.id))
+    )
+    years = {financial_year_of(start), financial_year_of(end)}
+    allocation = (
+        sum(
+            (
+                a.amount
+                for a in allocations
+                if a.financial_year in years and start <= date(a.financial_year, 4, 1) <= end
+            ),
+            Decimal(0),
+        )
+        if any(a.financial_year in years for a in allocations)
+        else None
+    )
+
+    spend = [
+        s
+        for s in session.exec(
+            select(SpendItem)
+            .where(SpendItem.practice_id == practice.id)
+            .order_by(SpendItem.spent_on, SpendItem.id)
+        )
+        if start <= s.spent_on <= end
+    ]
+    categories = {c.id: c.label for c in template.spending_categories}
+    sources = {s.id: s.label for s in template.funding_sources}
+    by_category: dict[str, list[Decimal]] = {}
+    for item in spend:
+        totals = by_category.setdefault(item.category, [Decimal(0), Decimal(0)])
+        totals[0] += item.hep_amount
+        totals[1] += item.total_cost
+    spend_by_category = tuple(
+        (categories.get(cid, cid), hep, total)
+        for cid, (hep, total) in sorted(by_category.items(), key=lambda kv: -kv[1][0])
+    )
+
+    changes = [
+        c
+        for c in session.exec(
+            select(StaffingChange)
+            .where(StaffingChange.practice_id == practice.id)
+            .order_by(StaffingChange.starts_on, StaffingChange.id)
+        )
+        if start <= c.starts_on <= end
+    ]
+    role_groups = {r.id: r.group for r in template.staffing_roles}
+    wte: dict[str, list[Decimal]] = {}
+    for change in changes:
+        group = role_groups.get(change.role)
+        label = group.label if group else "Other"
+        totals = wte.setdefault(label, [Decimal(0), Decimal(0)])
+        totals[0] += change.wte_change
+        totals[1] += change.wte_change * change.hep_share_pct / 100
+    wte_by_group = tuple(
+        (g, n.quantize(Decimal("0.01")), h.quantize(Decimal("0.01"))) for g, (n, h) in wte.items()
+    )
+
+    events = [
+        e
+        for e in session.exec(
+            select(Intervention)
+            .where(Intervention.practice_id == practice.id)
+            .order_by(Intervention.occurred_on, Intervention.id)
+        )
+        if e.occurred_on <= end
+    ]
+
+    values = list(
+        session.exec(
+            select(MetricValue)
+            .where(MetricValue.practice_id == practice.id)
+            .order_by(MetricValue.item_id, MetricValue.period_start)
+        )
+    )
+    in_range = [
+        v for v in values if start <= v.period_start and Period.parse(v.period_code).end <= end
+    ]
+
+    metrics = []
+    chart_images = []
+    for item in template.items:
+        if item.type is ItemType.TEXT:
+            continue
+        until = Period.latest_complete(min(end, today) if end < today else today, item.frequency)
+        while until.end > end:
+            until = until.previous()
+        series = evidence.series_for(session, practice_id=practice.id, item=item, until=until)
+        if series is None or not any(start <= p.start for p, _ in series.observed):
+            continue
+        result = evidence.evidence_for(series, baseline_year=baseline_year)
+        if result is None:
+            continue
+        metrics.append(
+            MetricLine(
+                item_id=item.id,
+                label=item.label,
+                unit=item.unit,
+                format=ITEM_FORMATS[item.type],
+                frequency=item.frequency.label,
+                baseline_label=financial_year_label(baseline_year) if baseline_year else None,
+                baseline_value=result.baseline_mean,
+                latest_period=result.latest_period.label,
+                latest_value=result.latest_value,
+                change=result.change_since_baseline,
+                verdict=result.verdict,
+                strength=result.strength.name.lower().replace("_", " "),
+            )
+        )
+        if with_charts and len(series.observed) >= 2:
+            chart_images.append(_metric_chart(result, events))
+
+    tables = (
+        Table(
+            "Figures",
+            "Figures recorded, one row per figure and period",
+            (
+                Column("Figure"),
+                Column("Item id"),
+                Column("Period"),
+                Column("Period start", DATE),
+                Column("Value", "item", format_from=7),
+                Column("Unit"),
+                Column("Source"),
+                Column("Format"),
+            ),
+            tuple(
+                (
+                    items[v.item_id].label if v.item_id in items else v.item_id,
+                    v.item_id,
+                    Period.parse(v.period_code).label,
+                    v.period_start,
+                    v.value_number if v.value_number is not None else v.value_text,
+                    "seconds"
+                    if v.item_id in items and items[v.item_id].type is ItemType.DURATION
+                    else (items[v.item_id].unit if v.item_id in items else ""),
+                    v.source,
+                    ITEM_FORMATS[items[v.item_id].type] if v.item_id in items else NUMBER,
+                )
+                for v in in_range
+            ),
+        ),
+        Table(
+            "Spending",
+            "Spending and how much of it HEP paid",
+            (
+                Column("Date", DATE),
+                Column("Category"),
+                Column("Description"),
+                Column("Total cost", MONEY),
+                Column("Paid by HEP", MONEY),
+                Column("Paid from other sources", MONEY),
+                Column("Other sources"),
+                Column("Recurrent or one-off"),
+            ),
+            tuple(
+                (
+                    s.spent_on,
+                    categories.get(s.category, s.category),
+                    s.description,
+                    s.total_cost,
+                    s.hep_amount,
+                    s.total_cost - s.hep_amount,
+                    ", ".join(sources.get(x, x) for x in s.other_sources or []),
+                    logs.RECURRENCE.get(s.recurrence, s.recurrence),
+                )
+                for s in spend
+            ),
+        ),
+        Table(
+            "Staffing",
+            "Staffing changes",
+            (
+                Column("Start date", DATE),
+                Column("Role"),
+                Column("Change"),
+                Column("WTE change", WTE),
+                Column("Contract"),
+                Column("End date", DATE),
+                Column("HEP share of cost", PERCENT),
+                Column("Community languages"),
+                Column("Note"),
+            ),
+            tuple(
+                (
+                    c.starts_on,
+                    _label(template.staffing_roles, c.role),
+                    _label(template.staffing_change_types, c.change_type),
+                    c.wte_change,
+                    logs.CONTRACT_TYPES.get(c.contract_type, c.contract_type),
+                    c.ends_on,
+                    c.hep_share_pct,
+                    c.languages,
+                    c.note,
+                )
+                for c in changes
+            ),
+        ),
+        Table(
+            "Allocations",
+            "HEP allocation by financial year",
+            (
+                Column("Financial year"),
+                Column("Amount", MONEY),
+                Column("Change from year before", MONEY),
+                Column("Change from year before (%)", PERCENT),
+                Column("Date received", DATE),
+                Column("Note"),
+            ),
+            tuple(
+                (
+                    financial_year_label(r.allocation.financial_year),
+                    r.allocation.amount,
+                    r.change,
+                    round(r.change_pct, 1) if r.change_pct is not None else None,
+                    r.allocation.received_on,
+                    r.allocation.note,
+                )
+                for r in reversed(logs.allocation_history(allocations))
+            ),
+        ),
+        Table(
+            "Interventions",
+            "Interventions: dated changes the practice made",
+            (
+                Column("Date", DATE),
+                Column("Title"),
+                Column("Description"),
+                Column("Figures it should affect"),
+            ),
+            tuple(
+                (
+                    e.occurred_on,
+                    e.title,
+                    e.description,
+                    ", ".join(items[i].label for i in e.affected_items or [] if i in items),
+                )
+                for e in events
+            ),
+        ),
+    )
+    return ImpactSummary(
+        practice_name=practice.name,
+        ods_code=practice.ods_code,
+        pcn_name=pcn.name,
+        icb_name=icb.name,
+        period_label=period_label,
+        start=start,
+        end=end,
+        generated_at=utcnow(),
+        template_label=f"{template.name}, version {template.version}",
+        allocation=allocation,
+        hep_spend=sum((s.hep_amount for s in spend), Decimal(0)),
+        total_spend=sum((s.total_cost for s in spend), Decimal(0)),
+        spend_by_category=spend_by_category,
+        wte_by_group=wte_by_group,
+        metrics=tuple(sorted(metrics, key=lambda m: _strength_order(m.strength))),
+        interventions=tuple(
+            (
+                e.occurred_on,
+                e.title,
+                ", ".join(items[i].label for i in e.affected_items or [] if i in items),
+            )
+            for e in events
+            if start <= e.occurred_on <= end
+        ),
+        tables=tables,
+        charts=tuple(chart_images),
+        baseline_label=financial_year_label(baseline_year) if baseline_year else None,
+    )
+
+
+def _strength_order(strength: str) -> int:
+    order = ["concern", "improvement", "change", "no change", "too few"]
+    return order.index(strength) if strength in order else len(order)
+
+
+def _label(choices, value: str) -> str:
+    return next((c.label for c in choices if c.id == value), value)
+
+
+def _metric_chart(result: evidence.Evidence, events: list[Intervention]) -> ChartImage:
+    item = result.item
+    series = result.series
+    fmt = lambda value: item_value(value, item.type, item.unit)  # noqa: E731
+    markers = [
+        charts.Marker(label=e.title, at=e.occurred_on)
+        for e in events
+        if item.id in (e.affected_items or [])
+        and series.periods[0].start <= e.occurred_on <= series.periods[-1].end
+    ]
+    baseline = None
+    if result.baseline_year is not None:
+        indexes = [n for n, p in enumerate(series.periods) if p.fy == result.baseline_year]
+        baseline = (indexes[0], indexes[-1]) if indexes else None
+    spec = charts.SpcChartSpec(
+        title=item.label,
+        y_label=item.unit if item.type is not ItemType.DURATION else "minutes:seconds",
+        result=result.chart,
+        period_labels=[p.label for p in series.periods],
+        period_starts=[p.start for p in series.periods],
+        format_value=fmt,
+        markers=markers,
+        baseline=baseline,
+        value_floor=item.min if item.min is not None else 0.0,
+        value_ceiling=100.0 if item.type is ItemType.PERCENT else None,
+        y_tick_steps=charts.DURATION_TICK_STEPS if item.type is ItemType.DURATION else None,
+    )
+    if len(series.observed) < result.chart.settings.short_group_threshold:
+        spec = charts.RunChartSpec.from_spc(spec)
+        figure = charts.run_chart(spec)
+    else:
+        figure = charts.spc_chart(spec)
+    width, height = charts.size_px(figure)
+    return ChartImage(
+        caption=f"{item.label}: {result.verdict}",
+        alt=charts.alt_text(spec),
+        png=charts.render_png(figure),
+        width_px=width,
+        height_px=height,
+    )
