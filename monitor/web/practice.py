@@ -14,11 +14,14 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlmodel import SQLModel
 
 from monitor.checklist import ChecklistTemplate
+from monitor.exporters import return_workbook
+from monitor.importers import returns
+from monitor.importers.upload import UploadRejected, read_upload
 from monitor.models import (
     HepAllocation,
     Intervention,
@@ -168,6 +171,191 @@ def figures_period(period_code: str):
         can_edit=_can_edit(),
         confirmed={k for k in warnings if request.form.get(f"confirm-{k}")},
     ), status
+
+
+# Spreadsheets -------------------------------------------------------------------------
+
+
+def _xlsx(data: bytes, filename: str) -> Response:
+    response = Response(
+        data, mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@bp.get("/figures/<period_code>/workbook.xlsx")
+@allow(*READERS)
+def figures_workbook(period_code: str):
+    period = _recordable_or_404(period_code)
+    template = _template()
+    practice = _practice()
+    session = db()
+    items = template.items_for(period.frequency)
+    prefill = return_workbook.prefill_for(
+        template,
+        period,
+        figures.recorded_values(session, practice.id, period),
+        figures.previous_values(session, practice_id=practice.id, items=items, before=period),
+    )
+    data = return_workbook.figures_workbook(
+        practice=practice,
+        template=template,
+        period=period,
+        prefill=prefill,
+        filled=request.args.get("filled") == "1",
+    )
+    return _xlsx(data, f"{practice.ods_code}-figures-{period.code}.xlsx")
+
+
+def _recordable_or_404(period_code: str) -> Period:
+    try:
+        period = Period.parse(period_code)
+        figures.check_recordable(period, today())
+    except ValueError:
+        abort(404)
+    return period
+
+
+def _upload(what: str, back: str, run):
+    """The upload page: a file field; on POST, read the file, run the import, report."""
+    practice = _practice()
+    if request.method == "GET":
+        return render_template("practice/upload.jinja", what=what, back=back, errors={})
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        return render_template(
+            "practice/upload.jinja",
+            what=what,
+            back=back,
+            errors={"file": "Select a spreadsheet to upload"},
+        ), 400
+    filename = upload.filename
+    session = db()
+    try:
+        sheets = read_upload(filename, upload.read())
+        result = run(sheets)
+    except UploadRejected as error:
+        returns.record_upload(
+            session,
+            user=current_user,
+            practice=practice,
+            what=what,
+            filename=filename,
+            outcome=f"refused: {error.message}",
+        )
+        return render_template(
+            "practice/upload.jinja", what=what, back=back, errors={"file": error.message}
+        ), 400
+    except returns.ImportFailed as failed:
+        session.rollback()
+        returns.record_upload(
+            session,
+            user=current_user,
+            practice=practice,
+            what=what,
+            filename=filename,
+            outcome=f"nothing saved, {len(failed.errors)} problems",
+        )
+        return render_template(
+            "practice/upload_result.jinja",
+            what=what,
+            back=back,
+            failed=failed.errors,
+            result=None,
+            filename=filename,
+        ), 400
+    counts = f"{len(result.added)} added, {len(result.changed)} changed"
+    if getattr(result, "removed", None):
+        counts += f", {len(result.removed)} removed"
+    returns.record_upload(
+        session, user=current_user, practice=practice, what=what, filename=filename, outcome=counts
+    )
+    return render_template(
+        "practice/upload_result.jinja",
+        what=what,
+        back=back,
+        failed=None,
+        result=result,
+        filename=filename,
+    )
+
+
+@bp.route("/figures/<period_code>/upload", methods=["GET", "POST"])
+@allow(EDITOR)
+def figures_upload(period_code: str):
+    period = _recordable_or_404(period_code)
+    return _upload(
+        f"{period.label} figures",
+        url_for("practice.figures_period", period_code=period.code),
+        lambda sheets: returns.import_figures(
+            db(),
+            user=current_user,
+            practice=_practice(),
+            template=_template(),
+            period=period,
+            sheets=sheets,
+            today=today(),
+        ),
+    )
+
+
+@bp.get("/spending/workbook.xlsx")
+@allow(*READERS)
+def spending_workbook():
+    practice = _practice()
+    data = return_workbook.spending_workbook(
+        practice=practice,
+        template=_template(),
+        items=records.list_own(db(), current_user, SpendItem, *_spend_kind().order_by()),
+    )
+    return _xlsx(data, f"{practice.ods_code}-spending.xlsx")
+
+
+@bp.route("/spending/upload", methods=["GET", "POST"])
+@allow(EDITOR)
+def spending_upload():
+    return _upload(
+        "spending log",
+        url_for("practice.spending"),
+        lambda sheets: returns.import_spending(
+            db(),
+            user=current_user,
+            practice=_practice(),
+            template=_template(),
+            sheets=sheets,
+            today=today(),
+        ),
+    )
+
+
+@bp.get("/staffing/workbook.xlsx")
+@allow(*READERS)
+def staffing_workbook():
+    practice = _practice()
+    data = return_workbook.staffing_workbook(
+        practice=practice,
+        template=_template(),
+        changes=records.list_own(db(), current_user, StaffingChange, *_staffing_kind().order_by()),
+    )
+    return _xlsx(data, f"{practice.ods_code}-staffing.xlsx")
+
+
+@bp.route("/staffing/upload", methods=["GET", "POST"])
+@allow(EDITOR)
+def staffing_upload():
+    return _upload(
+        "staffing log",
+        url_for("practice.staffing"),
+        lambda sheets: returns.import_staffing(
+            db(),
+            user=current_user,
+            practice=_practice(),
+            template=_template(),
+            sheets=sheets,
+            today=today(),
+        ),
+    )
 
 
 # Generic log pages --------------------------------------------------------------------

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 
-from flask import Flask, Response, g, request
+from flask import Flask, Response, abort, current_app, g, request
 
 
 def csp_nonce() -> str:
@@ -48,6 +48,17 @@ def add_security_headers(response: Response) -> Response:
     return response
 
 
+def refuse_oversized_bodies():
+    """Answer 413 from the declared Content-Length, before anything reads the body (so
+    no part of an oversized upload is spooled to disk). Bodies without a length are
+    still capped by MAX_CONTENT_LENGTH as they are read."""
+    limit = current_app.config.get("MAX_CONTENT_LENGTH")
+    if limit and request.content_length and request.content_length > limit:
+        abort(413)
+
+
 def init_app(app: Flask) -> None:
+    # First of all before_request hooks: ahead of CSRF, which reads the form.
+    app.before_request_funcs.setdefault(None, []).insert(0, refuse_oversized_bodies)
     app.after_request(add_security_headers)
     app.jinja_env.globals["csp_nonce"] = csp_nonce

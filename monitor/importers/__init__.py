@@ -1,0 +1,1 @@
+"""Files in: uploaded workbooks and CSVs, read safely into rows of text."""
