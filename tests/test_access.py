@@ -51,6 +51,9 @@ ROUTES = {
     "evidence.money_view": ("GET", lambda w: "/money", PRACTICE),
     "evidence.allocation_chart": ("GET", lambda w: "/money/allocation.svg", PRACTICE),
     "evidence.category_chart": ("GET", lambda w: "/money/categories.svg", PRACTICE),
+    # Voluntary returns (monitor/web/returns.py)
+    # ICB and PCN views (monitor/web/icb.py)
+    # Case examples (monitor/web/cases.py)
     "practice.history": (
         "GET",
         lambda w: f"/history/spend_item/{w.records['spending'].id}",

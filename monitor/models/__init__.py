@@ -9,12 +9,28 @@ from monitor.models.records import (
     SpendItem,
     StaffingChange,
 )
+from monitor.models.returns import (
+    CaseExample,
+    Collection,
+    PracticeReturn,
+    ReturnSpend,
+    ReturnStatus,
+    ReturnValue,
+    Visibility,
+)
 from monitor.models.users import PRACTICE_ROLES, ROLE_LABELS, Role, SignInFailure, User
 
 __all__ = [
     "PRACTICE_ROLES",
     "ROLE_LABELS",
     "AuditEvent",
+    "CaseExample",
+    "Collection",
+    "PracticeReturn",
+    "ReturnSpend",
+    "ReturnStatus",
+    "ReturnValue",
+    "Visibility",
     "HepAllocation",
     "Intervention",
     "MetricValue",
