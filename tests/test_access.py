@@ -51,6 +51,11 @@ ROUTES = {
     "evidence.money_view": ("GET", lambda w: "/money", PRACTICE),
     "evidence.allocation_chart": ("GET", lambda w: "/money/allocation.svg", PRACTICE),
     "evidence.category_chart": ("GET", lambda w: "/money/categories.svg", PRACTICE),
+    "summary.index": ("GET", lambda w: "/summary", PRACTICE),
+    "summary.workbook": ("GET", lambda w: "/summary/impact-summary.xlsx?year=2025", PRACTICE),
+    "summary.pdf": ("GET", lambda w: "/summary/impact-summary.pdf?year=2025", PRACTICE),
+    "summary.tables_zip": ("GET", lambda w: "/summary/tables.zip?year=2025", PRACTICE),
+    "summary.table_csv": ("GET", lambda w: "/summary/tables/spending.csv?year=2025", PRACTICE),
     # Voluntary returns (monitor/web/returns.py)
     # ICB and PCN views (monitor/web/icb.py)
     # Case examples (monitor/web/cases.py)

@@ -8,9 +8,10 @@ writer can present money, percentages, durations and dates properly.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from sqlmodel import Session, select
@@ -68,6 +69,11 @@ class Table:
     title: str
     columns: tuple[Column, ...]
     rows: tuple[tuple, ...]
+
+    @property
+    def slug(self) -> str:
+        """The table's file name: "Staffing changes" -> "staffing-changes"."""
+        return re.sub(r"[^a-z0-9]+", "-", self.name.lower()).strip("-") or "table"
 
     def format_of(self, row: tuple, column: int) -> str:
         col = self.columns[column]
@@ -258,7 +264,8 @@ def build_summary(
     for item in template.items:
         if item.type is ItemType.TEXT:
             continue
-        until = Period.latest_complete(min(end, today) if end < today else today, item.frequency)
+        # A period that ends on `end` is complete the day after.
+        until = Period.latest_complete(min(end + timedelta(days=1), today), item.frequency)
         while until.end > end:
             until = until.previous()
         series = evidence.series_for(session, practice_id=practice.id, item=item, until=until)

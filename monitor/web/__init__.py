@@ -41,7 +41,18 @@ def _end_idle_sessions():
 
 
 def register_web(app: Flask) -> None:
-    from monitor.web import admin, auth, cases, chart_cache, evidence, home, icb, practice, returns
+    from monitor.web import (
+        admin,
+        auth,
+        cases,
+        chart_cache,
+        evidence,
+        home,
+        icb,
+        practice,
+        returns,
+        summary,
+    )
 
     if app.config.get("PROXY_FIX_X_FOR"):
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=int(app.config["PROXY_FIX_X_FOR"]))
@@ -67,6 +78,7 @@ def register_web(app: Flask) -> None:
     app.register_blueprint(returns.bp)
     app.register_blueprint(icb.bp)
     app.register_blueprint(cases.bp)
+    app.register_blueprint(summary.bp)
     chart_cache.init_app(app)
     errors.init_app(app)
 

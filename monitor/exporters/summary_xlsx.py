@@ -1,0 +1,622 @@
+"""The practice impact summary as an Excel workbook, and its tables as CSV.
+
+The workbook has a "Summary" sheet to read or print (headline money, spending by
+category, staffing, each figure against its baseline, interventions), one tidy sheet
+per table of the summary (a header row, one row per observation, filters on) for anyone
+who wants to sort, filter or pivot, and a "Charts" sheet.
+
+Cells hold real numbers, dates and times with number formats, so a practice can add up
+or re-chart them: money as pounds, percentages as the 0–100 numbers the app stores
+(shown with a % sign, not divided by 100), durations as Excel times shown m:ss, dates
+as dates. Every cell goes through ``monitor.exporters.safe``, so no text a practice
+typed can run as a formula.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import re
+import textwrap
+import zipfile
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime
+from decimal import Decimal
+
+from openpyxl import Workbook
+from openpyxl.drawing.fill import Blip
+from openpyxl.drawing.geometry import PresetGeometry2D
+from openpyxl.drawing.image import Image
+from openpyxl.drawing.picture import PictureFrame
+from openpyxl.drawing.spreadsheet_drawing import AnchorMarker, OneCellAnchor
+from openpyxl.drawing.xdr import XDRPositiveSize2D
+from openpyxl.styles import Alignment, Font
+from openpyxl.utils import get_column_letter
+from openpyxl.utils.units import pixels_to_EMU
+from openpyxl.worksheet.worksheet import Worksheet
+
+from monitor import formatting
+from monitor.exporters.safe import (
+    DATE_FORMAT,
+    DATETIME_FORMAT,
+    MONEY_FORMAT,
+    MONEY_PENCE_FORMAT,
+    WTE_FORMAT,
+    neutralise_text,
+    signed,
+    typed_value,
+    write_cell,
+)
+from monitor.exporting import csv_text
+from monitor.services.summary import (
+    DATE,
+    DURATION,
+    MONEY,
+    PERCENT,
+    TEXT,
+    ChartImage,
+    ImpactSummary,
+    Table,
+)
+
+__all__ = ["summary_csv", "summary_filename", "summary_tables_zip", "summary_workbook"]
+
+CREATOR = "HEP Impact Monitor"
+SUMMARY_SHEET = "Summary"
+CHARTS_SHEET = "Charts"
+
+# The workbook's default font, named on every styled cell so that bold text does not
+# fall back to another typeface in LibreOffice.
+FONT_NAME = "Calibri"
+TITLE_FONT = Font(name=FONT_NAME, bold=True, size=16)
+HEADING_FONT = Font(name=FONT_NAME, bold=True, size=13)
+BOLD = Font(name=FONT_NAME, bold=True)
+MUTED = Font(name=FONT_NAME, italic=True, color="4C6272")  # NHS mid grey: a note
+LEFT = Alignment(horizontal="left", vertical="top", indent=1)
+
+MIN_WIDTH = 10
+MAX_WIDTH = 60
+"""Column widths in characters: long free text (verdicts, descriptions) wraps at this."""
+ROW_HEIGHT_PX = 20  # the default 15 pt row
+LINE_HEIGHT_PT = 15
+CHART_WIDTH_PX = 800
+"""Charts are drawn 1000 px wide; shown at this width they fit a landscape page."""
+
+
+# --------------------------------------------------------------------------- workbook
+
+
+def summary_workbook(summary: ImpactSummary) -> bytes:
+    """The impact summary as .xlsx bytes (see the module docstring for the layout)."""
+    wb = Workbook()
+    wb.properties.title = f"HEP impact summary: {summary.practice_name}, {summary.period_label}"
+    wb.properties.subject = "Health Equity Payment impact summary"
+    wb.properties.creator = CREATOR
+    wb.properties.lastModifiedBy = CREATOR
+
+    ws = wb.active
+    ws.title = SUMMARY_SHEET
+    _summary_sheet(_Sheet(ws), summary)
+    for table in summary.tables:
+        _table_sheet(_Sheet(wb.create_sheet(_sheet_title(table.name))), table)
+    _charts_sheet(_Sheet(wb.create_sheet(CHARTS_SHEET)), summary.charts)
+    wb.active = 0
+
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    return buffer.getvalue()
+
+
+def summary_filename(summary: ImpactSummary, extension: str = "xlsx") -> str:
+    """A download name like "hep-impact-summary-Y00001-2025-26.xlsx"."""
+    period = re.sub(r"[^A-Za-z0-9]+", "-", summary.period_label).strip("-")
+    ods = re.sub(r"[^A-Za-z0-9]+", "", summary.ods_code)
+    return f"hep-impact-summary-{ods}-{period}.{extension}"
+
+
+class _Sheet:
+    """A worksheet with a cursor row and a record of how wide each column's content is."""
+
+    def __init__(self, ws: Worksheet):
+        self.ws = ws
+        self.row = 1
+        self.widths: dict[int, float] = defaultdict(float)
+        self.wrapped: list[tuple[int, int, str]] = []  # row, column, text
+
+    def put(
+        self,
+        col: int,
+        value: object,
+        kind: str = TEXT,
+        *,
+        number_format: str | None = None,
+        font: Font | None = None,
+        wrap: bool = False,
+        measure: bool = True,
+        alignment: Alignment | None = None,
+        by_word: bool = False,
+        right: bool = False,
+    ):
+        value, default_format = typed_value(value, kind)
+        number_format = number_format or default_format
+        cell = write_cell(self.ws, self.row, col, value, number_format)
+        if font is not None:
+            cell.font = font
+        if alignment is None:
+            # Text after the first column is indented so it does not run into the
+            # right-aligned number before it.
+            indent = isinstance(cell.value, str) and col > 1 and not right
+            alignment = Alignment(
+                # Excel and LibreOffice indent only explicitly aligned text.
+                horizontal="right" if right else ("left" if indent else None),
+                vertical="top",
+                wrap_text=wrap or None,
+                indent=1 if indent else 0,
+            )
+        cell.alignment = alignment
+        if measure:
+            width = _shown_width(cell.value, cell.number_format, longest_word=by_word)
+            if font is not None and font.b:
+                width *= 1.1
+            self.widths[col] = max(self.widths[col], width)
+        if wrap and isinstance(cell.value, str):
+            self.wrapped.append((self.row, col, cell.value))
+        return cell
+
+    def heading(self, text: str, font: Font = HEADING_FONT) -> None:
+        self.put(1, text, font=font, measure=False)
+        self.row += 1
+
+    def header(
+        self, titles: Sequence[str], *, numeric: Iterable[int] = (), wrap: bool = True
+    ) -> None:
+        """Column headings, bold; right-aligned over the ``numeric`` columns (1-based).
+        In a block of the Summary sheet they wrap (all but the first), so a heading over
+        a column of short numbers does not set its width."""
+        numeric = set(numeric)
+        for col, title in enumerate(titles, 1):
+            self.put(
+                col,
+                title,
+                font=BOLD,
+                wrap=wrap and col > 1,
+                by_word=wrap,
+                right=col in numeric,
+            )
+        self.row += 1
+
+    def note(self, text: str) -> None:
+        self.put(1, text, font=MUTED, measure=False)
+        self.row += 1
+
+    def skip(self, rows: int = 1) -> None:
+        self.row += rows
+
+    def fit_columns(self, *, minimum: float = MIN_WIDTH, maximum: float = MAX_WIDTH) -> None:
+        for col, width in self.widths.items():
+            fitted = min(max(width + 2, minimum), maximum)
+            self.ws.column_dimensions[get_column_letter(col)].width = round(fitted, 1)
+        self._fit_rows()
+
+    def _fit_rows(self) -> None:
+        """Make rows with wrapped text tall enough to show it. Neither Excel nor
+        LibreOffice re-measures rows when opening a file, so the heights are set here."""
+        lines: dict[int, int] = defaultdict(lambda: 1)
+        for row, col, text in self.wrapped:
+            width = self.ws.column_dimensions[get_column_letter(col)].width or MIN_WIDTH
+            # Wrap a little narrower than the column: an average letter is narrower
+            # than the "0" Excel measures widths in, but bold and capitals are wider.
+            count = sum(
+                len(textwrap.wrap(line, max(int(width) - 2, 4))) or 1
+                for line in text.splitlines() or [""]
+            )
+            lines[row] = max(lines[row], count)
+        for row, count in lines.items():
+            if count > 1:
+                self.ws.row_dimensions[row].height = count * LINE_HEIGHT_PT + 2
+
+    def print_landscape(self) -> None:
+        setup = self.ws.page_setup
+        setup.orientation = "landscape"
+        setup.paperSize = self.ws.PAPERSIZE_A4
+        setup.fitToWidth = 1
+        setup.fitToHeight = 0
+        self.ws.sheet_properties.pageSetUpPr.fitToPage = True
+
+
+# --------------------------------------------------------------------------- Summary sheet
+
+
+def _summary_sheet(sheet: _Sheet, summary: ImpactSummary) -> None:
+    sheet.heading("HEP impact summary", TITLE_FONT)
+    sheet.ws.row_dimensions[1].height = 24
+    sheet.put(1, f"{summary.practice_name} ({summary.ods_code})", font=BOLD, measure=False)
+    sheet.skip(2)
+
+    details: list[tuple[str, object, str | None]] = [
+        ("Practice", summary.practice_name, None),
+        ("ODS code", summary.ods_code, None),
+        ("PCN", summary.pcn_name, None),
+        ("ICB", summary.icb_name, None),
+        ("Period", summary.period_label, None),
+        ("From", summary.start, DATE_FORMAT),
+        ("To", summary.end, DATE_FORMAT),
+        ("Baseline (before the HEP)", summary.baseline_label or "Not set", None),
+        ("Generated", summary.generated_at, DATETIME_FORMAT),
+        ("Template", summary.template_label, None),
+    ]
+    for label, value, number_format in details:
+        sheet.put(1, label, font=BOLD)
+        # Text runs on into the empty cells to its right; only dates set the width.
+        sheet.put(
+            2,
+            value,
+            number_format=number_format,
+            measure=number_format is not None,
+            alignment=LEFT,
+        )
+        sheet.skip()
+    sheet.skip()
+
+    _money_block(sheet, summary)
+    _category_block(sheet, summary)
+    _staffing_block(sheet, summary)
+    _metrics_block(sheet, summary)
+    _interventions_block(sheet, summary)
+    _contents_block(sheet, summary)
+
+    sheet.fit_columns()
+    sheet.print_landscape()
+    sheet.ws.print_options.gridLines = False
+
+
+def _money_block(sheet: _Sheet, summary: ImpactSummary) -> None:
+    sheet.heading("HEP money")
+    amounts = [summary.allocation, summary.hep_spend, summary.total_spend]
+    money = _money_format(amounts)
+    sheet.put(1, "HEP allocation", font=BOLD)
+    if summary.allocation is None:
+        sheet.put(2, "No allocation recorded for this period", measure=False)
+    else:
+        sheet.put(2, summary.allocation, MONEY, number_format=money)
+    sheet.skip()
+    rows = [
+        ("HEP-attributed spend", summary.hep_spend),
+        ("Total cost of that spending", summary.total_spend),
+    ]
+    unattributed = summary.unattributed
+    if unattributed is not None and unattributed < 0:
+        rows.append(("Spend above the allocation", -unattributed))
+    elif unattributed is not None:
+        rows.append(("Allocation not yet attributed", unattributed))
+    for label, amount in rows:
+        sheet.put(1, label, font=BOLD)
+        sheet.put(2, amount, MONEY, number_format=money)
+        sheet.skip()
+    sheet.skip()
+
+
+def _category_block(sheet: _Sheet, summary: ImpactSummary) -> None:
+    sheet.heading("Spending by category")
+    if not summary.spend_by_category:
+        sheet.note("No spending recorded in this period.")
+        sheet.skip()
+        return
+    sheet.header(["Category", "Paid by HEP", "Total cost", "Share of HEP spend"], numeric=[2, 3, 4])
+    money = _money_format([v for _, hep, total in summary.spend_by_category for v in (hep, total)])
+    for label, hep, total in summary.spend_by_category:
+        sheet.put(1, label)
+        sheet.put(2, hep, MONEY, number_format=money)
+        sheet.put(3, total, MONEY, number_format=money)
+        share = float(hep / summary.hep_spend * 100) if summary.hep_spend else None
+        sheet.put(4, share, PERCENT)
+        sheet.skip()
+    sheet.put(1, "All categories", font=BOLD)
+    sheet.put(2, summary.hep_spend, MONEY, number_format=money, font=BOLD)
+    sheet.put(3, summary.total_spend, MONEY, number_format=money, font=BOLD)
+    sheet.put(4, 100.0 if summary.hep_spend else None, PERCENT, font=BOLD)
+    sheet.skip(2)
+
+
+def _staffing_block(sheet: _Sheet, summary: ImpactSummary) -> None:
+    sheet.heading("Staffing")
+    if not summary.wte_by_group:
+        sheet.note("No staffing changes recorded in this period.")
+        sheet.skip()
+        return
+    sheet.header(["Role group", "Net WTE added", "HEP-funded WTE"], numeric=[2, 3])
+    for group, net, hep in summary.wte_by_group:
+        sheet.put(1, group)
+        sheet.put(2, net, number_format=WTE_FORMAT)
+        sheet.put(3, hep, number_format=WTE_FORMAT)
+        sheet.skip()
+    sheet.put(1, "All roles", font=BOLD)
+    sheet.put(2, summary.net_wte, number_format=WTE_FORMAT, font=BOLD)
+    sheet.put(
+        3,
+        sum((row[2] for row in summary.wte_by_group), Decimal(0)),
+        number_format=WTE_FORMAT,
+        font=BOLD,
+    )
+    sheet.skip()
+    sheet.note("WTE: whole-time equivalent (1.00 is one full-time post).")
+    sheet.skip()
+
+
+METRIC_COLUMNS = (
+    "Figure",
+    "Baseline",
+    "Baseline value",
+    "Latest period",
+    "Latest value",
+    "Change since baseline",
+    "What the statistics say",
+)
+
+
+def _metrics_block(sheet: _Sheet, summary: ImpactSummary) -> None:
+    sheet.heading("Figures: latest compared with the baseline")
+    if not summary.metrics:
+        sheet.note("No figures recorded in this period.")
+        sheet.skip()
+        return
+    sheet.header(METRIC_COLUMNS, numeric=[3, 5, 6])
+    for metric in summary.metrics:
+        sheet.put(1, metric.label, wrap=True)
+        sheet.put(2, metric.baseline_label or "")
+        sheet.put(3, metric.baseline_value, metric.format)
+        sheet.put(4, metric.latest_period)
+        sheet.put(5, metric.latest_value, metric.format)
+        value, number_format = _change(metric.change, metric.format)
+        sheet.put(6, value, number_format=number_format)
+        sheet.put(7, metric.verdict, wrap=True)
+        sheet.skip()
+    sheet.note(
+        "Durations are minutes:seconds; a fall in a duration shows in seconds (-30 s), "
+        "because Excel cannot show a negative time."
+    )
+    sheet.skip()
+
+
+def _change(change: float | None, kind: str) -> tuple[object, str | None]:
+    """A change since the baseline with its sign shown: +£1,200, -2.5%, -30 s."""
+    if change is None:
+        return None, None
+    if kind == DURATION:
+        if change < 0:
+            return typed_value(change, DURATION)
+        value, _ = typed_value(change, DURATION)
+        # A rise in a duration as a time, signed like the others: +0:30.
+        return value, "+[m]:ss"
+    value, number_format = typed_value(change, kind)
+    return value, signed(number_format) if number_format else None
+
+
+def _interventions_block(sheet: _Sheet, summary: ImpactSummary) -> None:
+    sheet.heading("Interventions")
+    if not summary.interventions:
+        sheet.note("No interventions recorded in this period.")
+        sheet.skip()
+        return
+    sheet.header(["Intervention", "Date", "Figures it should affect"], numeric=[2])
+    for occurred_on, title, affected in summary.interventions:
+        sheet.put(1, title, wrap=True)
+        sheet.put(2, occurred_on, DATE)
+        # Left to run on across the empty columns to its right.
+        sheet.put(3, affected, measure=False)
+        sheet.skip()
+    sheet.skip()
+
+
+def _contents_block(sheet: _Sheet, summary: ImpactSummary) -> None:
+    sheet.heading("Other sheets in this workbook")
+    for table in summary.tables:
+        sheet.put(1, _sheet_title(table.name), font=BOLD)
+        sheet.put(2, table.title, measure=False)
+        sheet.skip()
+    sheet.put(1, CHARTS_SHEET, font=BOLD)
+    sheet.put(2, "Each figure over time, with the interventions marked", measure=False)
+    sheet.skip()
+
+
+def _money_format(amounts: Iterable[object]) -> str:
+    """Whole pounds unless some amount has pence; one format for a whole block."""
+    pence = any(a is not None and Decimal(str(a)) % 1 != 0 for a in amounts)
+    return MONEY_PENCE_FORMAT if pence else MONEY_FORMAT
+
+
+# --------------------------------------------------------------------------- table sheets
+
+
+def _table_sheet(sheet: _Sheet, table: Table) -> None:
+    ws = sheet.ws
+    sheet.header(
+        [c.title for c in table.columns],
+        numeric=[n for n, c in enumerate(table.columns, 1) if c.format != TEXT],
+        wrap=False,
+    )
+    money_columns = {
+        n: _money_format(row[n] for row in table.rows)
+        for n, column in enumerate(table.columns)
+        if column.format == MONEY
+    }
+    long_text = {n for n, c in enumerate(table.columns) if c.format == TEXT and c.title}
+    for row in table.rows:
+        for n, value in enumerate(row):
+            kind = table.format_of(row, n)
+            sheet.put(
+                n + 1,
+                value,
+                kind,
+                number_format=money_columns.get(n) if kind == MONEY else None,
+                wrap=n in long_text and isinstance(value, str) and len(value) > MAX_WIDTH,
+            )
+        sheet.skip()
+    ws.freeze_panes = "A2"
+    last = get_column_letter(len(table.columns))
+    ws.auto_filter.ref = f"A1:{last}{max(sheet.row - 1, 1)}"
+    ws.print_title_rows = "1:1"
+    sheet.fit_columns()
+    sheet.print_landscape()
+
+
+def _sheet_title(name: str) -> str:
+    """A valid sheet name: Excel forbids []:*?/\\ and more than 31 characters."""
+    return re.sub(r"[\[\]:*?/\\]", " ", name).strip()[:31] or "Table"
+
+
+# --------------------------------------------------------------------------- charts
+
+
+def _charts_sheet(sheet: _Sheet, charts: Sequence[ChartImage]) -> None:
+    sheet.heading("Charts", TITLE_FONT)
+    sheet.ws.row_dimensions[1].height = 24
+    if not charts:
+        sheet.note("No figure has enough values in this period to chart.")
+        return
+    sheet.note("The values behind every chart are in the Figures sheet.")
+    sheet.skip()
+    for index, chart in enumerate(charts, 1):
+        sheet.put(1, chart.caption, font=BOLD, measure=False)
+        sheet.skip()
+        image = Image(io.BytesIO(chart.png))
+        scale = min(1.0, CHART_WIDTH_PX / image.width)
+        image.width = round(image.width * scale)
+        image.height = round(image.height * scale)
+        image.anchor = _anchor(sheet.row, image.width, image.height, index, chart.alt)
+        sheet.ws.add_image(image)
+        # Images float over cells: leave as many rows as the picture is tall, plus a gap.
+        sheet.skip(math.ceil(image.height / ROW_HEIGHT_PX) + 2)
+    sheet.ws.column_dimensions["A"].width = 12
+    sheet.print_landscape()
+
+
+def _anchor(row: int, width: int, height: int, index: int, alt: str) -> OneCellAnchor:
+    """Where the picture sits (top-left at column A of ``row``) and its alt text, which
+    screen readers in Excel read out (openpyxl would otherwise write "Picture")."""
+    anchor = OneCellAnchor(
+        _from=AnchorMarker(col=0, row=row - 1),
+        ext=XDRPositiveSize2D(pixels_to_EMU(width), pixels_to_EMU(height)),
+    )
+    picture = PictureFrame()
+    picture.nvPicPr.cNvPr.id = index
+    picture.nvPicPr.cNvPr.name = f"Chart {index}"
+    picture.nvPicPr.cNvPr.descr = neutralise_text(alt)
+    picture.blipFill.blip = Blip(cstate="print")  # openpyxl fills in the embed id
+    picture.spPr.prstGeom = PresetGeometry2D(prst="rect")
+    picture.spPr.ln = None
+    anchor.pic = picture
+    return anchor
+
+
+# --------------------------------------------------------------------------- widths
+
+
+def _shown_width(value: object, number_format: str, *, longest_word: bool = False) -> float:
+    """Roughly how many characters wide a cell shows, to size its column."""
+    if value is None:
+        return 0
+    if isinstance(value, str):
+        lines = value.splitlines() or [""]
+        if longest_word:
+            return max((len(word) for line in lines for word in line.split()), default=0)
+        return max(len(line) for line in lines)
+    if isinstance(value, datetime):
+        return 17
+    if isinstance(value, date):
+        return 11
+    if isinstance(value, bool):
+        return 5
+    number = float(value)
+    sign = 1 if number_format.startswith("+") or number < 0 else 0
+    if "[m]" in number_format:
+        return len(formatting.duration(abs(number) * 86400)) + sign
+    if '" s"' in number_format:
+        return len(f"{abs(number):,.0f} s") + sign
+    decimals = re.search(r"\.(0+)", number_format.split(";")[0])
+    places = len(decimals.group(1)) if decimals else 0
+    text = f"{abs(number):,.{places}f}"
+    if "£" in number_format:
+        text = "£" + text
+    if "%" in number_format:
+        text += "%"
+    return len(text) + sign
+
+
+# --------------------------------------------------------------------------- CSV
+
+
+def summary_csv(summary: ImpactSummary, table_name: str) -> str:
+    """One table as CSV text (UTF-8 with BOM when encoded, formula-safe): raw values —
+    numbers unformatted, dates yyyy-mm-dd, percentages 0–100, durations in seconds."""
+    table = summary.table(table_name)
+    return csv_text([c.title for c in table.columns], (_csv_row(row) for row in table.rows))
+
+
+def metrics_csv(summary: ImpactSummary) -> str:
+    """The headline figures, one row per figure, raw values as in ``summary_csv``."""
+    header = [
+        "Figure",
+        "Item id",
+        "Unit",
+        "Format",
+        "Baseline",
+        "Baseline value",
+        "Latest period",
+        "Latest value",
+        "Change since baseline",
+        "What the statistics say",
+    ]
+    rows = (
+        _csv_row(
+            (
+                m.label,
+                m.item_id,
+                "seconds" if m.format == DURATION else m.unit,
+                m.format,
+                m.baseline_label,
+                m.baseline_value,
+                m.latest_period,
+                m.latest_value,
+                m.change,
+                m.verdict,
+            )
+        )
+        for m in summary.metrics
+    )
+    return csv_text(header, rows)
+
+
+def summary_tables_zip(summary: ImpactSummary) -> bytes:
+    """Every table as CSV plus "summary.csv" of the headline figures, in one zip."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("summary.csv", metrics_csv(summary).encode("utf-8"))
+        for table in summary.tables:
+            name = f"{_file_stem(table.name)}.csv"
+            archive.writestr(name, summary_csv(summary, table.name).encode("utf-8"))
+    return buffer.getvalue()
+
+
+def _file_stem(name: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "table"
+
+
+def _csv_row(row: Sequence[object]) -> list[object]:
+    return [_csv_value(value) for value in row]
+
+
+def _csv_value(value: object) -> object:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        # Plain notation ("0.5", not "5E-1"), without a trailing ".00" on whole amounts.
+        return format(value.normalize(), "f") if value == value.to_integral() else str(value)
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value

@@ -1,0 +1,211 @@
+"""The practice impact summary: choose a financial year or a date range, read the headline
+figures on screen, and download them as an Excel workbook, a PDF or CSV files.
+
+The period travels in the query string (`year=2024`, or `start=2024-04-01&end=2024-09-30`)
+so every download link is a plain GET a practice manager can bookmark or share with a
+colleague who has access to the same practice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from flask import Blueprint, Response, abort, render_template, request
+from flask_login import current_user
+from sqlalchemy import func
+from sqlmodel import select
+
+from monitor.exporters.summary_pdf import summary_pdf
+from monitor.exporters.summary_xlsx import (
+    summary_csv,
+    summary_filename,
+    summary_tables_zip,
+    summary_workbook,
+)
+from monitor.models import HepAllocation, MetricValue, Practice, Role, SpendItem
+from monitor.periods import financial_year_label, financial_year_of
+from monitor.services.summary import ImpactSummary, build_summary, financial_year_range
+from monitor.timeutil import today
+from monitor.values import InvalidValue, date_from_parts
+from monitor.web.access import allow
+from monitor.web.context import db, template_for_user
+
+bp = Blueprint("summary", __name__)
+
+READERS = (Role.PRACTICE_EDITOR, Role.PRACTICE_VIEWER)
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@dataclass(frozen=True)
+class Choice:
+    start: date
+    end: date
+    label: str
+    query: dict[str, str]
+
+
+def _practice() -> Practice:
+    return db().get(Practice, current_user.practice_id)
+
+
+def _years(practice_id: int) -> list[int]:
+    """Financial years the practice has anything for, newest first, up to this one."""
+    session = db()
+    firsts = [
+        session.exec(
+            select(func.min(MetricValue.period_start)).where(MetricValue.practice_id == practice_id)
+        ).one(),
+        session.exec(
+            select(func.min(SpendItem.spent_on)).where(SpendItem.practice_id == practice_id)
+        ).one(),
+    ]
+    first_allocation = session.exec(
+        select(func.min(HepAllocation.financial_year)).where(
+            HepAllocation.practice_id == practice_id
+        )
+    ).one()
+    current = financial_year_of(today())
+    starts = [financial_year_of(d) for d in firsts if d is not None]
+    if first_allocation is not None:
+        starts.append(first_allocation)
+    first = min(starts, default=current)
+    return list(range(current, first - 1, -1))
+
+
+def _default_year() -> int:
+    """The latest complete financial year: the one a summary is usually asked for."""
+    return financial_year_of(today()) - 1
+
+
+def _parse_choice(args, years: list[int]) -> tuple[Choice | None, dict[str, str]]:
+    """The period asked for in the query string, or errors keyed by field."""
+    if args.get("range") == "custom" or "start-day" in args:
+        errors: dict[str, str] = {}
+        dates = {}
+        for name, label in (("start", "the start date"), ("end", "the end date")):
+            try:
+                dates[name] = date_from_parts(
+                    args.get(f"{name}-day", ""),
+                    args.get(f"{name}-month", ""),
+                    args.get(f"{name}-year", ""),
+                    label=label,
+                )
+            except InvalidValue as error:
+                errors[name] = str(error)
+        if not errors and dates["end"] < dates["start"]:
+            errors["end"] = "The end date must be the same as or after the start date"
+        if not errors and dates["start"] > today():
+            errors["start"] = "The start date must be today or in the past"
+        if errors:
+            return None, errors
+        start, end = dates["start"], dates["end"]
+        label = f"{start:%-d %B %Y} to {end:%-d %B %Y}"
+        query = {"start": start.isoformat(), "end": end.isoformat()}
+        return Choice(start, end, label, query), {}
+    if "start" in args or "end" in args:
+        try:
+            start = date.fromisoformat(args.get("start", ""))
+            end = date.fromisoformat(args.get("end", ""))
+        except ValueError:
+            return None, {"start": "Enter the start and end dates as real dates"}
+        if end < start:
+            return None, {"end": "The end date must be the same as or after the start date"}
+        label = f"{start:%-d %B %Y} to {end:%-d %B %Y}"
+        return Choice(start, end, label, {"start": args["start"], "end": args["end"]}), {}
+    year = args.get("year", type=int, default=_default_year())
+    if year not in years:
+        return None, {"year": "Select a financial year from the list"}
+    start, end = financial_year_range(year)
+    label = financial_year_label(year)
+    if end >= today():
+        label = f"{label} (to date)"
+    return Choice(start, end, label, {"year": str(year)}), {}
+
+
+def _summary(choice: Choice, *, with_charts: bool) -> ImpactSummary:
+    return build_summary(
+        db(),
+        practice=_practice(),
+        template=template_for_user(current_user),
+        start=choice.start,
+        end=choice.end,
+        period_label=choice.label,
+        today=today(),
+        with_charts=with_charts,
+    )
+
+
+def _choice_or_404() -> Choice:
+    """Downloads take their period from the link; a broken link is simply not found."""
+    choice, errors = _parse_choice(request.args, _years(current_user.practice_id))
+    if errors:
+        abort(404)
+    return choice
+
+
+def _download(data: bytes | str, mimetype: str, filename: str) -> Response:
+    response = Response(data, mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@bp.get("/summary")
+@allow(*READERS)
+def index():
+    practice = _practice()
+    years = _years(practice.id)
+    choice, errors = _parse_choice(request.args, years)
+    summary = _summary(choice, with_charts=False) if choice else None
+    values = dict(request.args)
+    values.setdefault("year", str(_default_year()))
+    custom = request.args.get("range") == "custom" or "start-day" in request.args
+    return (
+        render_template(
+            "summary/index.jinja",
+            practice=practice,
+            years=[(fy, financial_year_label(fy)) for fy in years],
+            choice=choice,
+            summary=summary,
+            errors=errors,
+            values=values,
+            custom=custom,
+        ),
+        400 if errors else 200,
+    )
+
+
+@bp.get("/summary/impact-summary.xlsx")
+@allow(*READERS)
+def workbook():
+    summary = _summary(_choice_or_404(), with_charts=True)
+    return _download(summary_workbook(summary), XLSX, summary_filename(summary, "xlsx"))
+
+
+@bp.get("/summary/impact-summary.pdf")
+@allow(*READERS)
+def pdf():
+    summary = _summary(_choice_or_404(), with_charts=True)
+    return _download(summary_pdf(summary), "application/pdf", summary_filename(summary, "pdf"))
+
+
+@bp.get("/summary/tables.zip")
+@allow(*READERS)
+def tables_zip():
+    summary = _summary(_choice_or_404(), with_charts=False)
+    return _download(
+        summary_tables_zip(summary), "application/zip", summary_filename(summary, "zip")
+    )
+
+
+@bp.get("/summary/tables/<name>.csv")
+@allow(*READERS)
+def table_csv(name: str):
+    summary = _summary(_choice_or_404(), with_charts=False)
+    table = next((t for t in summary.tables if t.slug == name), None)
+    if table is None:
+        abort(404)
+    stem = summary_filename(summary, "csv").removesuffix(".csv")
+    return _download(
+        summary_csv(summary, table.name), "text/csv; charset=utf-8", f"{stem}-{name}.csv"
+    )
