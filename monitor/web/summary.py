@@ -80,7 +80,7 @@ def _default_year() -> int:
 
 def _parse_choice(args, years: list[int]) -> tuple[Choice | None, dict[str, str]]:
     """The period asked for in the query string, or errors keyed by field."""
-    if args.get("range") == "custom" or "start-day" in args:
+    if args.get("range") == "custom":
         errors: dict[str, str] = {}
         dates = {}
         for name, label in (("start", "the start date"), ("end", "the end date")):
@@ -159,7 +159,7 @@ def index():
     summary = _summary(choice, with_charts=False) if choice else None
     values = dict(request.args)
     values.setdefault("year", str(_default_year()))
-    custom = request.args.get("range") == "custom" or "start-day" in request.args
+    custom = request.args.get("range") == "custom"
     return (
         render_template(
             "summary/index.jinja",
