@@ -60,7 +60,8 @@ def test_manager_downloads_the_impact_summary(page, tmp_path):
     page.get_by_role("button", name="Show summary").click()
     expect(page.locator("#summary-heading")).to_have_text("2024/25")
 
-    with page.expect_download() as download_info:
+    # The summary draws a chart per figure: seconds, not milliseconds (bench/summary.py).
+    with page.expect_download(timeout=60_000) as download_info:
         page.get_by_role("link", name="Excel workbook (.xlsx)").click()
     workbook = download_info.value
     assert workbook.suggested_filename == "hep-impact-summary-Z00001-2024-25.xlsx"
@@ -68,7 +69,7 @@ def test_manager_downloads_the_impact_summary(page, tmp_path):
     assert book.sheetnames[0] == "Summary"
     assert book["Summary"]["A2"].value == "Highfields Medical Centre (Z00001)"
 
-    with page.expect_download() as download_info:
+    with page.expect_download(timeout=60_000) as download_info:
         page.get_by_role("link", name="PDF for printing or email").click()
     pdf = PdfReader(io.BytesIO(download_info.value.path().read_bytes()))
     assert "Highfields Medical Centre" in pdf.pages[0].extract_text()
