@@ -15,6 +15,7 @@ from monitor.importers.upload import Sheet, UploadRejected, excel_serial_date
 from monitor.models import Practice, SpendItem, StaffingChange, User
 from monitor.periods import Period
 from monitor.services import audit, figures, logs, records
+from monitor.services.patient_data import redact_nhs_numbers
 from monitor.services.records import FormErrors
 from monitor.values import InvalidValue, is_blank, parse_date_text
 
@@ -430,7 +431,12 @@ def _differs(old, new) -> bool:
 def record_upload(
     session: Session, *, user: User, practice: Practice, what: str, filename: str, outcome: str
 ) -> None:
-    """Every upload is an audit event, accepted or not."""
+    """Every upload is an audit event, accepted or not.
+
+    The file's name and a refusal message (which may quote a cell) are the person's own
+    text, kept without being checked by a form, so NHS numbers are taken out of them.
+    """
+    summary = f"Uploaded {what} ({redact_nhs_numbers(filename)[:80]}): {outcome}"
     audit.record(
         session,
         actor=user,
@@ -438,6 +444,6 @@ def record_upload(
         object_type="upload",
         object_id=practice.id,
         practice_id=practice.id,
-        summary=f"Uploaded {what} ({filename[:80]}): {outcome}",
+        summary=redact_nhs_numbers(summary),
     )
     session.commit()

@@ -22,6 +22,7 @@ from monitor.formatting import item_value
 from monitor.models import HepAllocation, MetricValue, Practice, User
 from monitor.periods import Period, financial_year_label, financial_year_of, periods_in_year
 from monitor.services import records
+from monitor.services.patient_data import nhs_number_error
 from monitor.services.records import EditConflict, FormErrors
 from monitor.values import InvalidValue, parse_item_value
 
@@ -274,6 +275,11 @@ def save_period(
     errors: dict[str, str] = {}
     parsed = {}
     for item in items:
+        # Every item, not only text ones: an NHS number pasted into a count box would
+        # otherwise be stored as a number.
+        if message := nhs_number_error(raw[item.id]):
+            errors[item.id] = message
+            continue
         try:
             parsed[item.id] = parse_item_value(item, raw[item.id])
         except InvalidValue as error:

@@ -18,6 +18,7 @@ from monitor.formatting import money
 from monitor.models import HepAllocation, SpendItem, StaffingChange, User
 from monitor.periods import financial_year_label, financial_year_of
 from monitor.services import records
+from monitor.services.patient_data import nhs_number_error
 from monitor.services.records import FormErrors
 from monitor.values import InvalidValue, date_from_parts, parse_decimal, parse_money
 
@@ -70,6 +71,13 @@ class _Collector:
 
     def add(self, field_name: str, message: str) -> None:
         self.errors.setdefault(field_name, message)
+
+    def free_text(self, field_name: str, text: str) -> str:
+        """Refuse patient identifiers. Checked before a field's other rules, so this is
+        the message a person sees first: it matters more than a length limit."""
+        if message := nhs_number_error(text):
+            self.add(field_name, message)
+        return text
 
     def raise_if_any(self) -> None:
         if self.errors:
@@ -145,7 +153,7 @@ def clean_allocation(raw: Mapping[str, Any], *, today: date) -> AllocationInput:
         received_on = check.run("received_on", _date, raw, "received_on", "the date received")
         if received_on is not None:
             check.run("received_on", _not_future, received_on, today, "date received")
-    note = _text(raw, "note")
+    note = check.free_text("note", _text(raw, "note"))
     if len(note) > 500:
         check.add("note", "Note must be 500 characters or fewer")
     check.raise_if_any()
@@ -245,7 +253,7 @@ def clean_spend(
         check.run("spent_on", _not_future, spent_on, today, "date")
     categories = {c.id: c.label for c in template.spending_categories}
     category = _choice(check, raw, "category", categories, "Select a category")
-    description = _text(raw, "description")
+    description = check.free_text("description", _text(raw, "description"))
     if not description:
         check.add("description", "Enter a short description of what the money paid for")
     elif len(description) > 200:
@@ -411,10 +419,10 @@ def clean_staffing(raw: Mapping[str, Any], *, template: ChecklistTemplate, today
     if ends_on is not None and starts_on is not None and ends_on <= starts_on:
         check.add("ends_on", "End date must be after the start date")
     share = _percent_field(check, raw, "hep_share_pct", "the HEP share of the cost", required=True)
-    languages = _text(raw, "languages")
+    languages = check.free_text("languages", _text(raw, "languages"))
     if len(languages) > 200:
         check.add("languages", "Community languages must be 200 characters or fewer")
-    note = _text(raw, "note")
+    note = check.free_text("note", _text(raw, "note"))
     if len(note) > 1000:
         check.add("note", "Note must be 1,000 characters or fewer")
     check.raise_if_any()
@@ -475,12 +483,12 @@ def clean_intervention(raw: Mapping[str, Any], *, template: ChecklistTemplate, t
     occurred_on = check.run("occurred_on", _date, raw, "occurred_on", "the date it happened")
     if occurred_on is not None:
         check.run("occurred_on", _not_future, occurred_on, today, "date")
-    title = _text(raw, "title")
+    title = check.free_text("title", _text(raw, "title"))
     if not title:
         check.add("title", "Enter a short title, like “Cloud telephony live”")
     elif len(title) > 120:
         check.add("title", "Title must be 120 characters or fewer")
-    description = _text(raw, "description")
+    description = check.free_text("description", _text(raw, "description"))
     if len(description) > 2000:
         check.add("description", "Description must be 2,000 characters or fewer")
     affected = raw.get("affected_items") or []
