@@ -46,13 +46,13 @@ def db_upgrade(revision: str) -> None:
 @with_appcontext
 def demo_command() -> None:
     """Load the fictional demo data (safe to run again: adds only what is missing)."""
-    from monitor.demo import load_demo
-    from monitor.demo_records import load_demo_records
+    from monitor.demo import load_all_demo_data
     from monitor.timeutil import today
 
     with Session(get_engine()) as session:
-        added = load_demo(session, current_app.extensions["monitor.passwords"])
-        added.update(load_demo_records(session, today=today()))
+        added = load_all_demo_data(
+            session, current_app.extensions["monitor.passwords"], today=today()
+        )
     if any(added.values()):
         click.echo("Demo data added: " + ", ".join(f"{n} {k}" for k, n in added.items() if n))
     else:

@@ -9,6 +9,7 @@ Loading is idempotent: rows are matched by their natural keys and left as they a
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 from sqlmodel import Session, select
 
@@ -135,4 +136,16 @@ def load_demo(session: Session, passwords: Passwords) -> dict[str, int]:
         )
         added["user"] += 1
     session.commit()
+    return added
+
+
+def load_all_demo_data(session: Session, passwords: Passwords, *, today: date) -> dict[str, int]:
+    """Organisations and users, then five years of records, then what practices share:
+    case examples (more loaders join here as the product grows)."""
+    from monitor.demo_cases import load_demo_case_examples
+    from monitor.demo_records import load_demo_records
+
+    added = load_demo(session, passwords)
+    added.update(load_demo_records(session, today=today))
+    added.update(load_demo_case_examples(session))
     return added

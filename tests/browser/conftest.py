@@ -18,8 +18,7 @@ from sqlmodel import Session, SQLModel
 from werkzeug.serving import make_server
 
 from monitor import create_app
-from monitor.demo import load_demo
-from monitor.demo_records import load_demo_records
+from monitor.demo import load_all_demo_data
 from monitor.timeutil import today
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
@@ -63,8 +62,7 @@ def live_server(tmp_path):
     engine.dispose()
     app = create_app("test", DATABASE_URL=url)
     with Session(app.extensions["monitor.engine"]) as session:
-        load_demo(session, app.extensions["monitor.passwords"])
-        load_demo_records(session, today=today())
+        load_all_demo_data(session, app.extensions["monitor.passwords"], today=today())
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
