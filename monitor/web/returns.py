@@ -1,8 +1,305 @@
 """Voluntary returns: the ICB opens collections; practices complete a task list, submit a
-frozen snapshot, withdraw."""
+frozen snapshot, withdraw.
+
+ICB analysts (and administrators) reach only their own ICB's collections: another ICB's
+collection answers 404. Practice users see the open collections of their own ICB and
+only their own practice's state and values; practice viewers read, editors submit.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlmodel import select
+
+from monitor.checklist import ChecklistTemplate
+from monitor.models import Practice, Role
+from monitor.models.returns import Collection, ReturnStatus, ReturnValue
+from monitor.services import collections, visibility
+from monitor.services.records import FormErrors
+from monitor.timeutil import today
+from monitor.web.access import allow
+from monitor.web.context import db, icb_of_practice, icb_of_user, templates
 
 bp = Blueprint("returns", __name__)
+
+ICB_ROLES = (Role.ICB_ANALYST, Role.ADMIN)
+READERS = (Role.PRACTICE_EDITOR, Role.PRACTICE_VIEWER)
+EDITOR = Role.PRACTICE_EDITOR
+
+
+# The ICB's collections ------------------------------------------------------------------
+
+
+def _own_collection(collection_id: int) -> Collection:
+    collection = db().get(Collection, collection_id)
+    if collection is None or collection.icb_id != icb_of_user(current_user).id:
+        abort(404)
+    return collection
+
+
+def _template_options() -> dict[str, ChecklistTemplate]:
+    return {f"{t.id}:{t.version}": t for t in templates().values()}
+
+
+@bp.get("/collections", endpoint="collections")
+@allow(*ICB_ROLES)
+def collections_list():
+    session = db()
+    icb = icb_of_user(current_user)
+    rows = session.exec(
+        select(Collection)
+        .where(Collection.icb_id == icb.id)
+        .order_by(Collection.opens_on.desc(), Collection.id.desc())
+    ).all()
+    day = today()
+    practices = visibility.list_practices(session, current_user)
+    listed = []
+    for collection in rows:
+        states = collections.return_states(
+            session, collection, practices, template=_collection_template(collection)
+        )
+        submitted = sum(1 for s in states.values() if s == collections.SUBMITTED)
+        listed.append(
+            {
+                "collection": collection,
+                "period": collections.collection_period(collection),
+                "status": collections.collection_status(collection, day),
+                "submitted": submitted,
+                "practices": len(practices),
+            }
+        )
+    return render_template("returns/collections.jinja", icb=icb, rows=listed)
+
+
+@bp.route("/collections/new", methods=["GET", "POST"])
+@allow(*ICB_ROLES)
+def new_collection():
+    icb = icb_of_user(current_user)
+    options = _template_options()
+    periods = collections.period_choices(today())
+    default_template = f"{icb.template_id}:{icb.template_version}"
+    values: dict = {"template": default_template}
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        values = request.form.to_dict()
+        try:
+            data = collections.clean_collection(values, templates=options, periods=periods)
+        except FormErrors as error:
+            errors = error.errors
+        else:
+            collection = collections.open_collection(
+                db(), user=current_user, icb_id=icb.id, data=data
+            )
+            flash(f"Collection “{collection.name}” saved")
+            return redirect(url_for("returns.collection", collection_id=collection.id))
+    return render_template(
+        "returns/collection_form.jinja",
+        icb=icb,
+        values=values,
+        errors=errors,
+        template_options=[(key, f"{t.name} (version {t.version})") for key, t in options.items()],
+        period_options=[(p.code, p.long_label) for p in periods],
+    ), (400 if errors else 200)
+
+
+@bp.get("/collections/<int:collection_id>")
+@allow(*ICB_ROLES)
+def collection(collection_id: int):
+    session = db()
+    found = _own_collection(collection_id)
+    practices = visibility.list_practices(session, current_user)
+    states = collections.return_states(
+        session, found, practices, template=_collection_template(found)
+    )
+    pcns = {p.id: p.name for p in visibility.visible_pcns(session, current_user)}
+    counts = {
+        state: sum(1 for s in states.values() if s == state)
+        for state in (collections.SUBMITTED, collections.IN_PROGRESS, collections.NOT_STARTED)
+    }
+    rows = sorted(
+        ({"practice": p, "pcn": pcns.get(p.pcn_id, ""), "state": states[p.id]} for p in practices),
+        key=lambda row: (row["pcn"], row["practice"].name),
+    )
+    return render_template(
+        "returns/collection.jinja",
+        collection=found,
+        period=collections.collection_period(found),
+        template=_collection_template(found),
+        status=collections.collection_status(found, today()),
+        counts=counts,
+        rows=rows,
+        state_labels=collections.STATE_LABELS,
+        state_colours=collections.STATE_COLOURS,
+    )
+
+
+@bp.post("/collections/<int:collection_id>/close")
+@allow(*ICB_ROLES)
+def close_collection(collection_id: int):
+    found = _own_collection(collection_id)
+    if collections.close_collection(db(), user=current_user, collection=found):
+        flash(f"“{found.name}” is closed. Practices can no longer submit or withdraw.")
+    else:
+        flash(f"“{found.name}” was already closed.", "error")
+    return redirect(url_for("returns.collection", collection_id=found.id))
+
+
+def _collection_template(collection: Collection) -> ChecklistTemplate:
+    try:
+        return templates()[(collection.template_id, collection.template_version)]
+    except KeyError:
+        abort(404)
+
+
+# The practice's returns -------------------------------------------------------------------
+
+
+def _practice() -> Practice:
+    return db().get(Practice, current_user.practice_id)
+
+
+def _practice_collection(collection_id: int) -> Collection:
+    """A collection of the practice's own ICB that practices may see (open, not closed,
+    or one the practice already answered)."""
+    practice = _practice()
+    collection = db().get(Collection, collection_id)
+    if collection is None or collection.icb_id != icb_of_practice(practice).id:
+        abort(404)
+    if collection.opens_on > today():
+        abort(404)
+    if collection.closed_at is not None and (
+        collections.practice_return(db(), collection, practice.id) is None
+    ):
+        abort(404)
+    return collection
+
+
+def _can_edit() -> bool:
+    return current_user.role_enum is EDITOR
+
+
+@bp.get("/returns")
+@allow(*READERS)
+def index():
+    session = db()
+    practice = _practice()
+    icb = icb_of_practice(practice)
+    day = today()
+    rows = []
+    for found in collections.open_collections(session, icb.id, day):
+        state = collections.return_states(
+            session, found, [practice], template=_collection_template(found)
+        )[practice.id]
+        rows.append(
+            {
+                "collection": found,
+                "period": collections.collection_period(found),
+                "state": state,
+                "refusal": collections.refusal(found, day),
+            }
+        )
+    return render_template(
+        "returns/index.jinja",
+        practice=practice,
+        icb=icb,
+        rows=rows,
+        state_labels=collections.STATE_LABELS,
+        state_colours=collections.STATE_COLOURS,
+    )
+
+
+@bp.get("/returns/<int:collection_id>")
+@allow(*READERS)
+def task_list(collection_id: int):
+    session = db()
+    practice = _practice()
+    found = _practice_collection(collection_id)
+    template = _collection_template(found)
+    tasks = collections.task_list(
+        session, collection=found, practice_id=practice.id, template=template
+    )
+    answer = collections.practice_return(session, found, practice.id)
+    return render_template(
+        "returns/task_list.jinja",
+        practice=practice,
+        icb=icb_of_practice(practice),
+        collection=found,
+        period=collections.collection_period(found),
+        tasks=tasks,
+        answer=answer,
+        refusal=collections.refusal(found, today()),
+        can_edit=_can_edit(),
+        ReturnStatus=ReturnStatus,
+    )
+
+
+@bp.route("/returns/<int:collection_id>/review", methods=["GET", "POST"])
+@allow(*READERS)
+def review(collection_id: int):
+    session = db()
+    practice = _practice()
+    found = _practice_collection(collection_id)
+    template = _collection_template(found)
+    if request.method == "POST":
+        if not _can_edit():
+            abort(403)
+        try:
+            answer = collections.submit(
+                session,
+                user=current_user,
+                collection=found,
+                practice_id=practice.id,
+                template=template,
+                today=today(),
+            )
+        except collections.ReturnRefused as refused:
+            flash(refused.message, "error")
+            return redirect(url_for("returns.review", collection_id=found.id))
+        sent = len(
+            session.exec(select(ReturnValue.id).where(ReturnValue.return_id == answer.id)).all()
+        )
+        flash(
+            f"Return submitted: {sent} figure{'s' if sent != 1 else ''} for {found.name}. "
+            "The ICB sees your figures as they are now; if you change them later, submit "
+            "again so the ICB sees the new figures."
+        )
+        return redirect(url_for("returns.task_list", collection_id=found.id))
+    sections = collections.review(
+        session, collection=found, practice_id=practice.id, template=template
+    )
+    period = collections.collection_period(found)
+    spend = collections.spend_by_category(session, practice_id=practice.id, period=period)
+    categories = {c.id: c.label for c in template.spending_categories}
+    return render_template(
+        "returns/review.jinja",
+        practice=practice,
+        icb=icb_of_practice(practice),
+        collection=found,
+        period=period,
+        sections=sections,
+        spend=[(categories.get(k, k), hep, total) for k, (hep, total) in spend.items()],
+        answer=collections.practice_return(session, found, practice.id),
+        refusal=collections.refusal(found, today()),
+        can_edit=_can_edit(),
+        declaration=collections.DECLARATION,
+        ReturnStatus=ReturnStatus,
+    )
+
+
+@bp.post("/returns/<int:collection_id>/withdraw")
+@allow(EDITOR)
+def withdraw(collection_id: int):
+    found = _practice_collection(collection_id)
+    try:
+        collections.withdraw(
+            db(), user=current_user, collection=found, practice_id=_practice().id, today=today()
+        )
+    except collections.ReturnRefused as refused:
+        flash(refused.message, "error")
+    else:
+        flash(
+            f"Your return for “{found.name}” is withdrawn. The ICB no longer sees it. "
+            "You can submit it again before the due date."
+        )
+    return redirect(url_for("returns.task_list", collection_id=found.id))

@@ -1,0 +1,685 @@
+"""Voluntary returns: which figures a collection asks for, each practice's state, the
+practice's task list, and submitting or withdrawing a frozen snapshot.
+
+A collection asks for one quarter or one financial year. For a quarter the practice
+sends its monthly figures for the three months and its quarterly figures for the quarter;
+for a year, the annual figures, the four quarters and the twelve months.
+
+Submitting copies the live values into ReturnValue / ReturnSpend rows; the ICB reads
+only those, so later edits to live records never change what it sees.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from enum import Enum
+from functools import lru_cache
+from pathlib import Path
+
+from sqlmodel import Session, select
+
+from monitor.checklist import ChecklistTemplate, Frequency, Item, Section, load_templates
+from monitor.models import HepAllocation, MetricValue, Practice, SpendItem, User
+from monitor.models.returns import (
+    Collection,
+    PracticeReturn,
+    ReturnSpend,
+    ReturnStatus,
+    ReturnValue,
+)
+from monitor.periods import Period, periods_in_year
+from monitor.services import audit
+from monitor.services.figures import ALLOCATION_ITEM, Recorded, recorded_values
+from monitor.timeutil import utcnow
+
+SUBMITTED = "submitted"
+IN_PROGRESS = "in_progress"
+NOT_STARTED = "not_started"
+
+STATE_LABELS = {SUBMITTED: "Submitted", IN_PROGRESS: "In progress", NOT_STARTED: "Not started"}
+STATE_COLOURS = {SUBMITTED: "green", IN_PROGRESS: "yellow", NOT_STARTED: "grey"}
+
+DECLARATION = "This return is voluntary. The ICB will see these figures for your practice."
+
+
+# What a collection asks for -------------------------------------------------------------
+
+
+def _periods_due(collection_period: Period, frequency: Frequency) -> list[Period]:
+    if collection_period.frequency is Frequency.MONTHLY:
+        return [collection_period] if frequency is Frequency.MONTHLY else []
+    if collection_period.frequency is Frequency.QUARTERLY:
+        if frequency is Frequency.QUARTERLY:
+            return [collection_period]
+        if frequency is Frequency.MONTHLY:
+            return [
+                p
+                for p in periods_in_year(collection_period.fy, Frequency.MONTHLY)
+                if collection_period.contains(p.start)
+            ]
+        return []
+    return periods_in_year(collection_period.fy, frequency)
+
+
+def items_due(template: ChecklistTemplate, collection_period: Period) -> list[tuple[Item, Period]]:
+    """Every (item, period) pair a collection for `collection_period` asks for, in template
+    order, each item's periods oldest first.
+
+    A quarter: each monthly item for its three months and each quarterly item for the
+    quarter. A financial year: the annual items, each quarterly item for the four quarters
+    and each monthly item for the twelve months.
+    """
+    due: list[tuple[Item, Period]] = []
+    for item in template.items:
+        for period in _periods_due(collection_period, item.frequency):
+            due.append((item, period))
+    return due
+
+
+def due_periods(template: ChecklistTemplate, collection_period: Period) -> list[Period]:
+    """The distinct periods a collection covers, oldest first, longest first on a tie."""
+    periods = {period for _, period in items_due(template, collection_period)}
+    return sorted(periods, key=lambda p: (p.start, -p.end.toordinal()))
+
+
+# Templates without Flask -----------------------------------------------------------------
+
+
+@lru_cache(maxsize=4)
+def _templates_in(directory: str) -> dict[tuple[str, int], ChecklistTemplate]:
+    return load_templates(Path(directory))
+
+
+def template_of(collection: Collection) -> ChecklistTemplate:
+    """The template version a collection was opened against."""
+    try:
+        from flask import current_app
+
+        templates = current_app.extensions["monitor.templates"]
+    except RuntimeError:  # no application context (scripts, unit tests)
+        from monitor.config import Config
+
+        templates = _templates_in(Config.CHECKLIST_TEMPLATE_DIR)
+    return templates[(collection.template_id, collection.template_version)]
+
+
+def collection_period(collection: Collection) -> Period:
+    return Period.parse(collection.period_code)
+
+
+# States -------------------------------------------------------------------------------
+
+
+def _returns_by_practice(session: Session, collection: Collection) -> dict[int, PracticeReturn]:
+    rows = session.exec(
+        select(PracticeReturn).where(PracticeReturn.collection_id == collection.id)
+    ).all()
+    return {row.practice_id: row for row in rows}
+
+
+def _practices_with_values(
+    session: Session,
+    template: ChecklistTemplate,
+    period: Period,
+    practice_ids: list[int],
+) -> set[int]:
+    due = items_due(template, period)
+    if not due or not practice_ids:
+        return set()
+    pairs = {(item.id, p.code) for item, p in due}
+    item_ids = {item_id for item_id, _ in pairs}
+    codes = {code for _, code in pairs}
+    found: set[int] = set()
+    rows = session.exec(
+        select(MetricValue.practice_id, MetricValue.item_id, MetricValue.period_code).where(
+            MetricValue.practice_id.in_(practice_ids),
+            MetricValue.item_id.in_(item_ids),
+            MetricValue.period_code.in_(codes),
+        )
+    )
+    for practice_id, item_id, code in rows:
+        if (item_id, code) in pairs:
+            found.add(practice_id)
+    years = {p.fy for item, p in due if item.id == ALLOCATION_ITEM}
+    if years:
+        found.update(
+            session.exec(
+                select(HepAllocation.practice_id).where(
+                    HepAllocation.practice_id.in_(practice_ids),
+                    HepAllocation.financial_year.in_(years),
+                )
+            ).all()
+        )
+    return found
+
+
+def return_states(
+    session: Session,
+    collection: Collection,
+    practices: Iterable[Practice],
+    *,
+    template: ChecklistTemplate | None = None,
+) -> dict[int, str]:
+    """Practice id → "submitted", "in_progress" or "not_started" for one collection.
+
+    Submitted: the practice's return is submitted. In progress: not submitted, but at
+    least one due value is recorded in the live records, or the return was withdrawn.
+    Not started: otherwise.
+    """
+    practice_ids = [p.id for p in practices]
+    template = template or template_of(collection)
+    returns = _returns_by_practice(session, collection)
+    with_values = _practices_with_values(
+        session, template, collection_period(collection), practice_ids
+    )
+    states: dict[int, str] = {}
+    for practice_id in practice_ids:
+        answer = returns.get(practice_id)
+        if answer is not None and answer.status == ReturnStatus.SUBMITTED:
+            states[practice_id] = SUBMITTED
+        elif answer is not None or practice_id in with_values:
+            states[practice_id] = IN_PROGRESS
+        else:
+            states[practice_id] = NOT_STARTED
+    return states
+
+
+def submitted_returns(session: Session, collection: Collection) -> list[PracticeReturn]:
+    """The returns the ICB may see for a collection: submitted ones only."""
+    return list(
+        session.exec(
+            select(PracticeReturn)
+            .where(
+                PracticeReturn.collection_id == collection.id,
+                PracticeReturn.status == ReturnStatus.SUBMITTED,
+            )
+            .order_by(PracticeReturn.practice_id)
+        ).all()
+    )
+
+
+# Collection status ----------------------------------------------------------------------
+
+
+class CollectionStatus(Enum):
+    NOT_YET_OPEN = "Not yet open"
+    OPEN = "Open"
+    CLOSED = "Closed"
+
+    @property
+    def colour(self) -> str:
+        return {"Not yet open": "grey", "Open": "green", "Closed": "red"}[self.value]
+
+
+def collection_status(collection: Collection, today: date) -> CollectionStatus:
+    if collection.closed_at is not None:
+        return CollectionStatus.CLOSED
+    if today < collection.opens_on:
+        return CollectionStatus.NOT_YET_OPEN
+    return CollectionStatus.OPEN
+
+
+def refusal(collection: Collection, today: date) -> str | None:
+    """Why a practice cannot submit or withdraw today, or None when it can."""
+    if collection.closed_at is not None:
+        return (
+            f"The ICB has closed “{collection.name}”, so it no longer accepts "
+            "submissions or withdrawals."
+        )
+    if today < collection.opens_on:
+        return f"“{collection.name}” opens on {_day(collection.opens_on)}."
+    if today > collection.due_on:
+        return (
+            f"The due date for “{collection.name}” was {_day(collection.due_on)}, so it "
+            "no longer accepts submissions or withdrawals. Contact your ICB if you still "
+            "want to send figures."
+        )
+    return None
+
+
+def _day(value: date) -> str:
+    from monitor.formatting import long_date
+
+    return long_date(value)
+
+
+def open_collections(session: Session, icb_id: int, today: date) -> list[Collection]:
+    """Collections a practice in the ICB can see: opened and not closed."""
+    return list(
+        session.exec(
+            select(Collection)
+            .where(
+                Collection.icb_id == icb_id,
+                Collection.closed_at.is_(None),
+                Collection.opens_on <= today,
+            )
+            .order_by(Collection.due_on, Collection.id)
+        ).all()
+    )
+
+
+def practice_return(
+    session: Session, collection: Collection, practice_id: int
+) -> PracticeReturn | None:
+    return session.exec(
+        select(PracticeReturn).where(
+            PracticeReturn.collection_id == collection.id,
+            PracticeReturn.practice_id == practice_id,
+        )
+    ).first()
+
+
+# The practice's task list -------------------------------------------------------------
+
+
+class TaskStatus(Enum):
+    NOT_STARTED = "Not started"
+    IN_PROGRESS = "In progress"
+    COMPLETED = "Completed"
+
+
+@dataclass(frozen=True)
+class SectionTask:
+    section: Section
+    status: TaskStatus
+    period: Period  # where to go next: the first period that still needs something
+    recorded: int
+    due: int
+
+
+def live_values(
+    session: Session, practice_id: int, periods: Iterable[Period]
+) -> dict[str, dict[str, Recorded]]:
+    """Period code → the practice's live recorded values for that period."""
+    return {p.code: recorded_values(session, practice_id, p) for p in periods}
+
+
+def _recorded(values: dict[str, dict[str, Recorded]], item: Item, period: Period) -> bool:
+    value = values.get(period.code, {}).get(item.id)
+    return value is not None and (value.number is not None or bool(value.text))
+
+
+def task_list(
+    session: Session, *, collection: Collection, practice_id: int, template: ChecklistTemplate
+) -> list[SectionTask]:
+    """One task per template section with items due in the collection's period.
+
+    A period of a section still needs something when none of its due items is recorded
+    or a required one is missing. Completed: no period needs anything. In progress:
+    something is recorded. Not started: nothing is.
+    """
+    due = items_due(template, collection_period(collection))
+    values = live_values(session, practice_id, due_periods(template, collection_period(collection)))
+    tasks = []
+    for section in template.sections:
+        in_section = [(item, period) for item, period in due if item.section == section.id]
+        if not in_section:
+            continue
+        periods = sorted({p for _, p in in_section}, key=lambda p: (p.start, -p.end.toordinal()))
+        needing = []
+        for period in periods:
+            here = [item for item, p in in_section if p == period]
+            done = [item for item in here if _recorded(values, item, period)]
+            missing_required = [i for i in here if i.required and not _recorded(values, i, period)]
+            if not done or missing_required:
+                needing.append(period)
+        recorded = sum(1 for item, p in in_section if _recorded(values, item, p))
+        if recorded == 0:
+            status = TaskStatus.NOT_STARTED
+        elif needing:
+            status = TaskStatus.IN_PROGRESS
+        else:
+            status = TaskStatus.COMPLETED
+        tasks.append(
+            SectionTask(section, status, (needing or periods)[0], recorded, len(in_section))
+        )
+    return tasks
+
+
+# Review ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReviewValue:
+    item: Item
+    period: Period
+    number: float | None
+    text: str | None
+
+
+@dataclass(frozen=True)
+class ReviewPeriod:
+    period: Period
+    values: list[ReviewValue]
+
+
+@dataclass(frozen=True)
+class ReviewSection:
+    section: Section
+    periods: list[ReviewPeriod]
+
+
+def values_to_send(
+    session: Session, *, collection: Collection, practice_id: int, template: ChecklistTemplate
+) -> list[ReviewValue]:
+    """Every due value the practice has recorded, in template order."""
+    period = collection_period(collection)
+    values = live_values(session, practice_id, due_periods(template, period))
+    sent = []
+    for item, due_period in items_due(template, period):
+        if _recorded(values, item, due_period):
+            value = values[due_period.code][item.id]
+            sent.append(ReviewValue(item, due_period, value.number, value.text))
+    return sent
+
+
+def review(
+    session: Session, *, collection: Collection, practice_id: int, template: ChecklistTemplate
+) -> list[ReviewSection]:
+    """The values to send grouped by section, then by period (oldest first)."""
+    sent = values_to_send(
+        session, collection=collection, practice_id=practice_id, template=template
+    )
+    all_periods = due_periods(template, collection_period(collection))
+    sections = []
+    for section in template.sections:
+        in_section = [v for v in sent if v.item.section == section.id]
+        due_here = {
+            p
+            for item, p in items_due(template, collection_period(collection))
+            if item.section == section.id
+        }
+        if not due_here:
+            continue
+        periods = [
+            ReviewPeriod(p, [v for v in in_section if v.period == p])
+            for p in all_periods
+            if p in due_here
+        ]
+        sections.append(ReviewSection(section, periods))
+    return sections
+
+
+def spend_by_category(
+    session: Session, *, practice_id: int, period: Period
+) -> dict[str, tuple[Decimal, Decimal]]:
+    """Category → (HEP-attributed spend, total cost) for spending dated in `period`."""
+    totals: dict[str, tuple[Decimal, Decimal]] = {}
+    rows = session.exec(
+        select(SpendItem).where(
+            SpendItem.practice_id == practice_id,
+            SpendItem.spent_on >= period.start,
+            SpendItem.spent_on <= period.end,
+        )
+    )
+    for row in rows:
+        hep, total = totals.get(row.category, (Decimal(0), Decimal(0)))
+        totals[row.category] = (hep + row.hep_amount, total + row.total_cost)
+    return dict(sorted(totals.items()))
+
+
+# Submitting and withdrawing -------------------------------------------------------------
+
+
+class ReturnRefused(Exception):
+    """The practice cannot submit or withdraw now; the message says why."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def submit(
+    session: Session,
+    *,
+    user: User | None,
+    collection: Collection,
+    practice_id: int,
+    template: ChecklistTemplate,
+    today: date,
+    now: datetime | None = None,
+) -> PracticeReturn:
+    """Freeze the practice's live values into a snapshot the ICB can see.
+
+    Resubmitting (after a withdrawal, or to send corrected figures) replaces the
+    snapshot. Raises ReturnRefused when the collection is closed, not open yet or past
+    its due date, or when nothing is recorded. `user` is None only for demo data.
+    """
+    if message := refusal(collection, today):
+        raise ReturnRefused(message)
+    sent = values_to_send(
+        session, collection=collection, practice_id=practice_id, template=template
+    )
+    if not sent:
+        raise ReturnRefused(
+            "Record at least one figure for this period before you submit the return."
+        )
+    now = now or utcnow()
+    answer = practice_return(session, collection, practice_id)
+    before = audit.snapshot(answer)
+    if answer is None:
+        answer = PracticeReturn(
+            collection_id=collection.id,
+            practice_id=practice_id,
+            status=ReturnStatus.SUBMITTED,
+            submitted_at=now,
+            submitted_by_id=user.id if user else None,
+        )
+        session.add(answer)
+    else:
+        for old in session.exec(select(ReturnValue).where(ReturnValue.return_id == answer.id)):
+            session.delete(old)
+        for old in session.exec(select(ReturnSpend).where(ReturnSpend.return_id == answer.id)):
+            session.delete(old)
+        answer.status = ReturnStatus.SUBMITTED
+        answer.submitted_at = now
+        answer.submitted_by_id = user.id if user else None
+        answer.withdrawn_at = None
+        answer.version += 1
+    session.flush()
+    for value in sent:
+        session.add(
+            ReturnValue(
+                return_id=answer.id,
+                item_id=value.item.id,
+                period_code=value.period.code,
+                period_start=value.period.start,
+                value_number=value.number,
+                value_text=value.text,
+                unit=value.item.type.value,
+                template_version=template.version,
+            )
+        )
+    spend = spend_by_category(
+        session, practice_id=practice_id, period=collection_period(collection)
+    )
+    for category, (hep, total) in spend.items():
+        session.add(
+            ReturnSpend(return_id=answer.id, category=category, hep_amount=hep, total_cost=total)
+        )
+    audit.record(
+        session,
+        actor=user,
+        action="submit" if before is None else "resubmit",
+        object_type="practice_return",
+        object_id=answer.id,
+        practice_id=practice_id,
+        summary=(
+            f"Submitted “{collection.name}”: {len(sent)} figures and "
+            f"{len(spend)} spending categories"
+        ),
+        before=before,
+        after=audit.snapshot(answer),
+    )
+    session.commit()
+    return answer
+
+
+def withdraw(
+    session: Session,
+    *,
+    user: User,
+    collection: Collection,
+    practice_id: int,
+    today: date,
+    now: datetime | None = None,
+) -> PracticeReturn:
+    """Stop the ICB seeing the practice's return. The snapshot stays for the audit trail
+    until the practice resubmits."""
+    if message := refusal(collection, today):
+        raise ReturnRefused(message)
+    answer = practice_return(session, collection, practice_id)
+    if answer is None or answer.status != ReturnStatus.SUBMITTED:
+        raise ReturnRefused("There is no submitted return to withdraw.")
+    before = audit.snapshot(answer)
+    answer.status = ReturnStatus.WITHDRAWN
+    answer.withdrawn_at = now or utcnow()
+    answer.version += 1
+    audit.record(
+        session,
+        actor=user,
+        action="withdraw",
+        object_type="practice_return",
+        object_id=answer.id,
+        practice_id=practice_id,
+        summary=f"Withdrew the return for “{collection.name}”",
+        before=before,
+        after=audit.snapshot(answer),
+    )
+    session.commit()
+    return answer
+
+
+# The ICB opening and closing collections ----------------------------------------------------
+
+
+def period_choices(today: date) -> list[Period]:
+    """Recent periods that have ended: the last four quarters and the last two years."""
+    quarter = Period.latest_complete(today, Frequency.QUARTERLY)
+    quarters = [quarter]
+    while len(quarters) < 4:
+        quarters.append(quarters[-1].previous())
+    year = Period.latest_complete(today, Frequency.ANNUAL)
+    return quarters + [year, year.previous()]
+
+
+@dataclass(frozen=True)
+class CollectionInput:
+    name: str
+    template: ChecklistTemplate
+    period: Period
+    opens_on: date
+    due_on: date
+    message: str
+
+
+def clean_collection(
+    raw: dict,
+    *,
+    templates: dict[str, ChecklistTemplate],
+    periods: list[Period],
+) -> CollectionInput:
+    """Check the "open a collection" form; raises FormErrors with one message per field.
+
+    `templates` maps the form's template value ("id:version") to the template.
+    """
+    from monitor.services.patient_data import nhs_number_error
+    from monitor.services.records import FormErrors
+    from monitor.values import InvalidValue, date_from_parts
+
+    def text(name: str) -> str:
+        value = raw.get(name)
+        return value.strip() if isinstance(value, str) else ""
+
+    errors: dict[str, str] = {}
+    name = text("name")
+    if message := nhs_number_error(name):
+        errors["name"] = message
+    elif not name:
+        errors["name"] = "Enter a name for the collection"
+    elif len(name) > 120:
+        errors["name"] = "Name must be 120 characters or fewer"
+
+    template = templates.get(text("template"))
+    if template is None:
+        errors["template"] = "Select the template version practices will answer"
+
+    by_code = {p.code: p for p in periods}
+    period = by_code.get(text("period"))
+    if period is None:
+        errors["period"] = "Select the period the collection asks about"
+
+    dates: dict[str, date] = {}
+    for field, label in (("opens_on", "the opening date"), ("due_on", "the due date")):
+        try:
+            dates[field] = date_from_parts(
+                text(f"{field}-day"), text(f"{field}-month"), text(f"{field}-year"), label=label
+            )
+        except InvalidValue as error:
+            errors[field] = error.message
+    if len(dates) == 2 and dates["due_on"] <= dates["opens_on"]:
+        errors["due_on"] = "The due date must be after the opening date"
+
+    message = raw.get("message") if isinstance(raw.get("message"), str) else ""
+    message = message.strip()
+    if guard := nhs_number_error(message):
+        errors["message"] = guard
+    elif len(message) > 2000:
+        errors["message"] = "Message must be 2,000 characters or fewer"
+
+    if errors:
+        raise FormErrors(errors)
+    return CollectionInput(name, template, period, dates["opens_on"], dates["due_on"], message)
+
+
+def open_collection(
+    session: Session, *, user: User, icb_id: int, data: CollectionInput
+) -> Collection:
+    collection = Collection(
+        icb_id=icb_id,
+        name=data.name,
+        template_id=data.template.id,
+        template_version=data.template.version,
+        period_code=data.period.code,
+        opens_on=data.opens_on,
+        due_on=data.due_on,
+        message=data.message,
+        created_by_id=user.id,
+    )
+    session.add(collection)
+    session.flush()
+    audit.record(
+        session,
+        actor=user,
+        action="create",
+        object_type="collection",
+        object_id=collection.id,
+        summary=f"Opened the collection “{collection.name}” for {data.period.label}",
+        after=audit.snapshot(collection),
+    )
+    session.commit()
+    return collection
+
+
+def close_collection(session: Session, *, user: User, collection: Collection) -> bool:
+    """Stop new submissions. False when it was already closed."""
+    if collection.closed_at is not None:
+        return False
+    before = audit.snapshot(collection)
+    collection.closed_at = utcnow()
+    collection.version += 1
+    audit.record(
+        session,
+        actor=user,
+        action="close",
+        object_type="collection",
+        object_id=collection.id,
+        summary=f"Closed the collection “{collection.name}”",
+        before=before,
+        after=audit.snapshot(collection),
+    )
+    session.commit()
+    return True
