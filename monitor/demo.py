@@ -141,11 +141,13 @@ def load_demo(session: Session, passwords: Passwords) -> dict[str, int]:
 
 def load_all_demo_data(session: Session, passwords: Passwords, *, today: date) -> dict[str, int]:
     """Organisations and users, then five years of records, then what practices share:
-    case examples (more loaders join here as the product grows)."""
+    returns to the ICB's collections and case examples."""
     from monitor.demo_cases import load_demo_case_examples
     from monitor.demo_records import load_demo_records
+    from monitor.demo_returns import load_demo_returns
 
     added = load_demo(session, passwords)
     added.update(load_demo_records(session, today=today))
+    added.update(load_demo_returns(session, today))
     added.update(load_demo_case_examples(session))
     return added

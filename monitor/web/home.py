@@ -8,7 +8,7 @@ from flask import Blueprint, abort, render_template
 from flask_login import current_user
 
 from monitor.models import PRACTICE_ROLES, Icb, Pcn, Practice, Role
-from monitor.services import figures, schedule, visibility
+from monitor.services import collections, figures, schedule, visibility
 from monitor.timeutil import today
 from monitor.web.access import public, signed_in
 from monitor.web.context import db, default_template, template_for_user
@@ -29,10 +29,12 @@ def index():
         summaries = figures.period_summaries(
             session, practice_id=practice.id, template=template, periods=[d.period for d in due]
         )
+        pcn = session.get(Pcn, practice.pcn_id)
         return render_template(
             "home/practice.jinja",
             practice=practice,
-            pcn=session.get(Pcn, practice.pcn_id),
+            open_collections=collections.open_collections(session, pcn.icb_id, today()),
+            pcn=pcn,
             due=list(zip(due, summaries, strict=True)),
             template=template,
             can_edit=role is Role.PRACTICE_EDITOR,
@@ -52,6 +54,7 @@ def index():
     return render_template(
         "home/icb.jinja",
         icb=icb,
+        open_collections=collections.open_collections(session, icb.id, today()),
         pcns=pcns,
         by_pcn=by_pcn,
         practices=practices,
