@@ -14,6 +14,14 @@ ADMIN = frozenset({Role.ADMIN})
 PRACTICE = frozenset({Role.PRACTICE_EDITOR, Role.PRACTICE_VIEWER})
 EDITOR = frozenset({Role.PRACTICE_EDITOR})
 PUBLIC = None
+# Case examples: an ICB-wide one of `practice` (see the `world` fixture) is readable by
+# its practice, its PCN lead and the ICB's analysts; administrators read none.
+CASE_SHARED_READERS = frozenset({Role.PCN_LEAD, Role.ICB_ANALYST})
+CASE_READERS = PRACTICE | CASE_SHARED_READERS
+# The ICB's views of submitted returns: analysts only (administrators configure, not read).
+ANALYST = frozenset({Role.ICB_ANALYST})
+# Opening and closing collections: the ICB's analysts and administrators.
+RETURNS_ICB = frozenset({Role.ICB_ANALYST, Role.ADMIN})
 
 # endpoint -> (method, url builder, roles allowed or PUBLIC)
 ROUTES = {
@@ -57,8 +65,64 @@ ROUTES = {
     "summary.tables_zip": ("GET", lambda w: "/summary/tables.zip?year=2025", PRACTICE),
     "summary.table_csv": ("GET", lambda w: "/summary/tables/spending.csv?year=2025", PRACTICE),
     # Voluntary returns (monitor/web/returns.py)
+    "returns.collections": ("GET", lambda w: "/collections", RETURNS_ICB),
+    "returns.new_collection": ("GET", lambda w: "/collections/new", RETURNS_ICB),
+    "returns.collection": ("GET", lambda w: f"/collections/{w.collection.id}", RETURNS_ICB),
+    "returns.close_collection": (
+        "POST",
+        lambda w: f"/collections/{w.collection.id}/close",
+        RETURNS_ICB,
+    ),
+    "returns.index": ("GET", lambda w: "/returns", PRACTICE),
+    "returns.task_list": ("GET", lambda w: f"/returns/{w.collection.id}", PRACTICE),
+    "returns.review": ("GET", lambda w: f"/returns/{w.collection.id}/review", PRACTICE),
+    "returns.withdraw": ("POST", lambda w: f"/returns/{w.collection.id}/withdraw", EDITOR),
     # ICB and PCN views (monitor/web/icb.py)
+    "icb.completeness": ("GET", lambda w: f"/collections/{w.collection.id}/completeness", ANALYST),
+    "icb.metrics": ("GET", lambda w: f"/collections/{w.collection.id}/metrics", ANALYST),
+    "icb.distribution": (
+        "GET",
+        lambda w: f"/collections/{w.collection.id}/metrics/home_visits",
+        ANALYST,
+    ),
+    "icb.distribution_chart": (
+        "GET",
+        lambda w: f"/collections/{w.collection.id}/metrics/home_visits/chart.svg",
+        ANALYST,
+    ),
+    "icb.equity": ("GET", lambda w: f"/collections/{w.collection.id}/equity", ANALYST),
+    "icb.equity_chart": (
+        "GET",
+        lambda w: f"/collections/{w.collection.id}/equity/home_visits/chart.svg",
+        ANALYST,
+    ),
+    "icb.spending_mix": ("GET", lambda w: f"/collections/{w.collection.id}/spending", ANALYST),
+    "icb.spending_chart": (
+        "GET",
+        lambda w: f"/collections/{w.collection.id}/spending/chart.svg",
+        ANALYST,
+    ),
+    "icb.workbook": ("GET", lambda w: f"/collections/{w.collection.id}/workbook.xlsx", ANALYST),
+    "icb.tidy_csv": ("GET", lambda w: f"/collections/{w.collection.id}/returns.csv", ANALYST),
+    "icb.pcn_trends": ("GET", lambda w: "/pcn/trends", frozenset({Role.PCN_LEAD})),
+    "icb.pcn_trend_chart": (
+        "GET",
+        lambda w: "/pcn/trends/home_visits/chart.svg",
+        frozenset({Role.PCN_LEAD}),
+    ),
     # Case examples (monitor/web/cases.py)
+    "cases.practice_list": ("GET", lambda w: "/case-examples", PRACTICE),
+    "cases.new_case": ("GET", lambda w: "/case-examples/new", EDITOR),
+    "cases.edit_case": ("GET", lambda w: f"/case-examples/{w.case_example.id}/edit", EDITOR),
+    "cases.delete_case": ("GET", lambda w: f"/case-examples/{w.case_example.id}/delete", EDITOR),
+    "cases.detail": ("GET", lambda w: f"/case-examples/{w.case_example.id}", CASE_READERS),
+    "cases.metric_chart": (
+        "GET",
+        lambda w: f"/case-examples/{w.case_example.id}/metrics/home_visits/chart.svg",
+        CASE_READERS,
+    ),
+    "cases.browse": ("GET", lambda w: "/case-examples/shared", CASE_SHARED_READERS),
+    "cases.pcn_home": ("GET", lambda w: "/pcn", frozenset({Role.PCN_LEAD})),
     "practice.history": (
         "GET",
         lambda w: f"/history/spend_item/{w.records['spending'].id}",
@@ -93,7 +157,62 @@ def world(world, session):
     make_value(
         session, practice=world.practice, item_id="home_visits", period_code="2025-09", number=40
     )
+    from monitor.models import CaseExample
+
+    world.case_example = CaseExample(
+        practice_id=world.practice.id,
+        title="Home visits scheme",
+        problem="Housebound patients missed reviews",
+        actions="Proactive visits",
+        visibility="icb",
+        metric_item_ids=["home_visits"],
+    )
+    session.add(world.case_example)
+    session.commit()
+    if getattr(world, "collection", None) is None:
+        world.collection = _submitted_collection(session, world)
     return world
+
+
+def _submitted_collection(session, world):
+    """An ICB collection with `practice`'s submitted return (for the ICB views' routes)."""
+    from datetime import date
+
+    from monitor.models import Collection, PracticeReturn, ReturnValue
+    from monitor.timeutil import utcnow
+
+    collection = Collection(
+        icb_id=world.icb.id,
+        name="2025/26 Q2 return",
+        template_id="hep-light-touch",
+        template_version=1,
+        period_code="2025-26-q2",
+        opens_on=date(2025, 10, 1),
+        due_on=date(2025, 11, 30),
+    )
+    session.add(collection)
+    session.flush()
+    answer = PracticeReturn(
+        collection_id=collection.id,
+        practice_id=world.practice.id,
+        status="submitted",
+        submitted_at=utcnow(),
+    )
+    session.add(answer)
+    session.flush()
+    session.add(
+        ReturnValue(
+            return_id=answer.id,
+            item_id="home_visits",
+            period_code="2025-09",
+            period_start=date(2025, 9, 1),
+            value_number=40,
+            unit="count",
+            template_version=1,
+        )
+    )
+    session.commit()
+    return collection
 
 
 def test_every_route_declares_an_access_rule(app):

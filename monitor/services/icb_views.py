@@ -1,0 +1,675 @@
+"""The ICB's view across practices, and the PCN lead's trends: all from submitted returns.
+
+Everything here reads the frozen snapshots practices chose to submit (a `PracticeReturn`
+with status "submitted" and its `ReturnValue` / `ReturnSpend` rows), never the practices'
+live figures, and a withdrawn return drops out at once. Every function takes the practices
+the signed-in user may reach (from `monitor.services.visibility`) and the collection found
+through `collection_for`, which only answers for the user's own ICB.
+
+One figure per practice per metric: a collection covers a quarter or a year, so a monthly
+item arrives as several months. A practice's figure for the collection is the **mean of the
+periods in its return** (for an annual item in a year's return, simply its value), and
+pages say so. Medians and quartiles use linear interpolation between order statistics
+(numpy's default; Excel QUARTILE.INC), as `monitor.analysis.equity.by_quintile` does.
+
+Small numbers: a median of one or two practices would show those practices' own figures,
+so where fewer than `MIN_PRACTICES` contribute no median is given, only the count.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+
+import numpy as np
+from sqlmodel import Session, select
+
+from monitor.analysis import equity
+from monitor.checklist import ChecklistTemplate, Direction, Item, ItemType
+from monitor.formatting import duration, money
+from monitor.models import (
+    Collection,
+    Pcn,
+    Practice,
+    PracticeReturn,
+    ReturnSpend,
+    ReturnStatus,
+    ReturnValue,
+    Role,
+    User,
+)
+from monitor.periods import Period
+from monitor.services import visibility
+from monitor.services.collections import (
+    IN_PROGRESS,
+    NOT_STARTED,
+    STATE_LABELS,
+    SUBMITTED,
+    collection_period,
+    return_states,
+)
+
+MIN_PRACTICES = 3
+"""Fewest contributing practices for a median, quartiles or a PCN trend point."""
+
+STATES = (SUBMITTED, IN_PROGRESS, NOT_STARTED)
+
+VALUE_RULE = (
+    "Where a return holds more than one period of a metric (the months of a quarter), a "
+    "practice's figure is the mean of those periods."
+)
+
+
+# --------------------------------------------------------------------------- scope
+
+
+def collection_for(session: Session, user: User, collection_id: int) -> Collection | None:
+    """The collection if it belongs to the user's ICB, else None (the caller answers 404).
+
+    Only ICB analysts read practices' returns: administrators configure the service and,
+    as with case examples, do not read its content.
+    """
+    if user.role_enum is not Role.ICB_ANALYST or user.icb_id is None:
+        return None
+    collection = session.get(Collection, collection_id)
+    if collection is None or collection.icb_id != user.icb_id:
+        return None
+    return collection
+
+
+# --------------------------------------------------------------------------- snapshots
+
+
+@dataclass(frozen=True)
+class Submission:
+    """One practice's submitted return: the snapshot the ICB may read."""
+
+    practice: Practice
+    pcn: Pcn
+    practice_return: PracticeReturn
+    values: tuple[ReturnValue, ...]
+    spend: tuple[ReturnSpend, ...]
+
+    @property
+    def submitted_at(self) -> datetime:
+        return self.practice_return.submitted_at
+
+
+@dataclass(frozen=True)
+class PracticeFigure:
+    """A practice's one figure for a metric in a collection (see the module docstring)."""
+
+    submission: Submission
+    value: float
+    periods: int
+
+    @property
+    def practice(self) -> Practice:
+        return self.submission.practice
+
+    @property
+    def pcn(self) -> Pcn:
+        return self.submission.pcn
+
+
+@dataclass
+class CollectionData:
+    """What a user may see of one collection, loaded once per request."""
+
+    collection: Collection
+    template: ChecklistTemplate
+    practices: list[Practice]
+    pcns: dict[int, Pcn]
+    submissions: list[Submission]
+
+    @property
+    def period(self) -> Period:
+        return collection_period(self.collection)
+
+    def items(self) -> list[Item]:
+        """Numeric template items that at least one submitted return holds, template order."""
+        present = {v.item_id for s in self.submissions for v in s.values if _number(v) is not None}
+        return [
+            item
+            for item in self.template.items
+            if item.id in present and item.type is not ItemType.TEXT
+        ]
+
+    def item(self, item_id: str) -> Item | None:
+        item = self.template.items_by_id.get(item_id)
+        if item is None or item.type is ItemType.TEXT:
+            return None
+        return item
+
+    def figures(self, item: Item) -> list[PracticeFigure]:
+        """Each submitting practice's figure for the item, in practice-name order."""
+        out = []
+        for submission in self.submissions:
+            numbers = [
+                n
+                for v in submission.values
+                if v.item_id == item.id and (n := _number(v)) is not None
+            ]
+            if numbers:
+                out.append(
+                    PracticeFigure(submission, math.fsum(numbers) / len(numbers), len(numbers))
+                )
+        return out
+
+
+def _number(value: ReturnValue) -> float | None:
+    number = value.value_number
+    if number is None or not math.isfinite(number):
+        return None
+    return float(number)
+
+
+def load(
+    session: Session, *, user: User, collection: Collection, template: ChecklistTemplate
+) -> CollectionData:
+    """The collection's submitted snapshots from the practices `user` may reach."""
+    practices = visibility.list_practices(session, user)
+    pcns = {p.id: p for p in visibility.visible_pcns(session, user)}
+    return CollectionData(
+        collection=collection,
+        template=template,
+        practices=practices,
+        pcns=pcns,
+        submissions=submitted(session, collection, practices, pcns),
+    )
+
+
+def submitted(
+    session: Session, collection: Collection, practices: Sequence[Practice], pcns: dict[int, Pcn]
+) -> list[Submission]:
+    """Submitted returns (never withdrawn ones) of `practices` to `collection`."""
+    by_id = {p.id: p for p in practices}
+    if not by_id:
+        return []
+    returns = list(
+        session.exec(
+            select(PracticeReturn).where(
+                PracticeReturn.collection_id == collection.id,
+                PracticeReturn.status == ReturnStatus.SUBMITTED,
+                PracticeReturn.practice_id.in_(list(by_id)),
+            )
+        )
+    )
+    if not returns:
+        return []
+    ids = [r.id for r in returns]
+    values: dict[int, list[ReturnValue]] = defaultdict(list)
+    for value in session.exec(
+        select(ReturnValue)
+        .where(ReturnValue.return_id.in_(ids))
+        .order_by(ReturnValue.item_id, ReturnValue.period_start)
+    ):
+        values[value.return_id].append(value)
+    spend: dict[int, list[ReturnSpend]] = defaultdict(list)
+    for row in session.exec(
+        select(ReturnSpend).where(ReturnSpend.return_id.in_(ids)).order_by(ReturnSpend.category)
+    ):
+        spend[row.return_id].append(row)
+    out = [
+        Submission(
+            practice=by_id[r.practice_id],
+            pcn=pcns[by_id[r.practice_id].pcn_id],
+            practice_return=r,
+            values=tuple(values[r.id]),
+            spend=tuple(spend[r.id]),
+        )
+        for r in returns
+    ]
+    out.sort(key=lambda s: (s.practice.name, s.practice.ods_code))
+    return out
+
+
+# --------------------------------------------------------------------------- completeness
+
+
+def practice_states(
+    session: Session,
+    collection: Collection,
+    practices: Sequence[Practice],
+    template: ChecklistTemplate,
+) -> dict[int, str]:
+    """submitted / in_progress / not_started per practice (the collections service decides
+    "in progress" from what the practice has recorded, or a withdrawn return)."""
+    states = return_states(session, collection, practices, template=template)
+    return {p.id: states.get(p.id, NOT_STARTED) for p in practices}
+
+
+@dataclass(frozen=True)
+class StateCounts:
+    submitted: int = 0
+    in_progress: int = 0
+    not_started: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.submitted + self.in_progress + self.not_started
+
+    @property
+    def submitted_pct(self) -> float | None:
+        return self.submitted / self.total * 100 if self.total else None
+
+    @classmethod
+    def of(cls, states: Iterable[str]) -> StateCounts:
+        states = list(states)
+        return cls(*(states.count(state) for state in STATES))
+
+
+@dataclass(frozen=True)
+class PracticeState:
+    practice: Practice
+    state: str
+    submitted_at: datetime | None
+
+    @property
+    def label(self) -> str:
+        return STATE_LABELS[self.state]
+
+
+@dataclass(frozen=True)
+class PcnCompleteness:
+    pcn: Pcn
+    counts: StateCounts
+    practices: list[PracticeState]
+
+
+@dataclass(frozen=True)
+class Completeness:
+    counts: StateCounts
+    by_pcn: list[PcnCompleteness]
+
+
+def completeness(data: CollectionData, states: dict[int, str]) -> Completeness:
+    submitted_at = {s.practice.id: s.submitted_at for s in data.submissions}
+    rows: dict[int, list[PracticeState]] = defaultdict(list)
+    for practice in data.practices:
+        state = states.get(practice.id, NOT_STARTED)
+        # A submitted state always has its snapshot; trust the snapshot over the label.
+        if state == SUBMITTED and practice.id not in submitted_at:
+            state = IN_PROGRESS
+        rows[practice.pcn_id].append(
+            PracticeState(
+                practice, state, submitted_at.get(practice.id) if state == SUBMITTED else None
+            )
+        )
+    by_pcn = [
+        PcnCompleteness(pcn, StateCounts.of(r.state for r in rows[pcn.id]), rows[pcn.id])
+        for pcn in sorted(data.pcns.values(), key=lambda p: p.name)
+        if rows[pcn.id]
+    ]
+    every = [r.state for group in by_pcn for r in group.practices]
+    return Completeness(StateCounts.of(every), by_pcn)
+
+
+# --------------------------------------------------------------------------- distributions
+
+
+@dataclass(frozen=True)
+class Summary:
+    """n, and (when at least MIN_PRACTICES contribute) median, quartiles and range."""
+
+    n: int
+    median: float | None = None
+    q1: float | None = None
+    q3: float | None = None
+    minimum: float | None = None
+    maximum: float | None = None
+
+    @property
+    def enough(self) -> bool:
+        return self.n >= MIN_PRACTICES
+
+
+def summarise(values: Sequence[float]) -> Summary:
+    n = len(values)
+    if n < MIN_PRACTICES:
+        return Summary(n)
+    array = np.asarray(values, dtype=float)
+    q1, median, q3 = (float(q) for q in np.percentile(array, [25, 50, 75]))
+    return Summary(n, median, q1, q3, float(array.min()), float(array.max()))
+
+
+@dataclass(frozen=True)
+class MetricSummary:
+    item: Item
+    summary: Summary
+
+
+def metric_index(data: CollectionData) -> list[MetricSummary]:
+    return [
+        MetricSummary(item, summarise([f.value for f in data.figures(item)]))
+        for item in data.items()
+    ]
+
+
+@dataclass(frozen=True)
+class RankedFigure:
+    rank: int
+    figure: PracticeFigure
+
+
+@dataclass(frozen=True)
+class PcnSummary:
+    pcn: Pcn
+    summary: Summary
+    practices_in_pcn: int
+
+
+@dataclass(frozen=True)
+class Distribution:
+    item: Item
+    summary: Summary
+    ranked: list[RankedFigure]
+    by_pcn: list[PcnSummary]
+    several_periods: bool
+
+
+def distribution(data: CollectionData, item: Item) -> Distribution:
+    """Practices ranked (1 = highest figure), the ICB summary and the PCN medians."""
+    figures = data.figures(item)
+    ordered = sorted(figures, key=lambda f: (-f.value, f.practice.name))
+    members: dict[int, int] = defaultdict(int)
+    for practice in data.practices:
+        members[practice.pcn_id] += 1
+    by_pcn = []
+    for pcn in sorted(data.pcns.values(), key=lambda p: p.name):
+        values = [f.value for f in figures if f.pcn.id == pcn.id]
+        if members[pcn.id]:
+            by_pcn.append(PcnSummary(pcn, summarise(values), members[pcn.id]))
+    return Distribution(
+        item=item,
+        summary=summarise([f.value for f in figures]),
+        ranked=[RankedFigure(n, f) for n, f in enumerate(ordered, start=1)],
+        by_pcn=by_pcn,
+        several_periods=any(f.periods > 1 for f in figures),
+    )
+
+
+# --------------------------------------------------------------------------- equity
+
+
+@dataclass(frozen=True)
+class Equity:
+    item: Item
+    quintiles: list[equity.QuintileSummary]
+    sii: equity.SiiResult
+    explanation: list[str]
+    n: int
+
+    @property
+    def enough(self) -> bool:
+        return self.n >= MIN_PRACTICES
+
+
+def difference_format(item: Item) -> tuple[object, str]:
+    """How a difference in the item's terms reads, and the unit after it, for the SII."""
+    if item.type is ItemType.PERCENT:
+        return _points, "percentage points"
+    if item.type is ItemType.MONEY:
+        return money, ""
+    if item.type is ItemType.DURATION:
+        return duration, "(minutes:seconds)"
+    if item.unit and item.type is ItemType.NUMBER:
+        return _plain, item.unit
+    return _plain, ""
+
+
+def _points(value: float) -> str:
+    return f"{value:,.1f}"
+
+
+def _plain(value: float) -> str:
+    return f"{value:,.1f}".removesuffix(".0")
+
+
+def equity_view(data: CollectionData, item: Item) -> Equity:
+    figures = data.figures(item)
+    values = [f.value for f in figures]
+    deciles = [f.practice.imd_decile for f in figures]
+    weights = [f.practice.list_size for f in figures]
+    quintiles = equity.by_quintile(values, deciles, weights=weights)
+    result = equity.slope_index(values, deciles, weights=weights)
+    fmt, unit = difference_format(item)
+    better = {Direction.HIGHER_BETTER: True, Direction.LOWER_BETTER: False}.get(item.direction)
+    explanation = equity.explain_sii(
+        result,
+        format_value=fmt,
+        measure_label=item.label,
+        higher_is_better=better,
+        unit=unit,
+    )
+    return Equity(item, quintiles, result, explanation, len(figures))
+
+
+# --------------------------------------------------------------------------- spending mix
+
+
+@dataclass(frozen=True)
+class CategoryShare:
+    category: str
+    label: str
+    hep: Decimal
+    total_cost: Decimal
+    share_pct: float | None
+    practices: int
+
+
+@dataclass(frozen=True)
+class PracticeSpend:
+    submission: Submission
+    hep_by_category: dict[str, Decimal]
+    hep_total: Decimal
+
+    def share_pct(self, category: str) -> float | None:
+        """Share of the practice's HEP spend in `category`; None if it spent nothing there."""
+        if not self.hep_total or category not in self.hep_by_category:
+            return None
+        return float(self.hep_by_category.get(category, Decimal(0)) / self.hep_total * 100)
+
+
+@dataclass(frozen=True)
+class SpendingMix:
+    categories: list[CategoryShare]
+    hep_total: Decimal
+    practices: list[PracticeSpend] = field(default_factory=list)
+
+    @property
+    def category_ids(self) -> list[str]:
+        return [c.category for c in self.categories]
+
+
+def spending_mix(data: CollectionData) -> SpendingMix:
+    """Share of HEP-attributed spend by category, overall and for each submitting practice."""
+    labels = {c.id: c.label for c in data.template.spending_categories}
+    order = {c.id: n for n, c in enumerate(data.template.spending_categories)}
+    hep: dict[str, Decimal] = defaultdict(Decimal)
+    total: dict[str, Decimal] = defaultdict(Decimal)
+    count: dict[str, int] = defaultdict(int)
+    practices = []
+    for submission in data.submissions:
+        if not submission.spend:
+            continue
+        mine: dict[str, Decimal] = defaultdict(Decimal)
+        for row in submission.spend:
+            hep[row.category] += row.hep_amount
+            total[row.category] += row.total_cost
+            mine[row.category] += row.hep_amount
+            count[row.category] += 1
+        practices.append(PracticeSpend(submission, dict(mine), sum(mine.values(), Decimal(0))))
+    hep_total = sum(hep.values(), Decimal(0))
+    categories = [
+        CategoryShare(
+            category=cat,
+            label=labels.get(cat, cat),
+            hep=hep[cat],
+            total_cost=total[cat],
+            share_pct=float(hep[cat] / hep_total * 100) if hep_total else None,
+            practices=count[cat],
+        )
+        for cat in sorted(hep, key=lambda c: (order.get(c, len(order)), c))
+    ]
+    return SpendingMix(categories, hep_total, practices)
+
+
+# --------------------------------------------------------------------------- tidy table
+
+
+TIDY_HEADER = (
+    "ODS code",
+    "Practice",
+    "PCN",
+    "Period",
+    "Period code",
+    "Metric id",
+    "Metric",
+    "Value",
+    "Unit",
+    "Template version",
+    "Submitted",
+)
+
+
+@dataclass(frozen=True)
+class TidyRow:
+    submission: Submission
+    value: ReturnValue
+    item: Item | None
+
+    @property
+    def metric_label(self) -> str:
+        return self.item.label if self.item else self.value.item_id
+
+    @property
+    def period_label(self) -> str:
+        try:
+            return Period.parse(self.value.period_code).label
+        except ValueError:
+            return self.value.period_code
+
+    @property
+    def figure(self) -> float | str | None:
+        number = _number(self.value)
+        return number if number is not None else self.value.value_text
+
+    @property
+    def unit(self) -> str:
+        return unit_label(self.item, self.value.unit)
+
+
+def unit_label(item: Item | None, stored: str) -> str:
+    """The unit a figure is in, as a column in a spreadsheet reads it."""
+    kind = item.type if item else stored
+    return {
+        ItemType.DURATION: "seconds",
+        ItemType.PERCENT: "%",
+        ItemType.MONEY: "£",
+        ItemType.COUNT: "count",
+        ItemType.TEXT: "text",
+    }.get(kind, (item.unit if item and item.unit else stored))
+
+
+def tidy_rows(data: CollectionData) -> list[TidyRow]:
+    """One row per practice, period and metric of every submitted return."""
+    order = {item.id: n for n, item in enumerate(data.template.items)}
+    rows = []
+    for submission in data.submissions:
+        values = sorted(
+            submission.values,
+            key=lambda v: (order.get(v.item_id, len(order)), v.item_id, v.period_start),
+        )
+        rows.extend(
+            TidyRow(submission, v, data.template.items_by_id.get(v.item_id)) for v in values
+        )
+    return rows
+
+
+# --------------------------------------------------------------------------- PCN trends
+
+
+@dataclass(frozen=True)
+class TrendPoint:
+    collection: Collection
+    period: Period
+    summary: Summary
+    members: int
+
+
+@dataclass(frozen=True)
+class Trend:
+    item: Item
+    points: list[TrendPoint]
+
+    @property
+    def medians(self) -> list[float | None]:
+        return [p.summary.median for p in self.points]
+
+
+@dataclass(frozen=True)
+class PcnTrends:
+    pcn: Pcn
+    practices: list[Practice]
+    collections: list[tuple[Collection, Period, int]]  # and how many members submitted
+    trends: list[Trend]
+
+
+def pcn_trends(
+    session: Session, *, user: User, templates: dict[tuple[str, int], ChecklistTemplate]
+) -> PcnTrends:
+    """For a PCN lead: the PCN median of each metric in each collection, from member
+    practices' submitted returns only, oldest collection first."""
+    if user.role_enum is not Role.PCN_LEAD or user.pcn_id is None:
+        raise PermissionError("PCN trends are for a PCN lead")
+    pcn = session.get(Pcn, user.pcn_id)
+    practices = visibility.list_practices(session, user)
+    pcns = {pcn.id: pcn}
+    collections = sorted(
+        session.exec(select(Collection).where(Collection.icb_id == pcn.icb_id)),
+        key=lambda c: (collection_period(c), c.opens_on, c.id),
+    )
+    loaded = []
+    for collection in collections:
+        template = templates.get((collection.template_id, collection.template_version))
+        if template is None:
+            continue
+        data = CollectionData(
+            collection, template, practices, pcns, submitted(session, collection, practices, pcns)
+        )
+        loaded.append(data)
+    items: dict[str, Item] = {}
+    for data in loaded:
+        for item in data.items():
+            items.setdefault(item.id, item)
+    # The newest collection's template decides labels and order.
+    order = {}
+    for data in reversed(loaded):
+        for n, item in enumerate(data.template.items):
+            order.setdefault(item.id, n)
+    trends = [
+        Trend(
+            item,
+            [
+                TrendPoint(
+                    data.collection,
+                    data.period,
+                    summarise([f.value for f in data.figures(item)]),
+                    len(practices),
+                )
+                for data in loaded
+            ],
+        )
+        for item in sorted(items.values(), key=lambda i: order.get(i.id, 0))
+    ]
+    return PcnTrends(
+        pcn=pcn,
+        practices=practices,
+        collections=[(d.collection, d.period, len(d.submissions)) for d in loaded],
+        trends=trends,
+    )
