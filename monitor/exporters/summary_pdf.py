@@ -334,10 +334,12 @@ def _story(summary: ImpactSummary) -> list[Flowable]:
 
 
 def _opening(summary: ImpactSummary) -> list[Flowable]:
+    dates = f"{long_date(summary.start)} to {long_date(summary.end)}"
+    # A custom range is labelled with its dates already: say them once.
     period = (
-        f"{summary.period_label}: {long_date(summary.start)} to {long_date(summary.end)}"
-        if summary.period_label
-        else f"{long_date(summary.start)} to {long_date(summary.end)}"
+        f"{summary.period_label}: {dates}"
+        if summary.period_label and summary.period_label != dates
+        else dates
     )
     facts = [
         ("Practice", f"{summary.practice_name} (ODS code {summary.ods_code})"),

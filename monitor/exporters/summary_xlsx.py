@@ -80,6 +80,7 @@ MAX_WIDTH = 60
 """Column widths in characters: long free text (verdicts, descriptions) wraps at this."""
 ROW_HEIGHT_PX = 20  # the default 15 pt row
 LINE_HEIGHT_PT = 15
+DURATION_UNIT = "minutes:seconds"
 CHART_WIDTH_PX = 800
 """Charts are drawn 1000 px wide; shown at this width they fit a landscape page."""
 
@@ -442,9 +443,14 @@ def _table_sheet(sheet: _Sheet, table: Table) -> None:
         if column.format == MONEY
     }
     long_text = {n for n, c in enumerate(table.columns) if c.format == TEXT and c.title}
+    units = {n for n, c in enumerate(table.columns) if c.title == "Unit"}
     for row in table.rows:
+        kinds = [table.format_of(row, n) for n in range(len(row))]
         for n, value in enumerate(row):
-            kind = table.format_of(row, n)
+            kind = kinds[n]
+            if n in units and DURATION in kinds:
+                # The CSV has durations in seconds; here they are Excel times shown m:ss.
+                value = DURATION_UNIT
             sheet.put(
                 n + 1,
                 value,
@@ -615,8 +621,10 @@ def _csv_value(value: object) -> object:
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, Decimal):
-        # Plain notation ("0.5", not "5E-1"), without a trailing ".00" on whole amounts.
-        return format(value.normalize(), "f") if value == value.to_integral() else str(value)
+        # Whole amounts without a trailing ".00". Kept a number, not turned into text
+        # here: text beginning with "-" (-0.50 WTE, a fall in the allocation) would be
+        # neutralised with a ' like a formula and no longer read as a number.
+        return int(value) if value == value.to_integral() else value
     if isinstance(value, float) and value.is_integer():
         return int(value)
     return value

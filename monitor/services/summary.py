@@ -17,7 +17,7 @@ from decimal import Decimal
 from sqlmodel import Session, select
 
 from monitor import charts
-from monitor.checklist import ChecklistTemplate, ItemType
+from monitor.checklist import ChecklistTemplate, ItemType, RoleGroup
 from monitor.formatting import item_value
 from monitor.models import (
     HepAllocation,
@@ -182,19 +182,11 @@ def build_summary(
     allocations = list(
         session.exec(select(HepAllocation).where(HepAllocation.practice_id == practice.id))
     )
-    years = {financial_year_of(start), financial_year_of(end)}
-    allocation = (
-        sum(
-            (
-                a.amount
-                for a in allocations
-                if a.financial_year in years and start <= date(a.financial_year, 4, 1) <= end
-            ),
-            Decimal(0),
-        )
-        if any(a.financial_year in years for a in allocations)
-        else None
-    )
+    # The HEP is paid per financial year: count each year whose 1 April falls in the
+    # range (every year of a multi-year range); a range that starts no year has none,
+    # rather than a misleading £0 with all its spending "above the allocation".
+    paid = [a.amount for a in allocations if start <= date(a.financial_year, 4, 1) <= end]
+    allocation = sum(paid, Decimal(0)) if paid else None
 
     spend = [
         s
@@ -229,8 +221,8 @@ def build_summary(
     role_groups = {r.id: r.group for r in template.staffing_roles}
     wte: dict[str, list[Decimal]] = {}
     for change in changes:
-        group = role_groups.get(change.role)
-        label = group.label if group else "Other"
+        # A role the template no longer lists counts where the money view counts it.
+        label = role_groups.get(change.role, RoleGroup.ADMIN).label
         totals = wte.setdefault(label, [Decimal(0), Decimal(0)])
         totals[0] += change.wte_change
         totals[1] += change.wte_change * change.hep_share_pct / 100
@@ -400,6 +392,8 @@ def build_summary(
                     r.allocation.note,
                 )
                 for r in reversed(logs.allocation_history(allocations))
+                # The history up to the period's last year, not years after it.
+                if r.allocation.financial_year <= financial_year_of(end)
             ),
         ),
         Table(
