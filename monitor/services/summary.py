@@ -13,7 +13,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from functools import partial
 
+from matplotlib.figure import Figure
 from sqlmodel import Session, select
 
 from monitor import charts
@@ -169,6 +171,7 @@ def build_summary(
     today: date,
     baseline_year: int | None = None,
     with_charts: bool = True,
+    render_png: PngRenderer | None = None,
 ) -> ImpactSummary:
     """Everything in the summary for the practice between `start` and `end` inclusive.
     The metric headlines compare the latest figure in the range with the baseline year
@@ -283,7 +286,7 @@ def build_summary(
             )
         )
         if with_charts and len(series.observed) >= 2:
-            chart_images.append(_metric_chart(result, events))
+            chart_images.append(_metric_chart(result, events, render_png or _render_png))
 
     tables = (
         Table(
@@ -456,10 +459,27 @@ def _label(choices, value: str) -> str:
     return next((c.label for c in choices if c.id == value), value)
 
 
-def _metric_chart(result: evidence.Evidence, events: list[Intervention]) -> ChartImage:
+PngRenderer = Callable[[str, Callable[[], Figure]], bytes]
+"""Turns (a key for everything the chart shows, a function that draws it) into PNG bytes.
+The web layer passes one backed by its chart cache, so a second download of the same
+summary does not draw the charts again."""
+
+
+def _render_png(key: str, draw: Callable[[], Figure]) -> bytes:
+    return charts.render_png(draw())
+
+
+def _png_size(png: bytes) -> tuple[int, int]:
+    """Width and height from the PNG header (the IHDR chunk always comes first)."""
+    return int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
+
+
+def _metric_chart(
+    result: evidence.Evidence, events: list[Intervention], render_png: PngRenderer
+) -> ChartImage:
     item = result.item
     series = result.series
-    fmt = lambda value: item_value(value, item.type, item.unit)  # noqa: E731
+    fmt = partial(item_value, item_type=item.type, unit=item.unit)
     markers = [
         charts.Marker(label=e.title, at=e.occurred_on)
         for e in events
@@ -485,14 +505,15 @@ def _metric_chart(result: evidence.Evidence, events: list[Intervention]) -> Char
     )
     if len(series.observed) < result.chart.settings.short_group_threshold:
         spec = charts.RunChartSpec.from_spc(spec)
-        figure = charts.run_chart(spec)
+        draw = partial(charts.run_chart, spec)
     else:
-        figure = charts.spc_chart(spec)
-    width, height = charts.size_px(figure)
+        draw = partial(charts.spc_chart, spec)
+    png = render_png(charts.chart_key("summary", spec), draw)
+    width, height = _png_size(png)
     return ChartImage(
         caption=f"{item.label}: {result.verdict}",
         alt=charts.alt_text(spec),
-        png=charts.render_png(figure),
+        png=png,
         width_px=width,
         height_px=height,
     )

@@ -29,15 +29,19 @@ class ChartCache:
         self.renders = 0
         self.hits = 0
 
-    def get_or_render(self, key: str, fmt: str, build: Callable[[], Figure]) -> bytes:
-        full_key = f"{key}.{fmt}"
+    def get_or_render(
+        self, key: str, fmt: str, build: Callable[[], Figure], *, dpi: int = 150
+    ) -> bytes:
+        """The chart as SVG or PNG; PNGs are drawn at `dpi` (150 suits screens; the
+        printed summary uses the figure's own 100)."""
+        full_key = f"{key}.{fmt}" if fmt == "svg" else f"{key}.{dpi}.{fmt}"
         with self._lock:
             if full_key in self._items:
                 self._items.move_to_end(full_key)
                 self.hits += 1
                 return self._items[full_key]
         figure = build()
-        data = charts.render_svg(figure) if fmt == "svg" else charts.render_png(figure, dpi=150)
+        data = charts.render_svg(figure) if fmt == "svg" else charts.render_png(figure, dpi=dpi)
         with self._lock:
             self.renders += 1
             self._items[full_key] = data
@@ -48,6 +52,12 @@ class ChartCache:
 
 def init_app(app: Flask) -> None:
     app.extensions["monitor.chart_cache"] = ChartCache(app.config.get("CHART_CACHE_SIZE", 512))
+
+
+def cached_png(key: str, draw: Callable[[], Figure]) -> bytes:
+    """A PNG at the figure's own size from this process's cache (for documents)."""
+    cache: ChartCache = current_app.extensions["monitor.chart_cache"]
+    return cache.get_or_render(key, "png", draw, dpi=100)
 
 
 def chart_response(key: str, fmt: str, build: Callable[[], Figure], *, filename: str):

@@ -29,6 +29,7 @@ from monitor.services.summary import ImpactSummary, build_summary, financial_yea
 from monitor.timeutil import today
 from monitor.values import InvalidValue, date_from_parts
 from monitor.web.access import allow
+from monitor.web.chart_cache import cached_png
 from monitor.web.context import db, template_for_user
 
 bp = Blueprint("summary", __name__)
@@ -133,6 +134,7 @@ def _summary(choice: Choice, *, with_charts: bool) -> ImpactSummary:
         period_label=choice.label,
         today=today(),
         with_charts=with_charts,
+        render_png=cached_png,
     )
 
 
