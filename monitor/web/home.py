@@ -10,6 +10,7 @@ from flask_login import current_user
 from monitor.models import PRACTICE_ROLES, Icb, Pcn, Practice, Role
 from monitor.services import collections, figures, schedule, visibility
 from monitor.timeutil import today
+from monitor.web import cases
 from monitor.web.access import public, signed_in
 from monitor.web.context import db, default_template, template_for_user
 
@@ -42,9 +43,8 @@ def index():
     practices = visibility.list_practices(session, user)
     pcns = {pcn.id: pcn for pcn in visibility.visible_pcns(session, user)}
     if role is Role.PCN_LEAD:
-        return render_template(
-            "home/pcn.jinja", pcn=session.get(Pcn, user.pcn_id), practices=practices
-        )
+        # One page for the PCN lead: member practices, shared case examples, trends.
+        return cases.pcn_home()
     icb = session.get(Icb, user.icb_id)
     if role is Role.ADMIN:
         return render_template(
