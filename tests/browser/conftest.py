@@ -74,12 +74,12 @@ def live_server(tmp_path):
         app.extensions["monitor.engine"].dispose()
 
 
-@pytest.fixture
-def page(chromium, live_server) -> Page:
-    context = chromium.new_context(base_url=live_server, viewport={"width": 1200, "height": 900})
+def watched_page(chromium, base_url: str) -> tuple[Page, object]:
+    """A page in a fresh browser context that records script errors, CSP violations and
+    any asset (not the page itself, which may rightly be a 400 for a rejected form) that
+    failed to load, in `page.console_errors`."""
+    context = chromium.new_context(base_url=base_url, viewport={"width": 1200, "height": 900})
     page = context.new_page()
-    # Script errors and CSP violations, and any asset (not the page itself, which may
-    # rightly be a 400 for a rejected form) that failed to load.
     page.console_errors = []
 
     def on_console(message):
@@ -93,6 +93,20 @@ def page(chromium, live_server) -> Page:
     page.on("console", on_console)
     page.on("response", on_response)
     page.set_default_timeout(10_000)
+    return page, context
+
+
+@pytest.fixture
+def page(chromium, live_server) -> Page:
+    page, context = watched_page(chromium, live_server)
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def second_page(chromium, live_server) -> Page:
+    """Another person at another browser, watched for errors like `page`."""
+    page, context = watched_page(chromium, live_server)
     yield page
     context.close()
 

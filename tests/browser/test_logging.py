@@ -46,6 +46,7 @@ def hep_total(page, category: str) -> int:
 def test_editor_adds_spending_with_a_hep_share_and_sees_the_category_total(page):
     sign_in(page, EDITOR, DEMO_PASSWORD)
     page.get_by_role("link", name="Spending", exact=True).click()
+    expect(page.locator("#category-totals")).to_be_visible()  # the page has loaded
     before = hep_total(page, "Interpreting and language support")
     page.get_by_role("button", name="Add spending").click()
     page.locator("#spent_on-day").fill("12")

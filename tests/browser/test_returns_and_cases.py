@@ -58,33 +58,6 @@ QUARTER_FIGURES = {
 }
 
 
-@pytest.fixture
-def second_page(chromium, live_server) -> Page:
-    """Another person at another browser, watched for errors like `page`."""
-    context = chromium.new_context(base_url=live_server, viewport={"width": 1200, "height": 900})
-    other = context.new_page()
-    other.console_errors = []
-    other.on(
-        "console",
-        lambda m: (
-            other.console_errors.append(m.text)
-            if m.type == "error" and not m.text.startswith("Failed to load resource")
-            else None
-        ),
-    )
-    other.on(
-        "response",
-        lambda r: (
-            other.console_errors.append(f"{r.status} {r.url}")
-            if r.status >= 400 and r.request.resource_type != "document"
-            else None
-        ),
-    )
-    other.set_default_timeout(10_000)
-    yield other
-    context.close()
-
-
 def more_menu(page: Page, name: str) -> None:
     """Follow a link the header keeps under "More" at this width."""
     page.get_by_role("button", name="More").click()
