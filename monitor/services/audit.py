@@ -7,9 +7,10 @@ from decimal import Decimal
 from enum import Enum
 from typing import Any
 
+from sqlalchemy import ColumnElement, String, and_, cast, or_
 from sqlmodel import Session, SQLModel, select
 
-from monitor.models import AuditEvent, User
+from monitor.models import AuditEvent, Collection, Pcn, Practice, User
 
 # Never copied into the audit trail.
 SECRET_FIELDS = frozenset({"password_hash", "session_token"})
@@ -89,10 +90,36 @@ def record(
     return event
 
 
+def in_icb(icb_id: int) -> ColumnElement[bool]:
+    """Events an administrator of the ICB may read: about its practices' data, its users
+    and its collections. Anything else (another ICB's) stays out."""
+    pcns = select(Pcn.id).where(Pcn.icb_id == icb_id)
+    practices = select(Practice.id).where(Practice.pcn_id.in_(pcns))
+    users = select(cast(User.id, String)).where(
+        or_(User.icb_id == icb_id, User.pcn_id.in_(pcns), User.practice_id.in_(practices))
+    )
+    collections = select(cast(Collection.id, String)).where(Collection.icb_id == icb_id)
+    return or_(
+        AuditEvent.practice_id.in_(practices),
+        and_(AuditEvent.object_type == "user", AuditEvent.object_id.in_(users)),
+        and_(AuditEvent.object_type == "collection", AuditEvent.object_id.in_(collections)),
+    )
+
+
 def recent_events(
-    session: Session, *, limit: int = 100, offset: int = 0, object_type: str | None = None
+    session: Session,
+    *,
+    icb_id: int,
+    limit: int = 100,
+    offset: int = 0,
+    object_type: str | None = None,
 ) -> list[AuditEvent]:
-    statement = select(AuditEvent).order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+    """The newest events of one ICB (see `in_icb`)."""
+    statement = (
+        select(AuditEvent)
+        .where(in_icb(icb_id))
+        .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+    )
     if object_type:
         statement = statement.where(AuditEvent.object_type == object_type)
     return list(session.exec(statement.offset(offset).limit(limit)))

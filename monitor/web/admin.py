@@ -187,7 +187,10 @@ def temporary_password(user_id: int):
 def audit_log():
     page = max(request.args.get("page", 1, type=int), 1)
     events = audit.recent_events(
-        db(), limit=AUDIT_PAGE_SIZE + 1, offset=(page - 1) * AUDIT_PAGE_SIZE
+        db(),
+        icb_id=current_user.icb_id,
+        limit=AUDIT_PAGE_SIZE + 1,
+        offset=(page - 1) * AUDIT_PAGE_SIZE,
     )
     return render_template(
         "admin/audit.jinja",
