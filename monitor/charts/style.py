@@ -149,7 +149,8 @@ def freeze_layout(fig: Figure) -> None:
     """
     FigureCanvasAgg(fig)
     fig.draw_without_rendering()
-    fig.set_layout_engine("none")
+    # None, not "none": a placeholder engine would make every savefig draw once more.
+    fig.set_layout_engine(None)
 
 
 # --------------------------------------------------------------------------- text
