@@ -149,7 +149,7 @@ def freeze_layout(fig: Figure) -> None:
     """
     FigureCanvasAgg(fig)
     fig.draw_without_rendering()
-    # None, not "none": a placeholder engine would make every savefig draw once more.
+    # None, not "none": any engine at all makes every savefig lay out and draw once more.
     fig.set_layout_engine(None)
 
 
