@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import bisect
 import math
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -167,7 +168,7 @@ def _optional_float(value: object) -> float | None:
 
 
 @dataclass(frozen=True, kw_only=True, eq=False)
-class _TrendSpec:
+class _TrendSpec(ABC):
     title: str
     y_label: str
     period_labels: Sequence[str]
@@ -190,8 +191,9 @@ class _TrendSpec:
     """Tick steps for matplotlib's MaxNLocator; ``DURATION_TICK_STEPS`` for seconds."""
 
     @property
+    @abstractmethod
     def period_count(self) -> int:
-        raise NotImplementedError
+        """How many periods the chart spans (each kind of chart counts its own data)."""
 
     def __post_init__(self) -> None:
         n = self.period_count

@@ -174,6 +174,7 @@ def check_zip(data: bytes) -> None:
                         total += len(chunk)
                         if total > MAX_UNZIPPED_BYTES:
                             raise UploadRejected("The spreadsheet is too large once unpacked")
+            # zipfile raises NotImplementedError for a compression method it cannot read.
             except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError):
                 raise UploadRejected("The selected file is not a valid .xlsx spreadsheet") from None
 

@@ -300,62 +300,58 @@ def figures_upload(period_code: str):
     )
 
 
+def _log_workbook(kind: LogKind, write) -> Response:
+    """A log (spending or staffing) as a workbook to edit offline."""
+    practice = _practice()
+    rows = records.list_own(db(), current_user, kind.model, *kind.order_by())
+    data = write(practice=practice, template=_template(), rows=rows)
+    return _xlsx(data, f"{practice.ods_code}-{kind.kind}.xlsx")
+
+
+def _log_upload(kind: LogKind, importer):
+    """Upload a log workbook back: `importer` validates every row, all or nothing."""
+    return _upload(
+        f"{kind.kind} log",
+        url_for(kind.list_endpoint),
+        lambda sheets: importer(
+            db(),
+            user=current_user,
+            practice=_practice(),
+            template=_template(),
+            sheets=sheets,
+            today=today(),
+        ),
+    )
+
+
 @bp.get("/spending/workbook.xlsx")
 @allow(*READERS)
 def spending_workbook():
-    practice = _practice()
-    data = return_workbook.spending_workbook(
-        practice=practice,
-        template=_template(),
-        items=records.list_own(db(), current_user, SpendItem, *_spend_kind().order_by()),
+    return _log_workbook(
+        _spend_kind(),
+        lambda rows, **kw: return_workbook.spending_workbook(items=rows, **kw),
     )
-    return _xlsx(data, f"{practice.ods_code}-spending.xlsx")
 
 
 @bp.route("/spending/upload", methods=["GET", "POST"])
 @allow(EDITOR)
 def spending_upload():
-    return _upload(
-        "spending log",
-        url_for("practice.spending"),
-        lambda sheets: returns.import_spending(
-            db(),
-            user=current_user,
-            practice=_practice(),
-            template=_template(),
-            sheets=sheets,
-            today=today(),
-        ),
-    )
+    return _log_upload(_spend_kind(), returns.import_spending)
 
 
 @bp.get("/staffing/workbook.xlsx")
 @allow(*READERS)
 def staffing_workbook():
-    practice = _practice()
-    data = return_workbook.staffing_workbook(
-        practice=practice,
-        template=_template(),
-        changes=records.list_own(db(), current_user, StaffingChange, *_staffing_kind().order_by()),
+    return _log_workbook(
+        _staffing_kind(),
+        lambda rows, **kw: return_workbook.staffing_workbook(changes=rows, **kw),
     )
-    return _xlsx(data, f"{practice.ods_code}-staffing.xlsx")
 
 
 @bp.route("/staffing/upload", methods=["GET", "POST"])
 @allow(EDITOR)
 def staffing_upload():
-    return _upload(
-        "staffing log",
-        url_for("practice.staffing"),
-        lambda sheets: returns.import_staffing(
-            db(),
-            user=current_user,
-            practice=_practice(),
-            template=_template(),
-            sheets=sheets,
-            today=today(),
-        ),
-    )
+    return _log_upload(_staffing_kind(), returns.import_staffing)
 
 
 # Generic log pages --------------------------------------------------------------------
