@@ -26,12 +26,12 @@ from sqlalchemy import create_engine  # noqa: E402
 from sqlmodel import Session, SQLModel  # noqa: E402
 
 from monitor import create_app  # noqa: E402
-from monitor.checklist import Frequency, ItemType  # noqa: E402
+from monitor.core.checklist import Frequency, ItemType  # noqa: E402
+from monitor.core.clock import today  # noqa: E402
+from monitor.core.periods import Period  # noqa: E402
 from monitor.models import HepAllocation, Icb, MetricValue, Pcn, Practice, Role, User  # noqa: E402
-from monitor.periods import Period  # noqa: E402
 from monitor.services.accounts import new_session_token  # noqa: E402
 from monitor.services.passwords import Passwords  # noqa: E402
-from monitor.timeutil import today  # noqa: E402
 from monitor.web.context import default_template  # noqa: E402
 
 PASSWORD = "benchmark-password"

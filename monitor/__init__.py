@@ -38,8 +38,8 @@ def create_app(config_name: str | None = None, **overrides: Any) -> Flask:
         )
 
     from monitor import db
-    from monitor.checklist import load_templates
     from monitor.cli import register_cli
+    from monitor.core.checklist import load_templates
     from monitor.web import register_web
 
     db.init_app(app)

@@ -46,8 +46,8 @@ def db_upgrade(revision: str) -> None:
 @with_appcontext
 def demo_command() -> None:
     """Load the fictional demo data (safe to run again: adds only what is missing)."""
+    from monitor.core.clock import today
     from monitor.demo import load_all_demo_data
-    from monitor.timeutil import today
 
     with Session(get_engine()) as session:
         added = load_all_demo_data(

@@ -16,9 +16,9 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, select
 
+from monitor.core.clock import utcnow
 from monitor.models import CaseExample, Practice, SpendItem, Visibility
 from monitor.services import audit
-from monitor.timeutil import utcnow
 
 # Link at most this many spending items (a recurrent licence appears once a year).
 MAX_SPEND_LINKS = 4

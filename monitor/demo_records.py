@@ -31,7 +31,8 @@ import numpy as np
 from sqlalchemy import insert
 from sqlmodel import Session, select
 
-from monitor.checklist import ChecklistTemplate, Frequency, ItemType, load_template
+from monitor.core.checklist import ChecklistTemplate, Frequency, ItemType, load_template
+from monitor.core.periods import Period, financial_year_of
 from monitor.demo import PRACTICES
 from monitor.models import (
     HepAllocation,
@@ -41,7 +42,6 @@ from monitor.models import (
     SpendItem,
     StaffingChange,
 )
-from monitor.periods import Period, financial_year_of
 from monitor.services import audit
 
 TEMPLATE_PATH = (

@@ -14,11 +14,11 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from sqlmodel import Session, delete, select
 
-from monitor.checklist import Frequency
+from monitor.core.checklist import Frequency
+from monitor.core.periods import Period
 from monitor.demo import ICB
 from monitor.models import Icb, MetricValue, Practice, Role, User
 from monitor.models.returns import Collection
-from monitor.periods import Period
 from monitor.services import audit, collections
 
 MESSAGE = (

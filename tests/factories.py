@@ -263,8 +263,8 @@ def make_value(
     number: float,
     **overrides,
 ):
+    from monitor.core.periods import Period
     from monitor.models import MetricValue
-    from monitor.periods import Period
 
     period = Period.parse(period_code)
     value = MetricValue(

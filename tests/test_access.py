@@ -178,8 +178,8 @@ def _submitted_collection(session, world):
     """An ICB collection with `practice`'s submitted return (for the ICB views' routes)."""
     from datetime import date
 
+    from monitor.core.clock import utcnow
     from monitor.models import Collection, PracticeReturn, ReturnValue
-    from monitor.timeutil import utcnow
 
     collection = Collection(
         icb_id=world.icb.id,

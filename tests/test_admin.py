@@ -148,7 +148,7 @@ def test_admin_cannot_deactivate_themselves(client, world, session):
 def test_temporary_password_unlocks_and_forces_a_change(app, client, world, session):
     from datetime import timedelta
 
-    from monitor.timeutil import utcnow
+    from monitor.core.clock import utcnow
 
     world.editor.locked_until = utcnow() + timedelta(minutes=10)
     session.add(world.editor)

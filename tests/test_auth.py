@@ -5,11 +5,11 @@ from datetime import timedelta
 import pytest
 from sqlmodel import func, select
 
+from monitor.core.clock import utcnow
 from monitor.models import AuditEvent, SignInFailure, User
 from monitor.services import accounts
 from monitor.services.accounts import SignInOutcome, ThrottlePolicy
 from monitor.services.passwords import PasswordPolicyError, Passwords, check_password_policy
-from monitor.timeutil import utcnow
 from tests.client import error_summary, field_error, heading
 from tests.factories import PASSWORD
 

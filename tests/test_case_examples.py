@@ -10,12 +10,12 @@ import pytest
 from bs4 import BeautifulSoup
 from sqlmodel import func, select
 
+from monitor.core.patient_data import NHS_NUMBER_MESSAGE
 from monitor.demo import load_demo
 from monitor.demo_cases import CASES, load_demo_case_examples
 from monitor.models import AuditEvent, CaseExample, Role, Visibility
 from monitor.services import case_examples
 from monitor.services.passwords import Passwords
-from monitor.services.patient_data import NHS_NUMBER_MESSAGE
 from monitor.services.records import FormErrors
 from tests.client import error_summary, field_error, heading
 from tests.factories import make_practice, make_user, make_value
@@ -267,7 +267,7 @@ def test_an_nhs_number_in_any_free_text_is_refused(client, session, world, field
 
 
 def test_a_ten_digit_number_that_fails_the_check_is_allowed():
-    from monitor.checklist import load_template
+    from monitor.core.checklist import load_template
     from monitor.demo_records import TEMPLATE_PATH
 
     data = case_examples.clean(
@@ -294,7 +294,7 @@ def test_another_practices_spending_items_cannot_be_linked(client, session, worl
 
 
 def test_unknown_tags_figures_and_visibility_are_refused(world):
-    from monitor.checklist import load_template
+    from monitor.core.checklist import load_template
     from monitor.demo_records import TEMPLATE_PATH
 
     with pytest.raises(FormErrors) as raised:
@@ -457,7 +457,7 @@ def test_a_lead_of_another_pcn_sees_only_its_own_members(client, session, world,
 
 
 def test_demo_case_examples_are_valid_and_cover_every_visibility():
-    from monitor.checklist import load_template
+    from monitor.core.checklist import load_template
     from monitor.demo_records import TEMPLATE_PATH
 
     template = load_template(TEMPLATE_PATH)

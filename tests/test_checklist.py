@@ -2,7 +2,8 @@ from pathlib import Path
 
 import pytest
 
-from monitor.checklist import (
+from monitor.config import PROJECT_ROOT
+from monitor.core.checklist import (
     Direction,
     Frequency,
     ItemType,
@@ -10,7 +11,6 @@ from monitor.checklist import (
     load_template,
     load_templates,
 )
-from monitor.config import PROJECT_ROOT
 
 SHIPPED = sorted((PROJECT_ROOT / "checklist_templates").glob("*.yaml"))
 

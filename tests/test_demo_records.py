@@ -12,7 +12,8 @@ import pytest
 from sqlmodel import delete, func, select
 
 from monitor.analysis.spc import before_after
-from monitor.checklist import Frequency, ItemType, load_template
+from monitor.core.checklist import Frequency, ItemType, load_template
+from monitor.core.periods import Period, financial_year_of
 from monitor.demo import PCNS, PRACTICES, load_demo
 from monitor.demo_records import TEMPLATE_PATH, load_demo_records
 from monitor.models import (
@@ -24,7 +25,6 @@ from monitor.models import (
     SpendItem,
     StaffingChange,
 )
-from monitor.periods import Period, financial_year_of
 from monitor.services.passwords import Passwords
 
 TODAY = date(2026, 11, 23)

@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import pytest
 
-from monitor.periods import Period
+from monitor.core.periods import Period
 from monitor.services import evidence
 from monitor.services.evidence import Strength
 from tests.factories import make_allocation, make_practice, make_value

@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 from defusedxml import ElementTree
 
-from monitor.periods import Period
+from monitor.core.periods import Period
 from tests.factories import make_allocation, make_intervention, make_value
 
 BEFORE = [290, 305, 280, 300, 310, 295, 285, 300, 290, 305, 295, 300]

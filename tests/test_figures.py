@@ -5,12 +5,12 @@ from datetime import date
 import pytest
 from sqlmodel import func, select
 
-from monitor.checklist import Frequency
+from monitor.core.checklist import Frequency
+from monitor.core.inputs import InvalidValue
+from monitor.core.periods import Period
 from monitor.models import AuditEvent, HepAllocation, MetricValue
-from monitor.periods import Period
 from monitor.services import figures
 from monitor.services.records import EditConflict, FormErrors
-from monitor.values import InvalidValue
 from tests.factories import make_value
 
 TODAY = date(2026, 11, 23)

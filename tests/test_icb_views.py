@@ -19,6 +19,8 @@ import pytest
 from openpyxl import load_workbook
 
 from monitor.analysis import equity
+from monitor.core.clock import utcnow
+from monitor.core.periods import Period
 from monitor.models import (
     Collection,
     Practice,
@@ -27,9 +29,7 @@ from monitor.models import (
     ReturnValue,
     Role,
 )
-from monitor.periods import Period
 from monitor.services import icb_views
-from monitor.timeutil import utcnow
 from tests.factories import make_pcn, make_practice, make_user, make_value
 
 SENTINELS = ("987.654", "987.7", "987.65", "987,654", "987654")

@@ -5,8 +5,8 @@ from decimal import Decimal
 
 import pytest
 
-from monitor.checklist import RoleGroup, load_template
 from monitor.config import PROJECT_ROOT
+from monitor.core.checklist import RoleGroup, load_template
 from monitor.models import HepAllocation, SpendItem, StaffingChange
 from monitor.services import logs
 from monitor.services.records import FormErrors

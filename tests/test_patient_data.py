@@ -9,7 +9,14 @@ import pytest
 from bs4 import BeautifulSoup
 from sqlmodel import func, select
 
-from monitor.checklist import ChecklistTemplate
+from monitor.core.checklist import ChecklistTemplate
+from monitor.core.patient_data import (
+    NHS_NUMBER_MESSAGE,
+    REDACTED,
+    contains_nhs_number,
+    nhs_number_error,
+    redact_nhs_numbers,
+)
 from monitor.models import (
     AuditEvent,
     HepAllocation,
@@ -17,13 +24,6 @@ from monitor.models import (
     MetricValue,
     SpendItem,
     StaffingChange,
-)
-from monitor.services.patient_data import (
-    NHS_NUMBER_MESSAGE,
-    REDACTED,
-    contains_nhs_number,
-    nhs_number_error,
-    redact_nhs_numbers,
 )
 from tests.client import error_summary, field_error
 

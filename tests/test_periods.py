@@ -2,8 +2,8 @@ from datetime import date
 
 import pytest
 
-from monitor.checklist import Frequency
-from monitor.periods import Period, financial_year_of, periods_in_year
+from monitor.core.checklist import Frequency
+from monitor.core.periods import Period, financial_year_of, periods_in_year
 
 M, Q, A = Frequency.MONTHLY, Frequency.QUARTERLY, Frequency.ANNUAL
 

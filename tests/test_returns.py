@@ -8,9 +8,9 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlmodel import select
 
-from monitor.checklist import Frequency
+from monitor.core.checklist import Frequency
+from monitor.core.periods import Period
 from monitor.models.returns import Collection, PracticeReturn, ReturnStatus
-from monitor.periods import Period
 from monitor.services import collections
 from tests.factories import make_value
 
@@ -482,8 +482,8 @@ def date_fields(name, day: date) -> dict[str, str]:
 
 
 def test_an_analyst_opens_a_collection_and_it_is_audited(client, session, world):
+    from monitor.core.clock import today
     from monitor.models import AuditEvent
-    from monitor.timeutil import today
 
     period = collections.period_choices(today())[0]
     client.sign_in(world.analyst.email)

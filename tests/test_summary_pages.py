@@ -10,7 +10,7 @@ import openpyxl
 import pytest
 from pypdf import PdfReader
 
-from monitor.periods import Period
+from monitor.core.periods import Period
 from tests.factories import make_allocation, make_spend, make_value
 
 CALL_WAITS = [290, 305, 280, 300, 310, 295, 285, 300, 290, 305, 295, 300]

@@ -4,9 +4,9 @@ from datetime import date
 
 import pytest
 
-from monitor.checklist import load_template
 from monitor.config import PROJECT_ROOT
-from monitor.values import (
+from monitor.core.checklist import load_template
+from monitor.core.inputs import (
     InvalidValue,
     date_from_parts,
     format_for_input,

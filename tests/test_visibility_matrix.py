@@ -33,6 +33,7 @@ from openpyxl import load_workbook
 from pypdf import PdfReader
 from sqlmodel import Session, select
 
+from monitor.core.periods import Period
 from monitor.models import (
     CaseExample,
     Collection,
@@ -44,7 +45,6 @@ from monitor.models import (
     User,
     Visibility,
 )
-from monitor.periods import Period
 from monitor.services import audit, case_examples, collections
 from tests.factories import (
     World,

@@ -76,7 +76,7 @@ def chart_key(*parts: object) -> str:
     date/datetime/time, Enum, lists/tuples, sets, mappings, dataclass instances (such as
     ``Period``, ``SpcSettings``, ``SpcResult``, specs), numpy arrays and scalars, pandas
     DataFrames and Series, and module-level functions (by module and name, such as
-    ``monitor.formatting.duration``) or ``functools.partial`` of one. Anything else —
+    ``monitor.core.formatting.duration``) or ``functools.partial`` of one. Anything else —
     a lambda, a closure, an arbitrary object — raises TypeError rather than risk a key
     that differs between processes or ignores what the object holds.
     """

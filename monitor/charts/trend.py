@@ -43,7 +43,7 @@ from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator
 from matplotlib.transforms import blended_transform_factory
 
 from monitor.analysis.spc import SpcResult
-from monitor.formatting import long_date
+from monitor.core.formatting import long_date
 
 from .style import (
     COMPARISON_STYLES,

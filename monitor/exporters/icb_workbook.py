@@ -27,7 +27,7 @@ from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from monitor.checklist import Item, ItemType
+from monitor.core.checklist import Item, ItemType
 from monitor.exporters.safe import (
     DATETIME_FORMAT,
     INTEGER_FORMAT,

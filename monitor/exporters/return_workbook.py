@@ -14,13 +14,13 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from monitor.checklist import ChecklistTemplate, Item, ItemType
+from monitor.core.checklist import ChecklistTemplate, Item, ItemType
+from monitor.core.formatting import item_value
+from monitor.core.inputs import format_for_input
+from monitor.core.periods import Period
 from monitor.exporters.safe import write_cell
-from monitor.formatting import item_value
 from monitor.models import Practice, SpendItem, StaffingChange
-from monitor.periods import Period
 from monitor.services import logs
-from monitor.values import format_for_input
 
 HEADER_FILL = PatternFill("solid", fgColor="005EB8")
 INPUT_FILL = PatternFill("solid", fgColor="FFF9C4")

@@ -25,6 +25,7 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
 from openpyxl.cell.cell import WriteOnlyCell as _WriteOnlyCell
 from openpyxl.worksheet.worksheet import Worksheet
 
+from monitor.core.clock import to_uk
 from monitor.exporting import FORMULA_STARTS
 from monitor.services.summary import (
     DATE,
@@ -36,7 +37,6 @@ from monitor.services.summary import (
     TEXT,
     WTE,
 )
-from monitor.timeutil import to_uk
 
 EXCEL_MAX_TEXT = 32_767
 """Excel refuses (offers to "repair") a cell holding more characters than this."""

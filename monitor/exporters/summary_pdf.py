@@ -48,7 +48,8 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-from monitor.formatting import duration, long_date, money, number, percent
+from monitor.core.clock import to_uk
+from monitor.core.formatting import duration, long_date, money, number, percent
 from monitor.services.summary import (
     DATE,
     DURATION,
@@ -62,7 +63,6 @@ from monitor.services.summary import (
     MetricLine,
 )
 from monitor.services.summary import Table as SummaryTable
-from monitor.timeutil import to_uk
 
 # NHS identity colours (https://service-manual.nhs.uk/design-system/styles/colour).
 NHS_BLUE = colors.HexColor("#005EB8")

@@ -36,7 +36,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.utils.units import pixels_to_EMU
 from openpyxl.worksheet.worksheet import Worksheet
 
-from monitor import formatting
+from monitor.core import formatting
 from monitor.exporters.safe import (
     DATE_FORMAT,
     DATETIME_FORMAT,

@@ -9,15 +9,15 @@ from decimal import Decimal
 
 from sqlmodel import Session
 
-from monitor.checklist import ChecklistTemplate
+from monitor.core.checklist import ChecklistTemplate
+from monitor.core.inputs import InvalidValue, is_blank, parse_date_text
+from monitor.core.patient_data import redact_nhs_numbers
+from monitor.core.periods import Period
 from monitor.exporters import return_workbook as layout
 from monitor.importers.upload import Sheet, UploadRejected, excel_serial_date
 from monitor.models import Practice, SpendItem, StaffingChange, User
-from monitor.periods import Period
 from monitor.services import audit, figures, logs, records
-from monitor.services.patient_data import redact_nhs_numbers
 from monitor.services.records import FormErrors
-from monitor.values import InvalidValue, is_blank, parse_date_text
 
 
 @dataclass(frozen=True)

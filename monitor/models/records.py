@@ -10,7 +10,7 @@ from sqlalchemy import JSON, CheckConstraint, Column, Numeric, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 import monitor.models.base  # noqa: F401  (naming convention first)
-from monitor.timeutil import utcnow
+from monitor.core.clock import utcnow
 
 MONEY = Numeric(12, 2)
 

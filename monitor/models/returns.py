@@ -17,8 +17,8 @@ from sqlalchemy import JSON, CheckConstraint, Column, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 import monitor.models.base  # noqa: F401  (naming convention first)
+from monitor.core.clock import utcnow
 from monitor.models.records import MONEY, RecordMixin
-from monitor.timeutil import utcnow
 
 
 class ReturnStatus:

@@ -7,7 +7,7 @@ from sqlalchemy import CheckConstraint
 from sqlmodel import Field, SQLModel
 
 import monitor.models.base  # noqa: F401  (naming convention first)
-from monitor.timeutil import utcnow
+from monitor.core.clock import utcnow
 
 
 class Role(StrEnum):

@@ -11,10 +11,10 @@ from enum import Enum
 from sqlalchemy import delete, func
 from sqlmodel import Session, select
 
+from monitor.core.clock import utcnow
 from monitor.models import Icb, Pcn, Practice, Role, SignInFailure, User
 from monitor.services import audit
 from monitor.services.passwords import Passwords, check_password_policy
-from monitor.timeutil import utcnow
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 

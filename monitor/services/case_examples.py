@@ -24,7 +24,9 @@ from sqlalchemy import ColumnElement, and_, false, or_
 from sqlalchemy import update as sql_update
 from sqlmodel import Session, select
 
-from monitor.checklist import ChecklistTemplate, ItemType
+from monitor.core.checklist import ChecklistTemplate, ItemType
+from monitor.core.clock import utcnow
+from monitor.core.patient_data import nhs_number_error
 from monitor.models import (
     PRACTICE_ROLES,
     CaseExample,
@@ -36,9 +38,7 @@ from monitor.models import (
     Visibility,
 )
 from monitor.services import audit
-from monitor.services.patient_data import nhs_number_error
 from monitor.services.records import EditConflict, FormErrors
-from monitor.timeutil import utcnow
 
 OBJECT_TYPE = "case_example"
 

@@ -21,7 +21,9 @@ from pathlib import Path
 
 from sqlmodel import Session, select
 
-from monitor.checklist import ChecklistTemplate, Frequency, Item, Section, load_templates
+from monitor.core.checklist import ChecklistTemplate, Frequency, Item, Section, load_templates
+from monitor.core.clock import utcnow
+from monitor.core.periods import Period, periods_in_year
 from monitor.models import HepAllocation, MetricValue, Practice, SpendItem, User
 from monitor.models.returns import (
     Collection,
@@ -30,10 +32,8 @@ from monitor.models.returns import (
     ReturnStatus,
     ReturnValue,
 )
-from monitor.periods import Period, periods_in_year
 from monitor.services import audit
 from monitor.services.figures import ALLOCATION_ITEM, Recorded, recorded_values
-from monitor.timeutil import utcnow
 
 SUBMITTED = "submitted"
 IN_PROGRESS = "in_progress"
@@ -241,7 +241,7 @@ def refusal(collection: Collection, today: date) -> str | None:
 
 
 def _day(value: date) -> str:
-    from monitor.formatting import long_date
+    from monitor.core.formatting import long_date
 
     return long_date(value)
 
@@ -586,9 +586,9 @@ def clean_collection(
 
     `templates` maps the form's template value ("id:version") to the template.
     """
-    from monitor.services.patient_data import nhs_number_error
+    from monitor.core.inputs import InvalidValue, date_from_parts
+    from monitor.core.patient_data import nhs_number_error
     from monitor.services.records import FormErrors
-    from monitor.values import InvalidValue, date_from_parts
 
     def text(name: str) -> str:
         value = raw.get(name)

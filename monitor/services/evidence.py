@@ -16,10 +16,10 @@ from enum import IntEnum
 from sqlmodel import Session, func, select
 
 from monitor.analysis import spc
-from monitor.checklist import Direction, Frequency, Item, ItemType
-from monitor.formatting import item_value
+from monitor.core.checklist import Direction, Frequency, Item, ItemType
+from monitor.core.formatting import item_value
+from monitor.core.periods import Period, financial_year_label
 from monitor.models import HepAllocation, Intervention, MetricValue, Pcn, Practice
-from monitor.periods import Period, financial_year_label
 
 IMPROVEMENT = {
     Direction.HIGHER_BETTER: "increase",

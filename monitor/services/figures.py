@@ -17,14 +17,14 @@ from enum import Enum
 
 from sqlmodel import Session, select
 
-from monitor.checklist import ChecklistTemplate, Frequency, Item
-from monitor.formatting import item_value
+from monitor.core.checklist import ChecklistTemplate, Frequency, Item
+from monitor.core.formatting import item_value
+from monitor.core.inputs import InvalidValue, parse_item_value
+from monitor.core.patient_data import nhs_number_error
+from monitor.core.periods import Period, financial_year_label, financial_year_of, periods_in_year
 from monitor.models import HepAllocation, MetricValue, Practice, User
-from monitor.periods import Period, financial_year_label, financial_year_of, periods_in_year
 from monitor.services import records
-from monitor.services.patient_data import nhs_number_error
 from monitor.services.records import EditConflict, FormErrors
-from monitor.values import InvalidValue, parse_item_value
 
 ALLOCATION_ITEM = "hep_allocation"
 HISTORY_FOR_CHECK = 12

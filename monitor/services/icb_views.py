@@ -29,8 +29,9 @@ import numpy as np
 from sqlmodel import Session, select
 
 from monitor.analysis import equity
-from monitor.checklist import ChecklistTemplate, Direction, Item, ItemType
-from monitor.formatting import duration, money
+from monitor.core.checklist import ChecklistTemplate, Direction, Item, ItemType
+from monitor.core.formatting import duration, money
+from monitor.core.periods import Period
 from monitor.models import (
     Collection,
     Pcn,
@@ -42,7 +43,6 @@ from monitor.models import (
     Role,
     User,
 )
-from monitor.periods import Period
 from monitor.services import visibility
 from monitor.services.collections import (
     IN_PROGRESS,

@@ -13,14 +13,14 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from monitor.checklist import ChecklistTemplate, RoleGroup
-from monitor.formatting import money
+from monitor.core.checklist import ChecklistTemplate, RoleGroup
+from monitor.core.formatting import money
+from monitor.core.inputs import InvalidValue, date_from_parts, parse_decimal, parse_money
+from monitor.core.patient_data import nhs_number_error
+from monitor.core.periods import financial_year_label, financial_year_of
 from monitor.models import HepAllocation, SpendItem, StaffingChange, User
-from monitor.periods import financial_year_label, financial_year_of
 from monitor.services import records
-from monitor.services.patient_data import nhs_number_error
 from monitor.services.records import FormErrors
-from monitor.values import InvalidValue, date_from_parts, parse_decimal, parse_money
 
 PENNY = Decimal("0.01")
 CONTRACT_TYPES = {

@@ -14,12 +14,12 @@ from sqlmodel import Session
 
 from monitor import charts
 from monitor.analysis import spc
-from monitor.checklist import ChecklistTemplate, Item, ItemType
-from monitor.formatting import item_value
+from monitor.core.checklist import ChecklistTemplate, Item, ItemType
+from monitor.core.formatting import item_value
+from monitor.core.inputs import InvalidValue, parse_item_value
+from monitor.core.periods import Period, financial_year_label, financial_year_of
 from monitor.models import Intervention, Practice
-from monitor.periods import Period, financial_year_label, financial_year_of
 from monitor.services import evidence
-from monitor.values import InvalidValue, parse_item_value
 
 TWO_IN_THREE = {
     "within_limits": "Two of three points beyond two sigma but within the limits (default)",

@@ -14,10 +14,10 @@ from typing import Any, TypeVar
 from sqlalchemy import update
 from sqlmodel import Session, SQLModel, select
 
+from monitor.core.clock import utcnow
 from monitor.models import PRACTICE_ROLES, User
 from monitor.models.records import RecordMixin
 from monitor.services import audit
-from monitor.timeutil import utcnow
 
 R = TypeVar("R", bound=RecordMixin)
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from monitor.checklist import ChecklistTemplate, Frequency, Item
-from monitor.periods import Period
+from monitor.core.checklist import ChecklistTemplate, Frequency, Item
+from monitor.core.periods import Period
 
 
 @dataclass(frozen=True)

@@ -19,8 +19,10 @@ from matplotlib.figure import Figure
 from sqlmodel import Session, select
 
 from monitor import charts
-from monitor.checklist import ChecklistTemplate, ItemType, RoleGroup
-from monitor.formatting import item_value
+from monitor.core.checklist import ChecklistTemplate, ItemType, RoleGroup
+from monitor.core.clock import utcnow
+from monitor.core.formatting import item_value
+from monitor.core.periods import Period, financial_year_label, financial_year_of
 from monitor.models import (
     HepAllocation,
     Icb,
@@ -31,9 +33,7 @@ from monitor.models import (
     SpendItem,
     StaffingChange,
 )
-from monitor.periods import Period, financial_year_label, financial_year_of
 from monitor.services import evidence, logs
-from monitor.timeutil import utcnow
 
 # Column formats every writer understands.
 TEXT, DATE, MONEY, PERCENT, DURATION, NUMBER, INTEGER, WTE = (

@@ -14,11 +14,11 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_login import current_user
 
 from monitor import charts
-from monitor.checklist import ChecklistTemplate, ItemType
+from monitor.core.checklist import ChecklistTemplate, ItemType
+from monitor.core.clock import today
 from monitor.models import CaseExample, Pcn, Practice, Role, SpendItem, Visibility
 from monitor.services import case_examples, metric_view, records, visibility
 from monitor.services.records import EditConflict, FormErrors
-from monitor.timeutil import today
 from monitor.web.access import allow
 from monitor.web.chart_cache import chart_response
 from monitor.web.context import db, icb_of_practice, template_for_icb, template_for_user

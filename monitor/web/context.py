@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import current_app, request
 from sqlmodel import Session
 
-from monitor.checklist import ChecklistTemplate
+from monitor.core.checklist import ChecklistTemplate
 from monitor.db import get_session
 from monitor.models import Icb, Pcn, Practice, User
 from monitor.services.accounts import ThrottlePolicy

@@ -11,13 +11,13 @@ from flask_login import current_user
 
 from monitor import charts
 from monitor.analysis import spc
-from monitor.checklist import ItemType
+from monitor.core.checklist import ItemType
+from monitor.core.clock import today
+from monitor.core.formatting import money
+from monitor.core.periods import Period, financial_year_label, financial_year_of
 from monitor.exporting import csv_response_rows
-from monitor.formatting import money
 from monitor.models import HepAllocation, Practice, Role, SpendItem, StaffingChange
-from monitor.periods import Period, financial_year_label, financial_year_of
 from monitor.services import evidence, logs, metric_view, records
-from monitor.timeutil import today
 from monitor.web.access import allow
 from monitor.web.chart_cache import chart_response
 from monitor.web.context import db, template_for_user

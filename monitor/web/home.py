@@ -7,9 +7,9 @@ from collections import Counter
 from flask import Blueprint, abort, render_template
 from flask_login import current_user
 
+from monitor.core.clock import today
 from monitor.models import PRACTICE_ROLES, Icb, Pcn, Practice, Role
 from monitor.services import collections, figures, schedule, visibility
-from monitor.timeutil import today
 from monitor.web import cases
 from monitor.web.access import public, signed_in
 from monitor.web.context import db, default_template, template_for_user

@@ -30,10 +30,10 @@ from monitor.charts.style import (
     clean_text,
     freeze_layout,
 )
-from monitor.checklist import Item, ItemType
+from monitor.core.checklist import Item, ItemType
+from monitor.core.formatting import item_value
 from monitor.exporters.icb_workbook import icb_workbook, workbook_filename
 from monitor.exporting import csv_response_rows
-from monitor.formatting import item_value
 from monitor.models import Collection, Role
 from monitor.services import icb_views
 from monitor.services.collections import STATE_COLOURS

@@ -13,8 +13,8 @@ from jinja2 import (
 )
 from jinja2.bccache import Bucket
 
-from monitor import formatting
 from monitor.config import PROJECT_ROOT
+from monitor.core import formatting
 from monitor.services import audit
 
 

@@ -18,7 +18,10 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask_login import current_user
 from sqlmodel import SQLModel
 
-from monitor.checklist import ChecklistTemplate
+from monitor.core.checklist import ChecklistTemplate
+from monitor.core.clock import today
+from monitor.core.inputs import format_for_input
+from monitor.core.periods import Period, financial_year_label, financial_year_of
 from monitor.exporters import return_workbook
 from monitor.importers import returns
 from monitor.importers.upload import UploadRejected, read_upload
@@ -30,11 +33,8 @@ from monitor.models import (
     SpendItem,
     StaffingChange,
 )
-from monitor.periods import Period, financial_year_label, financial_year_of
 from monitor.services import figures, logs, records
 from monitor.services.records import EditConflict, FormErrors
-from monitor.timeutil import today
-from monitor.values import format_for_input
 from monitor.web.access import allow
 from monitor.web.context import db, template_for_user
 

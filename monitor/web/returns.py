@@ -12,12 +12,12 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 from sqlmodel import select
 
-from monitor.checklist import ChecklistTemplate
+from monitor.core.checklist import ChecklistTemplate
+from monitor.core.clock import today
 from monitor.models import Practice, Role
 from monitor.models.returns import Collection, ReturnStatus, ReturnValue
 from monitor.services import collections, visibility
 from monitor.services.records import FormErrors
-from monitor.timeutil import today
 from monitor.web.access import allow
 from monitor.web.context import db, icb_of_practice, icb_of_user, templates
 

@@ -16,6 +16,9 @@ from flask_login import current_user
 from sqlalchemy import func
 from sqlmodel import select
 
+from monitor.core.clock import today
+from monitor.core.inputs import InvalidValue, date_from_parts
+from monitor.core.periods import financial_year_label, financial_year_of
 from monitor.exporters.summary_pdf import summary_pdf
 from monitor.exporters.summary_xlsx import (
     summary_csv,
@@ -24,10 +27,7 @@ from monitor.exporters.summary_xlsx import (
     summary_workbook,
 )
 from monitor.models import HepAllocation, MetricValue, Practice, Role, SpendItem
-from monitor.periods import financial_year_label, financial_year_of
 from monitor.services.summary import ImpactSummary, build_summary, financial_year_range
-from monitor.timeutil import today
-from monitor.values import InvalidValue, date_from_parts
 from monitor.web.access import allow
 from monitor.web.chart_cache import cached_png
 from monitor.web.context import db, template_for_user

@@ -18,8 +18,8 @@ from sqlmodel import Session, SQLModel
 from werkzeug.serving import make_server
 
 from monitor import create_app
+from monitor.core.clock import today
 from monitor.demo import load_all_demo_data
-from monitor.timeutil import today
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_ARGS = [

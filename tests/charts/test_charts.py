@@ -33,9 +33,9 @@ from monitor.charts import (
     spc_chart,
 )
 from monitor.charts.style import MARKER_LINE, MEAN_LINE, POINT_FILL, VALUE_LINE
-from monitor.checklist import Frequency
-from monitor.formatting import duration
-from monitor.periods import Period
+from monitor.core.checklist import Frequency
+from monitor.core.formatting import duration
+from monitor.core.periods import Period
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 SVG = "{http://www.w3.org/2000/svg}"

@@ -18,7 +18,8 @@ import pytest
 from pypdf import PdfReader
 from sqlmodel import select
 
-from monitor.checklist import ChecklistTemplate
+from monitor.core.checklist import ChecklistTemplate
+from monitor.core.periods import Period
 from monitor.exporters.return_workbook import (
     figures_workbook,
     prefill_for,
@@ -29,7 +30,6 @@ from monitor.exporters.summary_pdf import summary_pdf
 from monitor.exporters.summary_xlsx import metrics_csv, summary_tables_zip, summary_workbook
 from monitor.exporting import FORMULA_STARTS
 from monitor.models import HepAllocation, Intervention, MetricValue, SpendItem, StaffingChange
-from monitor.periods import Period
 from tests.exporters.test_summary_xlsx import TEMPLATE, summary_for
 from tests.factories import make_icb, make_pcn, make_practice
 

@@ -22,8 +22,9 @@ import pytest
 from pypdf import PdfReader
 from sqlmodel import Session, select
 
-from monitor.checklist import ItemType, load_template
 from monitor.config import PROJECT_ROOT
+from monitor.core.checklist import ItemType, load_template
+from monitor.core.periods import Period, financial_year_label
 from monitor.exporters import safe
 from monitor.exporters.summary_xlsx import (
     MAX_WIDTH,
@@ -41,7 +42,6 @@ from monitor.models import (
     SpendItem,
     StaffingChange,
 )
-from monitor.periods import Period, financial_year_label
 from monitor.services import evidence, logs
 from monitor.services.summary import ImpactSummary, build_summary, financial_year_range
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import math
 from datetime import date, datetime
 
-from monitor.checklist import ItemType
-from monitor.timeutil import to_uk
+from monitor.core.checklist import ItemType
+from monitor.core.clock import to_uk
 
 MONTHS = (
     "January February March April May June July August September October November December"

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import total_ordering
 
-from monitor.checklist import Frequency
+from monitor.core.checklist import Frequency
 
 MONTH_NAMES = (
     "January February March April May June July August September October November December"

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from datetime import date as date_type
 from decimal import Decimal, InvalidOperation
 
-from monitor.checklist import Item, ItemType
-from monitor.formatting import item_value
+from monitor.core.checklist import Item, ItemType
+from monitor.core.formatting import item_value
 
 BLANK_WORDS = frozenset({"", "-", "–", "n/a", "na", "null", "none", "not recorded"})
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
