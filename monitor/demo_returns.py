@@ -11,10 +11,13 @@ Loading twice changes nothing: a collection that already exists is left alone.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
+from functools import cache
+from pathlib import Path
 
 from sqlmodel import Session, delete, select
 
-from monitor.core.checklist import Frequency
+from monitor.config import Config
+from monitor.core.checklist import Frequency, Templates, load_templates, template_used_by
 from monitor.core.periods import Period
 from monitor.demo import ICB
 from monitor.models import Icb, MetricValue, Practice, Role, User
@@ -158,6 +161,11 @@ def _editor(session: Session, practice: Practice) -> User | None:
     ).first()
 
 
+@cache
+def _templates() -> Templates:
+    return load_templates(Path(Config.CHECKLIST_TEMPLATE_DIR))
+
+
 def _submit(session: Session, collection: Collection, practice: Practice, day: date) -> int:
     try:
         collections.submit(
@@ -165,7 +173,7 @@ def _submit(session: Session, collection: Collection, practice: Practice, day: d
             user=_editor(session, practice),
             collection=collection,
             practice_id=practice.id,
-            template=collections.template_of(collection),
+            template=template_used_by(_templates(), collection),
             today=day,
             now=datetime.combine(day, time(10, 30), UTC),
         )

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
 
 from sqlmodel import Session
 
+from monitor.config import Config
+from monitor.core.checklist import Templates, load_templates
 from monitor.models import Icb, Pcn, Practice, Role, User
 from monitor.services.accounts import new_session_token
 from monitor.services.passwords import Passwords
@@ -15,6 +19,12 @@ PASSWORD = "correct-horse-battery"
 _counter = itertools.count(1)
 _passwords = Passwords(time_cost=1, memory_cost=8)
 _password_hash = _passwords.hash(PASSWORD)
+
+
+@cache
+def shipped_templates() -> Templates:
+    """The templates in checklist_templates/, as the app loads them."""
+    return load_templates(Path(Config.CHECKLIST_TEMPLATE_DIR))
 
 
 def _next() -> int:

@@ -10,13 +10,13 @@ import pytest
 from bs4 import BeautifulSoup
 from sqlmodel import func, select
 
+from monitor.core.inputs import FormErrors
 from monitor.core.patient_data import NHS_NUMBER_MESSAGE
 from monitor.demo import load_demo
 from monitor.demo_cases import CASES, load_demo_case_examples
 from monitor.models import AuditEvent, CaseExample, Role, Visibility
-from monitor.services import case_examples
+from monitor.services import case_examples, visibility
 from monitor.services.passwords import Passwords
-from monitor.services.records import FormErrors
 from tests.client import error_summary, field_error, heading
 from tests.factories import make_practice, make_user, make_value
 
@@ -65,7 +65,7 @@ def titles(cases) -> set[str]:
 def cases(session, world):
     """A case example of each practice at each visibility that matters, named for it."""
     made = {}
-    for name, practice, visibility in [
+    for name, practice, shared_with in [
         ("own private", world.practice, Visibility.PRIVATE),
         ("own pcn", world.practice, Visibility.PCN),
         ("own icb", world.practice, Visibility.ICB),
@@ -79,7 +79,7 @@ def cases(session, world):
             session,
             practice=practice,
             title=name,
-            visibility=visibility,
+            visibility=shared_with,
             metric_item_ids=["home_visits"],
         )
     for practice in (world.practice, world.sibling, world.other_practice, world.foreign_practice):
@@ -109,7 +109,7 @@ def test_each_role_lists_exactly_the_case_examples_it_may_read(session, world, c
     user = getattr(world, who)
     assert titles(case_examples.list_visible(session, user)) == EXPECTED[who]
     for name, case in cases.items():
-        found = case_examples.get_visible(session, user, case.id)
+        found = visibility.visible_case_example(session, user, case.id)
         assert (found is not None) == (name in EXPECTED[who]), name
 
 

@@ -5,12 +5,13 @@ from datetime import date
 import pytest
 from sqlmodel import func, select
 
+from monitor.analysis.unusual import is_unusual
 from monitor.core.checklist import Frequency
-from monitor.core.inputs import InvalidValue
+from monitor.core.inputs import FormErrors, InvalidValue
 from monitor.core.periods import Period
 from monitor.models import AuditEvent, HepAllocation, MetricValue
 from monitor.services import figures
-from monitor.services.records import EditConflict, FormErrors
+from monitor.services.records import EditConflict
 from tests.factories import make_value
 
 TODAY = date(2026, 11, 23)
@@ -189,7 +190,7 @@ def test_short_history_is_not_checked(session, world, template):
     ],
 )
 def test_unusual_is_measured_from_median_and_mad(history, value, unusual):
-    assert figures.is_unusual(value, history) is unusual
+    assert is_unusual(value, history) is unusual
 
 
 def test_second_save_from_a_stale_page_is_refused(session, world, template):

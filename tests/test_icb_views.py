@@ -19,6 +19,7 @@ import pytest
 from openpyxl import load_workbook
 
 from monitor.analysis import equity
+from monitor.analysis.distribution import summarise
 from monitor.core.clock import utcnow
 from monitor.core.periods import Period
 from monitor.models import (
@@ -232,16 +233,16 @@ def signed_in(client, user):
 
 def test_summary_gives_median_and_quartiles_by_linear_interpolation():
     # Sorted 20, 40, 60, 80, 100: quartile positions 1, 2, 3 (0-based) -> 40, 60, 80.
-    summary = icb_views.summarise([100, 20, 60, 40, 80])
+    summary = summarise([100, 20, 60, 40, 80])
     assert (summary.n, summary.median, summary.q1, summary.q3) == (5, 60, 40, 80)
     assert (summary.minimum, summary.maximum) == (20, 100)
     # 1, 2, 3, 4: positions 0.75, 1.5, 2.25 -> 1.75, 2.5, 3.25.
-    summary = icb_views.summarise([4, 3, 2, 1])
+    summary = summarise([4, 3, 2, 1])
     assert (summary.median, summary.q1, summary.q3) == (2.5, 1.75, 3.25)
 
 
 def test_summary_of_fewer_than_three_practices_gives_no_median():
-    summary = icb_views.summarise([10, 20])
+    summary = summarise([10, 20])
     assert summary.n == 2
     assert not summary.enough
     assert summary.median is None and summary.q1 is None

@@ -7,9 +7,9 @@ import pytest
 
 from monitor.config import PROJECT_ROOT
 from monitor.core.checklist import RoleGroup, load_template
+from monitor.core.inputs import FormErrors
 from monitor.models import HepAllocation, SpendItem, StaffingChange
 from monitor.services import logs
-from monitor.services.records import FormErrors
 
 TEMPLATE = load_template(PROJECT_ROOT / "checklist_templates" / "hep-light-touch-v1.yaml")
 TODAY = date(2026, 11, 23)

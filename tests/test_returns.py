@@ -8,11 +8,11 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlmodel import select
 
-from monitor.core.checklist import Frequency
+from monitor.core.checklist import Frequency, template_used_by
 from monitor.core.periods import Period
 from monitor.models.returns import Collection, PracticeReturn, ReturnStatus
 from monitor.services import collections
-from tests.factories import make_value
+from tests.factories import make_value, shipped_templates
 
 Q2 = Period.parse("2025-26-q2")  # July to September 2025
 
@@ -103,7 +103,9 @@ def test_states_distinguish_submitted_in_progress_withdrawn_and_not_started(sess
     )
     practices = [world.practice, world.sibling, world.other_practice, world.foreign_practice]
 
-    states = collections.return_states(session, collection, practices)
+    states = collections.return_states(
+        session, collection, practices, template=template_used_by(shipped_templates(), collection)
+    )
 
     assert states == {
         world.practice.id: "submitted",
@@ -118,7 +120,12 @@ def test_values_outside_the_collection_period_do_not_count_as_progress(session, 
     make_value(
         session, practice=world.sibling, item_id="call_answer_time", period_code="2025-10", number=3
     )
-    states = collections.return_states(session, collection, [world.sibling])
+    states = collections.return_states(
+        session,
+        collection,
+        [world.sibling],
+        template=template_used_by(shipped_templates(), collection),
+    )
     assert states == {world.sibling.id: "not_started"}
 
 
@@ -380,7 +387,12 @@ def test_withdrawing_hides_the_return_from_the_icb_and_resubmitting_is_allowed(
     answer = the_return(session, collection, world.practice)
     assert answer.status == ReturnStatus.WITHDRAWN and answer.withdrawn_at is not None
     assert collections.submitted_returns(session, collection) == []
-    states = collections.return_states(session, collection, [world.practice])
+    states = collections.return_states(
+        session,
+        collection,
+        [world.practice],
+        template=template_used_by(shipped_templates(), collection),
+    )
     assert states == {world.practice.id: "in_progress"}
     assert session.exec(select(AuditEvent).where(AuditEvent.action == "withdraw")).all()
     assert "withdrawn" in client.page(f"/returns/{collection.id}").get_text()
@@ -640,7 +652,9 @@ def test_demo_has_an_open_collection_with_practices_in_every_state_and_a_closed_
     assert current.closed_at is None and current.opens_on <= today < current.due_on
     assert closed.closed_at is not None and closed.period_code == "2026-27-q1"
     practices = session.exec(select(Practice).order_by(Practice.ods_code)).all()
-    states = collections.return_states(session, current, practices)
+    states = collections.return_states(
+        session, current, practices, template=template_used_by(shipped_templates(), current)
+    )
     by_ods = {p.ods_code: states[p.id] for p in practices}
     assert by_ods["Z00002"] == "submitted" and by_ods["Z00001"] == "in_progress"
     assert by_ods["Z00005"] == "not_started" and by_ods["Z00008"] == "in_progress"

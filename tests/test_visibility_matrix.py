@@ -33,6 +33,7 @@ from openpyxl import load_workbook
 from pypdf import PdfReader
 from sqlmodel import Session, select
 
+from monitor.core.checklist import template_used_by
 from monitor.core.periods import Period
 from monitor.models import (
     CaseExample,
@@ -54,6 +55,7 @@ from tests.factories import (
     make_staffing,
     make_user,
     make_value,
+    shipped_templates,
 )
 from tests.test_access import ROUTES
 
@@ -277,7 +279,7 @@ def _submit(session, collection, practice, *, user, on: date) -> None:
         user=user,
         collection=collection,
         practice_id=practice.id,
-        template=collections.template_of(collection),
+        template=template_used_by(shipped_templates(), collection),
         today=on,
     )
 

@@ -198,6 +198,16 @@ def load_templates(directory: Path) -> dict[tuple[str, int], ChecklistTemplate]:
     return templates
 
 
+Templates = dict[tuple[str, int], ChecklistTemplate]
+"""The loaded template versions, by (id, version): what the app holds and passes in."""
+
+
+def template_used_by(templates: Templates, owner: Any) -> ChecklistTemplate | None:
+    """The version an ICB uses or a collection was opened against (anything with
+    `template_id` and `template_version`), or None if that version is not loaded."""
+    return templates.get((owner.template_id, owner.template_version))
+
+
 def _describe(filename: str, raw: dict[str, Any], exc: ValidationError) -> str:
     problems = []
     for error in exc.errors():

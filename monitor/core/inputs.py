@@ -1,21 +1,37 @@
-"""Read what a person typed (or a spreadsheet cell held) into a number, or say why not.
+"""The one reader of what a person types or uploads: typed values, or a message per field.
 
-Every way a figure enters the service — web form, uploaded workbook — goes through
-here, so the rules and the messages are the same everywhere. Messages name the item
-and say what to enter: "Enter the average time to answer calls in minutes and
+Every way data enters the service — a web form, a cell of an uploaded workbook, a query
+string — goes through here, so the rules and the messages are the same everywhere.
+Messages say what to enter: "Enter the average time to answer calls in minutes and
 seconds, like 2:30".
+
+Two layers:
+
+- parsers (`parse_item_value`, `parse_money`, `date_from_parts`, `parse_date_text`, ...)
+  read one value or raise `InvalidValue` with the message for the person;
+- `Collector` reads a whole form (a mapping of field name to the raw strings a browser or
+  a spreadsheet row sent), keeps the first message for each field so the whole form is
+  checked at once, and raises `FormErrors` ({field: message}, in form order) at the end.
+  Free text is checked for NHS numbers before any other rule.
 """
 
 from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date as date_type
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import Any, TypeVar
 
 from monitor.core.checklist import Item, ItemType
 from monitor.core.formatting import item_value
+from monitor.core.patient_data import nhs_number_error
+
+T = TypeVar("T")
+PENNY = Decimal("0.01")
+MONEY_LIMIT = Decimal("10000000000")
 
 BLANK_WORDS = frozenset({"", "-", "–", "n/a", "na", "null", "none", "not recorded"})
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
@@ -30,6 +46,14 @@ class InvalidValue(ValueError):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
+
+
+class FormErrors(ValueError):
+    """Input that cannot be saved: {field name: message}, in form order."""
+
+    def __init__(self, errors: Mapping[str, str]) -> None:
+        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
+        self.errors = dict(errors)
 
 
 def is_blank(text: str | None) -> bool:
@@ -217,3 +241,169 @@ def parse_date_text(text: str, *, label: str) -> date_type:
         return date_type(year, month, day)
     except ValueError:
         raise InvalidValue(f"{label[0].upper()}{label[1:]}: {cleaned} is not a real date") from None
+
+
+def _capital(text: str) -> str:
+    return text[0].upper() + text[1:] if text else text
+
+
+class Collector:
+    """Reads one form: each method reads a field of `raw`, returns its typed value (None
+    when it is missing or wrong) and remembers the first message for the field.
+
+    `raw` maps field names to what was sent: strings, or lists of strings for fields that
+    allow several choices (a spreadsheet cell may hold them comma-separated instead).
+    """
+
+    def __init__(self, raw: Mapping[str, Any]) -> None:
+        self.raw = raw
+        self.errors: dict[str, str] = {}
+
+    # Raw access -------------------------------------------------------------------
+
+    def text(self, name: str) -> str:
+        value = self.raw.get(name)
+        return value.strip() if isinstance(value, str) else ""
+
+    def many(self, name: str) -> list[str]:
+        """The values of a several-choice field, stripped, blanks dropped."""
+        value = self.raw.get(name) or []
+        if isinstance(value, str):
+            value = value.replace(";", ",").split(",")
+        return [str(v).strip() for v in value if str(v).strip()]
+
+    def any_of(self, *names: str) -> bool:
+        return any(self.text(name) for name in names)
+
+    # Messages ---------------------------------------------------------------------
+
+    def add(self, name: str, message: str) -> None:
+        self.errors.setdefault(name, message)
+
+    def run(self, name: str, check: Callable[..., T], *args: Any, **kwargs: Any) -> T | None:
+        """Call a parser; its InvalidValue becomes the field's message."""
+        try:
+            return check(*args, **kwargs)
+        except InvalidValue as error:
+            self.add(name, error.message)
+            return None
+
+    def raise_if_any(self, order: Sequence[str] = ()) -> None:
+        """FormErrors if anything was wrong: fields named in `order` first, in that order."""
+        if not self.errors:
+            return
+        ordered = {name: self.errors[name] for name in order if name in self.errors}
+        ordered.update(self.errors)
+        raise FormErrors(ordered)
+
+    # Fields -----------------------------------------------------------------------
+
+    def guard(self, name: str, text: str | None) -> str | None:
+        """Refuse patient identifiers. Checked before a field's other rules, so this is
+        the message a person sees first: it matters more than a length limit."""
+        if message := nhs_number_error(text):
+            self.add(name, message)
+        return text
+
+    def free_text(self, name: str, *, label: str, limit: int, required: str | None = None) -> str:
+        """Words a person typed: no NHS number, `required` is the message when empty."""
+        text = self.text(name)
+        self.guard(name, text)
+        if not text:
+            if required:
+                self.add(name, required)
+        elif len(text) > limit:
+            self.add(name, f"{label} must be {limit:,} characters or fewer")
+        return text
+
+    def figure(self, name: str, item: Item) -> Parsed | None:
+        """A template item's value. Every item is guarded, not only text ones: an NHS
+        number pasted into a count box would otherwise be stored as a number."""
+        raw = self.raw.get(name)
+        if nhs_number_error(raw):
+            self.guard(name, raw)
+            return None
+        return self.run(name, parse_item_value, item, raw)
+
+    def money(self, name: str, label: str, *, required: bool) -> Decimal | None:
+        """An amount in pounds, to the penny; `label` reads "the total cost"."""
+        text = self.text(name)
+        if not text:
+            if required:
+                self.add(name, f"Enter {label}")
+            return None
+        amount = parse_money(text)
+        if amount is None:
+            self.add(name, f"Enter {label} as an amount in pounds, like £1,250.50")
+        elif amount < 0:
+            self.add(name, f"{_capital(label)} cannot be negative")
+        elif amount >= MONEY_LIMIT:
+            self.add(name, f"{_capital(label)} must be less than £10,000,000,000")
+        else:
+            return amount.quantize(PENNY, rounding=ROUND_HALF_UP)
+        return None
+
+    def percent(self, name: str, label: str, *, required: bool) -> Decimal | None:
+        """A percentage from 0 to 100, to two places; "60" and "60%" both read as 60."""
+        text = self.text(name).removesuffix("%").strip()
+        if not text:
+            if required:
+                self.add(name, f"Enter {label}")
+            return None
+        value = parse_decimal(text)
+        if value is None:
+            self.add(name, f"Enter {label} as a percentage, like 60")
+        elif not Decimal(0) <= value <= Decimal(100):
+            self.add(name, f"{_capital(label)} must be between 0 and 100")
+        else:
+            return value.quantize(PENNY, rounding=ROUND_HALF_UP)
+        return None
+
+    def choice(self, name: str, options: Iterable[str], message: str) -> str | None:
+        value = self.text(name)
+        if value not in set(options):
+            self.add(name, message)
+            return None
+        return value
+
+    def choices(self, name: str, options: Sequence[str], message: str) -> list[str]:
+        """Several choices, returned in the order of `options` whatever order was ticked."""
+        chosen = self.many(name)
+        if not set(chosen) <= set(options):
+            self.add(name, message)
+        return [option for option in options if option in set(chosen)]
+
+    def date(self, name: str, label: str, *, required: bool = True) -> date_type | None:
+        """The NHS date input: boxes `<name>-day`, `-month` and `-year`. When not
+        `required`, three empty boxes mean no date."""
+        parts = [self.text(f"{name}-{part}") for part in ("day", "month", "year")]
+        if not required and not any(parts):
+            return None
+        return self.run(name, date_from_parts, *parts, label=label)
+
+    def record_id(self, name: str, allowed: set[int], message: str) -> int | None:
+        """The id of one of the user's own records, or None when left empty."""
+        text = self.text(name)
+        if not text:
+            return None
+        if not text.isdigit() or int(text) not in allowed:
+            self.add(name, message)
+            return None
+        return int(text)
+
+    def record_ids(self, name: str, allowed: set[int], message: str) -> list[int]:
+        texts = self.many(name)
+        ids = [int(t) for t in texts if t.isdigit()]
+        if len(ids) != len(texts) or not set(ids) <= allowed:
+            self.add(name, message)
+        return sorted(set(ids))
+
+    def required(self, name: str, message: str, *, limit: int | None = None) -> str:
+        """A short value that must be given (an email address, a password), unguarded."""
+        text = self.raw.get(name)
+        text = text if isinstance(text, str) else ""
+        if not text.strip():
+            self.add(name, message)
+        elif limit is not None and len(text) > limit:
+            self.add(name, f"Enter {limit:,} characters or fewer")
+        return text

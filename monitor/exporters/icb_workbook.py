@@ -28,6 +28,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from monitor.core.checklist import Item, ItemType
+from monitor.core.small_numbers import MIN_PRACTICES
 from monitor.exporters.safe import (
     DATETIME_FORMAT,
     INTEGER_FORMAT,
@@ -243,7 +244,7 @@ def _equity(table: _Table, data: icb_views.CollectionData) -> None:
         for q in view.quintiles:
             if q.quintile is None:
                 continue
-            enough = q.n_practices >= icb_views.MIN_PRACTICES
+            enough = q.n_practices >= MIN_PRACTICES
             row += [q.median if enough else None, q.n_practices]
             formats += [NUMBER_FORMAT, INTEGER_FORMAT]
         sii = view.sii

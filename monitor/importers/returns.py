@@ -3,21 +3,21 @@ web forms, all or nothing, and a report naming the row, the item and the problem
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from datetime import date
 from decimal import Decimal
 
 from sqlmodel import Session
 
 from monitor.core.checklist import ChecklistTemplate
-from monitor.core.inputs import InvalidValue, is_blank, parse_date_text
+from monitor.core.inputs import FormErrors, InvalidValue, is_blank, parse_date_text
 from monitor.core.patient_data import redact_nhs_numbers
 from monitor.core.periods import Period
 from monitor.exporters import return_workbook as layout
 from monitor.importers.upload import Sheet, UploadRejected, excel_serial_date
 from monitor.models import Practice, SpendItem, StaffingChange, User
-from monitor.services import audit, figures, logs, records
-from monitor.services.records import FormErrors
+from monitor.services import audit, figures, logs, records, visibility
+from monitor.services.records import SaveResult
 
 
 @dataclass(frozen=True)
@@ -34,17 +34,6 @@ class ImportFailed(Exception):
     def __init__(self, errors: list[RowError]) -> None:
         super().__init__("; ".join(str(e) for e in errors))
         self.errors = errors
-
-
-@dataclass
-class ImportResult:
-    added: list[str] = field(default_factory=list)
-    changed: list[str] = field(default_factory=list)
-    removed: list[str] = field(default_factory=list)
-
-    @property
-    def nothing(self) -> bool:
-        return not (self.added or self.changed or self.removed)
 
 
 def _sheet(sheets: dict[str, Sheet], name: str) -> Sheet:
@@ -96,7 +85,7 @@ def import_figures(
     period: Period,
     sheets: dict[str, Sheet],
     today: date,
-) -> figures.SaveResult:
+) -> SaveResult:
     sheet = _sheet(sheets, layout.FIGURES_SHEET)
     _check_identity(sheet, practice, "period", period.code)
     _check_header(sheet, layout.FIGURES_HEADER_ROW, layout.FIGURES_COLUMNS)
@@ -221,7 +210,7 @@ def _existing(session, user, model, text_id: str, version_text: str, n: int, err
     if not text_id.isdigit():
         errors.append(RowError(n, "Id", "Leave Id empty for a new row, or keep the Id given"))
         return None, None
-    record = records.get_own(session, user, model, int(text_id))
+    record = visibility.own_record(session, user, model, int(text_id))
     if record is None:
         errors.append(RowError(n, "Id", f"There is no record {text_id} in your practice's log"))
         return None, None
@@ -249,13 +238,13 @@ def import_spending(
     template: ChecklistTemplate,
     sheets: dict[str, Sheet],
     today: date,
-) -> ImportResult:
+) -> SaveResult:
     sheet = _sheet(sheets, layout.SPENDING_SHEET)
     _check_identity(sheet, practice, "log", "spending")
     _check_header(sheet, layout.LOG_HEADER_ROW, layout.SPENDING_COLUMNS)
     categories = {c.id: c.label for c in template.spending_categories}
     sources = {s.id: s.label for s in template.funding_sources}
-    staffing_ids = {r.id for r in records.list_own(session, user, StaffingChange)}
+    staffing_ids = {r.id for r in visibility.own_records(session, user, StaffingChange)}
     errors: list[RowError] = []
     plans = []
     columns = {
@@ -330,7 +319,7 @@ def import_staffing(
     template: ChecklistTemplate,
     sheets: dict[str, Sheet],
     today: date,
-) -> ImportResult:
+) -> SaveResult:
     sheet = _sheet(sheets, layout.STAFFING_SHEET)
     _check_identity(sheet, practice, "log", "staffing")
     _check_header(sheet, layout.LOG_HEADER_ROW, layout.STAFFING_COLUMNS)
@@ -386,11 +375,11 @@ def import_staffing(
     )
 
 
-def _apply(session, user, practice, model, noun, plans, errors, *, describe) -> ImportResult:
+def _apply(session, user, practice, model, noun, plans, errors, *, describe) -> SaveResult:
     """All or nothing: write every row, or none if any row has a problem."""
     if errors:
         raise ImportFailed(sorted(errors, key=lambda e: e.row))
-    result = ImportResult()
+    result = SaveResult()
     for _, record, version, data in plans:
         fields = asdict(data)
         if record is None:

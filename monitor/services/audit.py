@@ -7,10 +7,10 @@ from decimal import Decimal
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import ColumnElement, String, and_, cast, or_
 from sqlmodel import Session, SQLModel, select
 
-from monitor.models import AuditEvent, Collection, Pcn, Practice, User
+from monitor.models import AuditEvent, User
+from monitor.services import visibility
 
 # Never copied into the audit trail.
 SECRET_FIELDS = frozenset({"password_hash", "session_token"})
@@ -90,22 +90,6 @@ def record(
     return event
 
 
-def in_icb(icb_id: int) -> ColumnElement[bool]:
-    """Events an administrator of the ICB may read: about its practices' data, its users
-    and its collections. Anything else (another ICB's) stays out."""
-    pcns = select(Pcn.id).where(Pcn.icb_id == icb_id)
-    practices = select(Practice.id).where(Practice.pcn_id.in_(pcns))
-    users = select(cast(User.id, String)).where(
-        or_(User.icb_id == icb_id, User.pcn_id.in_(pcns), User.practice_id.in_(practices))
-    )
-    collections = select(cast(Collection.id, String)).where(Collection.icb_id == icb_id)
-    return or_(
-        AuditEvent.practice_id.in_(practices),
-        and_(AuditEvent.object_type == "user", AuditEvent.object_id.in_(users)),
-        and_(AuditEvent.object_type == "collection", AuditEvent.object_id.in_(collections)),
-    )
-
-
 def recent_events(
     session: Session,
     *,
@@ -114,10 +98,10 @@ def recent_events(
     offset: int = 0,
     object_type: str | None = None,
 ) -> list[AuditEvent]:
-    """The newest events of one ICB (see `in_icb`)."""
+    """The newest events of one ICB (see `visibility.audit_filter`)."""
     statement = (
         select(AuditEvent)
-        .where(in_icb(icb_id))
+        .where(visibility.audit_filter(icb_id))
         .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
     )
     if object_type:

@@ -16,13 +16,13 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
-from functools import lru_cache
-from pathlib import Path
 
 from sqlmodel import Session, select
 
-from monitor.core.checklist import ChecklistTemplate, Frequency, Item, Section, load_templates
+from monitor.core.checklist import ChecklistTemplate, Frequency, Item, Section
 from monitor.core.clock import utcnow
+from monitor.core.formatting import long_date
+from monitor.core.inputs import Collector
 from monitor.core.periods import Period, periods_in_year
 from monitor.models import HepAllocation, MetricValue, Practice, SpendItem, User
 from monitor.models.returns import (
@@ -32,7 +32,7 @@ from monitor.models.returns import (
     ReturnStatus,
     ReturnValue,
 )
-from monitor.services import audit
+from monitor.services import records
 from monitor.services.figures import ALLOCATION_ITEM, Recorded, recorded_values
 
 SUBMITTED = "submitted"
@@ -83,27 +83,6 @@ def due_periods(template: ChecklistTemplate, collection_period: Period) -> list[
     """The distinct periods a collection covers, oldest first, longest first on a tie."""
     periods = {period for _, period in items_due(template, collection_period)}
     return sorted(periods, key=lambda p: (p.start, -p.end.toordinal()))
-
-
-# Templates without Flask -----------------------------------------------------------------
-
-
-@lru_cache(maxsize=4)
-def _templates_in(directory: str) -> dict[tuple[str, int], ChecklistTemplate]:
-    return load_templates(Path(directory))
-
-
-def template_of(collection: Collection) -> ChecklistTemplate:
-    """The template version a collection was opened against."""
-    try:
-        from flask import current_app
-
-        templates = current_app.extensions["monitor.templates"]
-    except RuntimeError:  # no application context (scripts, unit tests)
-        from monitor.config import Config
-
-        templates = _templates_in(Config.CHECKLIST_TEMPLATE_DIR)
-    return templates[(collection.template_id, collection.template_version)]
 
 
 def collection_period(collection: Collection) -> Period:
@@ -161,7 +140,7 @@ def return_states(
     collection: Collection,
     practices: Iterable[Practice],
     *,
-    template: ChecklistTemplate | None = None,
+    template: ChecklistTemplate,
 ) -> dict[int, str]:
     """Practice id → "submitted", "in_progress" or "not_started" for one collection.
 
@@ -170,7 +149,6 @@ def return_states(
     Not started: otherwise.
     """
     practice_ids = [p.id for p in practices]
-    template = template or template_of(collection)
     returns = _returns_by_practice(session, collection)
     with_values = _practices_with_values(
         session, template, collection_period(collection), practice_ids
@@ -230,35 +208,14 @@ def refusal(collection: Collection, today: date) -> str | None:
             "submissions or withdrawals."
         )
     if today < collection.opens_on:
-        return f"“{collection.name}” opens on {_day(collection.opens_on)}."
+        return f"“{collection.name}” opens on {long_date(collection.opens_on)}."
     if today > collection.due_on:
         return (
-            f"The due date for “{collection.name}” was {_day(collection.due_on)}, so it "
+            f"The due date for “{collection.name}” was {long_date(collection.due_on)}, so it "
             "no longer accepts submissions or withdrawals. Contact your ICB if you still "
             "want to send figures."
         )
     return None
-
-
-def _day(value: date) -> str:
-    from monitor.core.formatting import long_date
-
-    return long_date(value)
-
-
-def open_collections(session: Session, icb_id: int, today: date) -> list[Collection]:
-    """Collections a practice in the ICB can see: opened and not closed."""
-    return list(
-        session.exec(
-            select(Collection)
-            .where(
-                Collection.icb_id == icb_id,
-                Collection.closed_at.is_(None),
-                Collection.opens_on <= today,
-            )
-            .order_by(Collection.due_on, Collection.id)
-        ).all()
-    )
 
 
 def practice_return(
@@ -458,28 +415,45 @@ def submit(
             "Record at least one figure for this period before you submit the return."
         )
     now = now or utcnow()
+    spend = spend_by_category(
+        session, practice_id=practice_id, period=collection_period(collection)
+    )
+    summary = (
+        f"Submitted “{collection.name}”: {len(sent)} figures and {len(spend)} spending categories"
+    )
     answer = practice_return(session, collection, practice_id)
-    before = audit.snapshot(answer)
+    submitted = {
+        "status": ReturnStatus.SUBMITTED,
+        "submitted_at": now,
+        "submitted_by_id": user.id if user else None,
+        "withdrawn_at": None,
+    }
     if answer is None:
-        answer = PracticeReturn(
-            collection_id=collection.id,
-            practice_id=practice_id,
-            status=ReturnStatus.SUBMITTED,
-            submitted_at=now,
-            submitted_by_id=user.id if user else None,
+        answer = records.create(
+            session,
+            user=user,
+            record=PracticeReturn(
+                collection_id=collection.id, practice_id=practice_id, **submitted
+            ),
+            summary=summary,
+            action="submit",
+            commit=False,
         )
-        session.add(answer)
     else:
-        for old in session.exec(select(ReturnValue).where(ReturnValue.return_id == answer.id)):
-            session.delete(old)
-        for old in session.exec(select(ReturnSpend).where(ReturnSpend.return_id == answer.id)):
-            session.delete(old)
-        answer.status = ReturnStatus.SUBMITTED
-        answer.submitted_at = now
-        answer.submitted_by_id = user.id if user else None
-        answer.withdrawn_at = None
-        answer.version += 1
-    session.flush()
+        for model in (ReturnValue, ReturnSpend):
+            for old in session.exec(select(model).where(model.return_id == answer.id)):
+                session.delete(old)
+        records.update_fields(
+            session,
+            user=user,
+            record=answer,
+            changes=submitted,
+            expected_version=answer.version,
+            summary=summary,
+            action="resubmit",
+            always_record=True,
+            commit=False,
+        )
     for value in sent:
         session.add(
             ReturnValue(
@@ -493,27 +467,10 @@ def submit(
                 template_version=template.version,
             )
         )
-    spend = spend_by_category(
-        session, practice_id=practice_id, period=collection_period(collection)
-    )
     for category, (hep, total) in spend.items():
         session.add(
             ReturnSpend(return_id=answer.id, category=category, hep_amount=hep, total_cost=total)
         )
-    audit.record(
-        session,
-        actor=user,
-        action="submit" if before is None else "resubmit",
-        object_type="practice_return",
-        object_id=answer.id,
-        practice_id=practice_id,
-        summary=(
-            f"Submitted “{collection.name}”: {len(sent)} figures and "
-            f"{len(spend)} spending categories"
-        ),
-        before=before,
-        after=audit.snapshot(answer),
-    )
     session.commit()
     return answer
 
@@ -534,23 +491,16 @@ def withdraw(
     answer = practice_return(session, collection, practice_id)
     if answer is None or answer.status != ReturnStatus.SUBMITTED:
         raise ReturnRefused("There is no submitted return to withdraw.")
-    before = audit.snapshot(answer)
-    answer.status = ReturnStatus.WITHDRAWN
-    answer.withdrawn_at = now or utcnow()
-    answer.version += 1
-    audit.record(
+    return records.update_fields(
         session,
-        actor=user,
-        action="withdraw",
-        object_type="practice_return",
-        object_id=answer.id,
-        practice_id=practice_id,
+        user=user,
+        record=answer,
+        changes={"status": ReturnStatus.WITHDRAWN, "withdrawn_at": now or utcnow()},
+        expected_version=answer.version,
         summary=f"Withdrew the return for “{collection.name}”",
-        before=before,
-        after=audit.snapshot(answer),
+        action="withdraw",
+        always_record=True,
     )
-    session.commit()
-    return answer
 
 
 # The ICB opening and closing collections ----------------------------------------------------
@@ -586,53 +536,23 @@ def clean_collection(
 
     `templates` maps the form's template value ("id:version") to the template.
     """
-    from monitor.core.inputs import InvalidValue, date_from_parts
-    from monitor.core.patient_data import nhs_number_error
-    from monitor.services.records import FormErrors
-
-    def text(name: str) -> str:
-        value = raw.get(name)
-        return value.strip() if isinstance(value, str) else ""
-
-    errors: dict[str, str] = {}
-    name = text("name")
-    if message := nhs_number_error(name):
-        errors["name"] = message
-    elif not name:
-        errors["name"] = "Enter a name for the collection"
-    elif len(name) > 120:
-        errors["name"] = "Name must be 120 characters or fewer"
-
-    template = templates.get(text("template"))
+    check = Collector(raw)
+    name = check.free_text(
+        "name", label="Name", limit=120, required="Enter a name for the collection"
+    )
+    template = templates.get(check.text("template"))
     if template is None:
-        errors["template"] = "Select the template version practices will answer"
-
-    by_code = {p.code: p for p in periods}
-    period = by_code.get(text("period"))
+        check.add("template", "Select the template version practices will answer")
+    period = {p.code: p for p in periods}.get(check.text("period"))
     if period is None:
-        errors["period"] = "Select the period the collection asks about"
-
-    dates: dict[str, date] = {}
-    for field, label in (("opens_on", "the opening date"), ("due_on", "the due date")):
-        try:
-            dates[field] = date_from_parts(
-                text(f"{field}-day"), text(f"{field}-month"), text(f"{field}-year"), label=label
-            )
-        except InvalidValue as error:
-            errors[field] = error.message
-    if len(dates) == 2 and dates["due_on"] <= dates["opens_on"]:
-        errors["due_on"] = "The due date must be after the opening date"
-
-    message = raw.get("message") if isinstance(raw.get("message"), str) else ""
-    message = message.strip()
-    if guard := nhs_number_error(message):
-        errors["message"] = guard
-    elif len(message) > 2000:
-        errors["message"] = "Message must be 2,000 characters or fewer"
-
-    if errors:
-        raise FormErrors(errors)
-    return CollectionInput(name, template, period, dates["opens_on"], dates["due_on"], message)
+        check.add("period", "Select the period the collection asks about")
+    opens_on = check.date("opens_on", "the opening date")
+    due_on = check.date("due_on", "the due date")
+    if opens_on is not None and due_on is not None and due_on <= opens_on:
+        check.add("due_on", "The due date must be after the opening date")
+    message = check.free_text("message", label="Message", limit=2000)
+    check.raise_if_any()
+    return CollectionInput(name, template, period, opens_on, due_on, message)
 
 
 def open_collection(
@@ -649,37 +569,26 @@ def open_collection(
         message=data.message,
         created_by_id=user.id,
     )
-    session.add(collection)
-    session.flush()
-    audit.record(
+    return records.create(
         session,
-        actor=user,
-        action="create",
-        object_type="collection",
-        object_id=collection.id,
+        user=user,
+        record=collection,
         summary=f"Opened the collection “{collection.name}” for {data.period.label}",
-        after=audit.snapshot(collection),
     )
-    session.commit()
-    return collection
 
 
 def close_collection(session: Session, *, user: User, collection: Collection) -> bool:
     """Stop new submissions. False when it was already closed."""
     if collection.closed_at is not None:
         return False
-    before = audit.snapshot(collection)
-    collection.closed_at = utcnow()
-    collection.version += 1
-    audit.record(
+    records.update_fields(
         session,
-        actor=user,
-        action="close",
-        object_type="collection",
-        object_id=collection.id,
+        user=user,
+        record=collection,
+        changes={"closed_at": utcnow()},
+        expected_version=collection.version,
         summary=f"Closed the collection “{collection.name}”",
-        before=before,
-        after=audit.snapshot(collection),
+        action="close",
+        always_record=True,
     )
-    session.commit()
     return True

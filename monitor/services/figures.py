@@ -1,5 +1,5 @@
 """Periodic figures: which periods a practice can record, what is recorded, saving a
-period's values (all or nothing), and the soft check that catches typos.
+period's values (all or nothing), and the soft check that catches typos (monitor.analysis.unusual).
 
 The template's required annual item "HEP allocation received" is the same number as the
 HEP allocation log, so it is stored once, in HepAllocation, and shown in both places.
@@ -8,30 +8,24 @@ HEP allocation log, so it is stored once, in HepAllocation, and shown in both pl
 from __future__ import annotations
 
 import hashlib
-import statistics
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from enum import Enum
 
 from sqlmodel import Session, select
 
+from monitor.analysis.unusual import HISTORY_FOR_CHECK, is_unusual, worth_checking
 from monitor.core.checklist import ChecklistTemplate, Frequency, Item
 from monitor.core.formatting import item_value
-from monitor.core.inputs import InvalidValue, parse_item_value
-from monitor.core.patient_data import nhs_number_error
+from monitor.core.inputs import Collector, InvalidValue
 from monitor.core.periods import Period, financial_year_label, financial_year_of, periods_in_year
 from monitor.models import HepAllocation, MetricValue, Practice, User
 from monitor.services import records
-from monitor.services.records import EditConflict, FormErrors
+from monitor.services.records import EditConflict, SaveResult
 
 ALLOCATION_ITEM = "hep_allocation"
-HISTORY_FOR_CHECK = 12
-MIN_HISTORY_FOR_CHECK = 6
-# A value further than this many robust standard deviations (1.4826 × MAD) from the
-# median of the practice's own recent values asks for confirmation.
-SOFT_CHECK_SPREAD = 5.0
 
 
 class PeriodStatus(Enum):
@@ -205,17 +199,6 @@ def previous_values(
     return result
 
 
-def is_unusual(value: float, history: list[float]) -> bool:
-    """Far from the practice's own recent values, measured robustly (median and MAD)."""
-    median = statistics.median(history)
-    mad = statistics.median(abs(v - median) for v in history)
-    spread = 1.4826 * mad
-    if spread == 0:
-        # A perfectly steady history: treat a change of more than half as unusual.
-        return abs(value - median) > max(abs(median) * 0.5, 1.0)
-    return abs(value - median) > SOFT_CHECK_SPREAD * spread
-
-
 def _history(session: Session, practice_id: int, item: Item, before: Period) -> list[float]:
     return list(
         session.exec(
@@ -230,17 +213,6 @@ def _history(session: Session, practice_id: int, item: Item, before: Period) -> 
             .limit(HISTORY_FOR_CHECK)
         ).all()
     )
-
-
-@dataclass
-class SaveResult:
-    added: list[str] = field(default_factory=list)
-    changed: list[str] = field(default_factory=list)
-    removed: list[str] = field(default_factory=list)
-
-    @property
-    def nothing(self) -> bool:
-        return not (self.added or self.changed or self.removed)
 
 
 class NeedsConfirmation(Exception):
@@ -272,20 +244,9 @@ def save_period(
     """
     check_recordable(period, today)
     items = [item for item in template.items_for(period.frequency) if item.id in raw]
-    errors: dict[str, str] = {}
-    parsed = {}
-    for item in items:
-        # Every item, not only text ones: an NHS number pasted into a count box would
-        # otherwise be stored as a number.
-        if message := nhs_number_error(raw[item.id]):
-            errors[item.id] = message
-            continue
-        try:
-            parsed[item.id] = parse_item_value(item, raw[item.id])
-        except InvalidValue as error:
-            errors[item.id] = error.message
-    if errors:
-        raise FormErrors(errors)
+    check = Collector(raw)
+    parsed = {item.id: check.figure(item.id, item) for item in items}
+    check.raise_if_any()
 
     current = recorded_values(session, practice.id, period)
     if token is not None and token != state_token(current):
@@ -300,7 +261,7 @@ def save_period(
         if old is not None and old.number == new.number:
             continue
         history = _history(session, practice.id, item, period)
-        if len(history) >= MIN_HISTORY_FOR_CHECK and is_unusual(new.number, history):
+        if worth_checking(history) and is_unusual(new.number, history):
             low, high = min(history), max(history)
             warnings[item.id] = (
                 f"{item.label}: {item_value(new.number, item.type, item.unit)} is far from "

@@ -3,17 +3,14 @@
 Everything here reads the frozen snapshots practices chose to submit (a `PracticeReturn`
 with status "submitted" and its `ReturnValue` / `ReturnSpend` rows), never the practices'
 live figures, and a withdrawn return drops out at once. Every function takes the practices
-the signed-in user may reach (from `monitor.services.visibility`) and the collection found
-through `collection_for`, which only answers for the user's own ICB.
+the signed-in user may reach and a collection found through `monitor.services.visibility`,
+which only answers for the user's own ICB.
 
 One figure per practice per metric: a collection covers a quarter or a year, so a monthly
 item arrives as several months. A practice's figure for the collection is the **mean of the
 periods in its return** (for an annual item in a year's return, simply its value), and
-pages say so. Medians and quartiles use linear interpolation between order statistics
-(numpy's default; Excel QUARTILE.INC), as `monitor.analysis.equity.by_quintile` does.
-
-Small numbers: a median of one or two practices would show those practices' own figures,
-so where fewer than `MIN_PRACTICES` contribute no median is given, only the count.
+pages say so. The statistics are in `monitor.analysis` (distribution, equity), and small
+numbers are suppressed by the one rule in `monitor.core.small_numbers`.
 """
 
 from __future__ import annotations
@@ -25,13 +22,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
-import numpy as np
 from sqlmodel import Session, select
 
 from monitor.analysis import equity
+from monitor.analysis.distribution import Summary, summarise
 from monitor.core.checklist import ChecklistTemplate, Direction, Item, ItemType
 from monitor.core.formatting import duration, money
 from monitor.core.periods import Period
+from monitor.core.small_numbers import enough
 from monitor.models import (
     Collection,
     Pcn,
@@ -40,7 +38,6 @@ from monitor.models import (
     ReturnSpend,
     ReturnStatus,
     ReturnValue,
-    Role,
     User,
 )
 from monitor.services import visibility
@@ -53,32 +50,12 @@ from monitor.services.collections import (
     return_states,
 )
 
-MIN_PRACTICES = 3
-"""Fewest contributing practices for a median, quartiles or a PCN trend point."""
-
 STATES = (SUBMITTED, IN_PROGRESS, NOT_STARTED)
 
 VALUE_RULE = (
     "Where a return holds more than one period of a metric (the months of a quarter), a "
     "practice's figure is the mean of those periods."
 )
-
-
-# --------------------------------------------------------------------------- scope
-
-
-def collection_for(session: Session, user: User, collection_id: int) -> Collection | None:
-    """The collection if it belongs to the user's ICB, else None (the caller answers 404).
-
-    Only ICB analysts read practices' returns: administrators configure the service and,
-    as with case examples, do not read its content.
-    """
-    if user.role_enum is not Role.ICB_ANALYST or user.icb_id is None:
-        return None
-    collection = session.get(Collection, collection_id)
-    if collection is None or collection.icb_id != user.icb_id:
-        return None
-    return collection
 
 
 # --------------------------------------------------------------------------- snapshots
@@ -313,31 +290,6 @@ def completeness(data: CollectionData, states: dict[int, str]) -> Completeness:
 
 
 @dataclass(frozen=True)
-class Summary:
-    """n, and (when at least MIN_PRACTICES contribute) median, quartiles and range."""
-
-    n: int
-    median: float | None = None
-    q1: float | None = None
-    q3: float | None = None
-    minimum: float | None = None
-    maximum: float | None = None
-
-    @property
-    def enough(self) -> bool:
-        return self.n >= MIN_PRACTICES
-
-
-def summarise(values: Sequence[float]) -> Summary:
-    n = len(values)
-    if n < MIN_PRACTICES:
-        return Summary(n)
-    array = np.asarray(values, dtype=float)
-    q1, median, q3 = (float(q) for q in np.percentile(array, [25, 50, 75]))
-    return Summary(n, median, q1, q3, float(array.min()), float(array.max()))
-
-
-@dataclass(frozen=True)
 class MetricSummary:
     item: Item
     summary: Summary
@@ -406,7 +358,7 @@ class Equity:
 
     @property
     def enough(self) -> bool:
-        return self.n >= MIN_PRACTICES
+        return enough(self.n)
 
 
 def difference_format(item: Item) -> tuple[object, str]:
@@ -625,13 +577,13 @@ def pcn_trends(
 ) -> PcnTrends:
     """For a PCN lead: the PCN median of each metric in each collection, from member
     practices' submitted returns only, oldest collection first."""
-    if user.role_enum is not Role.PCN_LEAD or user.pcn_id is None:
+    pcn = visibility.led_pcn(session, user)
+    if pcn is None:
         raise PermissionError("PCN trends are for a PCN lead")
-    pcn = session.get(Pcn, user.pcn_id)
     practices = visibility.list_practices(session, user)
     pcns = {pcn.id: pcn}
     collections = sorted(
-        session.exec(select(Collection).where(Collection.icb_id == pcn.icb_id)),
+        visibility.pcn_collections(session, user),
         key=lambda c: (collection_period(c), c.opens_on, c.id),
     )
     loaded = []

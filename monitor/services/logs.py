@@ -5,7 +5,7 @@ spreadsheet row: strings) into checked values or raises FormErrors naming each f
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
@@ -15,14 +15,11 @@ from sqlmodel import Session, select
 
 from monitor.core.checklist import ChecklistTemplate, RoleGroup
 from monitor.core.formatting import money
-from monitor.core.inputs import InvalidValue, date_from_parts, parse_decimal, parse_money
-from monitor.core.patient_data import nhs_number_error
+from monitor.core.inputs import PENNY, Collector, FormErrors, parse_decimal
 from monitor.core.periods import financial_year_label, financial_year_of
 from monitor.models import HepAllocation, SpendItem, StaffingChange, User
 from monitor.services import records
-from monitor.services.records import FormErrors
 
-PENNY = Decimal("0.01")
 CONTRACT_TYPES = {
     "permanent": "Permanent",
     "fixed_term": "Fixed term",
@@ -31,102 +28,15 @@ CONTRACT_TYPES = {
 RECURRENCE = {"recurrent": "Recurrent (every year)", "one_off": "One-off"}
 
 
-def _text(raw: Mapping[str, Any], name: str) -> str:
-    value = raw.get(name)
-    return value.strip() if isinstance(value, str) else ""
-
-
-def _date(raw: Mapping[str, Any], name: str, label: str) -> date:
-    return date_from_parts(
-        _text(raw, f"{name}-day"),
-        _text(raw, f"{name}-month"),
-        _text(raw, f"{name}-year"),
-        label=label,
-    )
-
-
 def latest_allowed_date(today: date) -> date:
     """Records may be dated up to the end of the current financial year."""
     return date(financial_year_of(today) + 1, 3, 31)
 
 
-def _not_future(day: date, today: date, label: str) -> None:
-    if day > latest_allowed_date(today):
+def _not_future(check: Collector, name: str, day: date | None, today: date) -> None:
+    if day is not None and day > latest_allowed_date(today):
         fy = financial_year_label(financial_year_of(today))
-        raise InvalidValue(f"Enter a date in the {fy} financial year or earlier")
-
-
-class _Collector:
-    """Gathers one message per field so the whole form is checked at once."""
-
-    def __init__(self) -> None:
-        self.errors: dict[str, str] = {}
-
-    def run(self, field_name: str, check, *args, **kwargs):
-        try:
-            return check(*args, **kwargs)
-        except InvalidValue as error:
-            self.errors.setdefault(field_name, error.message)
-            return None
-
-    def add(self, field_name: str, message: str) -> None:
-        self.errors.setdefault(field_name, message)
-
-    def free_text(self, field_name: str, text: str) -> str:
-        """Refuse patient identifiers. Checked before a field's other rules, so this is
-        the message a person sees first: it matters more than a length limit."""
-        if message := nhs_number_error(text):
-            self.add(field_name, message)
-        return text
-
-    def raise_if_any(self) -> None:
-        if self.errors:
-            raise FormErrors(self.errors)
-
-
-def _money_field(check: _Collector, raw, name: str, label: str, *, required: bool):
-    text = _text(raw, name)
-    if not text:
-        if required:
-            check.add(name, f"Enter {label}")
-        return None
-    amount = parse_money(text)
-    if amount is None:
-        check.add(name, f"Enter {label} as an amount in pounds, like £1,250.50")
-        return None
-    if amount < 0:
-        check.add(name, f"{label[0].upper()}{label[1:]} cannot be negative")
-        return None
-    if amount >= Decimal("10000000000"):
-        check.add(name, f"{label[0].upper()}{label[1:]} must be less than £10,000,000,000")
-        return None
-    return amount.quantize(PENNY, rounding=ROUND_HALF_UP)
-
-
-def _percent_field(check: _Collector, raw, name: str, label: str, *, required: bool):
-    text = _text(raw, name).removesuffix("%").strip()
-    if not text:
-        if required:
-            check.add(name, f"Enter {label}")
-        return None
-    value = parse_decimal(text)
-    if value is None:
-        check.add(name, f"Enter {label} as a percentage, like 60")
-        return None
-    if not Decimal(0) <= value <= Decimal(100):
-        check.add(name, f"{label[0].upper()}{label[1:]} must be between 0 and 100")
-        return None
-    return value.quantize(PENNY, rounding=ROUND_HALF_UP)
-
-
-def _choice(
-    check: _Collector, raw, name: str, options: Mapping[str, str] | Sequence[str], message: str
-):
-    value = _text(raw, name)
-    if value not in options:
-        check.add(name, message)
-        return None
-    return value
+        check.add(name, f"Enter a date in the {fy} financial year or earlier")
 
 
 # HEP allocations ---------------------------------------------------------------------
@@ -141,21 +51,16 @@ class AllocationInput:
 
 
 def clean_allocation(raw: Mapping[str, Any], *, today: date) -> AllocationInput:
-    check = _Collector()
-    fy_text = _text(raw, "financial_year")
+    check = Collector(raw)
+    fy_text = check.text("financial_year")
     fy = int(fy_text) if fy_text.isdigit() else None
     current = financial_year_of(today)
     if fy is None or not 2015 <= fy <= current + 1:
         check.add("financial_year", "Select the financial year the allocation is for")
-    amount = _money_field(check, raw, "amount", "the amount received", required=True)
-    received_on = None
-    if any(_text(raw, f"received_on-{part}") for part in ("day", "month", "year")):
-        received_on = check.run("received_on", _date, raw, "received_on", "the date received")
-        if received_on is not None:
-            check.run("received_on", _not_future, received_on, today, "date received")
-    note = check.free_text("note", _text(raw, "note"))
-    if len(note) > 500:
-        check.add("note", "Note must be 500 characters or fewer")
+    amount = check.money("amount", "the amount received", required=True)
+    received_on = check.date("received_on", "the date received", required=False)
+    _not_future(check, "received_on", received_on, today)
+    note = check.free_text("note", label="Note", limit=500)
     check.raise_if_any()
     return AllocationInput(fy, amount, received_on, note)
 
@@ -247,51 +152,49 @@ def clean_spend(
     staffing_ids: set[int],
     intervention_ids: set[int],
 ) -> SpendInput:
-    check = _Collector()
-    spent_on = check.run("spent_on", _date, raw, "spent_on", "the date of the spending")
-    if spent_on is not None:
-        check.run("spent_on", _not_future, spent_on, today, "date")
-    categories = {c.id: c.label for c in template.spending_categories}
-    category = _choice(check, raw, "category", categories, "Select a category")
-    description = check.free_text("description", _text(raw, "description"))
-    if not description:
-        check.add("description", "Enter a short description of what the money paid for")
-    elif len(description) > 200:
-        check.add("description", "Description must be 200 characters or fewer")
-    total = _money_field(check, raw, "total_cost", "the total cost", required=True)
+    check = Collector(raw)
+    spent_on = check.date("spent_on", "the date of the spending")
+    _not_future(check, "spent_on", spent_on, today)
+    categories = [c.id for c in template.spending_categories]
+    category = check.choice("category", categories, "Select a category")
+    description = check.free_text(
+        "description",
+        label="Description",
+        limit=200,
+        required="Enter a short description of what the money paid for",
+    )
+    total = check.money("total_cost", "the total cost", required=True)
 
-    share_mode = _text(raw, "hep_mode") or "amount"
+    share_mode = check.text("hep_mode") or "amount"
     hep_amount = None
     if share_mode == "share":
-        pct = _percent_field(check, raw, "hep_share", "the HEP share", required=True)
+        pct = check.percent("hep_share", "the HEP share", required=True)
         if pct is not None and total is not None:
             hep_amount = (total * pct / 100).quantize(PENNY, rounding=ROUND_HALF_UP)
     elif share_mode == "amount":
-        hep_amount = _money_field(check, raw, "hep_amount", "the HEP-funded amount", required=True)
+        hep_amount = check.money("hep_amount", "the HEP-funded amount", required=True)
         if hep_amount is not None and total is not None and hep_amount > total:
             check.add("hep_amount", "HEP-funded amount cannot be more than the total cost")
     else:
         check.add("hep_mode", "Select how you will give the HEP share")
 
-    sources_raw = raw.get("other_sources") or []
-    if isinstance(sources_raw, str):
-        sources_raw = [s for s in sources_raw.replace(";", ",").split(",") if s.strip()]
-    allowed_sources = {s.id for s in template.funding_sources if s.id != "hep"}
-    sources = [s.strip() for s in sources_raw]
-    if any(s not in allowed_sources for s in sources):
-        check.add("other_sources", "Select funding sources from the list")
-    if hep_amount is not None and total is not None and hep_amount < total and not sources:
-        check.add(
-            "other_sources",
-            "Select the other sources that paid the rest (HEP paid less than the total)",
-        )
-    recurrence = _choice(
-        check, raw, "recurrence", RECURRENCE, "Select whether the spending is recurrent or one-off"
+    allowed_sources = [s.id for s in template.funding_sources if s.id != "hep"]
+    ordered_sources = check.choices(
+        "other_sources", allowed_sources, "Select funding sources from the list"
     )
-    staffing_change_id = _link(check, raw, "staffing_change_id", staffing_ids)
-    intervention_id = _link(check, raw, "intervention_id", intervention_ids)
+    if hep_amount is not None and total is not None and hep_amount < total:
+        if not check.many("other_sources"):
+            check.add(
+                "other_sources",
+                "Select the other sources that paid the rest (HEP paid less than the total)",
+            )
+    recurrence = check.choice(
+        "recurrence", RECURRENCE, "Select whether the spending is recurrent or one-off"
+    )
+    link_message = "Select one of your own records, or none"
+    staffing_change_id = check.record_id("staffing_change_id", staffing_ids, link_message)
+    intervention_id = check.record_id("intervention_id", intervention_ids, link_message)
     check.raise_if_any()
-    ordered_sources = [s.id for s in template.funding_sources if s.id in set(sources)]
     return SpendInput(
         spent_on,
         category,
@@ -303,16 +206,6 @@ def clean_spend(
         staffing_change_id,
         intervention_id,
     )
-
-
-def _link(check: _Collector, raw, name: str, allowed: set[int]) -> int | None:
-    text = _text(raw, name)
-    if not text:
-        return None
-    if not text.isdigit() or int(text) not in allowed:
-        check.add(name, "Select one of your own records, or none")
-        return None
-    return int(text)
 
 
 @dataclass(frozen=True)
@@ -382,12 +275,12 @@ class StaffingInput:
 
 
 def clean_staffing(raw: Mapping[str, Any], *, template: ChecklistTemplate, today: date):
-    check = _Collector()
-    roles = {r.id: r.label for r in template.staffing_roles}
-    role = _choice(check, raw, "role", roles, "Select the role")
-    change_types = {c.id: c.label for c in template.staffing_change_types}
-    change_type = _choice(check, raw, "change_type", change_types, "Select the type of change")
-    wte_text = _text(raw, "wte_change").replace(" ", "")
+    check = Collector(raw)
+    role = check.choice("role", [r.id for r in template.staffing_roles], "Select the role")
+    change_type = check.choice(
+        "change_type", [c.id for c in template.staffing_change_types], "Select the type of change"
+    )
+    wte_text = check.text("wte_change").replace(" ", "")
     wte = parse_decimal(wte_text) if wte_text else None
     if not wte_text:
         check.add("wte_change", "Enter the change in whole-time equivalent, like 0.6 or -1")
@@ -407,24 +300,17 @@ def clean_staffing(raw: Mapping[str, Any], *, template: ChecklistTemplate, today
             "A new post or extra hours adds whole-time equivalent: enter a "
             "positive number, like 0.6",
         )
-    starts_on = check.run("starts_on", _date, raw, "starts_on", "the start date")
-    if starts_on is not None:
-        check.run("starts_on", _not_future, starts_on, today, "start date")
-    contract = _choice(check, raw, "contract_type", CONTRACT_TYPES, "Select the contract type")
-    ends_on = None
-    if any(_text(raw, f"ends_on-{part}") for part in ("day", "month", "year")):
-        ends_on = check.run("ends_on", _date, raw, "ends_on", "the end date")
+    starts_on = check.date("starts_on", "the start date")
+    _not_future(check, "starts_on", starts_on, today)
+    contract = check.choice("contract_type", CONTRACT_TYPES, "Select the contract type")
+    ends_on = check.date("ends_on", "the end date", required=False)
     if contract == "fixed_term" and ends_on is None and "ends_on" not in check.errors:
         check.add("ends_on", "Enter the end date of the fixed-term post")
     if ends_on is not None and starts_on is not None and ends_on <= starts_on:
         check.add("ends_on", "End date must be after the start date")
-    share = _percent_field(check, raw, "hep_share_pct", "the HEP share of the cost", required=True)
-    languages = check.free_text("languages", _text(raw, "languages"))
-    if len(languages) > 200:
-        check.add("languages", "Community languages must be 200 characters or fewer")
-    note = check.free_text("note", _text(raw, "note"))
-    if len(note) > 1000:
-        check.add("note", "Note must be 1,000 characters or fewer")
+    share = check.percent("hep_share_pct", "the HEP share of the cost", required=True)
+    languages = check.free_text("languages", label="Community languages", limit=200)
+    note = check.free_text("note", label="Note", limit=1000)
     check.raise_if_any()
     return StaffingInput(
         role,
@@ -479,29 +365,21 @@ class InterventionInput:
 
 
 def clean_intervention(raw: Mapping[str, Any], *, template: ChecklistTemplate, today: date):
-    check = _Collector()
-    occurred_on = check.run("occurred_on", _date, raw, "occurred_on", "the date it happened")
-    if occurred_on is not None:
-        check.run("occurred_on", _not_future, occurred_on, today, "date")
-    title = check.free_text("title", _text(raw, "title"))
-    if not title:
-        check.add("title", "Enter a short title, like “Cloud telephony live”")
-    elif len(title) > 120:
-        check.add("title", "Title must be 120 characters or fewer")
-    description = check.free_text("description", _text(raw, "description"))
-    if len(description) > 2000:
-        check.add("description", "Description must be 2,000 characters or fewer")
-    affected = raw.get("affected_items") or []
-    if isinstance(affected, str):
-        affected = [a for a in affected.replace(";", ",").split(",") if a.strip()]
-    affected = [a.strip() for a in affected]
-    numeric_items = [i.id for i in template.items]
-    if any(a not in numeric_items for a in affected):
-        check.add("affected_items", "Select figures from the list")
-    check.raise_if_any()
-    return InterventionInput(
-        occurred_on, title, description, [i for i in numeric_items if i in set(affected)]
+    check = Collector(raw)
+    occurred_on = check.date("occurred_on", "the date it happened")
+    _not_future(check, "occurred_on", occurred_on, today)
+    title = check.free_text(
+        "title",
+        label="Title",
+        limit=120,
+        required="Enter a short title, like “Cloud telephony live”",
     )
+    description = check.free_text("description", label="Description", limit=2000)
+    affected = check.choices(
+        "affected_items", [i.id for i in template.items], "Select figures from the list"
+    )
+    check.raise_if_any()
+    return InterventionInput(occurred_on, title, description, affected)
 
 
 # Sharing -----------------------------------------------------------------------------
@@ -509,28 +387,15 @@ def clean_intervention(raw: Mapping[str, Any], *, template: ChecklistTemplate, t
 
 def set_sharing(session: Session, *, user: User, practice, with_pcn: bool, with_icb: bool) -> bool:
     """Record the practice's choice to share its figures; True if anything changed."""
-    from monitor.services import audit
-
-    before = {
-        "shares_with_pcn": practice.shares_with_pcn,
-        "shares_with_icb": practice.shares_with_icb,
-    }
-    after = {"shares_with_pcn": with_pcn, "shares_with_icb": with_icb}
-    if before == after:
+    if (practice.shares_with_pcn, practice.shares_with_icb) == (with_pcn, with_icb):
         return False
-    practice.shares_with_pcn = with_pcn
-    practice.shares_with_icb = with_icb
-    session.add(practice)
-    audit.record(
+    records.update_fields(
         session,
-        actor=user,
-        action="update",
-        object_type="practice_sharing",
-        object_id=practice.id,
-        practice_id=practice.id,
+        user=user,
+        record=practice,
+        changes={"shares_with_pcn": with_pcn, "shares_with_icb": with_icb},
+        expected_version=None,
         summary="Changed who the practice's figures are shared with",
-        before=before,
-        after=after,
+        part="practice_sharing",
     )
-    session.commit()
     return True

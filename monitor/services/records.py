@@ -1,25 +1,28 @@
-"""Create, edit and delete a practice's records with audit and optimistic locking.
+"""The one audited write path: every create, update and delete of stored data goes
+through `create`, `update_fields` or `delete`, which write the audit event (who, when,
+before → after) in the same transaction as the change.
 
-Every edit says which version of the record the person started from. The UPDATE only
-applies if the row is still at that version, so when two people edit the same record
-the second save is refused ("someone else changed this") instead of silently
-overwriting the first.
+Edits use optimistic locking: the caller says which version of the record the person
+started from, and the UPDATE only applies if the row is still at that version, so when
+two people edit the same record the second save is refused ("someone else changed
+this") instead of silently overwriting the first. Rows without a `version` column (a
+practice's sharing choices, a user's account) are written without the check.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from sqlalchemy import update
 from sqlmodel import Session, SQLModel, select
 
 from monitor.core.clock import utcnow
-from monitor.models import PRACTICE_ROLES, User
-from monitor.models.records import RecordMixin
-from monitor.services import audit
+from monitor.models import AuditEvent, User
+from monitor.services import audit, visibility
 
-R = TypeVar("R", bound=RecordMixin)
+R = TypeVar("R", bound=SQLModel)
 
 OBJECT_TYPES: dict[str, str] = {
     "MetricValue": "metric_value",
@@ -27,15 +30,23 @@ OBJECT_TYPES: dict[str, str] = {
     "SpendItem": "spend_item",
     "StaffingChange": "staffing_change",
     "Intervention": "intervention",
+    "CaseExample": "case_example",
+    "Collection": "collection",
+    "PracticeReturn": "practice_return",
+    "Practice": "practice",
+    "User": "user",
 }
+PRACTICE_RECORD_TYPES = (
+    "metric_value",
+    "hep_allocation",
+    "spend_item",
+    "staffing_change",
+    "intervention",
+)
+"""The practice's own log records, whose history the practice reads."""
 
-
-class FormErrors(ValueError):
-    """Input that cannot be saved: {field name: message}, in form order."""
-
-    def __init__(self, errors: Mapping[str, str]) -> None:
-        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
-        self.errors = dict(errors)
+QUIET_FIELDS = ("version", "updated_at")
+"""Fields every edit changes: an edit that changes only these is not worth an event."""
 
 
 class EditConflict(RuntimeError):
@@ -47,47 +58,60 @@ class EditConflict(RuntimeError):
     )
 
 
+@dataclass
+class SaveResult:
+    """What a save or an upload did, by the labels of what it touched."""
+
+    added: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+
+    @property
+    def nothing(self) -> bool:
+        return not (self.added or self.changed or self.removed)
+
+    def counts(self) -> str:
+        """ "2 added, 1 changed" (and removed, when any were)."""
+        text = f"{len(self.added)} added, {len(self.changed)} changed"
+        return text + (f", {len(self.removed)} removed" if self.removed else "")
+
+
 def object_type(record: SQLModel | type[SQLModel]) -> str:
     cls = record if isinstance(record, type) else type(record)
     return OBJECT_TYPES[cls.__name__]
 
 
-def practice_id_for(user: User) -> int | None:
-    """The practice whose records this user works on (practice roles only)."""
-    return user.practice_id if user.role_enum in PRACTICE_ROLES else None
+def _practice_of(record: SQLModel) -> int | None:
+    if object_type(record) == "practice":
+        return record.id
+    return getattr(record, "practice_id", None)
 
 
-def get_own(session: Session, user: User, model: type[R], record_id: int) -> R | None:
-    """A record of the user's own practice, or None (the caller answers 404)."""
-    practice_id = practice_id_for(user)
-    if practice_id is None:
-        return None
-    return session.exec(
-        select(model).where(model.id == record_id, model.practice_id == practice_id)
-    ).first()
+def _has(model: type[SQLModel], name: str) -> bool:
+    return name in model.model_fields
 
 
-def list_own(session: Session, user: User, model: type[R], *order_by: Any) -> list[R]:
-    practice_id = practice_id_for(user)
-    if practice_id is None:
-        return []
-    statement = select(model).where(model.practice_id == practice_id)
-    if order_by:
-        statement = statement.order_by(*order_by)
-    return list(session.exec(statement))
-
-
-def create(session: Session, *, user: User, record: R, summary: str, commit: bool = True) -> R:
-    record.updated_by_id = user.id
+def create(
+    session: Session,
+    *,
+    user: User | None,
+    record: R,
+    summary: str,
+    action: str = "create",
+    commit: bool = True,
+) -> R:
+    """Add `record` and its audit event. `user` is None only for the demo loader."""
+    if _has(type(record), "updated_by_id"):
+        record.updated_by_id = user.id if user else None
     session.add(record)
     session.flush()
     audit.record(
         session,
         actor=user,
-        action="create",
+        action=action,
         object_type=object_type(record),
         object_id=record.id,
-        practice_id=record.practice_id,
+        practice_id=_practice_of(record),
         summary=summary,
         after=audit.snapshot(record),
     )
@@ -99,38 +123,53 @@ def create(session: Session, *, user: User, record: R, summary: str, commit: boo
 def update_fields(
     session: Session,
     *,
-    user: User,
+    user: User | None,
     record: R,
     changes: Mapping[str, Any],
-    expected_version: int,
+    expected_version: int | None,
     summary: str,
+    action: str = "update",
+    quiet: Sequence[str] = QUIET_FIELDS,
+    always_record: bool = False,
+    part: str | None = None,
     commit: bool = True,
 ) -> R:
-    """Apply `changes` if the record is still at `expected_version`; else EditConflict."""
+    """Apply `changes` if the record is still at `expected_version`; else EditConflict.
+
+    An edit that changes nothing but `quiet` fields writes no event, unless
+    `always_record` (an action such as "withdraw" is worth recording whatever it changed).
+    `part` names a part of the record audited on its own (a practice's sharing choices,
+    "practice_sharing"): the event then holds only the fields changed here.
+    """
     model = type(record)
-    before = audit.snapshot(record)
-    if record.version != expected_version:
+    versioned = _has(model, "version")
+    if versioned and record.version != expected_version:
         raise EditConflict()
+    snapshot = audit.snapshot if part is None else _part_snapshot(tuple(changes))
+    before = snapshot(record)
     values = dict(changes)
-    values.update(version=expected_version + 1, updated_at=utcnow(), updated_by_id=user.id)
-    result = session.exec(
-        update(model)
-        .where(model.id == record.id, model.version == expected_version)
-        .values(**values)
-    )
+    condition = [model.id == record.id]
+    if versioned:
+        values["version"] = expected_version + 1
+        condition.append(model.version == expected_version)
+    if _has(model, "updated_at"):
+        values["updated_at"] = utcnow()
+    if _has(model, "updated_by_id"):
+        values["updated_by_id"] = user.id if user else None
+    result = session.exec(update(model).where(*condition).values(**values))
     if result.rowcount != 1:
         session.rollback()
         raise EditConflict()
     session.refresh(record)
-    after = audit.snapshot(record)
-    if audit.changes_between(before, after, ignore=("version", "updated_at")):
+    after = snapshot(record)
+    if always_record or audit.changes_between(before, after, ignore=tuple(quiet)):
         audit.record(
             session,
             actor=user,
-            action="update",
-            object_type=object_type(record),
+            action=action,
+            object_type=part or object_type(record),
             object_id=record.id,
-            practice_id=record.practice_id,
+            practice_id=_practice_of(record),
             summary=summary,
             before=before,
             after=after,
@@ -140,11 +179,19 @@ def update_fields(
     return record
 
 
+def _part_snapshot(fields: tuple[str, ...]):
+    def snapshot(record: SQLModel) -> dict:
+        whole = audit.snapshot(record) or {}
+        return {name: whole.get(name) for name in fields}
+
+    return snapshot
+
+
 def delete(
     session: Session,
     *,
-    user: User,
-    record: R,
+    user: User | None,
+    record: SQLModel,
     expected_version: int,
     summary: str,
     commit: bool = True,
@@ -166,7 +213,7 @@ def delete(
         action="delete",
         object_type=object_type(record),
         object_id=record.id,
-        practice_id=record.practice_id,
+        practice_id=_practice_of(record),
         summary=summary,
         before=before,
     )
@@ -174,12 +221,10 @@ def delete(
         session.commit()
 
 
-def history(session: Session, *, user: User, kind: str, record_id: int) -> list:
+def history(session: Session, *, user: User, kind: str, record_id: int) -> list[AuditEvent]:
     """Audit events for one of the user's practice's records (kept after deletion)."""
-    from monitor.models import AuditEvent
-
-    practice_id = practice_id_for(user)
-    if practice_id is None or kind not in OBJECT_TYPES.values():
+    practice_id = visibility.own_practice_id(user)
+    if practice_id is None or kind not in PRACTICE_RECORD_TYPES:
         return []
     return list(
         session.exec(

@@ -1,19 +1,54 @@
-"""The one place that decides which practices a signed-in user may reach.
+"""The one place that decides what a signed-in user may reach.
 
-Every route and service that returns practice data scopes its query through here.
-Practice users reach their own practice; a PCN lead the PCN's member practices; ICB
-analysts and administrators the practices in their ICB. (What each role may see *of*
-a practice's data — shared items, submitted returns — narrows this further in the
-services for that data.)
+Every route and service that returns practice data scopes its query through here, and
+each rule fails closed: an inactive user, or a role the rule does not name, reaches
+nothing.
+
+- Practices: practice users reach their own practice; a PCN lead the PCN's member
+  practices; ICB analysts and administrators the practices in their ICB.
+- A practice's records (figures, allocations, spending, staffing, interventions and their
+  history): practice users of that practice only.
+- Case examples: practice users every example of their own practice; a PCN lead the
+  member practices' examples shared with the PCN or ICB-wide and ICB-wide examples of
+  other practices in the same ICB; an ICB analyst ICB-wide examples of practices in the
+  ICB; an administrator none (they configure the service, they do not read its content).
+- Collections: ICB analysts and administrators their own ICB's collections; practices
+  the collections of their ICB that have opened and are not closed, or that they
+  answered. Only ICB analysts read what practices submitted (`analyst_collection`); a PCN
+  lead reads medians of member practices' submitted returns (`pcn_collections`).
+- The audit log: an administrator reads the events of their own ICB (`audit_filter`).
+
+Rules read the database on every call, so unsharing takes effect on the next request.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, false
-from sqlmodel import Session, select
+from datetime import date
+from typing import Any, TypeVar
+
+from sqlalchemy import ColumnElement, String, and_, cast, false, or_
+from sqlmodel import Session, SQLModel, select
 from sqlmodel.sql.expression import SelectOfScalar
 
-from monitor.models import PRACTICE_ROLES, Pcn, Practice, Role, User
+from monitor.models import (
+    PRACTICE_ROLES,
+    AuditEvent,
+    CaseExample,
+    Collection,
+    Pcn,
+    Practice,
+    PracticeReturn,
+    Role,
+    User,
+    Visibility,
+)
+
+R = TypeVar("R", bound=SQLModel)
+
+ICB_ROLES = frozenset({Role.ICB_ANALYST, Role.ADMIN})
+
+
+# Practices ------------------------------------------------------------------------------
 
 
 def practice_filter(user: User) -> ColumnElement[bool]:
@@ -44,3 +79,206 @@ def get_practice(session: Session, user: User, practice_id: int) -> Practice | N
 def visible_pcns(session: Session, user: User) -> list[Pcn]:
     practice_pcns = select(Practice.pcn_id).where(practice_filter(user))
     return list(session.exec(select(Pcn).where(Pcn.id.in_(practice_pcns)).order_by(Pcn.name)))
+
+
+# A practice's own records ------------------------------------------------------------------
+
+
+def own_practice_id(user: User) -> int | None:
+    """The practice whose records this user works on (active practice users only)."""
+    if user.role_enum not in PRACTICE_ROLES or not user.is_active:
+        return None
+    return user.practice_id
+
+
+def own_practice(session: Session, user: User) -> Practice | None:
+    practice_id = own_practice_id(user)
+    return None if practice_id is None else session.get(Practice, practice_id)
+
+
+def own_record(session: Session, user: User, model: type[R], record_id: int) -> R | None:
+    """A record of the user's own practice, or None (the caller answers 404)."""
+    practice_id = own_practice_id(user)
+    if practice_id is None:
+        return None
+    return session.exec(
+        select(model).where(model.id == record_id, model.practice_id == practice_id)
+    ).first()
+
+
+def own_records(session: Session, user: User, model: type[R], *order_by: Any) -> list[R]:
+    practice_id = own_practice_id(user)
+    if practice_id is None:
+        return []
+    statement = select(model).where(model.practice_id == practice_id)
+    if order_by:
+        statement = statement.order_by(*order_by)
+    return list(session.exec(statement))
+
+
+# Case examples ---------------------------------------------------------------------------
+
+
+def _practices_in_icb(icb_id: Any) -> SelectOfScalar[int]:
+    return select(Practice.id).join(Pcn, Practice.pcn_id == Pcn.id).where(Pcn.icb_id == icb_id)
+
+
+def case_example_filter(user: User) -> ColumnElement[bool]:
+    """A WHERE clause on CaseExample keeping only what `user` may read."""
+    role = user.role_enum
+    if not user.is_active:
+        return false()
+    if role in PRACTICE_ROLES:
+        return CaseExample.practice_id == user.practice_id
+    if role is Role.PCN_LEAD:
+        members = select(Practice.id).where(Practice.pcn_id == user.pcn_id)
+        icb_of_pcn = select(Pcn.icb_id).where(Pcn.id == user.pcn_id).scalar_subquery()
+        return or_(
+            and_(
+                CaseExample.practice_id.in_(members),
+                CaseExample.visibility.in_((Visibility.PCN, Visibility.ICB)),
+            ),
+            and_(
+                CaseExample.visibility == Visibility.ICB,
+                CaseExample.practice_id.in_(_practices_in_icb(icb_of_pcn)),
+            ),
+        )
+    if role is Role.ICB_ANALYST:
+        return and_(
+            CaseExample.visibility == Visibility.ICB,
+            CaseExample.practice_id.in_(_practices_in_icb(user.icb_id)),
+        )
+    return false()
+
+
+def visible_case_example(session: Session, user: User, case_id: int) -> CaseExample | None:
+    """The case example if `user` may read it, else None (the caller answers 404)."""
+    return session.exec(
+        select(CaseExample).where(CaseExample.id == case_id, case_example_filter(user))
+    ).first()
+
+
+# Collections and returns -------------------------------------------------------------------
+
+
+def icb_collection(session: Session, user: User, collection_id: int) -> Collection | None:
+    """A collection of the ICB analyst's or administrator's own ICB, to manage."""
+    if user.role_enum not in ICB_ROLES or not user.is_active or user.icb_id is None:
+        return None
+    collection = session.get(Collection, collection_id)
+    if collection is None or collection.icb_id != user.icb_id:
+        return None
+    return collection
+
+
+def icb_collections(session: Session, user: User) -> list[Collection]:
+    """The ICB's collections, newest first (ICB analysts and administrators)."""
+    if user.role_enum not in ICB_ROLES or not user.is_active or user.icb_id is None:
+        return []
+    return list(
+        session.exec(
+            select(Collection)
+            .where(Collection.icb_id == user.icb_id)
+            .order_by(Collection.opens_on.desc(), Collection.id.desc())
+        )
+    )
+
+
+def analyst_collection(session: Session, user: User, collection_id: int) -> Collection | None:
+    """The collection whose submitted returns an ICB analyst may read.
+
+    Only ICB analysts read practices' returns: administrators configure the service and,
+    as with case examples, do not read its content.
+    """
+    if user.role_enum is not Role.ICB_ANALYST:
+        return None
+    return icb_collection(session, user, collection_id)
+
+
+def led_pcn(session: Session, user: User) -> Pcn | None:
+    """The PCN a PCN lead leads, or None for anyone else."""
+    if user.role_enum is not Role.PCN_LEAD or not user.is_active or user.pcn_id is None:
+        return None
+    return session.get(Pcn, user.pcn_id)
+
+
+def pcn_collections(session: Session, user: User) -> list[Collection]:
+    """Collections whose submitted returns from member practices a PCN lead sees as PCN
+    trends: every collection of the PCN's ICB."""
+    pcn = led_pcn(session, user)
+    if pcn is None:
+        return []
+    return list(session.exec(select(Collection).where(Collection.icb_id == pcn.icb_id)))
+
+
+def _icb_id_of_practice(session: Session, practice: Practice) -> int:
+    return session.get(Pcn, practice.pcn_id).icb_id
+
+
+def open_collections(session: Session, user: User, today: date) -> list[Collection]:
+    """Collections of the user's ICB that practices can answer now (opened, not closed),
+    due first: for the practice's own users and for the ICB's analysts and administrators."""
+    if not user.is_active:
+        return []
+    if user.role_enum in ICB_ROLES:
+        icb_id = user.icb_id
+    else:
+        practice = own_practice(session, user)
+        icb_id = None if practice is None else _icb_id_of_practice(session, practice)
+    if icb_id is None:
+        return []
+    return list(
+        session.exec(
+            select(Collection)
+            .where(
+                Collection.icb_id == icb_id,
+                Collection.closed_at.is_(None),
+                Collection.opens_on <= today,
+            )
+            .order_by(Collection.due_on, Collection.id)
+        )
+    )
+
+
+def practice_collection(
+    session: Session, user: User, collection_id: int, today: date
+) -> Collection | None:
+    """A collection of the practice's own ICB that the practice may see: open and not
+    closed, or closed but one the practice answered."""
+    practice = own_practice(session, user)
+    if practice is None:
+        return None
+    collection = session.get(Collection, collection_id)
+    if collection is None or collection.icb_id != _icb_id_of_practice(session, practice):
+        return None
+    if collection.opens_on > today:
+        return None
+    if collection.closed_at is not None:
+        answered = session.exec(
+            select(PracticeReturn.id).where(
+                PracticeReturn.collection_id == collection.id,
+                PracticeReturn.practice_id == practice.id,
+            )
+        ).first()
+        if answered is None:
+            return None
+    return collection
+
+
+# The audit log ------------------------------------------------------------------------------
+
+
+def audit_filter(icb_id: int) -> ColumnElement[bool]:
+    """Events an administrator of the ICB may read: about its practices' data, its users
+    and its collections. Anything else (another ICB's) stays out."""
+    pcns = select(Pcn.id).where(Pcn.icb_id == icb_id)
+    practices = select(Practice.id).where(Practice.pcn_id.in_(pcns))
+    users = select(cast(User.id, String)).where(
+        or_(User.icb_id == icb_id, User.pcn_id.in_(pcns), User.practice_id.in_(practices))
+    )
+    collections = select(cast(Collection.id, String)).where(Collection.icb_id == icb_id)
+    return or_(
+        AuditEvent.practice_id.in_(practices),
+        and_(AuditEvent.object_type == "user", AuditEvent.object_id.in_(users)),
+        and_(AuditEvent.object_type == "collection", AuditEvent.object_id.in_(collections)),
+    )

@@ -5,22 +5,21 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlmodel import select
-from wtforms.fields.choices import SelectChoice
 
-from monitor.models import Icb, Pcn, Practice, Role
+from monitor.core.inputs import Collector
+from monitor.models import ROLE_LABELS, Icb, Pcn, Practice, Role
 from monitor.services import accounts, audit
 from monitor.services.accounts import AccountError
 from monitor.web.access import allow
 from monitor.web.context import db, passwords
-from monitor.web.forms import ConfirmForm, CreateUserForm, TemporaryPasswordForm
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 AUDIT_PAGE_SIZE = 50
 
 
-def _organisation_choices() -> list[SelectChoice]:
-    """Organisations in the administrator's ICB, as "kind:id" values."""
+def _organisation_choices() -> list[tuple[str, str]]:
+    """Organisations in the administrator's ICB, as ("kind:id", label)."""
     session = db()
     icb = session.get(Icb, current_user.icb_id)
     pcns = session.exec(select(Pcn).where(Pcn.icb_id == icb.id).order_by(Pcn.name)).all()
@@ -29,12 +28,9 @@ def _organisation_choices() -> list[SelectChoice]:
         .where(Practice.pcn_id.in_([pcn.id for pcn in pcns]))
         .order_by(Practice.name)
     ).all()
-    choices = [SelectChoice("", "Select an organisation")]
-    choices.append(SelectChoice(f"icb:{icb.id}", f"ICB: {icb.name}"))
-    choices += [SelectChoice(f"pcn:{pcn.id}", f"PCN: {pcn.name}") for pcn in pcns]
-    choices += [
-        SelectChoice(f"practice:{p.id}", f"Practice: {p.name} ({p.ods_code})") for p in practices
-    ]
+    choices = [("", "Select an organisation"), (f"icb:{icb.id}", f"ICB: {icb.name}")]
+    choices += [(f"pcn:{pcn.id}", f"PCN: {pcn.name}") for pcn in pcns]
+    choices += [(f"practice:{p.id}", f"Practice: {p.name} ({p.ods_code})") for p in practices]
     return choices
 
 
@@ -76,42 +72,58 @@ def users():
 @bp.route("/users/new", methods=["GET", "POST"])
 @allow(Role.ADMIN)
 def new_user():
-    form = CreateUserForm()
-    form.organisation.choices = _organisation_choices()
-    status = 200
-    if form.validate_on_submit():
-        kind, _, org_id = form.organisation.data.partition(":")
-        role = Role(form.role.data)
-        try:
-            if kind != role.organisation_kind:
-                noun = {"practice": "a practice", "pcn": "a PCN", "icb": "the ICB"}
-                raise AccountError(
-                    "organisation",
-                    f"Select {noun[role.organisation_kind]} for a {role.label.lower()}",
+    organisations = _organisation_choices()
+    values: dict[str, str] = {}
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        check = Collector(request.form)
+        display_name = check.required("display_name", "Enter the person's name", limit=100)
+        email = check.required("email", "Enter the person's email address", limit=254)
+        role = check.choice("role", [role.value for role in Role], "Select a role")
+        organisation = check.choice(
+            "organisation",
+            [value for value, _ in organisations if value],
+            "Select the organisation this person works for",
+        )
+        password = check.required("password", "Enter a temporary password")
+        values = {k: v for k, v in request.form.items() if k != "password"}
+        errors = check.errors
+        if not errors:
+            kind, _, org_id = organisation.partition(":")
+            role = Role(role)
+            try:
+                if kind != role.organisation_kind:
+                    noun = {"practice": "a practice", "pcn": "a PCN", "icb": "the ICB"}
+                    raise AccountError(
+                        "organisation",
+                        f"Select {noun[role.organisation_kind]} for a {role.label.lower()}",
+                    )
+                user = accounts.create_user(
+                    db(),
+                    actor=current_user,
+                    passwords=passwords(),
+                    email=email,
+                    display_name=display_name,
+                    role=role,
+                    organisation_id=int(org_id),
+                    password=password,
+                    temporary=True,
                 )
-            user = accounts.create_user(
-                db(),
-                actor=current_user,
-                passwords=passwords(),
-                email=form.email.data,
-                display_name=form.display_name.data,
-                role=role,
-                organisation_id=int(org_id),
-                password=form.password.data,
-                temporary=True,
-            )
-        except AccountError as error:
-            getattr(form, error.field).errors = [error.message]
-            status = 400
-        else:
-            flash(
-                f"{user.display_name} can now sign in with the temporary password. "
-                "They will be asked to choose their own."
-            )
-            return redirect(url_for("admin.user", user_id=user.id))
-    elif form.is_submitted():
-        status = 400
-    return render_template("admin/new_user.jinja", form=form), status
+            except AccountError as error:
+                errors = {error.field: error.message}
+            else:
+                flash(
+                    f"{user.display_name} can now sign in with the temporary password. "
+                    "They will be asked to choose their own."
+                )
+                return redirect(url_for("admin.user", user_id=user.id))
+    return render_template(
+        "admin/new_user.jinja",
+        values=values,
+        errors=errors,
+        role_options=[(role.value, label) for role, label in ROLE_LABELS.items()],
+        organisation_options=organisations,
+    ), (400 if errors else 200)
 
 
 @bp.get("/users/<int:user_id>")
@@ -123,7 +135,6 @@ def user(user_id: int):
         user=found,
         organisation=_organisation_of(found, _organisation_names()),
         events=audit.events_for(db(), object_type="user", object_id=found.id)[:20],
-        form=ConfirmForm(),
     )
 
 
@@ -141,9 +152,6 @@ def reactivate(user_id: int):
 
 def _set_active(user_id: int, *, active: bool):
     found = _managed_user_or_404(user_id)
-    form = ConfirmForm()
-    if not form.validate_on_submit():
-        abort(400)
     try:
         accounts.set_active(db(), actor=current_user, user=found, active=active)
     except AccountError as error:
@@ -157,29 +165,27 @@ def _set_active(user_id: int, *, active: bool):
 @allow(Role.ADMIN)
 def temporary_password(user_id: int):
     found = _managed_user_or_404(user_id)
-    form = TemporaryPasswordForm()
-    status = 200
-    if form.validate_on_submit():
-        try:
-            accounts.set_temporary_password(
-                db(),
-                actor=current_user,
-                user=found,
-                passwords=passwords(),
-                password=form.password.data,
-            )
-        except AccountError as error:
-            form.password.errors = [error.message]
-            status = 400
-        else:
-            flash(
-                f"Temporary password set. {found.display_name} must choose a new password "
-                "when they next sign in; any session they had has ended."
-            )
-            return redirect(url_for("admin.user", user_id=found.id))
-    elif form.is_submitted():
-        status = 400
-    return render_template("admin/temporary_password.jinja", form=form, user=found), status
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        check = Collector(request.form)
+        password = check.required("password", "Enter a temporary password")
+        errors = check.errors
+        if not errors:
+            try:
+                accounts.set_temporary_password(
+                    db(), actor=current_user, user=found, passwords=passwords(), password=password
+                )
+            except AccountError as error:
+                errors = {"password": error.message}
+            else:
+                flash(
+                    f"Temporary password set. {found.display_name} must choose a new password "
+                    "when they next sign in; any session they had has ended."
+                )
+                return redirect(url_for("admin.user", user_id=found.id))
+    return render_template(
+        "admin/temporary_password.jinja", errors=errors, user=found
+    ), (400 if errors else 200)
 
 
 @bp.get("/audit")

@@ -8,11 +8,11 @@ from urllib.parse import urlsplit
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 
+from monitor.core.inputs import Collector
 from monitor.services import accounts
 from monitor.services.accounts import AccountError, SignInOutcome
 from monitor.web.access import public, signed_in
 from monitor.web.context import client_address, db, passwords, throttle_policy
-from monitor.web.forms import ChangePasswordForm, SignInForm
 
 bp = Blueprint("auth", __name__)
 
@@ -48,13 +48,20 @@ def safe_next(target: str | None) -> str:
 def sign_in():
     if current_user.is_authenticated:
         return redirect(safe_next(request.args.get("next")))
-    form = SignInForm()
+    values: dict[str, str] = {}
+    errors: dict[str, str] = {}
     status = 200
-    if form.validate_on_submit():
+    if request.method == "POST":
+        check = Collector(request.form)
+        email = check.required("email", "Enter your email address", limit=254)
+        password = check.required("password", "Enter your password", limit=128)
+        values = {"email": email}
+        errors = check.errors
+    if request.method == "POST" and not errors:
         result = accounts.sign_in(
             db(),
-            email=form.email.data,
-            password=form.password.data,
+            email=email,
+            password=password,
             address=client_address(),
             passwords=passwords(),
             policy=throttle_policy(),
@@ -72,11 +79,11 @@ def sign_in():
             if result.outcome is SignInOutcome.ADDRESS_THROTTLED
             else SIGN_IN_FAILED
         )
-        form.email.errors = [message]
+        errors = {"email": message}
         status = 429 if result.outcome is SignInOutcome.ADDRESS_THROTTLED else 400
-    elif form.is_submitted():
+    elif errors:
         status = 400
-    return render_template("auth/sign_in.jinja", form=form), status
+    return render_template("auth/sign_in.jinja", values=values, errors=errors), status
 
 
 @bp.post("/sign-out")
@@ -92,26 +99,30 @@ def sign_out():
 @bp.route("/change-password", methods=["GET", "POST"])
 @signed_in
 def change_password():
-    form = ChangePasswordForm()
-    status = 200
-    if form.validate_on_submit():
-        user = current_user._get_current_object()
-        try:
-            accounts.change_password(
-                db(),
-                user=user,
-                passwords=passwords(),
-                current_password=form.current_password.data,
-                new_password=form.new_password.data,
-            )
-        except AccountError as error:
-            getattr(form, error.field).errors = [error.message]
-            status = 400
-        else:
-            # The token rotated: sign this browser in again with the new one.
-            login_user(user, remember=False)
-            flash("Your password has been changed.")
-            return redirect(url_for("home.index"))
-    elif form.is_submitted():
-        status = 400
-    return render_template("auth/change_password.jinja", form=form), status
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        check = Collector(request.form)
+        current = check.required("current_password", "Enter your current password")
+        new = check.required("new_password", "Enter a new password")
+        confirm = check.required("confirm_password", "Enter your new password again")
+        if confirm.strip() and confirm != new:
+            check.add("confirm_password", "The passwords do not match")
+        errors = check.errors
+        if not errors:
+            user = current_user._get_current_object()
+            try:
+                accounts.change_password(
+                    db(),
+                    user=user,
+                    passwords=passwords(),
+                    current_password=current,
+                    new_password=new,
+                )
+            except AccountError as error:
+                errors = {error.field: error.message}
+            else:
+                # The token rotated: sign this browser in again with the new one.
+                login_user(user, remember=False)
+                flash("Your password has been changed.")
+                return redirect(url_for("home.index"))
+    return render_template("auth/change_password.jinja", errors=errors), 400 if errors else 200

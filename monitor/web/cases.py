@@ -16,9 +16,10 @@ from flask_login import current_user
 from monitor import charts
 from monitor.core.checklist import ChecklistTemplate, ItemType
 from monitor.core.clock import today
+from monitor.core.inputs import FormErrors
 from monitor.models import CaseExample, Pcn, Practice, Role, SpendItem, Visibility
-from monitor.services import case_examples, metric_view, records, visibility
-from monitor.services.records import EditConflict, FormErrors
+from monitor.services import case_examples, metric_view, visibility
+from monitor.services.records import EditConflict
 from monitor.web.access import allow
 from monitor.web.chart_cache import chart_response
 from monitor.web.context import db, icb_of_practice, template_for_icb, template_for_user
@@ -38,14 +39,14 @@ def _can_edit(case: CaseExample | None = None) -> bool:
 
 
 def _visible_or_404(case_id: int) -> CaseExample:
-    case = case_examples.get_visible(db(), current_user, case_id)
+    case = visibility.visible_case_example(db(), current_user, case_id)
     if case is None:
         abort(404)
     return case
 
 
 def _own_or_404(case_id: int) -> CaseExample:
-    case = case_examples.get_own(db(), current_user, case_id)
+    case = visibility.own_record(db(), current_user, CaseExample, case_id)
     if case is None:
         abort(404)
     return case
@@ -102,7 +103,7 @@ def _values_of(case: CaseExample) -> dict[str, Any]:
 
 
 def _own_spend_items() -> list[SpendItem]:
-    return records.list_own(
+    return visibility.own_records(
         db(), current_user, SpendItem, SpendItem.spent_on.desc(), SpendItem.id.desc()
     )
 
@@ -163,7 +164,7 @@ def edit_case(case_id: int):
     except FormErrors as error:
         return _render_form(values=raw, errors=error.errors, case=case, status=400)
     except EditConflict:
-        latest = case_examples.get_own(db(), current_user, case_id)
+        latest = visibility.own_record(db(), current_user, CaseExample, case_id)
         if latest is None:
             flash("That case example was deleted by someone else.", "error")
             return redirect(url_for("cases.practice_list"))

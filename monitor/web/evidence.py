@@ -17,7 +17,7 @@ from monitor.core.formatting import money
 from monitor.core.periods import Period, financial_year_label, financial_year_of
 from monitor.exporting import csv_response_rows
 from monitor.models import HepAllocation, Practice, Role, SpendItem, StaffingChange
-from monitor.services import evidence, logs, metric_view, records
+from monitor.services import evidence, logs, metric_view, visibility
 from monitor.web.access import allow
 from monitor.web.chart_cache import chart_response
 from monitor.web.context import db, template_for_user
@@ -253,9 +253,9 @@ def metric_data(item_id: str):
 def _money_data():
     session = db()
     template = template_for_user(current_user)
-    allocations = records.list_own(session, current_user, HepAllocation)
-    items = records.list_own(session, current_user, SpendItem)
-    changes = records.list_own(session, current_user, StaffingChange)
+    allocations = visibility.own_records(session, current_user, HepAllocation)
+    items = visibility.own_records(session, current_user, SpendItem)
+    changes = visibility.own_records(session, current_user, StaffingChange)
     current = financial_year_of(today())
     years = sorted(
         {a.financial_year for a in allocations}

@@ -9,7 +9,7 @@ from flask_login import current_user
 
 from monitor.core.clock import today
 from monitor.models import PRACTICE_ROLES, Icb, Pcn, Practice, Role
-from monitor.services import collections, figures, schedule, visibility
+from monitor.services import figures, schedule, visibility
 from monitor.web import cases
 from monitor.web.access import public, signed_in
 from monitor.web.context import db, default_template, template_for_user
@@ -34,7 +34,7 @@ def index():
         return render_template(
             "home/practice.jinja",
             practice=practice,
-            open_collections=collections.open_collections(session, pcn.icb_id, today()),
+            open_collections=visibility.open_collections(session, user, today()),
             pcn=pcn,
             due=list(zip(due, summaries, strict=True)),
             template=template,
@@ -54,7 +54,7 @@ def index():
     return render_template(
         "home/icb.jinja",
         icb=icb,
-        open_collections=collections.open_collections(session, icb.id, today()),
+        open_collections=visibility.open_collections(session, user, today()),
         pcns=pcns,
         by_pcn=by_pcn,
         practices=practices,

@@ -18,6 +18,7 @@ from matplotlib.ticker import FuncFormatter, MaxNLocator
 from werkzeug.routing import BuildError
 
 from monitor import charts
+from monitor.analysis.distribution import Summary
 from monitor.charts.style import (
     EDGE_PT,
     NHS_BLACK,
@@ -32,10 +33,11 @@ from monitor.charts.style import (
 )
 from monitor.core.checklist import Item, ItemType
 from monitor.core.formatting import item_value
+from monitor.core.small_numbers import MIN_PRACTICES
 from monitor.exporters.icb_workbook import icb_workbook, workbook_filename
 from monitor.exporting import csv_response_rows
 from monitor.models import Collection, Role
-from monitor.services import icb_views
+from monitor.services import icb_views, visibility
 from monitor.services.collections import STATE_COLOURS
 from monitor.web.access import allow
 from monitor.web.chart_cache import chart_response
@@ -48,7 +50,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _collection(collection_id: int) -> Collection:
-    collection = icb_views.collection_for(db(), current_user, collection_id)
+    collection = visibility.analyst_collection(db(), current_user, collection_id)
     if collection is None:
         abort(404)
     return collection
@@ -87,7 +89,7 @@ def _render(name: str, data: icb_views.CollectionData, **context):
         collection=data.collection,
         collection_url=_collection_url(data.collection),
         period=data.period,
-        min_practices=icb_views.MIN_PRACTICES,
+        min_practices=MIN_PRACTICES,
         value_rule=icb_views.VALUE_RULE,
         **context,
     )
@@ -176,7 +178,7 @@ def _ranked_alt(view: icb_views.Distribution, fmt: Callable) -> str:
             f"range {fmt(s.minimum)} to {fmt(s.maximum)}."
         )
     else:
-        text += f"; fewer than {icb_views.MIN_PRACTICES} practices, so no median is shown."
+        text += f"; fewer than {MIN_PRACTICES} practices, so no median is shown."
     return text + " The figures are in the table below."
 
 
@@ -234,7 +236,7 @@ def _quintile_bars(view: icb_views.Equity) -> list[tuple[str, float]]:
     return [
         (f"Quintile {q.label}", q.median)
         for q in view.quintiles
-        if q.quintile is not None and q.n_practices >= icb_views.MIN_PRACTICES
+        if q.quintile is not None and q.n_practices >= MIN_PRACTICES
     ]
 
 
@@ -244,12 +246,12 @@ def _equity_alt(view: icb_views.Equity) -> str:
     if not shown:
         return (
             f"Chart of {view.item.label} by deprivation quintile: no quintile has "
-            f"{icb_views.MIN_PRACTICES} or more submitting practices."
+            f"{MIN_PRACTICES} or more submitting practices."
         )
     parts = "; ".join(f"{label} {fmt(value)}" for label, value in shown)
     return (
         f"Bar chart of the median {view.item.label} by deprivation quintile, most deprived "
-        f"first: {parts}. Quintiles with fewer than {icb_views.MIN_PRACTICES} practices are "
+        f"first: {parts}. Quintiles with fewer than {MIN_PRACTICES} practices are "
         "left out. The figures are in the table below."
     )
 
@@ -354,7 +356,7 @@ def pcn_trends():
         trends=trends,
         formatter=formatter,
         alt=lambda trend: charts.alt_text(_trend_spec(trend)),
-        min_practices=icb_views.MIN_PRACTICES,
+        min_practices=MIN_PRACTICES,
         value_rule=icb_views.VALUE_RULE,
     )
 
@@ -399,7 +401,7 @@ RANKED_WIDTH_IN = 8.0
 
 def ranked_chart(
     values: Sequence[float],
-    summary: icb_views.Summary,
+    summary: Summary,
     *,
     title: str,
     format_value: Callable[[float], str],

@@ -20,7 +20,7 @@ from sqlmodel import SQLModel
 
 from monitor.core.checklist import ChecklistTemplate
 from monitor.core.clock import today
-from monitor.core.inputs import format_for_input
+from monitor.core.inputs import FormErrors, format_for_input
 from monitor.core.periods import Period, financial_year_label, financial_year_of
 from monitor.exporters import return_workbook
 from monitor.importers import returns
@@ -33,8 +33,8 @@ from monitor.models import (
     SpendItem,
     StaffingChange,
 )
-from monitor.services import figures, logs, records
-from monitor.services.records import EditConflict, FormErrors
+from monitor.services import figures, logs, records, visibility
+from monitor.services.records import EditConflict
 from monitor.web.access import allow
 from monitor.web.context import db, template_for_user
 
@@ -265,9 +265,7 @@ def _upload(what: str, back: str, run):
             result=None,
             filename=filename,
         ), 400
-    counts = f"{len(result.added)} added, {len(result.changed)} changed"
-    if getattr(result, "removed", None):
-        counts += f", {len(result.removed)} removed"
+    counts = result.counts()
     returns.record_upload(
         session, user=current_user, practice=practice, what=what, filename=filename, outcome=counts
     )
@@ -303,7 +301,7 @@ def figures_upload(period_code: str):
 def _log_workbook(kind: LogKind, write) -> Response:
     """A log (spending or staffing) as a workbook to edit offline."""
     practice = _practice()
-    rows = records.list_own(db(), current_user, kind.model, *kind.order_by())
+    rows = visibility.own_records(db(), current_user, kind.model, *kind.order_by())
     data = write(practice=practice, template=_template(), rows=rows)
     return _xlsx(data, f"{practice.ods_code}-{kind.kind}.xlsx")
 
@@ -391,7 +389,7 @@ def _number_text(value: Decimal | None) -> str:
 
 
 def _own_ids(model) -> set[int]:
-    return {r.id for r in records.list_own(db(), current_user, model)}
+    return {r.id for r in visibility.own_records(db(), current_user, model)}
 
 
 def _spend_kind() -> LogKind:
@@ -498,13 +496,13 @@ def _form_context(kind: LogKind) -> dict[str, Any]:
         "template": template,
         "staffing_options": [
             (str(c.id), _staffing_kind().describe(c))
-            for c in records.list_own(
+            for c in visibility.own_records(
                 session, current_user, StaffingChange, StaffingChange.starts_on.desc()
             )
         ],
         "intervention_options": [
             (str(i.id), _intervention_kind().describe(i))
-            for i in records.list_own(
+            for i in visibility.own_records(
                 session, current_user, Intervention, Intervention.occurred_on.desc()
             )
         ],
@@ -578,7 +576,7 @@ def _new(kind: LogKind):
 
 
 def _edit(kind: LogKind, record_id: int):
-    record = records.get_own(db(), current_user, kind.model, record_id)
+    record = visibility.own_record(db(), current_user, kind.model, record_id)
     if record is None:
         abort(404)
     if request.method == "GET":
@@ -590,7 +588,7 @@ def _edit(kind: LogKind, record_id: int):
     except FormErrors as error:
         return _render_form(kind, values=raw, errors=error.errors, record=record, status=400)
     except EditConflict:
-        latest = records.get_own(db(), current_user, kind.model, record_id)
+        latest = visibility.own_record(db(), current_user, kind.model, record_id)
         if latest is None:
             flash(f"That {kind.noun} was deleted by someone else.", "error")
             return redirect(url_for(kind.list_endpoint))
@@ -607,7 +605,7 @@ def _edit(kind: LogKind, record_id: int):
 
 
 def _delete(kind: LogKind, record_id: int):
-    record = records.get_own(db(), current_user, kind.model, record_id)
+    record = visibility.own_record(db(), current_user, kind.model, record_id)
     if record is None:
         abort(404)
     if request.method == "GET":
@@ -637,7 +635,7 @@ def _delete(kind: LogKind, record_id: int):
 @bp.get("/allocations")
 @allow(*READERS)
 def allocations():
-    rows = logs.allocation_history(records.list_own(db(), current_user, HepAllocation))
+    rows = logs.allocation_history(visibility.own_records(db(), current_user, HepAllocation))
     return render_template(
         "practice/allocations.jinja",
         practice=_practice(),
@@ -673,11 +671,11 @@ def delete_allocation(record_id: int):
 def spending():
     template = _template()
     session = db()
-    items = records.list_own(session, current_user, SpendItem, *_spend_kind().order_by())
+    items = visibility.own_records(session, current_user, SpendItem, *_spend_kind().order_by())
     fy = _chosen_year()
     summary = logs.spend_summary(
         items,
-        records.list_own(session, current_user, HepAllocation),
+        visibility.own_records(session, current_user, HepAllocation),
         template=template,
         financial_year=fy,
     )
@@ -733,7 +731,9 @@ def delete_spend(record_id: int):
 @allow(*READERS)
 def staffing():
     template = _template()
-    changes = records.list_own(db(), current_user, StaffingChange, *_staffing_kind().order_by())
+    changes = visibility.own_records(
+        db(), current_user, StaffingChange, *_staffing_kind().order_by()
+    )
     fy = _chosen_year()
     return render_template(
         "practice/staffing.jinja",
@@ -777,7 +777,9 @@ def interventions():
     return render_template(
         "practice/interventions.jinja",
         practice=_practice(),
-        events=records.list_own(db(), current_user, Intervention, *_intervention_kind().order_by()),
+        events=visibility.own_records(
+            db(), current_user, Intervention, *_intervention_kind().order_by()
+        ),
         item_labels={i.id: i.label for i in template.items},
         can_edit=_can_edit(),
     )

@@ -14,10 +14,10 @@ from sqlmodel import select
 
 from monitor.core.checklist import ChecklistTemplate
 from monitor.core.clock import today
+from monitor.core.inputs import FormErrors
 from monitor.models import Practice, Role
 from monitor.models.returns import Collection, ReturnStatus, ReturnValue
 from monitor.services import collections, visibility
-from monitor.services.records import FormErrors
 from monitor.web.access import allow
 from monitor.web.context import db, icb_of_practice, icb_of_user, templates
 
@@ -32,8 +32,8 @@ EDITOR = Role.PRACTICE_EDITOR
 
 
 def _own_collection(collection_id: int) -> Collection:
-    collection = db().get(Collection, collection_id)
-    if collection is None or collection.icb_id != icb_of_user(current_user).id:
+    collection = visibility.icb_collection(db(), current_user, collection_id)
+    if collection is None:
         abort(404)
     return collection
 
@@ -47,11 +47,7 @@ def _template_options() -> dict[str, ChecklistTemplate]:
 def collections_list():
     session = db()
     icb = icb_of_user(current_user)
-    rows = session.exec(
-        select(Collection)
-        .where(Collection.icb_id == icb.id)
-        .order_by(Collection.opens_on.desc(), Collection.id.desc())
-    ).all()
+    rows = visibility.icb_collections(session, current_user)
     day = today()
     practices = visibility.list_practices(session, current_user)
     listed = []
@@ -156,21 +152,12 @@ def _collection_template(collection: Collection) -> ChecklistTemplate:
 
 
 def _practice() -> Practice:
-    return db().get(Practice, current_user.practice_id)
+    return visibility.own_practice(db(), current_user)
 
 
 def _practice_collection(collection_id: int) -> Collection:
-    """A collection of the practice's own ICB that practices may see (open, not closed,
-    or one the practice already answered)."""
-    practice = _practice()
-    collection = db().get(Collection, collection_id)
-    if collection is None or collection.icb_id != icb_of_practice(practice).id:
-        abort(404)
-    if collection.opens_on > today():
-        abort(404)
-    if collection.closed_at is not None and (
-        collections.practice_return(db(), collection, practice.id) is None
-    ):
+    collection = visibility.practice_collection(db(), current_user, collection_id, today())
+    if collection is None:
         abort(404)
     return collection
 
@@ -187,7 +174,7 @@ def index():
     icb = icb_of_practice(practice)
     day = today()
     rows = []
-    for found in collections.open_collections(session, icb.id, day):
+    for found in visibility.open_collections(session, current_user, day):
         state = collections.return_states(
             session, found, [practice], template=_collection_template(found)
         )[practice.id]

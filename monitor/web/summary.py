@@ -17,7 +17,7 @@ from sqlalchemy import func
 from sqlmodel import select
 
 from monitor.core.clock import today
-from monitor.core.inputs import InvalidValue, date_from_parts
+from monitor.core.inputs import Collector
 from monitor.core.periods import financial_year_label, financial_year_of
 from monitor.exporters.summary_pdf import summary_pdf
 from monitor.exporters.summary_xlsx import (
@@ -82,25 +82,15 @@ def _default_year() -> int:
 def _parse_choice(args, years: list[int]) -> tuple[Choice | None, dict[str, str]]:
     """The period asked for in the query string, or errors keyed by field."""
     if args.get("range") == "custom":
-        errors: dict[str, str] = {}
-        dates = {}
-        for name, label in (("start", "the start date"), ("end", "the end date")):
-            try:
-                dates[name] = date_from_parts(
-                    args.get(f"{name}-day", ""),
-                    args.get(f"{name}-month", ""),
-                    args.get(f"{name}-year", ""),
-                    label=label,
-                )
-            except InvalidValue as error:
-                errors[name] = str(error)
-        if not errors and dates["end"] < dates["start"]:
-            errors["end"] = "The end date must be the same as or after the start date"
-        if not errors and dates["start"] > today():
-            errors["start"] = "The start date must be today or in the past"
-        if errors:
-            return None, errors
-        start, end = dates["start"], dates["end"]
+        check = Collector(args)
+        start = check.date("start", "the start date")
+        end = check.date("end", "the end date")
+        if not check.errors and end < start:
+            check.add("end", "The end date must be the same as or after the start date")
+        if not check.errors and start > today():
+            check.add("start", "The start date must be today or in the past")
+        if check.errors:
+            return None, check.errors
         label = f"{start:%-d %B %Y} to {end:%-d %B %Y}"
         query = {"start": start.isoformat(), "end": end.isoformat()}
         return Choice(start, end, label, query), {}
