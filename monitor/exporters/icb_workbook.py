@@ -29,6 +29,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from monitor.core.checklist import Item, ItemType
 from monitor.core.small_numbers import MIN_PRACTICES
+from monitor.core.tables import ITEM_FORMATS
 from monitor.exporters.safe import (
     DATETIME_FORMAT,
     INTEGER_FORMAT,
@@ -40,7 +41,6 @@ from monitor.exporters.safe import (
 )
 from monitor.models import Collection
 from monitor.services import icb_views
-from monitor.services.summary import DURATION, INTEGER, MONEY, NUMBER, PERCENT
 
 __all__ = ["SHEETS", "icb_workbook", "workbook_filename"]
 
@@ -56,13 +56,6 @@ SHEETS = (TIDY, COMPLETENESS, PIVOT, EQUITY, SPENDING)
 BOLD = Font(name="Calibri", bold=True)
 MIN_WIDTH, MAX_WIDTH = 8, 60
 
-KINDS = {
-    ItemType.MONEY: MONEY,
-    ItemType.PERCENT: PERCENT,
-    ItemType.DURATION: DURATION,
-    ItemType.COUNT: INTEGER,
-    ItemType.NUMBER: NUMBER,
-}
 SII_UNITS = {
     ItemType.MONEY: "£",
     ItemType.PERCENT: "percentage points",
@@ -224,7 +217,7 @@ def _pivot(table: _Table, data: icb_views.CollectionData) -> None:
         )
         table.row -= 1
         for col, item in enumerate(items, 6):
-            value, fmt = typed_value(figures[item.id].get(practice.id), KINDS[item.type])
+            value, fmt = typed_value(figures[item.id].get(practice.id), ITEM_FORMATS[item.type])
             table.put(col, value, fmt)
         table.row += 1
     table.finish()

@@ -1,6 +1,6 @@
 """Writing cells to an openpyxl workbook so that no text can run as a formula.
 
-Every workbook writer (the impact summary, the return sheet, the ICB workbook) writes its
+Every workbook writer (the impact summary, the offline workbooks, the ICB workbook) writes its
 cells through ``write_cell`` (or ``make_cell`` on a write-only sheet), and its typed
 figures through ``write_typed``.
 
@@ -26,17 +26,10 @@ from openpyxl.cell.cell import WriteOnlyCell as _WriteOnlyCell
 from openpyxl.worksheet.worksheet import Worksheet
 
 from monitor.core.clock import to_uk
-from monitor.exporting import FORMULA_STARTS
-from monitor.services.summary import (
-    DATE,
-    DURATION,
-    INTEGER,
-    MONEY,
-    NUMBER,
-    PERCENT,
-    TEXT,
-    WTE,
-)
+from monitor.core.tables import DATE, DURATION, INTEGER, MONEY, NUMBER, PERCENT, TEXT, WTE
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
+"""What a spreadsheet may read as the start of a formula."""
 
 EXCEL_MAX_TEXT = 32_767
 """Excel refuses (offers to "repair") a cell holding more characters than this."""
@@ -78,6 +71,12 @@ def signed(number_format: str) -> str:
 def looks_like_formula(value: object) -> bool:
     """True for text that a spreadsheet would take as a formula if typed in."""
     return isinstance(value, str) and value.startswith(FORMULA_STARTS)
+
+
+def safe_text(value: object) -> object:
+    """For CSV, where a cell has no type: text that could run as a formula gets a
+    leading ' so a spreadsheet shows it as text."""
+    return "'" + value if looks_like_formula(value) else value
 
 
 def neutralise_text(value: object) -> object:

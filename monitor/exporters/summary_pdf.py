@@ -50,19 +50,9 @@ from reportlab.platypus import (
 
 from monitor.core.clock import to_uk
 from monitor.core.formatting import duration, long_date, money, number, percent
-from monitor.services.summary import (
-    DATE,
-    DURATION,
-    INTEGER,
-    MONEY,
-    NUMBER,
-    PERCENT,
-    TEXT,
-    WTE,
-    ImpactSummary,
-    MetricLine,
-)
-from monitor.services.summary import Table as SummaryTable
+from monitor.core.tables import DATE, DURATION, INTEGER, MONEY, NUMBER, PERCENT, TEXT, WTE
+from monitor.core.tables import Table as SummaryTable
+from monitor.services.summary import ImpactSummary, MetricLine
 
 # NHS identity colours (https://service-manual.nhs.uk/design-system/styles/colour).
 NHS_BLUE = colors.HexColor("#005EB8")

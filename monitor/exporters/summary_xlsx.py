@@ -37,6 +37,8 @@ from openpyxl.utils.units import pixels_to_EMU
 from openpyxl.worksheet.worksheet import Worksheet
 
 from monitor.core import formatting
+from monitor.core.tables import DATE, DURATION, MONEY, PERCENT, TEXT, Table
+from monitor.exporters.csv_file import csv_text
 from monitor.exporters.safe import (
     DATE_FORMAT,
     DATETIME_FORMAT,
@@ -48,17 +50,7 @@ from monitor.exporters.safe import (
     typed_value,
     write_cell,
 )
-from monitor.exporting import csv_text
-from monitor.services.summary import (
-    DATE,
-    DURATION,
-    MONEY,
-    PERCENT,
-    TEXT,
-    ChartImage,
-    ImpactSummary,
-    Table,
-)
+from monitor.services.summary import ChartImage, ImpactSummary
 
 __all__ = ["summary_csv", "summary_filename", "summary_tables_zip", "summary_workbook"]
 

@@ -159,7 +159,9 @@ def check_zip(data: bytes) -> None:
     with archive:
         members = archive.infolist()
         if len(members) > MAX_ZIP_MEMBERS:
-            raise UploadRejected("The spreadsheet has too many parts to be a return workbook")
+            raise UploadRejected(
+                "The spreadsheet has too many parts to be a workbook from this service"
+            )
         declared = sum(m.file_size for m in members)
         if declared > MAX_UNZIPPED_BYTES:
             raise UploadRejected("The spreadsheet is too large once unpacked")

@@ -8,7 +8,6 @@ writer can present money, percentages, durations and dates properly.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -23,6 +22,19 @@ from monitor.core.checklist import ChecklistTemplate, ItemType, RoleGroup
 from monitor.core.clock import utcnow
 from monitor.core.formatting import item_value
 from monitor.core.periods import Period, financial_year_label, financial_year_of
+from monitor.core.tables import (
+    DATE,
+    DURATION,
+    INTEGER,
+    ITEM_FORMATS,
+    MONEY,
+    NUMBER,
+    PERCENT,
+    TEXT,
+    WTE,
+    Column,
+    Table,
+)
 from monitor.models import (
     HepAllocation,
     Icb,
@@ -34,54 +46,6 @@ from monitor.models import (
     StaffingChange,
 )
 from monitor.services import evidence, logs
-
-# Column formats every writer understands.
-TEXT, DATE, MONEY, PERCENT, DURATION, NUMBER, INTEGER, WTE = (
-    "text",
-    "date",
-    "money",
-    "percent",
-    "duration",
-    "number",
-    "integer",
-    "wte",
-)
-ITEM_FORMATS = {
-    ItemType.MONEY: MONEY,
-    ItemType.PERCENT: PERCENT,
-    ItemType.DURATION: DURATION,
-    ItemType.COUNT: INTEGER,
-    ItemType.NUMBER: NUMBER,
-    ItemType.TEXT: TEXT,
-}
-
-
-@dataclass(frozen=True)
-class Column:
-    title: str
-    format: str = TEXT
-    """How to show the values: text, date, money, percent (0–100), duration (seconds),
-    number, integer, wte, or "item" (the row's own item format, in column `format_from`)."""
-    format_from: int | None = None
-
-
-@dataclass(frozen=True)
-class Table:
-    name: str  # sheet / file name, like "Figures"
-    title: str
-    columns: tuple[Column, ...]
-    rows: tuple[tuple, ...]
-
-    @property
-    def slug(self) -> str:
-        """The table's file name: "Staffing changes" -> "staffing-changes"."""
-        return re.sub(r"[^a-z0-9]+", "-", self.name.lower()).strip("-") or "table"
-
-    def format_of(self, row: tuple, column: int) -> str:
-        col = self.columns[column]
-        if col.format == "item" and col.format_from is not None:
-            return row[col.format_from]
-        return col.format
 
 
 @dataclass(frozen=True)

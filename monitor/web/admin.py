@@ -183,9 +183,9 @@ def temporary_password(user_id: int):
                     "when they next sign in; any session they had has ended."
                 )
                 return redirect(url_for("admin.user", user_id=found.id))
-    return render_template(
-        "admin/temporary_password.jinja", errors=errors, user=found
-    ), (400 if errors else 200)
+    return render_template("admin/temporary_password.jinja", errors=errors, user=found), (
+        400 if errors else 200
+    )
 
 
 @bp.get("/audit")

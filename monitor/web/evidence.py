@@ -15,12 +15,12 @@ from monitor.core.checklist import ItemType
 from monitor.core.clock import today
 from monitor.core.formatting import money
 from monitor.core.periods import Period, financial_year_label, financial_year_of
-from monitor.exporting import csv_response_rows
 from monitor.models import HepAllocation, Practice, Role, SpendItem, StaffingChange
 from monitor.services import evidence, logs, metric_view, visibility
 from monitor.web.access import allow
 from monitor.web.chart_cache import chart_response
 from monitor.web.context import db, template_for_user
+from monitor.web.downloads import csv_download
 
 bp = Blueprint("evidence", __name__)
 
@@ -244,7 +244,7 @@ def metric_data(item_id: str):
     ]
     body.append([])
     body.append(["Settings", view.settings_text])
-    return csv_response_rows(header, body, filename=f"{item.id}-data.csv")
+    return csv_download(header, body, filename=f"{item.id}-data.csv")
 
 
 # Money --------------------------------------------------------------------------------

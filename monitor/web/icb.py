@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 import numpy as np
-from flask import Blueprint, Response, abort, render_template, url_for
+from flask import Blueprint, abort, render_template, url_for
 from flask_login import current_user
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator
@@ -35,18 +35,17 @@ from monitor.core.checklist import Item, ItemType
 from monitor.core.formatting import item_value
 from monitor.core.small_numbers import MIN_PRACTICES
 from monitor.exporters.icb_workbook import icb_workbook, workbook_filename
-from monitor.exporting import csv_response_rows
 from monitor.models import Collection, Role
 from monitor.services import icb_views, visibility
 from monitor.services.collections import STATE_COLOURS
 from monitor.web.access import allow
 from monitor.web.chart_cache import chart_response
 from monitor.web.context import db, templates
+from monitor.web.downloads import XLSX, csv_download, download
 
 bp = Blueprint("icb", __name__)
 
 ANALYST = (Role.ICB_ANALYST,)
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _collection(collection_id: int) -> Collection:
@@ -306,11 +305,7 @@ def workbook(collection_id: int):
     data = _data(collection_id)
     states = icb_views.practice_states(db(), data.collection, data.practices, data.template)
     body = icb_workbook(data, states)
-    response = Response(body, mimetype=XLSX)
-    response.headers["Content-Disposition"] = (
-        f'attachment; filename="{workbook_filename(data.collection)}"'
-    )
-    return response
+    return download(body, XLSX, workbook_filename(data.collection))
 
 
 @bp.get("/collections/<int:collection_id>/returns.csv")
@@ -333,7 +328,7 @@ def tidy_csv(collection_id: int):
         ]
         for row in icb_views.tidy_rows(data)
     ]
-    return csv_response_rows(
+    return csv_download(
         icb_views.TIDY_HEADER,
         rows,
         filename=workbook_filename(data.collection, "csv"),

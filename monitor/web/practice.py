@@ -22,8 +22,8 @@ from monitor.core.checklist import ChecklistTemplate
 from monitor.core.clock import today
 from monitor.core.inputs import FormErrors, format_for_input
 from monitor.core.periods import Period, financial_year_label, financial_year_of
-from monitor.exporters import return_workbook
-from monitor.importers import returns
+from monitor.exporters import offline_workbook
+from monitor.importers import offline_workbook as workbook_upload
 from monitor.importers.upload import UploadRejected, read_upload
 from monitor.models import (
     HepAllocation,
@@ -37,6 +37,7 @@ from monitor.services import figures, logs, records, visibility
 from monitor.services.records import EditConflict
 from monitor.web.access import allow
 from monitor.web.context import db, template_for_user
+from monitor.web.downloads import XLSX, download
 
 bp = Blueprint("practice", __name__)
 
@@ -176,14 +177,6 @@ def figures_period(period_code: str):
 # Spreadsheets -------------------------------------------------------------------------
 
 
-def _xlsx(data: bytes, filename: str) -> Response:
-    response = Response(
-        data, mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    )
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
-
-
 @bp.get("/figures/<period_code>/workbook.xlsx")
 @allow(*READERS)
 def figures_workbook(period_code: str):
@@ -192,20 +185,20 @@ def figures_workbook(period_code: str):
     practice = _practice()
     session = db()
     items = template.items_for(period.frequency)
-    prefill = return_workbook.prefill_for(
+    prefill = offline_workbook.prefill_for(
         template,
         period,
         figures.recorded_values(session, practice.id, period),
         figures.previous_values(session, practice_id=practice.id, items=items, before=period),
     )
-    data = return_workbook.figures_workbook(
+    data = offline_workbook.figures_workbook(
         practice=practice,
         template=template,
         period=period,
         prefill=prefill,
         filled=request.args.get("filled") == "1",
     )
-    return _xlsx(data, f"{practice.ods_code}-figures-{period.code}.xlsx")
+    return download(data, XLSX, f"{practice.ods_code}-figures-{period.code}.xlsx")
 
 
 def _recordable_or_404(period_code: str) -> Period:
@@ -236,7 +229,7 @@ def _upload(what: str, back: str, run):
         sheets = read_upload(filename, upload.read())
         result = run(sheets)
     except UploadRejected as error:
-        returns.record_upload(
+        workbook_upload.record_upload(
             session,
             user=current_user,
             practice=practice,
@@ -247,9 +240,9 @@ def _upload(what: str, back: str, run):
         return render_template(
             "practice/upload.jinja", what=what, back=back, errors={"file": error.message}
         ), 400
-    except returns.ImportFailed as failed:
+    except workbook_upload.ImportFailed as failed:
         session.rollback()
-        returns.record_upload(
+        workbook_upload.record_upload(
             session,
             user=current_user,
             practice=practice,
@@ -266,7 +259,7 @@ def _upload(what: str, back: str, run):
             filename=filename,
         ), 400
     counts = result.counts()
-    returns.record_upload(
+    workbook_upload.record_upload(
         session, user=current_user, practice=practice, what=what, filename=filename, outcome=counts
     )
     return render_template(
@@ -286,7 +279,7 @@ def figures_upload(period_code: str):
     return _upload(
         f"{period.label} figures",
         url_for("practice.figures_period", period_code=period.code),
-        lambda sheets: returns.import_figures(
+        lambda sheets: workbook_upload.import_figures(
             db(),
             user=current_user,
             practice=_practice(),
@@ -303,7 +296,7 @@ def _log_workbook(kind: LogKind, write) -> Response:
     practice = _practice()
     rows = visibility.own_records(db(), current_user, kind.model, *kind.order_by())
     data = write(practice=practice, template=_template(), rows=rows)
-    return _xlsx(data, f"{practice.ods_code}-{kind.kind}.xlsx")
+    return download(data, XLSX, f"{practice.ods_code}-{kind.kind}.xlsx")
 
 
 def _log_upload(kind: LogKind, importer):
@@ -327,14 +320,14 @@ def _log_upload(kind: LogKind, importer):
 def spending_workbook():
     return _log_workbook(
         _spend_kind(),
-        lambda rows, **kw: return_workbook.spending_workbook(items=rows, **kw),
+        lambda rows, **kw: offline_workbook.spending_workbook(items=rows, **kw),
     )
 
 
 @bp.route("/spending/upload", methods=["GET", "POST"])
 @allow(EDITOR)
 def spending_upload():
-    return _log_upload(_spend_kind(), returns.import_spending)
+    return _log_upload(_spend_kind(), workbook_upload.import_spending)
 
 
 @bp.get("/staffing/workbook.xlsx")
@@ -342,14 +335,14 @@ def spending_upload():
 def staffing_workbook():
     return _log_workbook(
         _staffing_kind(),
-        lambda rows, **kw: return_workbook.staffing_workbook(changes=rows, **kw),
+        lambda rows, **kw: offline_workbook.staffing_workbook(changes=rows, **kw),
     )
 
 
 @bp.route("/staffing/upload", methods=["GET", "POST"])
 @allow(EDITOR)
 def staffing_upload():
-    return _log_upload(_staffing_kind(), returns.import_staffing)
+    return _log_upload(_staffing_kind(), workbook_upload.import_staffing)
 
 
 # Generic log pages --------------------------------------------------------------------

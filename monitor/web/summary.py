@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from flask import Blueprint, Response, abort, render_template, request
+from flask import Blueprint, abort, render_template, request
 from flask_login import current_user
 from sqlalchemy import func
 from sqlmodel import select
@@ -31,11 +31,11 @@ from monitor.services.summary import ImpactSummary, build_summary, financial_yea
 from monitor.web.access import allow
 from monitor.web.chart_cache import cached_png
 from monitor.web.context import db, template_for_user
+from monitor.web.downloads import CSV, PDF, XLSX, ZIP, download
 
 bp = Blueprint("summary", __name__)
 
 READERS = (Role.PRACTICE_EDITOR, Role.PRACTICE_VIEWER)
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @dataclass(frozen=True)
@@ -136,12 +136,6 @@ def _choice_or_404() -> Choice:
     return choice
 
 
-def _download(data: bytes | str, mimetype: str, filename: str) -> Response:
-    response = Response(data, mimetype=mimetype)
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
-
-
 @bp.get("/summary")
 @allow(*READERS)
 def index():
@@ -171,23 +165,21 @@ def index():
 @allow(*READERS)
 def workbook():
     summary = _summary(_choice_or_404(), with_charts=True)
-    return _download(summary_workbook(summary), XLSX, summary_filename(summary, "xlsx"))
+    return download(summary_workbook(summary), XLSX, summary_filename(summary, "xlsx"))
 
 
 @bp.get("/summary/impact-summary.pdf")
 @allow(*READERS)
 def pdf():
     summary = _summary(_choice_or_404(), with_charts=True)
-    return _download(summary_pdf(summary), "application/pdf", summary_filename(summary, "pdf"))
+    return download(summary_pdf(summary), PDF, summary_filename(summary, "pdf"))
 
 
 @bp.get("/summary/tables.zip")
 @allow(*READERS)
 def tables_zip():
     summary = _summary(_choice_or_404(), with_charts=False)
-    return _download(
-        summary_tables_zip(summary), "application/zip", summary_filename(summary, "zip")
-    )
+    return download(summary_tables_zip(summary), ZIP, summary_filename(summary, "zip"))
 
 
 @bp.get("/summary/tables/<name>.csv")
@@ -198,6 +190,4 @@ def table_csv(name: str):
     if table is None:
         abort(404)
     stem = summary_filename(summary, "csv").removesuffix(".csv")
-    return _download(
-        summary_csv(summary, table.name), "text/csv; charset=utf-8", f"{stem}-{name}.csv"
-    )
+    return download(summary_csv(summary, table.name), CSV, f"{stem}-{name}.csv")

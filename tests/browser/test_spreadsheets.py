@@ -8,13 +8,13 @@ from playwright.sync_api import expect
 from pypdf import PdfReader
 
 from monitor.demo import DEMO_PASSWORD
-from monitor.exporters.return_workbook import FIGURES_SHEET, INPUT_COLUMN
+from monitor.exporters.offline_workbook import FIGURES_SHEET, INPUT_COLUMN
 from tests.browser.conftest import sign_in
 
 EDITOR = "pm@highfields.example"
 
 
-def test_manager_downloads_the_return_workbook_corrects_it_and_uploads_it(page, tmp_path):
+def test_manager_downloads_the_offline_workbook_corrects_it_and_uploads_it(page, tmp_path):
     sign_in(page, EDITOR, DEMO_PASSWORD)
     page.get_by_role("link", name="Figures", exact=True).click()
     page.get_by_role("link", name="October 2025").click()

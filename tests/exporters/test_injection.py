@@ -1,6 +1,6 @@
 """Formula injection: text a practice typed must never run as a formula in Excel or in a
 spreadsheet opening a CSV. Every free-text field gets each payload; the summary workbook,
-its CSV files and the return workbooks must hold it as text (xlsx: a string cell with the
+its CSV files and the offline workbooks must hold it as text (xlsx: a string cell with the
 quote prefix; CSV: the cell begins with ')."""
 
 from __future__ import annotations
@@ -20,15 +20,15 @@ from sqlmodel import select
 
 from monitor.core.checklist import ChecklistTemplate
 from monitor.core.periods import Period
-from monitor.exporters.return_workbook import (
+from monitor.exporters.offline_workbook import (
     figures_workbook,
     prefill_for,
     spending_workbook,
     staffing_workbook,
 )
+from monitor.exporters.safe import FORMULA_STARTS
 from monitor.exporters.summary_pdf import summary_pdf
 from monitor.exporters.summary_xlsx import metrics_csv, summary_tables_zip, summary_workbook
-from monitor.exporting import FORMULA_STARTS
 from monitor.models import HepAllocation, Intervention, MetricValue, SpendItem, StaffingChange
 from tests.exporters.test_summary_xlsx import TEMPLATE, summary_for
 from tests.factories import make_icb, make_pcn, make_practice
@@ -228,7 +228,7 @@ def test_the_summary_pdf_prints_typed_text_and_nothing_else(session, payload):
 
 
 @pytest.mark.parametrize("payload", PAYLOADS)
-def test_return_workbooks_hold_every_typed_text_as_text(session, payload):
+def test_offline_workbooks_hold_every_typed_text_as_text(session, payload):
     practice = practice_with(session, payload)
     period = Period.parse("2024-25-q2")
     prefill = prefill_for(

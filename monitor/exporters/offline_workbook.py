@@ -1,6 +1,7 @@
-"""Workbooks a practice downloads, fills in offline and uploads back: a period's figures,
-the spending log and the staffing log. Layouts are shared with the importers
-(monitor/importers/returns.py), which read the same columns back.
+"""Offline workbooks: what a practice downloads, fills in offline and uploads back (the
+spreadsheet round-trip; nothing to do with the voluntary returns an ICB collects): a
+period's figures, the spending log and the staffing log. The layouts here are read back
+by monitor/importers/offline_workbook.py, column for column.
 """
 
 from __future__ import annotations

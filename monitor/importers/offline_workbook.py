@@ -1,5 +1,6 @@
-"""Read a filled-in return workbook back: every row checked with the same rules as the
-web forms, all or nothing, and a report naming the row, the item and the problem."""
+"""Read a filled-in offline workbook back (the spreadsheet round-trip, not a voluntary
+return to the ICB): every row checked with the same rules as the web forms, all or
+nothing, and a report naming the row, the item and the problem."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from monitor.core.checklist import ChecklistTemplate
 from monitor.core.inputs import FormErrors, InvalidValue, is_blank, parse_date_text
 from monitor.core.patient_data import redact_nhs_numbers
 from monitor.core.periods import Period
-from monitor.exporters import return_workbook as layout
+from monitor.exporters import offline_workbook as layout
 from monitor.importers.upload import Sheet, UploadRejected, excel_serial_date
 from monitor.models import Practice, SpendItem, StaffingChange, User
 from monitor.services import audit, figures, logs, records, visibility
