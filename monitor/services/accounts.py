@@ -13,7 +13,7 @@ from sqlmodel import Session, select
 
 from monitor.core.clock import utcnow
 from monitor.models import Icb, Pcn, Practice, Role, SignInFailure, User
-from monitor.services import audit
+from monitor.services import audit, records
 from monitor.services.passwords import Passwords, check_password_policy
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -232,19 +232,9 @@ def create_user(
         must_change_password=temporary,
         **org,
     )
-    session.add(user)
-    session.flush()
-    audit.record(
-        session,
-        actor=actor,
-        action="create",
-        object_type="user",
-        object_id=user.id,
-        summary=f"Created {role.label.lower()} {email}",
-        after=audit.snapshot(user),
+    return records.create(
+        session, user=actor, record=user, summary=f"Created {role.label.lower()} {email}"
     )
-    session.commit()
-    return user
 
 
 def change_password(
@@ -285,24 +275,22 @@ def set_temporary_password(
         check_password_policy(password, email=user.email)
     except ValueError as exc:
         raise AccountError("password", str(exc)) from None
-    before = audit.snapshot(user)
-    user.password_hash = passwords.hash(password)
-    user.must_change_password = True
-    user.failed_sign_ins = 0
-    user.locked_until = None
-    user.session_token = new_session_token()
-    session.add(user)
-    audit.record(
+    records.update_fields(
         session,
-        actor=actor,
-        action="set_temporary_password",
-        object_type="user",
-        object_id=user.id,
+        user=actor,
+        record=user,
+        changes={
+            "password_hash": passwords.hash(password),
+            "must_change_password": True,
+            "failed_sign_ins": 0,
+            "locked_until": None,
+            "session_token": new_session_token(),
+        },
+        expected_version=None,
         summary=f"Set a temporary password for {user.email}",
-        before=before,
-        after=audit.snapshot(user),
+        action="set_temporary_password",
+        always_record=True,
     )
-    session.commit()
 
 
 def set_active(session: Session, *, actor: User, user: User, active: bool) -> None:
@@ -310,21 +298,15 @@ def set_active(session: Session, *, actor: User, user: User, active: bool) -> No
         raise AccountError("user", "You cannot deactivate your own account")
     if user.is_active == active:
         return
-    before = audit.snapshot(user)
-    user.is_active = active
-    user.session_token = new_session_token()
-    session.add(user)
-    audit.record(
+    records.update_fields(
         session,
-        actor=actor,
-        action="reactivate" if active else "deactivate",
-        object_type="user",
-        object_id=user.id,
+        user=actor,
+        record=user,
+        changes={"is_active": active, "session_token": new_session_token()},
+        expected_version=None,
         summary=f"{'Reactivated' if active else 'Deactivated'} {user.email}",
-        before=before,
-        after=audit.snapshot(user),
+        action="reactivate" if active else "deactivate",
     )
-    session.commit()
 
 
 def _managed_by(actor: User):
