@@ -20,6 +20,7 @@ from openpyxl import load_workbook
 
 from monitor.analysis import equity
 from monitor.analysis.distribution import summarise
+from monitor.core import formatting
 from monitor.core.clock import utcnow
 from monitor.core.periods import Period
 from monitor.models import (
@@ -382,7 +383,7 @@ def test_equity_gives_sii_weighted_by_list_size_and_quintiles(client, scene, app
     explanation = [
         p.get_text(" ", strip=True) for p in section.select(".app-equity__explanation p")
     ]
-    fmt, unit = icb_views.difference_format(template_item(app, "home_visits"))
+    fmt, unit = formatting.difference_format(template_item(app, "home_visits"))
     assert explanation == equity.explain_sii(
         expected, format_value=fmt, measure_label="Home visits", higher_is_better=True, unit=unit
     )

@@ -5,6 +5,7 @@ chart with ``alt_text`` and a data table.
 """
 
 from .bars import allocation_chart, bar_chart, compact_money
+from .ranked import ranked_chart
 from .render import CHART_VERSION, chart_key, render_png, render_svg, size_px
 from .sparkline import sparkline
 from .style import SPC_COLOURS, chart_context, clean_text
@@ -36,6 +37,7 @@ __all__ = [
     "clean_text",
     "compact_money",
     "plain_number",
+    "ranked_chart",
     "render_png",
     "render_svg",
     "run_chart",

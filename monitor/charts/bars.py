@@ -12,13 +12,10 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
+from monitor.core.palette import NHS_BLACK, NHS_BLUE, NHS_DARK_GREY, NHS_MID_GREY, NHS_PALE_GREY
+
 from .style import (
     EDGE_PT,
-    NHS_BLACK,
-    NHS_BLUE,
-    NHS_DARK_GREY,
-    NHS_MID_GREY,
-    NHS_PALE_GREY,
     SMALL_FONT_SIZE,
     TITLE_FONT_SIZE,
     chart_context,

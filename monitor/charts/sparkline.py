@@ -7,7 +7,9 @@ from collections.abc import Sequence
 import numpy as np
 from matplotlib.figure import Figure
 
-from .style import NHS_DARK_GREY, POINT_EDGE, POINT_FILL, chart_context
+from monitor.core.palette import NHS_DARK_GREY
+
+from .style import POINT_EDGE, POINT_FILL, chart_context
 
 __all__ = ["sparkline"]
 

@@ -40,15 +40,15 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg
 from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
 
-# NHS identity colours (england.nhs.uk/nhsidentity/identity-guidelines/colours).
-NHS_BLUE = "#005EB8"
-NHS_DARK_BLUE = "#003087"
-NHS_DARK_GREY = "#425563"
-NHS_MID_GREY = "#768692"
-NHS_PALE_GREY = "#E8EDEE"
-NHS_AQUA_GREEN = "#00A499"
-NHS_DARK_PINK = "#7C2855"
-NHS_BLACK = "#231F20"
+from monitor.core.palette import (
+    NHS_AQUA_GREEN,
+    NHS_BLACK,
+    NHS_DARK_BLUE,
+    NHS_DARK_GREY,
+    NHS_DARK_PINK,
+    NHS_MID_GREY,
+    NHS_PALE_GREY,
+)
 
 SPC_COLOURS: dict[str, str] = {
     "common_cause": "#a6a6a6",

@@ -44,6 +44,7 @@ from matplotlib.transforms import blended_transform_factory
 
 from monitor.analysis.spc import SpcResult
 from monitor.core.formatting import long_date
+from monitor.core.palette import NHS_BLACK, NHS_DARK_GREY, NHS_PALE_GREY
 
 from .style import (
     COMPARISON_STYLES,
@@ -51,9 +52,6 @@ from .style import (
     LIMIT_LINE,
     MARKER_LINE,
     MEAN_LINE,
-    NHS_BLACK,
-    NHS_DARK_GREY,
-    NHS_PALE_GREY,
     POINT_EDGE,
     POINT_FILL,
     SMALL_FONT_SIZE,

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from datetime import date, datetime
 
-from monitor.core.checklist import ItemType
+from monitor.core.checklist import Item, ItemType
 from monitor.core.clock import to_uk
 
 MONTHS = (
@@ -67,6 +68,29 @@ def item_value(value: float | str | None, item_type: ItemType | str, unit: str =
         return duration(float(value))
     text = number(float(value))
     return f"{text} {unit}".strip() if unit and item_type is ItemType.NUMBER else text
+
+
+def difference_format(item: Item) -> tuple[Callable[[float], str], str]:
+    """How a difference in the item's terms reads, and the unit after it: the slope index
+    of inequality, on the ICB's equity page and in the explanation the ICB workbook
+    repeats (here, not in a presenter, because the service writes that explanation)."""
+    if item.type is ItemType.PERCENT:
+        return _points, "percentage points"
+    if item.type is ItemType.MONEY:
+        return money, ""
+    if item.type is ItemType.DURATION:
+        return duration, "(minutes:seconds)"
+    if item.unit and item.type is ItemType.NUMBER:
+        return _plain, item.unit
+    return _plain, ""
+
+
+def _points(value: float) -> str:
+    return f"{value:,.1f}"
+
+
+def _plain(value: float) -> str:
+    return f"{value:,.1f}".removesuffix(".0")
 
 
 def long_date(value: date | datetime | None) -> str:

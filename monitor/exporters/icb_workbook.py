@@ -18,14 +18,8 @@ practice name such as "=HYPERLINK(...)" stays text.
 
 from __future__ import annotations
 
-import io
 import re
-from collections.abc import Sequence
-
-from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.worksheet import Worksheet
+from typing import TYPE_CHECKING
 
 from monitor.core.checklist import Item, ItemType
 from monitor.core.small_numbers import MIN_PRACTICES
@@ -37,14 +31,15 @@ from monitor.exporters.safe import (
     NUMBER_FORMAT,
     PERCENT_FORMAT,
     typed_value,
-    write_cell,
 )
-from monitor.models import Collection
+from monitor.exporters.workbook import Book, Sheet
 from monitor.services import icb_views
+
+if TYPE_CHECKING:
+    from monitor.models import Collection
 
 __all__ = ["SHEETS", "icb_workbook", "workbook_filename"]
 
-CREATOR = "HEP Impact Monitor"
 TIDY, COMPLETENESS, PIVOT, EQUITY, SPENDING = (
     "Tidy",
     "Completeness",
@@ -53,8 +48,7 @@ TIDY, COMPLETENESS, PIVOT, EQUITY, SPENDING = (
     "Spending mix",
 )
 SHEETS = (TIDY, COMPLETENESS, PIVOT, EQUITY, SPENDING)
-BOLD = Font(name="Calibri", bold=True)
-MIN_WIDTH, MAX_WIDTH = 8, 60
+MIN_WIDTH = 8
 
 SII_UNITS = {
     ItemType.MONEY: "£",
@@ -70,63 +64,18 @@ def workbook_filename(collection: Collection, extension: str = "xlsx") -> str:
 
 
 def icb_workbook(data: icb_views.CollectionData, states: dict[int, str]) -> bytes:
-    wb = Workbook()
-    wb.properties.title = f"ICB returns: {data.collection.name}"[:250]
-    wb.properties.creator = CREATOR
-    wb.properties.lastModifiedBy = CREATOR
-    wb.active.title = TIDY
-    _tidy(_Table(wb.active), data)
-    _completeness(_Table(wb.create_sheet(COMPLETENESS)), data, states)
-    _pivot(_Table(wb.create_sheet(PIVOT)), data)
-    _equity(_Table(wb.create_sheet(EQUITY)), data)
-    _spending(_Table(wb.create_sheet(SPENDING)), data)
-    buffer = io.BytesIO()
-    wb.save(buffer)
-    return buffer.getvalue()
+    book = Book(f"ICB returns: {data.collection.name}")
+    _tidy(book.sheet(TIDY, min_width=MIN_WIDTH), data)
+    _completeness(book.sheet(COMPLETENESS, min_width=MIN_WIDTH), data, states)
+    _pivot(book.sheet(PIVOT, min_width=MIN_WIDTH), data)
+    _equity(book.sheet(EQUITY, min_width=MIN_WIDTH), data)
+    _spending(book.sheet(SPENDING, min_width=MIN_WIDTH), data)
+    return book.to_bytes()
 
 
-class _Table:
-    """Rows written one after another, columns sized to their content."""
-
-    def __init__(self, ws: Worksheet):
-        self.ws = ws
-        self.row = 1
-        self.widths: dict[int, int] = {}
-
-    def header(self, titles: Sequence[str], *, freeze: str | None = "A2") -> None:
-        for col, title in enumerate(titles, 1):
-            cell = self.put(col, title)
-            cell.font = BOLD
-            cell.alignment = Alignment(vertical="top", wrap_text=True)
-        if freeze:
-            self.ws.freeze_panes = freeze
-        self.row += 1
-
-    def put(self, col: int, value: object, number_format: str | None = None):
-        cell = write_cell(self.ws, self.row, col, value, number_format)
-        shown = len(str(cell.value)) if cell.value is not None else 0
-        if isinstance(cell.value, int | float) and not isinstance(cell.value, bool):
-            shown = max(len(f"{cell.value:,.1f}"), 6)
-        self.widths[col] = max(self.widths.get(col, 0), shown)
-        return cell
-
-    def line(self, values: Sequence[object], formats: Sequence[str | None] = ()) -> None:
-        for col, value in enumerate(values, 1):
-            fmt = formats[col - 1] if col - 1 < len(formats) else None
-            self.put(col, value, fmt)
-        self.row += 1
-
-    def skip(self) -> None:
-        self.row += 1
-
-    def finish(self) -> None:
-        for col, width in self.widths.items():
-            fitted = min(max(width + 2, MIN_WIDTH), MAX_WIDTH)
-            self.ws.column_dimensions[get_column_letter(col)].width = fitted
-
-
-def _tidy(table: _Table, data: icb_views.CollectionData) -> None:
+def _tidy(table: Sheet, data: icb_views.CollectionData) -> None:
     table.header(icb_views.TIDY_HEADER)
+    table.freeze()
     for row in icb_views.tidy_rows(data):
         practice = row.submission.practice
         table.line(
@@ -145,12 +94,12 @@ def _tidy(table: _Table, data: icb_views.CollectionData) -> None:
             ],
             [None] * 10 + [DATETIME_FORMAT],
         )
-    table.finish()
 
 
-def _completeness(table: _Table, data: icb_views.CollectionData, states: dict[int, str]) -> None:
+def _completeness(table: Sheet, data: icb_views.CollectionData, states: dict[int, str]) -> None:
     result = icb_views.completeness(data, states)
     table.header(["PCN code", "PCN", "ODS code", "Practice", "State", "Submitted"])
+    table.freeze()
     for group in result.by_pcn:
         for row in group.practices:
             table.line(
@@ -165,11 +114,9 @@ def _completeness(table: _Table, data: icb_views.CollectionData, states: dict[in
                 [None] * 5 + [DATETIME_FORMAT],
             )
     table.skip()
-    for col, title in enumerate(
-        ["By PCN", "", "Submitted", "In progress", "Not started", "Practices", "% submitted"], 1
-    ):
-        table.put(col, title).font = BOLD
-    table.row += 1
+    table.header(
+        ["By PCN", "", "Submitted", "In progress", "Not started", "Practices", "% submitted"]
+    )
     counted = [(g.pcn.code, g.pcn.name, g.counts) for g in result.by_pcn]
     counted.append(("All", "All practices", result.counts))
     for code, name, counts in counted:
@@ -185,7 +132,6 @@ def _completeness(table: _Table, data: icb_views.CollectionData, states: dict[in
             ],
             [None, None] + [INTEGER_FORMAT] * 4 + [PERCENT_FORMAT],
         )
-    table.finish()
 
 
 def _item_title(item: Item) -> str:
@@ -195,16 +141,20 @@ def _item_title(item: Item) -> str:
     return f"{item.label} ({unit})" if unit else item.label
 
 
-def _pivot(table: _Table, data: icb_views.CollectionData) -> None:
+def _pivot(table: Sheet, data: icb_views.CollectionData) -> None:
     items = data.items()
     table.header(
         ["ODS code", "Practice", "PCN", "IMD decile", "List size"]
         + [_item_title(i) for i in items],
-        freeze="C2",
     )
+    table.freeze(columns=2)
     figures = {item.id: {f.practice.id: f.value for f in data.figures(item)} for item in items}
     for submission in data.submissions:
         practice = submission.practice
+        typed = [
+            typed_value(figures[item.id].get(practice.id), ITEM_FORMATS[item.type])
+            for item in items
+        ]
         table.line(
             [
                 practice.ods_code,
@@ -212,24 +162,20 @@ def _pivot(table: _Table, data: icb_views.CollectionData) -> None:
                 submission.pcn.name,
                 practice.imd_decile,
                 practice.list_size,
+                *(value for value, _ in typed),
             ],
-            [None, None, None, "0", INTEGER_FORMAT],
+            [None, None, None, "0", INTEGER_FORMAT, *(fmt for _, fmt in typed)],
         )
-        table.row -= 1
-        for col, item in enumerate(items, 6):
-            value, fmt = typed_value(figures[item.id].get(practice.id), ITEM_FORMATS[item.type])
-            table.put(col, value, fmt)
-        table.row += 1
-    table.finish()
 
 
-def _equity(table: _Table, data: icb_views.CollectionData) -> None:
+def _equity(table: Sheet, data: icb_views.CollectionData) -> None:
     header = ["Metric id", "Metric", "Practices"]
     for q in range(1, 6):
         name = {1: "Q1 (most deprived)", 5: "Q5 (least deprived)"}.get(q, f"Q{q}")
         header += [f"{name} median", f"{name} practices"]
     header += ["SII", "SII 95% CI lower", "SII 95% CI upper", "SII unit", "Explanation"]
-    table.header(header, freeze="C2")
+    table.header(header)
+    table.freeze(columns=2)
     for item in data.items():
         view = icb_views.equity_view(data, item)
         row: list[object] = [item.id, item.label, view.n]
@@ -245,10 +191,9 @@ def _equity(table: _Table, data: icb_views.CollectionData) -> None:
         formats += [NUMBER_FORMAT] * 3 + [None]
         row.append(" ".join(view.explanation))
         table.line(row, formats)
-    table.finish()
 
 
-def _spending(table: _Table, data: icb_views.CollectionData) -> None:
+def _spending(table: Sheet, data: icb_views.CollectionData) -> None:
     mix = icb_views.spending_mix(data)
     table.header(
         [
@@ -260,6 +205,7 @@ def _spending(table: _Table, data: icb_views.CollectionData) -> None:
             "Practices",
         ]
     )
+    table.freeze()
     for c in mix.categories:
         table.line(
             [c.label, c.category, c.hep, c.total_cost, c.share_pct, c.practices],
@@ -267,14 +213,11 @@ def _spending(table: _Table, data: icb_views.CollectionData) -> None:
         )
     table.line(["All categories", "", mix.hep_total], [None, None, MONEY_FORMAT])
     table.skip()
-    titles = (
+    table.header(
         ["ODS code", "Practice", "PCN", "HEP-attributed spend"]
         + [f"{c.label} (£)" for c in mix.categories]
         + [f"{c.label} (% of practice's HEP spend)" for c in mix.categories]
     )
-    for col, title in enumerate(titles, 1):
-        table.put(col, title).font = BOLD
-    table.row += 1
     for spend in mix.practices:
         practice = spend.submission.practice
         table.line(
@@ -285,4 +228,3 @@ def _spending(table: _Table, data: icb_views.CollectionData) -> None:
             + [MONEY_FORMAT] * (1 + len(mix.categories))
             + [PERCENT_FORMAT] * len(mix.categories),
         )
-    table.finish()

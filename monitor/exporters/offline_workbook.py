@@ -6,26 +6,30 @@ by monitor/importers/offline_workbook.py, column for column.
 
 from __future__ import annotations
 
-import io
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.worksheet import Worksheet
 
+from monitor.core import palette
 from monitor.core.checklist import ChecklistTemplate, Item, ItemType
 from monitor.core.formatting import item_value
 from monitor.core.inputs import format_for_input
 from monitor.core.periods import Period
 from monitor.exporters.safe import write_cell
-from monitor.models import Practice, SpendItem, StaffingChange
+from monitor.exporters.workbook import BOLD, Book, Sheet, colour, fill, font
 from monitor.services import logs
 
-HEADER_FILL = PatternFill("solid", fgColor="005EB8")
-INPUT_FILL = PatternFill("solid", fgColor="FFF9C4")
-HEADER_FONT = Font(bold=True, color="FFFFFF")
+if TYPE_CHECKING:
+    from monitor.models import Practice, SpendItem, StaffingChange
+
+HEADER_FILL = fill(palette.NHS_BLUE)
+HEADER_FONT = font(bold=True, color=colour(palette.NHS_WHITE))
+INPUT_FILL = fill(palette.NHSUK_PALE_YELLOW)  # the cells a practice types in
+INSTRUCTIONS_TITLE = font(bold=True, size=14)
 CONFIRM_WORD = "YES"
 
 # Figures sheet: rows 1–2 say which practice and period it is for; headers on row 4.
@@ -71,6 +75,9 @@ STAFFING_COLUMNS = (
     "Version",
 )
 LOG_HEADER_ROW = 4
+# Shown as a person types them in: day/month/year dates, pounds and pence.
+DAY_FORMAT = "dd/mm/yyyy"
+POUNDS_FORMAT = "£#,##0.00"
 
 
 @dataclass(frozen=True)
@@ -79,28 +86,24 @@ class Prefill:
     last: str
 
 
-def _header(ws, row: int, titles: Sequence[str]) -> None:
-    for column, title in enumerate(titles, start=1):
-        cell = write_cell(ws, row, column, title)
-        cell.font = HEADER_FONT
-        cell.fill = HEADER_FILL
-        cell.alignment = Alignment(wrap_text=True, vertical="top")
-    ws.freeze_panes = ws.cell(row=row + 1, column=1)
+def _identity(sheet: Sheet, practice: Practice, what: str, code: str, label: str = "") -> None:
+    """Rows 1 and 2: which practice, and which period or log; the upload checks them."""
+    sheet.put(1, "Practice", font=BOLD)
+    sheet.put(2, practice.ods_code)
+    sheet.put(3, practice.name)
+    sheet.skip()
+    sheet.put(1, what, font=BOLD)
+    sheet.put(2, code)
+    if label:
+        sheet.put(3, label)
+    sheet.skip()
 
 
-def _identity(ws, practice: Practice, what: str, code: str) -> None:
-    write_cell(ws, 1, 1, "Practice")
-    write_cell(ws, 1, 2, practice.ods_code)
-    write_cell(ws, 1, 3, practice.name)
-    write_cell(ws, 2, 1, what)
-    write_cell(ws, 2, 2, code)
-    for row in (1, 2):
-        ws.cell(row=row, column=1).font = Font(bold=True)
-
-
-def _widths(ws, widths: Sequence[int]) -> None:
-    for column, width in enumerate(widths, start=1):
-        ws.column_dimensions[get_column_letter(column)].width = width
+def _header(sheet: Sheet, row: int, titles: Sequence[str]) -> None:
+    """White on NHS blue at ``row``, where the upload looks for it, frozen above the rows."""
+    sheet.row = row
+    sheet.header(titles, font=HEADER_FONT, fill=HEADER_FILL)
+    sheet.freeze()
 
 
 def _range_text(item: Item) -> str:
@@ -162,51 +165,38 @@ def figures_workbook(
     filled: bool,
 ) -> bytes:
     """The period's items, one row each, with an input column (pre-filled if `filled`)."""
-    book = Workbook()
-    ws = book.active
-    ws.title = FIGURES_SHEET
-    _identity(ws, practice, "Period", period.code)
-    write_cell(ws, 2, 3, period.long_label)
-    _header(ws, FIGURES_HEADER_ROW, FIGURES_COLUMNS)
-    row = FIGURES_HEADER_ROW
+    book = Book(f"Figures for {period.long_label}: {practice.name} ({practice.ods_code})")
+    sheet = book.sheet(FIGURES_SHEET, widths=(24, 34, 60, 12, 18, 22, 16, 16))
+    ws = sheet.ws
+    _identity(sheet, practice, "Period", period.code, period.long_label)
+    _header(sheet, FIGURES_HEADER_ROW, FIGURES_COLUMNS)
     for item in template.items_for(period.frequency):
-        row += 1
         known = prefill.get(item.id, Prefill("", ""))
-        write_cell(ws, row, 1, item.id)
-        write_cell(ws, row, 2, item.label + (" (required)" if item.required else ""))
-        write_cell(ws, row, 3, item.hint)
-        write_cell(ws, row, 4, item.unit)
-        write_cell(ws, row, 5, _range_text(item))
-        write_cell(ws, row, 6, known.last)
-        value = known.value if filled else ""
-        if item.type in (ItemType.DURATION, ItemType.TEXT):
-            cell = write_cell(ws, row, INPUT_COLUMN, value, number_format="@")
-        else:
-            number = value.replace(",", "") if value else ""
-            cell = write_cell(
-                ws,
-                row,
-                INPUT_COLUMN,
-                float(number) if number else None,
-                number_format="#,##0.##" if item.type is not ItemType.COUNT else "#,##0",
-            )
-        cell.fill = INPUT_FILL
-        confirm = write_cell(ws, row, CONFIRM_COLUMN, "")
-        confirm.fill = INPUT_FILL
-        ref = f"{get_column_letter(INPUT_COLUMN)}{row}"
+        value, number_format = _input(item, known.value if filled else "")
+        described = [
+            item.id,
+            item.label + (" (required)" if item.required else ""),
+            item.hint,
+            item.unit,
+            _range_text(item),
+            known.last,
+        ]
+        for col, text in enumerate(described, 1):
+            sheet.put(col, text, wrap=True)
+        sheet.put(INPUT_COLUMN, value, number_format=number_format, fill=INPUT_FILL, wrap=True)
+        sheet.put(CONFIRM_COLUMN, "", fill=INPUT_FILL, wrap=True)
+        ref = f"{get_column_letter(INPUT_COLUMN)}{sheet.row}"
         validation = _validation(item, ref)
         if validation is not None:
             ws.add_data_validation(validation)
             validation.add(ref)
-        for column in range(1, CONFIRM_COLUMN + 1):
-            ws.cell(row=row, column=column).alignment = Alignment(wrap_text=True, vertical="top")
+        sheet.skip()
     confirm_rule = DataValidation(type="list", formula1=f'"{CONFIRM_WORD}"', allow_blank=True)
     ws.add_data_validation(confirm_rule)
     confirm_rule.add(
         f"{get_column_letter(CONFIRM_COLUMN)}{FIGURES_HEADER_ROW + 1}:"
-        f"{get_column_letter(CONFIRM_COLUMN)}{max(row, FIGURES_HEADER_ROW + 1)}"
+        f"{get_column_letter(CONFIRM_COLUMN)}{max(sheet.row - 1, FIGURES_HEADER_ROW + 1)}"
     )
-    _widths(ws, (24, 34, 60, 12, 18, 22, 16, 16))
     _instructions(
         book,
         [
@@ -225,30 +215,40 @@ def figures_workbook(
             "Figures are practice totals. Never add information about individual patients.",
         ],
     )
-    return _save(book)
+    return book.to_bytes()
 
 
-def _instructions(book: Workbook, lines: list[str]) -> None:
-    ws = book.create_sheet("Instructions")
-    write_cell(ws, 1, 1, "How to fill in this workbook").font = Font(bold=True, size=14)
-    for n, line in enumerate(lines, start=3):
-        cell = write_cell(ws, n, 1, line)
-        cell.alignment = Alignment(wrap_text=True, vertical="top")
-    ws.column_dimensions["A"].width = 110
+def _input(item: Item, value: str) -> tuple[object, str]:
+    """What the "Your figure" cell starts with, and its number format: text for times
+    (typed as 2:30) and text items, a number for the rest."""
+    if item.type in (ItemType.DURATION, ItemType.TEXT):
+        return value, "@"
+    number = value.replace(",", "") if value else ""
+    return float(number) if number else None, (
+        "#,##0.##" if item.type is not ItemType.COUNT else "#,##0"
+    )
 
 
-def _save(book: Workbook) -> bytes:
-    book.properties.creator = "HEP Impact Monitor"
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
+def _instructions(book: Book, lines: list[str]) -> None:
+    sheet = book.sheet("Instructions", widths=[110])
+    sheet.put(1, "How to fill in this workbook", font=INSTRUCTIONS_TITLE)
+    sheet.skip(2)
+    for line in lines:
+        sheet.put(1, line, wrap=True)
+        sheet.skip()
 
 
-def _list_validation(ws, options: Sequence[str], column: int, first_row: int) -> None:
-    """A drop-down from a hidden list sheet (Excel limits inline lists to 255 chars)."""
-    book = ws.parent
-    lists = book["Lists"] if "Lists" in book.sheetnames else book.create_sheet("Lists")
+def _lists(book: Book) -> Worksheet:
+    """The hidden sheet the drop-downs take their options from."""
+    lists = book.sheet("Lists").ws
     lists.sheet_state = "hidden"
+    return lists
+
+
+def _list_validation(
+    ws: Worksheet, lists: Worksheet, options: Sequence[str], column: int, first_row: int
+) -> None:
+    """A drop-down from a column of ``lists`` (Excel limits inline lists to 255 chars)."""
     list_column = lists.max_column + 1 if lists.max_row > 1 or lists["A1"].value else 1
     for n, option in enumerate(options, start=1):
         write_cell(lists, n, list_column, option)
@@ -268,25 +268,29 @@ def spending_workbook(
 ) -> bytes:
     categories = {c.id: c.label for c in template.spending_categories}
     sources = {s.id: s.label for s in template.funding_sources}
-    book = Workbook()
-    ws = book.active
-    ws.title = SPENDING_SHEET
-    _identity(ws, practice, "Log", "spending")
-    _header(ws, LOG_HEADER_ROW, SPENDING_COLUMNS)
-    for row, item in enumerate(items, start=LOG_HEADER_ROW + 1):
-        write_cell(ws, row, 1, item.id)
-        write_cell(ws, row, 2, item.spent_on, number_format="dd/mm/yyyy")
-        write_cell(ws, row, 3, categories.get(item.category, item.category))
-        write_cell(ws, row, 4, item.description)
-        write_cell(ws, row, 5, float(item.total_cost), number_format="£#,##0.00")
-        write_cell(ws, row, 6, float(item.hep_amount), number_format="£#,##0.00")
-        write_cell(ws, row, 7, "; ".join(sources.get(s, s) for s in item.other_sources or []))
-        write_cell(ws, row, 8, "Recurrent" if item.recurrence == "recurrent" else "One-off")
-        write_cell(ws, row, 9, item.version)
+    book = Book(f"Spending log: {practice.name} ({practice.ods_code})")
+    sheet = book.sheet(SPENDING_SHEET, widths=(8, 13, 34, 44, 14, 14, 40, 20, 9))
+    _identity(sheet, practice, "Log", "spending")
+    _header(sheet, LOG_HEADER_ROW, SPENDING_COLUMNS)
+    for item in items:
+        sheet.line(
+            [
+                item.id,
+                item.spent_on,
+                categories.get(item.category, item.category),
+                item.description,
+                float(item.total_cost),
+                float(item.hep_amount),
+                "; ".join(sources.get(s, s) for s in item.other_sources or []),
+                "Recurrent" if item.recurrence == "recurrent" else "One-off",
+                item.version,
+            ],
+            [None, DAY_FORMAT, None, None, POUNDS_FORMAT, POUNDS_FORMAT],
+        )
     first = LOG_HEADER_ROW + 1
-    _list_validation(ws, list(categories.values()), 3, first)
-    _list_validation(ws, ["Recurrent", "One-off"], 8, first)
-    _widths(ws, (8, 13, 34, 44, 14, 14, 40, 20, 9))
+    lists = _lists(book)
+    _list_validation(sheet.ws, lists, list(categories.values()), 3, first)
+    _list_validation(sheet.ws, lists, ["Recurrent", "One-off"], 8, first)
     _instructions(
         book,
         [
@@ -304,7 +308,7 @@ def spending_workbook(
             "Nothing is saved unless every row is valid; you get a list of any problems.",
         ],
     )
-    return _save(book)
+    return book.to_bytes()
 
 
 def staffing_workbook(
@@ -312,28 +316,32 @@ def staffing_workbook(
 ) -> bytes:
     roles = {r.id: r.label for r in template.staffing_roles}
     kinds = {c.id: c.label for c in template.staffing_change_types}
-    book = Workbook()
-    ws = book.active
-    ws.title = STAFFING_SHEET
-    _identity(ws, practice, "Log", "staffing")
-    _header(ws, LOG_HEADER_ROW, STAFFING_COLUMNS)
-    for row, change in enumerate(changes, start=LOG_HEADER_ROW + 1):
-        write_cell(ws, row, 1, change.id)
-        write_cell(ws, row, 2, roles.get(change.role, change.role))
-        write_cell(ws, row, 3, kinds.get(change.change_type, change.change_type))
-        write_cell(ws, row, 4, float(change.wte_change), number_format="0.00")
-        write_cell(ws, row, 5, change.starts_on, number_format="dd/mm/yyyy")
-        write_cell(ws, row, 6, change.ends_on, number_format="dd/mm/yyyy")
-        write_cell(ws, row, 7, logs.CONTRACT_TYPES.get(change.contract_type))
-        write_cell(ws, row, 8, float(change.hep_share_pct), number_format="0.##")
-        write_cell(ws, row, 9, change.languages)
-        write_cell(ws, row, 10, change.note)
-        write_cell(ws, row, 11, change.version)
+    book = Book(f"Staffing log: {practice.name} ({practice.ods_code})")
+    sheet = book.sheet(STAFFING_SHEET, widths=(8, 30, 18, 12, 13, 13, 20, 14, 24, 40, 9))
+    _identity(sheet, practice, "Log", "staffing")
+    _header(sheet, LOG_HEADER_ROW, STAFFING_COLUMNS)
+    for change in changes:
+        sheet.line(
+            [
+                change.id,
+                roles.get(change.role, change.role),
+                kinds.get(change.change_type, change.change_type),
+                float(change.wte_change),
+                change.starts_on,
+                change.ends_on,
+                logs.CONTRACT_TYPES.get(change.contract_type),
+                float(change.hep_share_pct),
+                change.languages,
+                change.note,
+                change.version,
+            ],
+            [None, None, None, "0.00", DAY_FORMAT, DAY_FORMAT, None, "0.##"],
+        )
     first = LOG_HEADER_ROW + 1
-    _list_validation(ws, list(roles.values()), 2, first)
-    _list_validation(ws, list(kinds.values()), 3, first)
-    _list_validation(ws, list(logs.CONTRACT_TYPES.values()), 7, first)
-    _widths(ws, (8, 30, 18, 12, 13, 13, 20, 14, 24, 40, 9))
+    lists = _lists(book)
+    _list_validation(sheet.ws, lists, list(roles.values()), 2, first)
+    _list_validation(sheet.ws, lists, list(kinds.values()), 3, first)
+    _list_validation(sheet.ws, lists, list(logs.CONTRACT_TYPES.values()), 7, first)
     _instructions(
         book,
         [
@@ -347,7 +355,7 @@ def staffing_workbook(
             "Nothing is saved unless every row is valid; you get a list of any problems.",
         ],
     )
-    return _save(book)
+    return book.to_bytes()
 
 
 def prefill_for(template: ChecklistTemplate, period: Period, stored, previous) -> dict:

@@ -48,21 +48,22 @@ from reportlab.platypus import (
     TableStyle,
 )
 
+from monitor.core import palette
 from monitor.core.clock import to_uk
 from monitor.core.formatting import duration, long_date, money, number, percent
 from monitor.core.tables import DATE, DURATION, INTEGER, MONEY, NUMBER, PERCENT, TEXT, WTE
 from monitor.core.tables import Table as SummaryTable
 from monitor.services.summary import ImpactSummary, MetricLine
 
-# NHS identity colours (https://service-manual.nhs.uk/design-system/styles/colour).
-NHS_BLUE = colors.HexColor("#005EB8")
-NHS_DARK_BLUE = colors.HexColor("#003087")
-PALE_GREY = colors.HexColor("#E8EDEE")
-MID_GREY = colors.HexColor("#AEB7BD")
-TEXT_COLOUR = colors.HexColor("#212B32")
-SECONDARY = colors.HexColor("#4C6272")
-GREEN = colors.HexColor("#007F3B")
-RED = colors.HexColor("#D5281B")
+# The PDF's colours in ReportLab's form; text has the web pages' colours.
+NHS_BLUE = colors.HexColor(palette.NHS_BLUE)
+NHS_DARK_BLUE = colors.HexColor(palette.NHS_DARK_BLUE)
+PALE_GREY = colors.HexColor(palette.NHS_PALE_GREY)
+RULE_GREY = colors.HexColor(palette.NHSUK_GREY_3)
+TEXT_COLOUR = colors.HexColor(palette.NHSUK_BLACK)
+SECONDARY = colors.HexColor(palette.NHSUK_GREY_1)
+GREEN = colors.HexColor(palette.NHSUK_GREEN)
+RED = colors.HexColor(palette.NHSUK_RED)
 
 PAGE_WIDTH, PAGE_HEIGHT = A4
 MARGIN_X = 18 * mm
@@ -197,7 +198,7 @@ class _NumberedCanvas(Canvas):
 
     def _draw_footer(self, n: int, total: int) -> None:
         self.saveState()
-        self.setStrokeColor(MID_GREY)
+        self.setStrokeColor(RULE_GREY)
         self.setLineWidth(0.5)
         self.line(MARGIN_X, 13 * mm, PAGE_WIDTH - MARGIN_X, 13 * mm)
         self.setFont(FONT, 7.5)

@@ -17,26 +17,21 @@ from __future__ import annotations
 import io
 import math
 import re
-import textwrap
 import zipfile
-from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 
-from openpyxl import Workbook
 from openpyxl.drawing.fill import Blip
 from openpyxl.drawing.geometry import PresetGeometry2D
 from openpyxl.drawing.image import Image
 from openpyxl.drawing.picture import PictureFrame
 from openpyxl.drawing.spreadsheet_drawing import AnchorMarker, OneCellAnchor
 from openpyxl.drawing.xdr import XDRPositiveSize2D
-from openpyxl.styles import Alignment, Font
+from openpyxl.styles import Alignment
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.units import pixels_to_EMU
-from openpyxl.worksheet.worksheet import Worksheet
 
-from monitor.core import formatting
 from monitor.core.tables import DATE, DURATION, MONEY, PERCENT, TEXT, Table
 from monitor.exporters.csv_file import csv_text
 from monitor.exporters.safe import (
@@ -48,30 +43,17 @@ from monitor.exporters.safe import (
     neutralise_text,
     signed,
     typed_value,
-    write_cell,
 )
+from monitor.exporters.workbook import BOLD, MAX_WIDTH, TITLE_FONT, Book, Sheet
 from monitor.services.summary import ChartImage, ImpactSummary
 
 __all__ = ["summary_csv", "summary_filename", "summary_tables_zip", "summary_workbook"]
 
-CREATOR = "HEP Impact Monitor"
 SUMMARY_SHEET = "Summary"
 CHARTS_SHEET = "Charts"
 
-# The workbook's default font, named on every styled cell so that bold text does not
-# fall back to another typeface in LibreOffice.
-FONT_NAME = "Calibri"
-TITLE_FONT = Font(name=FONT_NAME, bold=True, size=16)
-HEADING_FONT = Font(name=FONT_NAME, bold=True, size=13)
-BOLD = Font(name=FONT_NAME, bold=True)
-MUTED = Font(name=FONT_NAME, italic=True, color="4C6272")  # NHS mid grey: a note
 LEFT = Alignment(horizontal="left", vertical="top", indent=1)
-
-MIN_WIDTH = 10
-MAX_WIDTH = 60
-"""Column widths in characters: long free text (verdicts, descriptions) wraps at this."""
 ROW_HEIGHT_PX = 20  # the default 15 pt row
-LINE_HEIGHT_PT = 15
 DURATION_UNIT = "minutes:seconds"
 CHART_WIDTH_PX = 800
 """Charts are drawn 1000 px wide; shown at this width they fit a landscape page."""
@@ -82,23 +64,15 @@ CHART_WIDTH_PX = 800
 
 def summary_workbook(summary: ImpactSummary) -> bytes:
     """The impact summary as .xlsx bytes (see the module docstring for the layout)."""
-    wb = Workbook()
-    wb.properties.title = f"HEP impact summary: {summary.practice_name}, {summary.period_label}"
-    wb.properties.subject = "Health Equity Payment impact summary"
-    wb.properties.creator = CREATOR
-    wb.properties.lastModifiedBy = CREATOR
-
-    ws = wb.active
-    ws.title = SUMMARY_SHEET
-    _summary_sheet(_Sheet(ws), summary)
+    book = Book(
+        f"HEP impact summary: {summary.practice_name}, {summary.period_label}",
+        subject="Health Equity Payment impact summary",
+    )
+    _summary_sheet(book.sheet(SUMMARY_SHEET, report=True), summary)
     for table in summary.tables:
-        _table_sheet(_Sheet(wb.create_sheet(_sheet_title(table.name))), table)
-    _charts_sheet(_Sheet(wb.create_sheet(CHARTS_SHEET)), summary.charts)
-    wb.active = 0
-
-    buffer = io.BytesIO()
-    wb.save(buffer)
-    return buffer.getvalue()
+        _table_sheet(book.sheet(_sheet_title(table.name), report=True), table)
+    _charts_sheet(book.sheet(CHARTS_SHEET, report=True, widths=[12]), summary.charts)
+    return book.to_bytes()
 
 
 def summary_filename(summary: ImpactSummary, extension: str = "xlsx") -> str:
@@ -108,120 +82,10 @@ def summary_filename(summary: ImpactSummary, extension: str = "xlsx") -> str:
     return f"hep-impact-summary-{ods}-{period}.{extension}"
 
 
-class _Sheet:
-    """A worksheet with a cursor row and a record of how wide each column's content is."""
-
-    def __init__(self, ws: Worksheet):
-        self.ws = ws
-        self.row = 1
-        self.widths: dict[int, float] = defaultdict(float)
-        self.wrapped: list[tuple[int, int, str]] = []  # row, column, text
-
-    def put(
-        self,
-        col: int,
-        value: object,
-        kind: str = TEXT,
-        *,
-        number_format: str | None = None,
-        font: Font | None = None,
-        wrap: bool = False,
-        measure: bool = True,
-        alignment: Alignment | None = None,
-        by_word: bool = False,
-        right: bool = False,
-    ):
-        value, default_format = typed_value(value, kind)
-        number_format = number_format or default_format
-        cell = write_cell(self.ws, self.row, col, value, number_format)
-        if font is not None:
-            cell.font = font
-        if alignment is None:
-            # Text after the first column is indented so it does not run into the
-            # right-aligned number before it.
-            indent = isinstance(cell.value, str) and col > 1 and not right
-            alignment = Alignment(
-                # Excel and LibreOffice indent only explicitly aligned text.
-                horizontal="right" if right else ("left" if indent else None),
-                vertical="top",
-                wrap_text=wrap or None,
-                indent=1 if indent else 0,
-            )
-        cell.alignment = alignment
-        if measure:
-            width = _shown_width(cell.value, cell.number_format, longest_word=by_word)
-            if font is not None and font.b:
-                width *= 1.1
-            self.widths[col] = max(self.widths[col], width)
-        if wrap and isinstance(cell.value, str):
-            self.wrapped.append((self.row, col, cell.value))
-        return cell
-
-    def heading(self, text: str, font: Font = HEADING_FONT) -> None:
-        self.put(1, text, font=font, measure=False)
-        self.row += 1
-
-    def header(
-        self, titles: Sequence[str], *, numeric: Iterable[int] = (), wrap: bool = True
-    ) -> None:
-        """Column headings, bold; right-aligned over the ``numeric`` columns (1-based).
-        In a block of the Summary sheet they wrap (all but the first), so a heading over
-        a column of short numbers does not set its width."""
-        numeric = set(numeric)
-        for col, title in enumerate(titles, 1):
-            self.put(
-                col,
-                title,
-                font=BOLD,
-                wrap=wrap and col > 1,
-                by_word=wrap,
-                right=col in numeric,
-            )
-        self.row += 1
-
-    def note(self, text: str) -> None:
-        self.put(1, text, font=MUTED, measure=False)
-        self.row += 1
-
-    def skip(self, rows: int = 1) -> None:
-        self.row += rows
-
-    def fit_columns(self, *, minimum: float = MIN_WIDTH, maximum: float = MAX_WIDTH) -> None:
-        for col, width in self.widths.items():
-            fitted = min(max(width + 2, minimum), maximum)
-            self.ws.column_dimensions[get_column_letter(col)].width = round(fitted, 1)
-        self._fit_rows()
-
-    def _fit_rows(self) -> None:
-        """Make rows with wrapped text tall enough to show it. Neither Excel nor
-        LibreOffice re-measures rows when opening a file, so the heights are set here."""
-        lines: dict[int, int] = defaultdict(lambda: 1)
-        for row, col, text in self.wrapped:
-            width = self.ws.column_dimensions[get_column_letter(col)].width or MIN_WIDTH
-            # Wrap a little narrower than the column: an average letter is narrower
-            # than the "0" Excel measures widths in, but bold and capitals are wider.
-            count = sum(
-                len(textwrap.wrap(line, max(int(width) - 2, 4))) or 1
-                for line in text.splitlines() or [""]
-            )
-            lines[row] = max(lines[row], count)
-        for row, count in lines.items():
-            if count > 1:
-                self.ws.row_dimensions[row].height = count * LINE_HEIGHT_PT + 2
-
-    def print_landscape(self) -> None:
-        setup = self.ws.page_setup
-        setup.orientation = "landscape"
-        setup.paperSize = self.ws.PAPERSIZE_A4
-        setup.fitToWidth = 1
-        setup.fitToHeight = 0
-        self.ws.sheet_properties.pageSetUpPr.fitToPage = True
-
-
 # --------------------------------------------------------------------------- Summary sheet
 
 
-def _summary_sheet(sheet: _Sheet, summary: ImpactSummary) -> None:
+def _summary_sheet(sheet: Sheet, summary: ImpactSummary) -> None:
     sheet.heading("HEP impact summary", TITLE_FONT)
     sheet.ws.row_dimensions[1].height = 24
     sheet.put(1, f"{summary.practice_name} ({summary.ods_code})", font=BOLD, measure=False)
@@ -259,12 +123,11 @@ def _summary_sheet(sheet: _Sheet, summary: ImpactSummary) -> None:
     _interventions_block(sheet, summary)
     _contents_block(sheet, summary)
 
-    sheet.fit_columns()
     sheet.print_landscape()
     sheet.ws.print_options.gridLines = False
 
 
-def _money_block(sheet: _Sheet, summary: ImpactSummary) -> None:
+def _money_block(sheet: Sheet, summary: ImpactSummary) -> None:
     sheet.heading("HEP money")
     amounts = [summary.allocation, summary.hep_spend, summary.total_spend]
     money = _money_format(amounts)
@@ -290,13 +153,17 @@ def _money_block(sheet: _Sheet, summary: ImpactSummary) -> None:
     sheet.skip()
 
 
-def _category_block(sheet: _Sheet, summary: ImpactSummary) -> None:
+def _category_block(sheet: Sheet, summary: ImpactSummary) -> None:
     sheet.heading("Spending by category")
     if not summary.spend_by_category:
         sheet.note("No spending recorded in this period.")
         sheet.skip()
         return
-    sheet.header(["Category", "Paid by HEP", "Total cost", "Share of HEP spend"], numeric=[2, 3, 4])
+    sheet.header(
+        ["Category", "Paid by HEP", "Total cost", "Share of HEP spend"],
+        numeric=[2, 3, 4],
+        by_word=True,
+    )
     money = _money_format([v for _, hep, total in summary.spend_by_category for v in (hep, total)])
     for label, hep, total in summary.spend_by_category:
         sheet.put(1, label)
@@ -312,13 +179,13 @@ def _category_block(sheet: _Sheet, summary: ImpactSummary) -> None:
     sheet.skip(2)
 
 
-def _staffing_block(sheet: _Sheet, summary: ImpactSummary) -> None:
+def _staffing_block(sheet: Sheet, summary: ImpactSummary) -> None:
     sheet.heading("Staffing")
     if not summary.wte_by_group:
         sheet.note("No staffing changes recorded in this period.")
         sheet.skip()
         return
-    sheet.header(["Role group", "Net WTE added", "HEP-funded WTE"], numeric=[2, 3])
+    sheet.header(["Role group", "Net WTE added", "HEP-funded WTE"], numeric=[2, 3], by_word=True)
     for group, net, hep in summary.wte_by_group:
         sheet.put(1, group)
         sheet.put(2, net, number_format=WTE_FORMAT)
@@ -348,13 +215,13 @@ METRIC_COLUMNS = (
 )
 
 
-def _metrics_block(sheet: _Sheet, summary: ImpactSummary) -> None:
+def _metrics_block(sheet: Sheet, summary: ImpactSummary) -> None:
     sheet.heading("Figures: latest compared with the baseline")
     if not summary.metrics:
         sheet.note("No figures recorded in this period.")
         sheet.skip()
         return
-    sheet.header(METRIC_COLUMNS, numeric=[3, 5, 6])
+    sheet.header(METRIC_COLUMNS, numeric=[3, 5, 6], by_word=True)
     for metric in summary.metrics:
         sheet.put(1, metric.label, wrap=True)
         sheet.put(2, metric.baseline_label or "")
@@ -386,13 +253,13 @@ def _change(change: float | None, kind: str) -> tuple[object, str | None]:
     return value, signed(number_format) if number_format else None
 
 
-def _interventions_block(sheet: _Sheet, summary: ImpactSummary) -> None:
+def _interventions_block(sheet: Sheet, summary: ImpactSummary) -> None:
     sheet.heading("Interventions")
     if not summary.interventions:
         sheet.note("No interventions recorded in this period.")
         sheet.skip()
         return
-    sheet.header(["Intervention", "Date", "Figures it should affect"], numeric=[2])
+    sheet.header(["Intervention", "Date", "Figures it should affect"], numeric=[2], by_word=True)
     for occurred_on, title, affected in summary.interventions:
         sheet.put(1, title, wrap=True)
         sheet.put(2, occurred_on, DATE)
@@ -402,7 +269,7 @@ def _interventions_block(sheet: _Sheet, summary: ImpactSummary) -> None:
     sheet.skip()
 
 
-def _contents_block(sheet: _Sheet, summary: ImpactSummary) -> None:
+def _contents_block(sheet: Sheet, summary: ImpactSummary) -> None:
     sheet.heading("Other sheets in this workbook")
     for table in summary.tables:
         sheet.put(1, _sheet_title(table.name), font=BOLD)
@@ -422,13 +289,13 @@ def _money_format(amounts: Iterable[object]) -> str:
 # --------------------------------------------------------------------------- table sheets
 
 
-def _table_sheet(sheet: _Sheet, table: Table) -> None:
+def _table_sheet(sheet: Sheet, table: Table) -> None:
     ws = sheet.ws
     sheet.header(
         [c.title for c in table.columns],
         numeric=[n for n, c in enumerate(table.columns, 1) if c.format != TEXT],
-        wrap=False,
     )
+    sheet.freeze()
     money_columns = {
         n: _money_format(row[n] for row in table.rows)
         for n, column in enumerate(table.columns)
@@ -451,11 +318,9 @@ def _table_sheet(sheet: _Sheet, table: Table) -> None:
                 wrap=n in long_text and isinstance(value, str) and len(value) > MAX_WIDTH,
             )
         sheet.skip()
-    ws.freeze_panes = "A2"
     last = get_column_letter(len(table.columns))
     ws.auto_filter.ref = f"A1:{last}{max(sheet.row - 1, 1)}"
     ws.print_title_rows = "1:1"
-    sheet.fit_columns()
     sheet.print_landscape()
 
 
@@ -467,7 +332,7 @@ def _sheet_title(name: str) -> str:
 # --------------------------------------------------------------------------- charts
 
 
-def _charts_sheet(sheet: _Sheet, charts: Sequence[ChartImage]) -> None:
+def _charts_sheet(sheet: Sheet, charts: Sequence[ChartImage]) -> None:
     sheet.heading("Charts", TITLE_FONT)
     sheet.ws.row_dimensions[1].height = 24
     if not charts:
@@ -486,7 +351,6 @@ def _charts_sheet(sheet: _Sheet, charts: Sequence[ChartImage]) -> None:
         sheet.ws.add_image(image)
         # Images float over cells: leave as many rows as the picture is tall, plus a gap.
         sheet.skip(math.ceil(image.height / ROW_HEIGHT_PX) + 2)
-    sheet.ws.column_dimensions["A"].width = 12
     sheet.print_landscape()
 
 
@@ -506,40 +370,6 @@ def _anchor(row: int, width: int, height: int, index: int, alt: str) -> OneCellA
     picture.spPr.ln = None
     anchor.pic = picture
     return anchor
-
-
-# --------------------------------------------------------------------------- widths
-
-
-def _shown_width(value: object, number_format: str, *, longest_word: bool = False) -> float:
-    """Roughly how many characters wide a cell shows, to size its column."""
-    if value is None:
-        return 0
-    if isinstance(value, str):
-        lines = value.splitlines() or [""]
-        if longest_word:
-            return max((len(word) for line in lines for word in line.split()), default=0)
-        return max(len(line) for line in lines)
-    if isinstance(value, datetime):
-        return 17
-    if isinstance(value, date):
-        return 11
-    if isinstance(value, bool):
-        return 5
-    number = float(value)
-    sign = 1 if number_format.startswith("+") or number < 0 else 0
-    if "[m]" in number_format:
-        return len(formatting.duration(abs(number) * 86400)) + sign
-    if '" s"' in number_format:
-        return len(f"{abs(number):,.0f} s") + sign
-    decimals = re.search(r"\.(0+)", number_format.split(";")[0])
-    places = len(decimals.group(1)) if decimals else 0
-    text = f"{abs(number):,.{places}f}"
-    if "£" in number_format:
-        text = "£" + text
-    if "%" in number_format:
-        text += "%"
-    return len(text) + sign
 
 
 # --------------------------------------------------------------------------- CSV

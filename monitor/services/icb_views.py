@@ -27,7 +27,7 @@ from sqlmodel import Session, select
 from monitor.analysis import equity
 from monitor.analysis.distribution import Summary, summarise
 from monitor.core.checklist import ChecklistTemplate, Direction, Item, ItemType
-from monitor.core.formatting import duration, money
+from monitor.core.formatting import difference_format
 from monitor.core.periods import Period
 from monitor.core.small_numbers import enough
 from monitor.models import (
@@ -359,27 +359,6 @@ class Equity:
     @property
     def enough(self) -> bool:
         return enough(self.n)
-
-
-def difference_format(item: Item) -> tuple[object, str]:
-    """How a difference in the item's terms reads, and the unit after it, for the SII."""
-    if item.type is ItemType.PERCENT:
-        return _points, "percentage points"
-    if item.type is ItemType.MONEY:
-        return money, ""
-    if item.type is ItemType.DURATION:
-        return duration, "(minutes:seconds)"
-    if item.unit and item.type is ItemType.NUMBER:
-        return _plain, item.unit
-    return _plain, ""
-
-
-def _points(value: float) -> str:
-    return f"{value:,.1f}"
-
-
-def _plain(value: float) -> str:
-    return f"{value:,.1f}".removesuffix(".0")
 
 
 def equity_view(data: CollectionData, item: Item) -> Equity:

@@ -8,31 +8,12 @@ beside each chart is where an ICB analyst reads practice names.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-
-import numpy as np
 from flask import Blueprint, abort, render_template, url_for
 from flask_login import current_user
-from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter, MaxNLocator
 from werkzeug.routing import BuildError
 
 from monitor import charts
-from monitor.analysis.distribution import Summary
-from monitor.charts.style import (
-    EDGE_PT,
-    NHS_BLACK,
-    NHS_BLUE,
-    NHS_DARK_GREY,
-    NHS_PALE_GREY,
-    SMALL_FONT_SIZE,
-    TITLE_FONT_SIZE,
-    chart_context,
-    clean_text,
-    freeze_layout,
-)
-from monitor.core.checklist import Item, ItemType
-from monitor.core.formatting import item_value
+from monitor.core.checklist import Item
 from monitor.core.small_numbers import MIN_PRACTICES
 from monitor.exporters.icb_workbook import icb_workbook, workbook_filename
 from monitor.models import Collection, Role
@@ -42,6 +23,7 @@ from monitor.web.access import allow
 from monitor.web.chart_cache import chart_response
 from monitor.web.context import db, templates
 from monitor.web.downloads import XLSX, csv_download, download
+from monitor.web.presenters import icb as present
 
 bp = Blueprint("icb", __name__)
 
@@ -68,10 +50,6 @@ def _item(data: icb_views.CollectionData, item_id: str) -> Item:
     if item is None:
         abort(404)
     return item
-
-
-def formatter(item: Item) -> Callable[[float | None], str]:
-    return lambda value: item_value(value, item.type, item.unit)
 
 
 def _collection_url(collection: Collection) -> str | None:
@@ -123,7 +101,7 @@ def metrics(collection_id: int):
         data,
         metrics=icb_views.metric_index(data),
         submitted=len(data.submissions),
-        fmt=lambda item, value: item_value(value, item.type, item.unit),
+        fmt=present.figure_text,
     )
 
 
@@ -138,8 +116,8 @@ def distribution(collection_id: int, item_id: str):
         data,
         item=item,
         view=view,
-        fmt=formatter(item),
-        alt=_ranked_alt(view, formatter(item)),
+        fmt=present.formatter(item),
+        alt=present.ranked_alt(view),
     )
 
 
@@ -157,28 +135,11 @@ def distribution_chart(collection_id: int, item_id: str, fmt: str):
     return chart_response(
         key,
         fmt,
-        lambda: ranked_chart(values, summary, title=item.label, format_value=formatter(item)),
+        lambda: charts.ranked_chart(
+            values, summary, title=item.label, format_value=present.formatter(item)
+        ),
         filename=f"{item.id}-ranked",
     )
-
-
-def _ranked_alt(view: icb_views.Distribution, fmt: Callable) -> str:
-    n = view.summary.n
-    if n == 0:
-        return f"Chart of {view.item.label}: no practice submitted this figure."
-    text = (
-        f"Bar chart of {view.item.label} for {n} submitting practice{'s' if n != 1 else ''}, "
-        "ranked from highest to lowest and labelled by rank only"
-    )
-    s = view.summary
-    if s.enough:
-        text += (
-            f". Median {fmt(s.median)}, quartiles {fmt(s.q1)} to {fmt(s.q3)}, "
-            f"range {fmt(s.minimum)} to {fmt(s.maximum)}."
-        )
-    else:
-        text += f"; fewer than {MIN_PRACTICES} practices, so no median is shown."
-    return text + " The figures are in the table below."
 
 
 # Equity -------------------------------------------------------------------------------
@@ -193,19 +154,10 @@ def equity(collection_id: int):
         "equity",
         data,
         views=views,
-        formatter=formatter,
-        alt=_equity_alt,
-        sii_text=sii_text,
+        formatter=present.formatter,
+        alt=present.equity_alt,
+        sii_text=present.sii_text,
     )
-
-
-def sii_text(item: Item, value: float | None, *, with_unit: bool = True) -> str:
-    """A slope index (a difference) in the item's terms: "-4.2 percentage points"."""
-    if value is None:
-        return ""
-    fmt, unit = icb_views.difference_format(item)
-    text = f"-{fmt(-value)}" if value < 0 else fmt(value)
-    return f"{text} {unit}".strip() if with_unit else text
 
 
 @bp.get("/collections/<int:collection_id>/equity/<item_id>/chart.<fmt>")
@@ -214,44 +166,18 @@ def equity_chart(collection_id: int, item_id: str, fmt: str):
     data = _data(collection_id)
     item = _item(data, item_id)
     view = icb_views.equity_view(data, item)
-    shown = _quintile_bars(view)
+    shown = present.quintile_bars(view)
     key = charts.chart_key("icb-equity", data.collection.id, item.id, item.type, item.label, shown)
-    title = f"{item.label}: median by deprivation quintile"
     return chart_response(
         key,
         fmt,
         lambda: charts.bar_chart(
             [label for label, _ in shown],
             [value for _, value in shown],
-            title=title,
-            format_value=formatter(item),
+            title=present.equity_title(item),
+            format_value=present.formatter(item),
         ),
         filename=f"{item.id}-by-deprivation",
-    )
-
-
-def _quintile_bars(view: icb_views.Equity) -> list[tuple[str, float]]:
-    """Quintiles with enough practices for a median, most deprived first."""
-    return [
-        (f"Quintile {q.label}", q.median)
-        for q in view.quintiles
-        if q.quintile is not None and q.n_practices >= MIN_PRACTICES
-    ]
-
-
-def _equity_alt(view: icb_views.Equity) -> str:
-    fmt = formatter(view.item)
-    shown = _quintile_bars(view)
-    if not shown:
-        return (
-            f"Chart of {view.item.label} by deprivation quintile: no quintile has "
-            f"{MIN_PRACTICES} or more submitting practices."
-        )
-    parts = "; ".join(f"{label} {fmt(value)}" for label, value in shown)
-    return (
-        f"Bar chart of the median {view.item.label} by deprivation quintile, most deprived "
-        f"first: {parts}. Quintiles with fewer than {MIN_PRACTICES} practices are "
-        "left out. The figures are in the table below."
     )
 
 
@@ -263,7 +189,7 @@ def _equity_alt(view: icb_views.Equity) -> str:
 def spending_mix(collection_id: int):
     data = _data(collection_id)
     mix = icb_views.spending_mix(data)
-    return _render("spending", data, mix=mix, alt=_spending_alt(mix))
+    return _render("spending", data, mix=mix, alt=present.spending_alt(mix))
 
 
 @bp.get("/collections/<int:collection_id>/spending/chart.<fmt>")
@@ -279,20 +205,6 @@ def spending_chart(collection_id: int, fmt: str):
         fmt,
         lambda: charts.bar_chart(labels, amounts, title="HEP-attributed spend by category"),
         filename="hep-spend-by-category",
-    )
-
-
-def _spending_alt(mix: icb_views.SpendingMix) -> str:
-    if not mix.categories:
-        return "Chart of HEP-attributed spend by category: no submitted return includes spending."
-    parts = "; ".join(
-        f"{c.label} {charts.compact_money(float(c.hep))}"
-        + (f" ({c.share_pct:.0f}%)" if c.share_pct is not None else "")
-        for c in mix.categories
-    )
-    return (
-        f"Bar chart of HEP-attributed spend by category across "
-        f"{len(mix.practices)} submitting practices: {parts}. The figures are in the table below."
     )
 
 
@@ -349,8 +261,8 @@ def pcn_trends():
     return render_template(
         "icb/pcn_trends.jinja",
         trends=trends,
-        formatter=formatter,
-        alt=lambda trend: charts.alt_text(_trend_spec(trend)),
+        formatter=present.formatter,
+        alt=present.trend_alt,
         min_practices=MIN_PRACTICES,
         value_rule=icb_views.VALUE_RULE,
     )
@@ -363,7 +275,7 @@ def pcn_trend_chart(item_id: str, fmt: str):
     trend = next((t for t in trends.trends if t.item.id == item_id), None)
     if trend is None:
         abort(404)
-    spec = _trend_spec(trend)
+    spec = present.trend_spec(trend)
     key = charts.chart_key(
         "pcn-trend",
         trends.pcn.id,
@@ -374,78 +286,3 @@ def pcn_trend_chart(item_id: str, fmt: str):
         [p.period.code for p in trend.points],
     )
     return chart_response(key, fmt, lambda: charts.run_chart(spec), filename=f"{item_id}-pcn")
-
-
-def _trend_spec(trend: icb_views.Trend) -> charts.RunChartSpec:
-    item = trend.item
-    return charts.RunChartSpec(
-        title=f"{item.label}: PCN median",
-        y_label=item.unit or item.type.value,
-        period_labels=[p.period.label for p in trend.points],
-        values=trend.medians,
-        format_value=formatter(item),
-        value_ceiling=100.0 if item.type is ItemType.PERCENT else None,
-        y_tick_steps=charts.DURATION_TICK_STEPS if item.type is ItemType.DURATION else None,
-    )
-
-
-# Charts -------------------------------------------------------------------------------
-
-RANKED_WIDTH_IN = 8.0
-
-
-def ranked_chart(
-    values: Sequence[float],
-    summary: Summary,
-    *,
-    title: str,
-    format_value: Callable[[float], str],
-) -> Figure:
-    """Practices' figures as bars, highest first, labelled by rank only; the median and
-    quartiles drawn across when enough practices contribute."""
-    numbers = np.array([float(v) for v in values], dtype=float)
-    with chart_context():
-        fig = Figure(figsize=(RANKED_WIDTH_IN, 4.2), dpi=100, layout="constrained")
-        fig.get_layout_engine().set(w_pad=EDGE_PT / 72, h_pad=4 / 72)
-        ax = fig.add_subplot()
-        fig.suptitle(
-            clean_text(title, max_chars=90) or "Chart",
-            x=EDGE_PT / (RANKED_WIDTH_IN * 72),
-            ha="left",
-            fontsize=TITLE_FONT_SIZE,
-            fontweight="bold",
-            color=NHS_BLACK,
-            parse_math=False,
-        )
-        if numbers.size == 0:
-            ax.set_axis_off()
-            ax.text(0.5, 0.5, "No practice submitted this figure", ha="center", va="center",
-                    transform=ax.transAxes, color=NHS_DARK_GREY, parse_math=False)  # fmt: skip
-            freeze_layout(fig)
-            return fig
-        ranks = np.arange(1, numbers.size + 1)
-        ax.bar(ranks, numbers, width=0.7, color=NHS_BLUE, zorder=2)
-        if summary.enough:
-            ax.axhspan(
-                summary.q1,
-                summary.q3,
-                color=NHS_PALE_GREY,
-                zorder=0,
-                label="Lower to upper quartile",
-            )
-            ax.axhline(summary.median, color=NHS_BLACK, lw=1.4, ls="--", zorder=3, label="Median")
-            fig.legend(loc="outside lower center", ncols=2, handlelength=1.6)
-        ax.xaxis.set_major_locator(MaxNLocator(nbins=12, integer=True, min_n_ticks=1))
-        ax.set_xlim(0.4, numbers.size + 0.6)
-        ax.set_xlabel("Practice rank (1 = highest)", parse_math=False)
-        low = min(0.0, float(numbers.min()))
-        high = max(0.0, float(numbers.max()))
-        ax.set_ylim(low, high + (0.1 * (high - low) or 1.0))
-        ax.yaxis.set_major_formatter(
-            FuncFormatter(lambda v, _pos: clean_text(format_value(v), max_chars=16))
-        )
-        ax.grid(axis="y", color=NHS_PALE_GREY, lw=0.8, zorder=0)
-        ax.set_axisbelow(True)
-        ax.tick_params(labelsize=SMALL_FONT_SIZE)
-        freeze_layout(fig)
-    return fig
