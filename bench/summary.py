@@ -30,7 +30,7 @@ from monitor import create_app  # noqa: E402
 from monitor.core.clock import today  # noqa: E402
 from monitor.core.periods import financial_year_of  # noqa: E402
 from monitor.demo import DEMO_PASSWORD, load_demo  # noqa: E402
-from monitor.demo_records import load_demo_records  # noqa: E402
+from monitor.demo.records import load_demo_records  # noqa: E402
 from monitor.exporters.summary_pdf import summary_pdf  # noqa: E402
 from monitor.exporters.summary_xlsx import summary_workbook  # noqa: E402
 from monitor.models import Practice  # noqa: E402

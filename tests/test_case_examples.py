@@ -13,7 +13,7 @@ from sqlmodel import func, select
 from monitor.core.inputs import FormErrors
 from monitor.core.patient_data import NHS_NUMBER_MESSAGE
 from monitor.demo import load_demo
-from monitor.demo_cases import CASES, load_demo_case_examples
+from monitor.demo.cases import CASES, load_demo_case_examples
 from monitor.models import AuditEvent, CaseExample, Role, Visibility
 from monitor.services import case_examples, visibility
 from monitor.services.passwords import Passwords
@@ -268,7 +268,7 @@ def test_an_nhs_number_in_any_free_text_is_refused(client, session, world, field
 
 def test_a_ten_digit_number_that_fails_the_check_is_allowed():
     from monitor.core.checklist import load_template
-    from monitor.demo_records import TEMPLATE_PATH
+    from monitor.demo.records import TEMPLATE_PATH
 
     data = case_examples.clean(
         form(cost="Call 0116 255 1234 for the invoice"),
@@ -295,7 +295,7 @@ def test_another_practices_spending_items_cannot_be_linked(client, session, worl
 
 def test_unknown_tags_figures_and_visibility_are_refused(world):
     from monitor.core.checklist import load_template
-    from monitor.demo_records import TEMPLATE_PATH
+    from monitor.demo.records import TEMPLATE_PATH
 
     with pytest.raises(FormErrors) as raised:
         case_examples.clean(
@@ -458,7 +458,7 @@ def test_a_lead_of_another_pcn_sees_only_its_own_members(client, session, world,
 
 def test_demo_case_examples_are_valid_and_cover_every_visibility():
     from monitor.core.checklist import load_template
-    from monitor.demo_records import TEMPLATE_PATH
+    from monitor.demo.records import TEMPLATE_PATH
 
     template = load_template(TEMPLATE_PATH)
     for spec in CASES:
@@ -493,7 +493,7 @@ def test_demo_loader_adds_the_case_examples_once(session):
 
 
 def test_demo_case_examples_link_the_practices_own_demo_spending(session):
-    from monitor.demo_records import load_demo_records
+    from monitor.demo.records import load_demo_records
     from monitor.models import Practice, SpendItem
 
     load_demo(session, Passwords(time_cost=1, memory_cost=8))

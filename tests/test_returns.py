@@ -631,8 +631,8 @@ def test_an_analyst_of_another_icb_gets_not_found(client, session, world):
 
 def test_demo_has_an_open_collection_with_practices_in_every_state_and_a_closed_one(session):
     from monitor.demo import load_demo
-    from monitor.demo_records import load_demo_records
-    from monitor.demo_returns import load_demo_returns
+    from monitor.demo.records import load_demo_records
+    from monitor.demo.returns import load_demo_returns
     from monitor.models import Icb, Practice
     from monitor.models.returns import ReturnValue
     from monitor.services.passwords import Passwords

@@ -577,7 +577,9 @@ def open_collection(
     )
 
 
-def close_collection(session: Session, *, user: User, collection: Collection) -> bool:
+def close_collection(
+    session: Session, *, user: User, collection: Collection, now: datetime | None = None
+) -> bool:
     """Stop new submissions. False when it was already closed."""
     if collection.closed_at is not None:
         return False
@@ -585,7 +587,7 @@ def close_collection(session: Session, *, user: User, collection: Collection) ->
         session,
         user=user,
         record=collection,
-        changes={"closed_at": utcnow()},
+        changes={"closed_at": now or utcnow()},
         expected_version=collection.version,
         summary=f"Closed the collection “{collection.name}”",
         action="close",

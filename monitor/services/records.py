@@ -11,11 +11,12 @@ practice's sharing choices, a user's account) are written without the check.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from sqlalchemy import update
+from sqlalchemy import tuple_, update
 from sqlmodel import Session, SQLModel, select
 
 from monitor.core.clock import utcnow
@@ -34,6 +35,8 @@ OBJECT_TYPES: dict[str, str] = {
     "Collection": "collection",
     "PracticeReturn": "practice_return",
     "Practice": "practice",
+    "Icb": "icb",
+    "Pcn": "pcn",
     "User": "user",
 }
 PRACTICE_RECORD_TYPES = (
@@ -237,3 +240,188 @@ def history(session: Session, *, user: User, kind: str, record_id: int) -> list[
             .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
         )
     )
+
+
+# Many records at once ------------------------------------------------------------------
+#
+# A load of hundreds or thousands of rows (the demo's five years of figures) would bury
+# the audit log under an event per row and take a flush per row. These write the rows in
+# batches (the ORM sends one multi-row INSERT per table) under ONE audit event that says
+# what was added or removed. The rows must all belong to one practice, so the event is
+# filed under that practice like the events of its own edits.
+
+NOUNS: dict[str, tuple[str, str]] = {
+    "metric_value": ("figure", "figures"),
+    "hep_allocation": ("HEP allocation", "HEP allocations"),
+    "intervention": ("intervention", "interventions"),
+    "staffing_change": ("staffing change", "staffing changes"),
+    "spend_item": ("spending item", "spending items"),
+    "case_example": ("case example", "case examples"),
+    "collection": ("collection", "collections"),
+    "practice_return": ("return", "returns"),
+    "icb": ("ICB", "ICBs"),
+    "pcn": ("PCN", "PCNs"),
+    "practice": ("practice", "practices"),
+    "user": ("user", "users"),
+}
+"""Each kind of record as a summary counts it, in the order a summary lists them."""
+
+
+def describe_counts(counts: Mapping[str, int]) -> str:
+    """ "3,960 figures, 1 HEP allocation": every kind with a count, in NOUNS order."""
+    parts = []
+    for kind, (singular, plural) in NOUNS.items():
+        if count := counts.get(kind, 0):
+            parts.append(f"{count:,} {singular if count == 1 else plural}")
+    return ", ".join(parts) or "nothing"
+
+
+def _one_practice(records: Sequence[SQLModel], practice_ids: set[int | None]) -> set[int | None]:
+    found = practice_ids | {_practice_of(record) for record in records}
+    if len(found) > 1:
+        raise ValueError("Records audited as one event must all belong to one practice")
+    return found
+
+
+def _count_by_type(records: Sequence[SQLModel], counts: dict[str, int]) -> dict[str, int]:
+    counts = dict(counts)
+    for record in records:
+        kind = object_type(record)
+        counts[kind] = counts.get(kind, 0) + 1
+    return counts
+
+
+class Additions:
+    """Records being added under one audit event: what `adding` hands out."""
+
+    def __init__(self, session: Session, user: User | None) -> None:
+        self._session = session
+        self._user = user
+        self.counts: dict[str, int] = {}
+        """Object type → how many records of that type were added."""
+        self.practice_ids: set[int | None] = set()
+
+    def add(self, records: Sequence[SQLModel]) -> None:
+        """Insert `records` now, so that records added after them can link to their ids
+        (spending to the staffing change it pays for)."""
+        for record in records:
+            if _has(type(record), "updated_by_id"):
+                record.updated_by_id = self._user.id if self._user else None
+        self._session.add_all(records)
+        self._session.flush()
+        # After the flush: a new practice's own id is its practice.
+        self.practice_ids = _one_practice(records, self.practice_ids)
+        self.counts = _count_by_type(records, self.counts)
+
+
+@contextmanager
+def adding(
+    session: Session,
+    *,
+    user: User | None,
+    summary: str,
+    object_type: str | None = None,
+    object_id: Any = "",
+    commit: bool = True,
+) -> Iterator[Additions]:
+    """Add records in one or more batches (`additions.add(rows)`), then write ONE audit
+    event for them all.
+
+    "{added}" in `summary` becomes what was added ("651 figures, 5 HEP allocations").
+    The event's `object_type` is by default the type of the first record added; give
+    another (and an `object_id`) when the event is about something else, such as a
+    practice's demo data as a whole. Adding nothing writes no event. If anything fails,
+    the session is rolled back, so no row is kept without its event.
+    """
+    additions = Additions(session, user)
+    try:
+        yield additions
+    except BaseException:
+        session.rollback()
+        raise
+    if not additions.counts:
+        return
+    (practice_id,) = additions.practice_ids
+    audit.record(
+        session,
+        actor=user,
+        action="create",
+        object_type=object_type or next(iter(additions.counts)),
+        object_id=object_id,
+        practice_id=practice_id,
+        summary=summary.replace("{added}", describe_counts(additions.counts)),
+    )
+    if commit:
+        session.commit()
+
+
+def create_many(
+    session: Session,
+    *,
+    user: User | None,
+    records: Sequence[SQLModel],
+    summary: str,
+    object_type: str | None = None,
+    object_id: Any = "",
+    commit: bool = True,
+) -> int:
+    """Add `records` (all of one practice) in one batch with ONE audit event, as `adding`
+    does; return how many were added. Each record gets its id."""
+    with adding(
+        session,
+        user=user,
+        summary=summary,
+        object_type=object_type,
+        object_id=object_id,
+        commit=commit,
+    ) as additions:
+        additions.add(records)
+    return len(records)
+
+
+def delete_many(
+    session: Session,
+    *,
+    user: User | None,
+    records: Sequence[SQLModel],
+    summary: str,
+    object_type: str | None = None,
+    object_id: Any = "",
+    commit: bool = True,
+) -> int:
+    """Delete `records` (all of one practice) with ONE audit event; return how many.
+
+    Each record must still be at the version it was read at, as for `delete`: otherwise
+    EditConflict and nothing is deleted. "{removed}" in `summary` becomes what was
+    removed; `object_type` and `object_id` are as for `adding`.
+    """
+    if not records:
+        return 0
+    (practice_id,) = _one_practice(records, set())
+    counts = _count_by_type(records, {})
+    by_model: dict[type[SQLModel], list[SQLModel]] = {}
+    for record in records:
+        by_model.setdefault(type(record), []).append(record)
+    for model, group in by_model.items():
+        if _has(model, "version"):
+            condition = tuple_(model.id, model.version).in_([(r.id, r.version) for r in group])
+        else:
+            condition = model.id.in_([r.id for r in group])
+        result = session.exec(model.__table__.delete().where(condition))
+        if result.rowcount != len(group):
+            session.rollback()
+            raise EditConflict()
+        for record in group:
+            session.expunge(record)
+    audit.record(
+        session,
+        actor=user,
+        action="delete",
+        object_type=object_type or next(iter(counts)),
+        object_id=object_id,
+        practice_id=practice_id,
+        summary=summary.replace("{removed}", describe_counts(counts)),
+    )
+    if commit:
+        session.commit()
+    return len(records)

@@ -13,7 +13,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from monitor.demo import DEMO_PASSWORD, PRACTICES
-from monitor.demo_returns import OPEN_SUBMITTED
+from monitor.demo.returns import OPEN_SUBMITTED
 from monitor.exporters.icb_workbook import TIDY
 from monitor.services.collections import DECLARATION
 from monitor.services.icb_views import TIDY_HEADER

@@ -15,7 +15,7 @@ from monitor.analysis.spc import before_after
 from monitor.core.checklist import Frequency, ItemType, load_template
 from monitor.core.periods import Period, financial_year_of
 from monitor.demo import PCNS, PRACTICES, load_demo
-from monitor.demo_records import TEMPLATE_PATH, load_demo_records
+from monitor.demo.records import TEMPLATE_PATH, load_demo_records
 from monitor.models import (
     AuditEvent,
     HepAllocation,

@@ -13,7 +13,8 @@ visible, because that happens too and the demo should not oversell the HEP.
 
 Everything comes from random generators seeded per practice, so loading is
 deterministic; a practice that already has records of its own is left alone, so loading
-twice changes nothing.
+twice changes nothing. Each practice's records go through the one audited write path
+(records.adding) in a few batches, with one audit event for them all.
 """
 
 from __future__ import annotations
@@ -25,15 +26,14 @@ from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from functools import cache
 from pathlib import Path
-from typing import Any
 
 import numpy as np
-from sqlalchemy import insert
 from sqlmodel import Session, select
 
+from monitor.config import Config
 from monitor.core.checklist import ChecklistTemplate, Frequency, ItemType, load_template
 from monitor.core.periods import Period, financial_year_of
-from monitor.demo import PRACTICES
+from monitor.demo.constants import PRACTICE_CODES
 from monitor.models import (
     HepAllocation,
     Intervention,
@@ -42,11 +42,9 @@ from monitor.models import (
     SpendItem,
     StaffingChange,
 )
-from monitor.services import audit
+from monitor.services import organisations, records
 
-TEMPLATE_PATH = (
-    Path(__file__).resolve().parent.parent / "checklist_templates" / "hep-light-touch-v1.yaml"
-)
+TEMPLATE_PATH = Path(Config.CHECKLIST_TEMPLATE_DIR) / "hep-light-touch-v1.yaml"
 SOURCE = "demo"
 FIRST_YEAR = 2021  # 2021/22: the baseline year, before the HEP began
 HEP_FIRST_YEAR = 2022
@@ -707,50 +705,26 @@ def load_demo_records(session: Session, *, today: date) -> dict[str, int]:
     """Add demo records to each demo practice that has none yet; return counts by kind.
 
     A practice that already has figures, allocations, spending, staffing changes or
-    interventions of any kind is left entirely alone. Commits once, at the end. Records
-    for a period that ended before `today` come out the same whatever `today` is, so a
-    demo reloaded later only gains the newer periods.
+    interventions of any kind is left entirely alone. Commits once, at the end; each
+    practice's records have one audit event ("Demo data: 651 figures, ... loaded").
+    Records for a period that ended before `today` come out the same whatever `today`
+    is, so a demo reloaded later only gains the newer periods.
     """
     template = _template()
     added = dict.fromkeys(KINDS, 0)
-    for ods, *_ in PRACTICES:
-        practice = session.exec(select(Practice).where(Practice.ods_code == ods)).first()
+    for ods in PRACTICE_CODES:
+        practice = organisations.find_practice(session, ods)
         if practice is None or _has_records(session, practice.id):
             continue
         counts = _load_practice(session, practice, PLANS.get(ods, Plan()), template, today)
         for kind, count in counts.items():
             added[kind] += count
-        audit.record(
-            session,
-            actor=None,
-            action="create",
-            object_type="demo_data",
-            object_id=practice.id,
-            practice_id=practice.id,
-            summary="Demo data: " + _describe(counts) + " loaded",
-        )
     session.commit()
     return added
 
 
 KINDS = ("metric_value", "hep_allocation", "intervention", "staffing_change", "spend_item")
 RECORD_MODELS = (MetricValue, HepAllocation, Intervention, StaffingChange, SpendItem)
-NOUNS = {
-    "metric_value": ("figure", "figures"),
-    "hep_allocation": ("HEP allocation", "HEP allocations"),
-    "intervention": ("intervention", "interventions"),
-    "staffing_change": ("staffing change", "staffing changes"),
-    "spend_item": ("spending item", "spending items"),
-}
-
-
-def _describe(counts: dict[str, int]) -> str:
-    parts = []
-    for kind in KINDS:
-        if count := counts.get(kind, 0):
-            singular, plural = NOUNS[kind]
-            parts.append(f"{count:,} {singular if count == 1 else plural}")
-    return ", ".join(parts) or "nothing"
 
 
 def _has_records(session: Session, practice_id: int) -> bool:
@@ -770,7 +744,6 @@ def _load_practice(
     session: Session, practice: Practice, plan: Plan, template: ChecklistTemplate, today: date
 ) -> dict[str, int]:
     interventions = [i for i in plan.interventions if i.occurred_on <= today]
-    figures = list(_figures(practice, plan, interventions, template, today))
     intervention_rows = [
         Intervention(
             practice_id=practice.id,
@@ -778,35 +751,33 @@ def _load_practice(
             title=i.title,
             description=i.description,
             affected_items=_in_template_order(i.affected_items, template),
-            updated_by_id=None,
         )
         for i in interventions
     ]
     staffing = list(_staffing(practice.id, plan, today))
     allocations = [] if plan.hep_2022 is None else _allocations(practice, plan, today)
-    if figures:
-        # A bulk insert: thousands of rows, far faster than building ORM objects.
-        session.execute(insert(MetricValue), figures)
-    session.add_all([*intervention_rows, *(row for _, row in staffing), *allocations])
-    spending = []
-    if allocations:
-        session.flush()  # ids for the spending items to link to
-        spending = _spending(
-            practice,
-            plan,
-            allocations,
-            list(zip(interventions, intervention_rows, strict=True)),
-            staffing,
-            today,
-        )
-        session.add_all(spending)
-    return {
-        "metric_value": len(figures),
-        "hep_allocation": len(allocations),
-        "intervention": len(intervention_rows),
-        "staffing_change": len(staffing),
-        "spend_item": len(spending),
-    }
+    with records.adding(
+        session,
+        user=None,
+        summary="Demo data: {added} loaded",
+        object_type="demo_data",
+        object_id=practice.id,
+        commit=False,
+    ) as additions:
+        additions.add(list(_figures(practice, plan, interventions, template, today)))
+        additions.add([*intervention_rows, *(row for _, row in staffing), *allocations])
+        if allocations:
+            # Added after the rows above, which now have the ids these link to.
+            spending = _spending(
+                practice,
+                plan,
+                allocations,
+                list(zip(interventions, intervention_rows, strict=True)),
+                staffing,
+                today,
+            )
+            additions.add(spending)
+    return {kind: additions.counts.get(kind, 0) for kind in KINDS}
 
 
 def _in_template_order(item_ids: tuple[str, ...], template: ChecklistTemplate) -> list[str]:
@@ -909,7 +880,7 @@ def _figures(
     interventions: list[DemoIntervention],
     template: ChecklistTemplate,
     today: date,
-) -> Iterator[dict[str, Any]]:
+) -> Iterator[MetricValue]:
     levels = _levels(practice, plan)
     lift = _Lift(interventions)
     values: dict[Frequency, Iterator[tuple[str, Period, float]]] = {
@@ -926,26 +897,25 @@ def _figures(
 
 def _figure(
     practice: Practice, template: ChecklistTemplate, item_id: str, period: Period, value: float
-) -> dict[str, Any]:
-    """A MetricValue row: rounded as the item's type reads, within its valid range."""
+) -> MetricValue:
+    """A figure rounded as the item's type reads, within its valid range."""
     item = template.items_by_id[item_id]
     if item.min is not None:
         value = max(value, item.min)
     if item.max is not None:
         value = min(value, item.max)
     number = round(value, 1) if item.type is ItemType.PERCENT else round(value)
-    return {
-        "practice_id": practice.id,
-        "item_id": item_id,
-        "frequency": period.frequency.value,
-        "period_code": period.code,
-        "period_start": period.start,
-        "value_number": float(number),
-        "template_id": template.id,
-        "template_version": template.version,
-        "source": SOURCE,
-        "updated_by_id": None,
-    }
+    return MetricValue(
+        practice_id=practice.id,
+        item_id=item_id,
+        frequency=period.frequency.value,
+        period_code=period.code,
+        period_start=period.start,
+        value_number=float(number),
+        template_id=template.id,
+        template_version=template.version,
+        source=SOURCE,
+    )
 
 
 def _monthly(practice: Practice, levels: _Levels, lift: _Lift, today: date):
@@ -1061,7 +1031,6 @@ def _allocations(practice: Practice, plan: Plan, today: date) -> list[HepAllocat
                 # Paid in the first quarter: this year's may be known but not yet paid.
                 received_on=received_on if received_on < today else None,
                 note=note,
-                updated_by_id=None,
             )
         )
     return rows
@@ -1086,7 +1055,6 @@ def _staffing(
                 hep_share_pct=_money(post.hep_share_pct),
                 languages=post.languages,
                 note=post.note,
-                updated_by_id=None,
             ),
         )
         if post.left_on is not None and post.left_on <= today:
@@ -1101,7 +1069,6 @@ def _staffing(
                     contract_type=post.contract_type,
                     hep_share_pct=_money(post.hep_share_pct),
                     note=post.ended_note,
-                    updated_by_id=None,
                 ),
             )
 
@@ -1284,7 +1251,6 @@ def _spend_row(practice_id: int, item: _Spend) -> SpendItem:
         recurrence=item.recurrence,
         staffing_change_id=item.staffing_change_id,
         intervention_id=item.intervention_id,
-        updated_by_id=None,
     )
 
 

@@ -1,9 +1,10 @@
 """Fictional case examples for the demo practices, at every visibility.
 
-They tell the stories behind the demo records (monitor/demo_records.py): where those
+They tell the stories behind the demo records (monitor/demo/records.py): where those
 records exist, each case example links the practice's real demo spending items (matched
 by description) and the figures the intervention was meant to move, so the case
-example's charts show the same data as the practice's own dashboard.
+example's charts show the same data as the practice's own dashboard. Each is added
+through monitor.services.case_examples, as the practice would add it.
 
 Riverside City PCN's lead (the demo PCN lead) sees its member practices' PCN-shared and
 ICB-wide examples and the ICB-wide ones from other PCNs; not Belgrave Road's private one
@@ -16,9 +17,8 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, select
 
-from monitor.core.clock import utcnow
-from monitor.models import CaseExample, Practice, SpendItem, Visibility
-from monitor.services import audit
+from monitor.models import CaseExample, SpendItem, Visibility
+from monitor.services import case_examples, organisations
 
 # Link at most this many spending items (a recurrent licence appears once a year).
 MAX_SPEND_LINKS = 4
@@ -221,12 +221,12 @@ def load_demo_case_examples(session: Session) -> dict[str, int]:
     """Add the demo case examples that are missing (by practice and title).
 
     Practices that do not exist are skipped, so this runs on any database; spending
-    items are linked where the demo records exist. Commits once, at the end.
+    items are linked where the demo records exist. Each case example is committed as it
+    is added.
     """
     added = 0
-    now = utcnow()
     for spec in CASES:
-        practice = session.exec(select(Practice).where(Practice.ods_code == spec.ods)).first()
+        practice = organisations.find_practice(session, spec.ods)
         if practice is None:
             continue
         exists = session.exec(
@@ -236,32 +236,25 @@ def load_demo_case_examples(session: Session) -> dict[str, int]:
         ).first()
         if exists is not None:
             continue
-        case = CaseExample(
-            practice_id=practice.id,
-            title=spec.title,
-            problem=spec.problem,
-            actions=spec.actions,
-            cost=spec.cost,
-            outcome=spec.outcome,
-            lessons=spec.lessons,
-            visibility=spec.visibility,
-            tags=list(spec.tags),
-            metric_item_ids=list(spec.metrics),
-            spend_item_ids=_spend_ids(session, practice.id, spec.spend_prefixes),
-            shared_at=None if spec.visibility == Visibility.PRIVATE else now,
-        )
-        session.add(case)
-        session.flush()
-        audit.record(
+        case_examples.create(
             session,
-            actor=None,
-            action="create",
-            object_type="case_example",
-            object_id=case.id,
+            user=None,  # the demo's own writing, like the rest of the demo data
             practice_id=practice.id,
-            summary=f"Demo data: case example “{case.title}”",
-            after=audit.snapshot(case),
+            # Not through case_examples.clean, which would put the tags and figures in
+            # template order: they stay in the order the story names them. A test checks
+            # every demo case example passes clean.
+            data=case_examples.CaseExampleInput(
+                title=spec.title,
+                problem=spec.problem,
+                actions=spec.actions,
+                cost=spec.cost,
+                outcome=spec.outcome,
+                lessons=spec.lessons,
+                visibility=spec.visibility,
+                tags=list(spec.tags),
+                spend_item_ids=_spend_ids(session, practice.id, spec.spend_prefixes),
+                metric_item_ids=list(spec.metrics),
+            ),
         )
         added += 1
-    session.commit()
     return {"case_example": added}

@@ -6,6 +6,10 @@ quarter that has ended) some practices have submitted snapshots of their demo fi
 some are part-way through (some of their figures for the quarter are removed), two have
 not started (all their figures for the quarter are removed) and one has withdrawn.
 Loading twice changes nothing: a collection that already exists is left alone.
+
+It all happens as the people would do it, through monitor.services.collections: the
+demo ICB analyst opens and closes the collections, and each practice submits or
+withdraws on the day it would have (the services take the day as `today` and `now`).
 """
 
 from __future__ import annotations
@@ -14,15 +18,21 @@ from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
 from pathlib import Path
 
-from sqlmodel import Session, delete, select
+from sqlmodel import Session, select
 
 from monitor.config import Config
-from monitor.core.checklist import Frequency, Templates, load_templates, template_used_by
+from monitor.core.checklist import (
+    ChecklistTemplate,
+    Frequency,
+    Templates,
+    load_templates,
+    template_used_by,
+)
 from monitor.core.periods import Period
-from monitor.demo import ICB
+from monitor.demo.constants import ICB, PRACTICE_CODES
 from monitor.models import Icb, MetricValue, Practice, Role, User
 from monitor.models.returns import Collection
-from monitor.services import audit, collections
+from monitor.services import collections, organisations, records
 
 MESSAGE = (
     "Thank you for keeping your HEP records up to date. Each quarter we ask for a light-"
@@ -43,37 +53,48 @@ CLOSED_SUBMITTED = ("Z00001", "Z00002", "Z00003", "Z00005", "Z00007", "Z00009")
 
 
 def load_demo_returns(session: Session, today: date) -> dict[str, int]:
-    """Add the demo collections and returns; return counts of what was added."""
+    """Add the demo collections and returns; return counts of what was added.
+
+    Nothing is added without the demo ICB and its analyst, who opens the collections.
+    """
     added = {"collection": 0, "practice_return": 0}
-    icb = session.exec(select(Icb).where(Icb.code == ICB["code"])).first()
-    if icb is None:
+    icb = organisations.find_icb(session, ICB["code"])
+    analyst = None if icb is None else _analyst(session, icb)
+    if analyst is None:
         return added
-    analyst = session.exec(
-        select(User).where(User.icb_id == icb.id, User.role == Role.ICB_ANALYST.value)
-    ).first()
+    template = template_used_by(_templates(), icb)
     practices = {
         p.ods_code: p
-        for p in session.exec(
-            select(Practice).where(Practice.ods_code.in_([f"Z{n:05d}" for n in range(1, 11)]))
-        )
+        for p in session.exec(select(Practice).where(Practice.ods_code.in_(PRACTICE_CODES)))
     }
     quarter = Period.latest_complete(today, Frequency.QUARTERLY)
     earlier = quarter.previous()
 
-    closed = _collection(session, icb, analyst, earlier, opens_on=earlier.end + timedelta(14))
+    closed = _collection(
+        session, icb, analyst, template, earlier, opens_on=earlier.end + timedelta(14)
+    )
     if closed is not None:
         added["collection"] += 1
         for n, ods in enumerate(CLOSED_SUBMITTED):
             if ods in practices:
                 day = min(closed.opens_on + timedelta(days=2 + n), closed.due_on)
                 added["practice_return"] += _submit(session, closed, practices[ods], day)
-        closed.closed_at = datetime.combine(closed.due_on + timedelta(days=1), time(9), UTC)
-        session.add(closed)
-        session.commit()
+        collections.close_collection(
+            session,
+            user=analyst,
+            collection=closed,
+            now=datetime.combine(closed.due_on + timedelta(days=1), time(9), UTC),
+        )
 
     opens_on = min(quarter.end + timedelta(days=14), today)
     current = _collection(
-        session, icb, analyst, quarter, opens_on=opens_on, due_on=today + timedelta(days=21)
+        session,
+        icb,
+        analyst,
+        template,
+        quarter,
+        opens_on=opens_on,
+        due_on=today + timedelta(days=21),
     )
     if current is not None:
         added["collection"] += 1
@@ -114,45 +135,42 @@ def _months(quarter: Period) -> list[Period]:
     return [first, first.next(), first.next().next()]
 
 
+def _analyst(session: Session, icb: Icb) -> User | None:
+    return session.exec(
+        select(User).where(User.icb_id == icb.id, User.role == Role.ICB_ANALYST.value)
+    ).first()
+
+
 def _collection(
     session: Session,
     icb: Icb,
-    analyst: User | None,
+    analyst: User,
+    template: ChecklistTemplate,
     period: Period,
     *,
     opens_on: date,
     due_on: date | None = None,
 ) -> Collection | None:
-    """A new collection for `period`, or None when the ICB already has one."""
+    """A new collection for `period`, opened by the analyst; None when the ICB already
+    has one."""
     existing = session.exec(
         select(Collection).where(Collection.icb_id == icb.id, Collection.period_code == period.code)
     ).first()
     if existing is not None:
         return None
-    collection = Collection(
-        icb_id=icb.id,
-        name=f"{period.label} light-touch return",
-        template_id=icb.template_id,
-        template_version=icb.template_version,
-        period_code=period.code,
-        opens_on=opens_on,
-        due_on=due_on or opens_on + timedelta(days=28),
-        message=MESSAGE,
-        created_by_id=analyst.id if analyst else None,
-    )
-    session.add(collection)
-    session.flush()
-    audit.record(
+    return collections.open_collection(
         session,
-        actor=None,
-        action="create",
-        object_type="collection",
-        object_id=collection.id,
-        summary=f"Demo data: opened the collection “{collection.name}”",
-        after=audit.snapshot(collection),
+        user=analyst,
+        icb_id=icb.id,
+        data=collections.CollectionInput(
+            name=f"{period.label} light-touch return",
+            template=template,
+            period=period,
+            opens_on=opens_on,
+            due_on=due_on or opens_on + timedelta(days=28),
+            message=MESSAGE,
+        ),
     )
-    session.commit()
-    return collection
 
 
 def _editor(session: Session, practice: Practice) -> User | None:
@@ -183,19 +201,19 @@ def _submit(session: Session, collection: Collection, practice: Practice, day: d
 
 
 def _remove_figures(session: Session, practice: Practice, codes: list[str], how: str) -> None:
-    """Demo only: take a practice's figures for some periods away, so its return is part
-    done or not started."""
-    session.execute(
-        delete(MetricValue).where(
+    """Take a practice's figures for some periods away again, so that its return is part
+    done or not started; one audit event for the lot, about the practice's demo data."""
+    figures = session.exec(
+        select(MetricValue).where(
             MetricValue.practice_id == practice.id, MetricValue.period_code.in_(codes)
         )
-    )
-    audit.record(
+    ).all()
+    records.delete_many(
         session,
-        actor=None,
-        action="delete",
+        user=None,
+        records=figures,
+        summary=f"Demo data: removed {how} the figures for {', '.join(codes)}",
         object_type="demo_data",
         object_id=practice.id,
-        practice_id=practice.id,
-        summary=f"Demo data: removed {how} the figures for {', '.join(codes)}",
+        commit=False,
     )

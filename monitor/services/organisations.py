@@ -1,0 +1,103 @@
+"""The organisations people belong to: ICBs, their primary care networks (PCNs) and
+their GP practices, each known by its ODS code.
+
+`ensure_*` creates an organisation unless one with its ODS code already exists, so
+onboarding an ICB (the fictional demo one, or a real one from NHS England's files) can
+run again and change nothing. An existing organisation is returned as it is: whether
+to bring its details up to date is the caller's decision, not a side effect of
+onboarding. Each organisation created is written through `records.create`, so it has
+its audit event like any other record.
+"""
+
+from __future__ import annotations
+
+from sqlmodel import Session, select
+
+from monitor.models import Icb, Pcn, Practice, User
+from monitor.services import records
+
+
+def find_icb(session: Session, code: str) -> Icb | None:
+    return session.exec(select(Icb).where(Icb.code == code)).first()
+
+
+def find_pcn(session: Session, code: str) -> Pcn | None:
+    return session.exec(select(Pcn).where(Pcn.code == code)).first()
+
+
+def find_practice(session: Session, ods_code: str) -> Practice | None:
+    return session.exec(select(Practice).where(Practice.ods_code == ods_code)).first()
+
+
+def ensure_icb(
+    session: Session, *, user: User | None, code: str, name: str, commit: bool = True
+) -> tuple[Icb, bool]:
+    """The ICB with ODS `code`, created if missing; and whether it was created."""
+    if (icb := find_icb(session, code)) is not None:
+        return icb, False
+    icb = records.create(
+        session,
+        user=user,
+        record=Icb(code=code, name=name),
+        summary=f"Added the ICB {name} ({code})",
+        commit=commit,
+    )
+    return icb, True
+
+
+def ensure_pcn(
+    session: Session,
+    *,
+    user: User | None,
+    code: str,
+    name: str,
+    icb_id: int,
+    commit: bool = True,
+) -> tuple[Pcn, bool]:
+    """The PCN with ODS `code`, created in ICB `icb_id` if missing; and whether it was
+    created."""
+    if (pcn := find_pcn(session, code)) is not None:
+        return pcn, False
+    pcn = records.create(
+        session,
+        user=user,
+        record=Pcn(code=code, name=name, icb_id=icb_id),
+        summary=f"Added the PCN {name} ({code})",
+        commit=commit,
+    )
+    return pcn, True
+
+
+def ensure_practice(
+    session: Session,
+    *,
+    user: User | None,
+    ods_code: str,
+    name: str,
+    pcn_id: int,
+    list_size: int,
+    imd_decile: int,
+    rurality: str,
+    town: str = "",
+    commit: bool = True,
+) -> tuple[Practice, bool]:
+    """The practice with `ods_code`, created in PCN `pcn_id` if missing; and whether it
+    was created. A new practice shares nothing until it chooses to."""
+    if (practice := find_practice(session, ods_code)) is not None:
+        return practice, False
+    practice = records.create(
+        session,
+        user=user,
+        record=Practice(
+            ods_code=ods_code,
+            name=name,
+            pcn_id=pcn_id,
+            town=town,
+            list_size=list_size,
+            imd_decile=imd_decile,
+            rurality=rurality,
+        ),
+        summary=f"Added the practice {name} ({ods_code})",
+        commit=commit,
+    )
+    return practice, True
