@@ -136,7 +136,7 @@ def new_case():
     raw = form_data(*MULTI_VALUED)
     try:
         case = case_examples.create(
-            db(), user=current_user, practice_id=current_user.practice_id, data=_clean(raw)
+            db(), user=current_user, practice_id=own_practice().id, data=_clean(raw)
         )
     except FormErrors as error:
         return _render_form(values=raw, errors=error.errors, status=400)
