@@ -22,7 +22,16 @@ from monitor.services import case_examples, metric_view, visibility
 from monitor.services.records import EditConflict
 from monitor.web.access import allow
 from monitor.web.chart_cache import chart_response
-from monitor.web.context import db, icb_of_practice, template_for_icb, template_for_user
+from monitor.web.context import (
+    db,
+    form_data,
+    form_version,
+    icb_of_practice,
+    own_practice,
+    template_for_icb,
+    template_for_user,
+)
+from monitor.web.presenters import practice as text
 
 bp = Blueprint("cases", __name__)
 
@@ -30,6 +39,8 @@ PRACTICE_READERS = (Role.PRACTICE_EDITOR, Role.PRACTICE_VIEWER)
 EDITOR = Role.PRACTICE_EDITOR
 SHARED_READERS = (Role.PCN_LEAD, Role.ICB_ANALYST)
 READERS = PRACTICE_READERS + SHARED_READERS
+MULTI_VALUED = ("spend_item_ids", "metric_item_ids", "tags")  # the form's checkbox groups
+NOUN = "case example"
 
 
 def _can_edit(case: CaseExample | None = None) -> bool:
@@ -56,13 +67,6 @@ def _template_of(case: CaseExample) -> ChecklistTemplate:
     return template_for_icb(icb_of_practice(db().get(Practice, case.practice_id)))
 
 
-def _version() -> int:
-    text = request.form.get("version", "")
-    if not text.isdigit():
-        abort(400)
-    return int(text)
-
-
 # A practice's own case examples ---------------------------------------------------------
 
 
@@ -72,19 +76,12 @@ def practice_list():
     session = db()
     return render_template(
         "cases/practice_list.jinja",
-        practice=session.get(Practice, current_user.practice_id),
+        practice=own_practice(),
         cases=case_examples.list_own(session, current_user),
         categories=case_examples.tag_labels(template_for_user(current_user)),
         visibility_labels=case_examples.SHARING_LABELS,
         can_edit=_can_edit(),
     )
-
-
-def _form_data() -> dict[str, Any]:
-    raw: dict[str, Any] = request.form.to_dict()
-    for multi in ("spend_item_ids", "metric_item_ids", "tags"):
-        raw[multi] = request.form.getlist(multi)
-    return raw
 
 
 def _values_of(case: CaseExample) -> dict[str, Any]:
@@ -116,9 +113,7 @@ def _render_form(*, values, errors, case=None, conflict=False, status=200):
         errors=errors,
         case=case,
         conflict=conflict,
-        spend_options=[
-            (str(s.id), f"{s.description} ({s.spent_on:%d/%m/%Y})") for s in _own_spend_items()
-        ],
+        spend_options=[(str(s.id), text.spend_label(s)) for s in _own_spend_items()],
         metric_options=case_examples.metric_choices(template),
         tag_options=[(c.id, c.label) for c in template.spending_categories],
         visibility_options=list(case_examples.VISIBILITY_LABELS.items()),
@@ -138,14 +133,14 @@ def _clean(raw):
 def new_case():
     if request.method == "GET":
         return _render_form(values={"visibility": Visibility.PRIVATE}, errors={})
-    raw = _form_data()
+    raw = form_data(*MULTI_VALUED)
     try:
         case = case_examples.create(
-            db(), user=current_user, practice_id=current_user.practice_id, data=_clean(raw)
+            db(), user=current_user, practice_id=own_practice().id, data=_clean(raw)
         )
     except FormErrors as error:
         return _render_form(values=raw, errors=error.errors, status=400)
-    flash(f"Case example added: {case.title}.")
+    flash(text.record_done(NOUN, "added", case.title))
     return redirect(url_for("cases.detail", case_id=case.id))
 
 
@@ -155,8 +150,8 @@ def edit_case(case_id: int):
     case = _own_or_404(case_id)
     if request.method == "GET":
         return _render_form(values=_values_of(case), errors={}, case=case)
-    raw = _form_data()
-    expected = _version()
+    raw = form_data(*MULTI_VALUED)
+    expected = form_version()
     try:
         case_examples.update(
             db(), user=current_user, case=case, data=_clean(raw), expected_version=expected
@@ -166,12 +161,12 @@ def edit_case(case_id: int):
     except EditConflict:
         latest = visibility.own_record(db(), current_user, CaseExample, case_id)
         if latest is None:
-            flash("That case example was deleted by someone else.", "error")
+            flash(text.deleted_meanwhile(NOUN), "error")
             return redirect(url_for("cases.practice_list"))
         return _render_form(
             values=_values_of(latest), errors={}, case=latest, conflict=True, status=409
         )
-    flash(f"Case example saved: {case.title}.")
+    flash(text.record_done(NOUN, "saved", case.title))
     return redirect(url_for("cases.detail", case_id=case.id))
 
 
@@ -183,15 +178,11 @@ def delete_case(case_id: int):
         return render_template("cases/delete.jinja", case=case)
     title = case.title
     try:
-        case_examples.delete(db(), user=current_user, case=case, expected_version=_version())
+        case_examples.delete(db(), user=current_user, case=case, expected_version=form_version())
     except EditConflict:
-        flash(
-            "Someone else changed this case example after you opened it, so it was not "
-            "deleted. Check it and try again.",
-            "error",
-        )
+        flash(text.not_deleted_after_change(NOUN), "error")
         return redirect(url_for("cases.practice_list"))
-    flash(f"Case example deleted: {title}.")
+    flash(text.record_done(NOUN, "deleted", title))
     return redirect(url_for("cases.practice_list"))
 
 

@@ -1,19 +1,50 @@
-"""Small accessors views use: the request's database session, hasher, template."""
+"""Small accessors views use: the request's database session, hasher, template, the
+signed-in user's own practice, and the raw form as services read it."""
 
 from __future__ import annotations
 
-from flask import current_app, request
+from typing import Any
+
+from flask import abort, current_app, request
+from flask_login import current_user
 from sqlmodel import Session
 
 from monitor.core.checklist import ChecklistTemplate
 from monitor.db import get_session
 from monitor.models import Icb, Pcn, Practice, User
+from monitor.services import visibility
 from monitor.services.accounts import ThrottlePolicy
 from monitor.services.passwords import Passwords
 
 
 def db() -> Session:
     return get_session()
+
+
+def own_practice() -> Practice:
+    """The signed-in practice user's own practice; 404 for anyone who has none."""
+    practice = visibility.own_practice(db(), current_user)
+    if practice is None:
+        abort(404)
+    return practice
+
+
+def form_data(*multi_valued: str) -> dict[str, Any]:
+    """The posted form as services read it: one string per field, and a list for each
+    field named in `multi_valued` (checkboxes and multiple selects; empty when none)."""
+    raw: dict[str, Any] = request.form.to_dict()
+    for name in multi_valued:
+        raw[name] = request.form.getlist(name)
+    return raw
+
+
+def form_version() -> int:
+    """The record version the form was opened at, for the edit-conflict check; a form
+    without one was not sent by our page, so 400."""
+    text = request.form.get("version", "")
+    if not text.isdigit():
+        abort(400)
+    return int(text)
 
 
 def passwords() -> Passwords:

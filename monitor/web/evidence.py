@@ -13,22 +13,18 @@ from monitor import charts
 from monitor.analysis import spc
 from monitor.core.checklist import ItemType
 from monitor.core.clock import today
-from monitor.core.formatting import money
 from monitor.core.periods import Period, financial_year_label, financial_year_of
-from monitor.models import HepAllocation, Practice, Role, SpendItem, StaffingChange
+from monitor.models import HepAllocation, Role, SpendItem, StaffingChange
 from monitor.services import evidence, logs, metric_view, visibility
 from monitor.web.access import allow
 from monitor.web.chart_cache import chart_response
-from monitor.web.context import db, template_for_user
+from monitor.web.context import db, own_practice, template_for_user
 from monitor.web.downloads import csv_download
+from monitor.web.presenters import evidence as text
 
 bp = Blueprint("evidence", __name__)
 
 READERS = (Role.PRACTICE_EDITOR, Role.PRACTICE_VIEWER)
-
-
-def _practice() -> Practice:
-    return db().get(Practice, current_user.practice_id)
 
 
 def _baseline_arg() -> int | None:
@@ -45,12 +41,7 @@ def _item_or_404(item_id: str):
 
 
 def _baseline_items() -> list[dict]:
-    """Options for the baseline-year select (GET form), the chosen one selected."""
-    chosen = _baseline_arg()
-    return [{"value": "", "text": "Default"}] + [
-        {"value": str(fy), "text": label, "selected": fy == chosen}
-        for fy, label in metric_view.baseline_choices(today())
-    ]
+    return text.baseline_items(metric_view.baseline_choices(today()), _baseline_arg())
 
 
 # Dashboard ----------------------------------------------------------------------------
@@ -58,7 +49,7 @@ def _baseline_items() -> list[dict]:
 
 def _dashboard_cards(baseline_year: int | None):
     session = db()
-    practice = _practice()
+    practice = own_practice()
     template = template_for_user(current_user)
     cards = []
     for item in template.items:
@@ -79,7 +70,7 @@ def _dashboard_cards(baseline_year: int | None):
 @bp.get("/dashboard")
 @allow(*READERS)
 def dashboard():
-    practice = _practice()
+    practice = own_practice()
     default_year = evidence.default_baseline_year(db(), practice.id)
     baseline_year = _baseline_arg() or default_year
     cards = _dashboard_cards(baseline_year)
@@ -99,7 +90,7 @@ def dashboard():
 @allow(*READERS)
 def sparkline(item_id: str):
     item = _item_or_404(item_id)
-    practice = _practice()
+    practice = own_practice()
     until = Period.latest_complete(today(), item.frequency)
     series = evidence.series_for(db(), practice_id=practice.id, item=item, until=until)
     if series is None:
@@ -128,7 +119,7 @@ def sparkline(item_id: str):
 
 def _view(item):
     session = db()
-    practice = _practice()
+    practice = own_practice()
     interventions = evidence.practice_interventions(session, practice.id)
     options = metric_view.parse_options(request.args, item=item, interventions=interventions)
     view = metric_view.build(
@@ -155,7 +146,7 @@ def metric(item_id: str):
     view, options, interventions = _view(item)
     return render_template(
         "evidence/metric.jinja",
-        practice=_practice(),
+        practice=own_practice(),
         item=item,
         view=view,
         options=options,
@@ -164,37 +155,11 @@ def metric(item_id: str):
         baseline_items=_baseline_items(),
         two_in_three=metric_view.TWO_IN_THREE,
         target_text=request.args.get("target", ""),
-        interventions_items=_intervention_items,
-        rebase_items=_rebase_items,
-        two_in_three_items=_two_in_three_items,
+        interventions_items=text.intervention_items,
+        rebase_items=text.rebase_items,
+        two_in_three_items=text.two_in_three_items,
         min_fix=spc.MIN_FIX_AFTER_N_POINTS,
     ), (400 if options.errors else 200)
-
-
-def _intervention_items(interventions, chosen) -> list[dict]:
-    return [
-        {
-            "value": str(i.id),
-            "text": f"{i.title} ({i.occurred_on:%d/%m/%Y})",
-            "selected": i.id == chosen,
-        }
-        for i in interventions
-    ]
-
-
-def _rebase_items(interventions, chosen) -> list[dict]:
-    return [
-        {
-            "value": str(i.id),
-            "text": f"{i.title} ({i.occurred_on:%d/%m/%Y})",
-            "checked": i.id in chosen,
-        }
-        for i in interventions
-    ]
-
-
-def _two_in_three_items(variants, chosen) -> list[dict]:
-    return [{"value": k, "text": v, "checked": k == chosen} for k, v in variants.items()]
 
 
 @bp.get("/metrics/<item_id>/chart.<fmt>")
@@ -219,31 +184,7 @@ def metric_data(item_id: str):
     view, _, _ = _view(item)
     if view is None:
         abort(404)
-    header = [
-        "Period",
-        f"{item.label} ({item.unit})",
-        "Mean",
-        "Lower process limit",
-        "Upper process limit",
-        "Special cause",
-        "PCN median",
-        "ICB median",
-    ]
-    body = [
-        [
-            row.period.label,
-            view.fmt(row.value),
-            view.fmt(row.mean),
-            view.fmt(row.lower),
-            view.fmt(row.upper),
-            row.signal,
-            view.fmt(row.pcn_median),
-            view.fmt(row.icb_median),
-        ]
-        for row in view.rows
-    ]
-    body.append([])
-    body.append(["Settings", view.settings_text])
+    header, body = text.metric_table(item, view)
     return csv_download(header, body, filename=f"{item.id}-data.csv")
 
 
@@ -295,39 +236,15 @@ def money_view():
     year_rows, fy, summary, staffing = _money_data()
     return render_template(
         "evidence/money.jinja",
-        practice=_practice(),
+        practice=own_practice(),
         year_rows=year_rows,
         fy=fy,
         fy_label=financial_year_label(fy),
         summary=summary,
         staffing=staffing,
         financial_year_label=financial_year_label,
-        allocation_alt=_allocation_alt(year_rows),
-        category_alt=_category_alt(summary, fy),
-    )
-
-
-def _allocation_alt(year_rows) -> str:
-    with_allocation = [r for r in year_rows if r["allocation"] is not None]
-    if not with_allocation:
-        return "Bar chart of HEP allocation and HEP-attributed spend: no allocations recorded."
-    latest = with_allocation[-1]
-    return (
-        f"Bar chart of HEP allocation and HEP-attributed spend by financial year, "
-        f"{year_rows[0]['label']} to {year_rows[-1]['label']}. In {latest['label']} the "
-        f"allocation was {money(latest['allocation'])} and HEP-attributed spend "
-        f"{money(latest['hep_spend'])}. The table below gives every figure."
-    )
-
-
-def _category_alt(summary, fy) -> str:
-    if not summary.by_category:
-        return f"Bar chart of HEP-attributed spend by category in {financial_year_label(fy)}: none."
-    top = summary.by_category[0]
-    return (
-        f"Bar chart of HEP-attributed spend by category in {financial_year_label(fy)}: "
-        f"{len(summary.by_category)} categories, largest {top.label} at {money(top.hep)}, "
-        f"total {money(summary.hep_total)}. The table below gives every figure."
+        allocation_alt=text.allocation_alt(year_rows),
+        category_alt=text.category_alt(summary, fy),
     )
 
 
@@ -359,10 +276,6 @@ def category_chart():
     return chart_response(
         key,
         "svg",
-        lambda: charts.bar_chart(
-            labels,
-            values,
-            title=f"HEP-attributed spend by category, {financial_year_label(fy)}",
-        ),
+        lambda: charts.bar_chart(labels, values, title=text.category_chart_title(fy)),
         filename="hep-spend-by-category",
     )

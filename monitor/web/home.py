@@ -8,11 +8,11 @@ from flask import Blueprint, abort, render_template
 from flask_login import current_user
 
 from monitor.core.clock import today
-from monitor.models import PRACTICE_ROLES, Icb, Pcn, Practice, Role
+from monitor.models import PRACTICE_ROLES, Icb, Pcn, Role
 from monitor.services import figures, schedule, visibility
 from monitor.web import cases
 from monitor.web.access import public, signed_in
-from monitor.web.context import db, default_template, template_for_user
+from monitor.web.context import db, default_template, own_practice, template_for_user
 
 bp = Blueprint("home", __name__)
 
@@ -25,7 +25,7 @@ def index():
     session = db()
     template = template_for_user(user)
     if role in PRACTICE_ROLES:
-        practice = session.get(Practice, user.practice_id)
+        practice = own_practice()
         due = schedule.due_now(template, today())
         summaries = figures.period_summaries(
             session, practice_id=practice.id, template=template, periods=[d.period for d in due]

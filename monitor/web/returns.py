@@ -15,11 +15,11 @@ from sqlmodel import select
 from monitor.core.checklist import ChecklistTemplate
 from monitor.core.clock import today
 from monitor.core.inputs import FormErrors
-from monitor.models import Practice, Role
+from monitor.models import Role
 from monitor.models.returns import Collection, ReturnStatus, ReturnValue
 from monitor.services import collections, visibility
 from monitor.web.access import allow
-from monitor.web.context import db, icb_of_practice, icb_of_user, templates
+from monitor.web.context import db, icb_of_practice, icb_of_user, own_practice, templates
 
 bp = Blueprint("returns", __name__)
 
@@ -151,10 +151,6 @@ def _collection_template(collection: Collection) -> ChecklistTemplate:
 # The practice's returns -------------------------------------------------------------------
 
 
-def _practice() -> Practice:
-    return visibility.own_practice(db(), current_user)
-
-
 def _practice_collection(collection_id: int) -> Collection:
     collection = visibility.practice_collection(db(), current_user, collection_id, today())
     if collection is None:
@@ -170,7 +166,7 @@ def _can_edit() -> bool:
 @allow(*READERS)
 def index():
     session = db()
-    practice = _practice()
+    practice = own_practice()
     icb = icb_of_practice(practice)
     day = today()
     rows = []
@@ -200,7 +196,7 @@ def index():
 @allow(*READERS)
 def task_list(collection_id: int):
     session = db()
-    practice = _practice()
+    practice = own_practice()
     found = _practice_collection(collection_id)
     template = _collection_template(found)
     tasks = collections.task_list(
@@ -225,7 +221,7 @@ def task_list(collection_id: int):
 @allow(*READERS)
 def review(collection_id: int):
     session = db()
-    practice = _practice()
+    practice = own_practice()
     found = _practice_collection(collection_id)
     template = _collection_template(found)
     if request.method == "POST":
@@ -280,7 +276,7 @@ def withdraw(collection_id: int):
     found = _practice_collection(collection_id)
     try:
         collections.withdraw(
-            db(), user=current_user, collection=found, practice_id=_practice().id, today=today()
+            db(), user=current_user, collection=found, practice_id=own_practice().id, today=today()
         )
     except collections.ReturnRefused as refused:
         flash(refused.message, "error")

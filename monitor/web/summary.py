@@ -26,11 +26,11 @@ from monitor.exporters.summary_xlsx import (
     summary_tables_zip,
     summary_workbook,
 )
-from monitor.models import HepAllocation, MetricValue, Practice, Role, SpendItem
+from monitor.models import HepAllocation, MetricValue, Role, SpendItem
 from monitor.services.summary import ImpactSummary, build_summary, financial_year_range
 from monitor.web.access import allow
 from monitor.web.chart_cache import cached_png
-from monitor.web.context import db, template_for_user
+from monitor.web.context import db, own_practice, template_for_user
 from monitor.web.downloads import CSV, PDF, XLSX, ZIP, download
 
 bp = Blueprint("summary", __name__)
@@ -44,10 +44,6 @@ class Choice:
     end: date
     label: str
     query: dict[str, str]
-
-
-def _practice() -> Practice:
-    return db().get(Practice, current_user.practice_id)
 
 
 def _years(practice_id: int) -> list[int]:
@@ -117,7 +113,7 @@ def _parse_choice(args, years: list[int]) -> tuple[Choice | None, dict[str, str]
 def _summary(choice: Choice, *, with_charts: bool) -> ImpactSummary:
     return build_summary(
         db(),
-        practice=_practice(),
+        practice=own_practice(),
         template=template_for_user(current_user),
         start=choice.start,
         end=choice.end,
@@ -130,7 +126,7 @@ def _summary(choice: Choice, *, with_charts: bool) -> ImpactSummary:
 
 def _choice_or_404() -> Choice:
     """Downloads take their period from the link; a broken link is simply not found."""
-    choice, errors = _parse_choice(request.args, _years(current_user.practice_id))
+    choice, errors = _parse_choice(request.args, _years(own_practice().id))
     if errors:
         abort(404)
     return choice
@@ -139,7 +135,7 @@ def _choice_or_404() -> Choice:
 @bp.get("/summary")
 @allow(*READERS)
 def index():
-    practice = _practice()
+    practice = own_practice()
     years = _years(practice.id)
     choice, errors = _parse_choice(request.args, years)
     summary = _summary(choice, with_charts=False) if choice else None

@@ -1,0 +1,111 @@
+"""Wording of the evidence pages: alt text of the money charts, the options of a metric
+page's chart controls, and the headings of a metric's data download."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from monitor.core.checklist import Item
+from monitor.core.formatting import money
+from monitor.core.periods import financial_year_label
+from monitor.models import Intervention
+from monitor.services.logs import SpendSummary
+from monitor.services.metric_view import MetricView
+
+# Money --------------------------------------------------------------------------------
+
+
+def allocation_alt(year_rows: Sequence[Mapping[str, Any]]) -> str:
+    """Alt text of the allocation chart: the years it spans and the latest allocation."""
+    with_allocation = [r for r in year_rows if r["allocation"] is not None]
+    if not with_allocation:
+        return "Bar chart of HEP allocation and HEP-attributed spend: no allocations recorded."
+    latest = with_allocation[-1]
+    return (
+        f"Bar chart of HEP allocation and HEP-attributed spend by financial year, "
+        f"{year_rows[0]['label']} to {year_rows[-1]['label']}. In {latest['label']} the "
+        f"allocation was {money(latest['allocation'])} and HEP-attributed spend "
+        f"{money(latest['hep_spend'])}. The table below gives every figure."
+    )
+
+
+def category_chart_title(fy: int) -> str:
+    return f"HEP-attributed spend by category, {financial_year_label(fy)}"
+
+
+def category_alt(summary: SpendSummary, fy: int) -> str:
+    """Alt text of the spend-by-category chart: how many categories, the largest, the total."""
+    if not summary.by_category:
+        return f"Bar chart of HEP-attributed spend by category in {financial_year_label(fy)}: none."
+    top = summary.by_category[0]
+    return (
+        f"Bar chart of HEP-attributed spend by category in {financial_year_label(fy)}: "
+        f"{len(summary.by_category)} categories, largest {top.label} at {money(top.hep)}, "
+        f"total {money(summary.hep_total)}. The table below gives every figure."
+    )
+
+
+# A metric page's chart controls -------------------------------------------------------
+
+
+def baseline_items(choices: Iterable[tuple[int, str]], chosen: int | None) -> list[dict]:
+    """Options for the baseline-year select, "Default" first, the chosen one selected."""
+    return [{"value": "", "text": "Default"}] + [
+        {"value": str(fy), "text": label, "selected": fy == chosen} for fy, label in choices
+    ]
+
+
+def _intervention_text(event: Intervention) -> str:
+    return f"{event.title} ({event.occurred_on:%d/%m/%Y})"
+
+
+def intervention_items(interventions: Iterable[Intervention], chosen: int | None) -> list[dict]:
+    return [
+        {"value": str(i.id), "text": _intervention_text(i), "selected": i.id == chosen}
+        for i in interventions
+    ]
+
+
+def rebase_items(interventions: Iterable[Intervention], chosen: Iterable[int]) -> list[dict]:
+    return [
+        {"value": str(i.id), "text": _intervention_text(i), "checked": i.id in chosen}
+        for i in interventions
+    ]
+
+
+def two_in_three_items(variants: Mapping[str, str], chosen: str | None) -> list[dict]:
+    return [{"value": k, "text": v, "checked": k == chosen} for k, v in variants.items()]
+
+
+# A metric's data download -------------------------------------------------------------
+
+
+def metric_table(item: Item, view: MetricView) -> tuple[list[str], list[list[Any]]]:
+    """The CSV of a metric chart: a row per period, then the chart settings."""
+    header = [
+        "Period",
+        f"{item.label} ({item.unit})",
+        "Mean",
+        "Lower process limit",
+        "Upper process limit",
+        "Special cause",
+        "PCN median",
+        "ICB median",
+    ]
+    body: list[list[Any]] = [
+        [
+            row.period.label,
+            view.fmt(row.value),
+            view.fmt(row.mean),
+            view.fmt(row.lower),
+            view.fmt(row.upper),
+            row.signal,
+            view.fmt(row.pcn_median),
+            view.fmt(row.icb_median),
+        ]
+        for row in view.rows
+    ]
+    body.append([])
+    body.append(["Settings", view.settings_text])
+    return header, body
