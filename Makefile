@@ -42,6 +42,7 @@ serve: setup
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 system-deps:
 	./tools/system-deps.sh
