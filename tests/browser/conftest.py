@@ -53,6 +53,23 @@ def chromium():
         browser.close()
 
 
+def buffered(app):
+    """The app with each response read whole (and its file closed) before any byte is
+    sent. A browser that closes its page mid-download (a favicon as a test ends) then
+    cannot leave a static file open for the garbage collector to warn about."""
+
+    def wsgi(environ, start_response):
+        chunks = app(environ, start_response)
+        try:
+            body = b"".join(chunks)
+        finally:
+            if hasattr(chunks, "close"):
+                chunks.close()
+        return [body]
+
+    return wsgi
+
+
 @pytest.fixture
 def live_server(tmp_path):
     """The app on a free local port, with the demo data loaded. Yields its base URL."""
@@ -63,7 +80,7 @@ def live_server(tmp_path):
     app = create_app("test", DATABASE_URL=url)
     with Session(app.extensions["monitor.engine"]) as session:
         load_all_demo_data(session, app.extensions["monitor.passwords"], today=today())
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    server = make_server("127.0.0.1", 0, buffered(app), threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
