@@ -8,11 +8,7 @@ from collections.abc import Iterable, Sequence
 from flask import Response
 
 from monitor.exporters.csv_file import csv_text
-
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-PDF = "application/pdf"
-ZIP = "application/zip"
-CSV = "text/csv; charset=utf-8"
+from monitor.exporters.formats import CSV
 
 
 def download(data: bytes | str, mimetype: str, filename: str) -> Response:

@@ -15,6 +15,7 @@ from werkzeug.routing import BuildError
 from monitor import charts
 from monitor.core.checklist import Item
 from monitor.core.small_numbers import MIN_PRACTICES
+from monitor.exporters.formats import XLSX
 from monitor.exporters.icb_workbook import icb_workbook, workbook_filename
 from monitor.models import Collection, Role
 from monitor.services import icb_views, visibility
@@ -22,7 +23,7 @@ from monitor.services.collections import STATE_COLOURS
 from monitor.web.access import allow
 from monitor.web.chart_cache import chart_response
 from monitor.web.context import db, templates
-from monitor.web.downloads import XLSX, csv_download, download
+from monitor.web.downloads import csv_download, download
 from monitor.web.presenters import icb as present
 
 bp = Blueprint("icb", __name__)

@@ -19,19 +19,14 @@ from sqlmodel import select
 from monitor.core.clock import today
 from monitor.core.inputs import Collector
 from monitor.core.periods import financial_year_label, financial_year_of
-from monitor.exporters.summary_pdf import summary_pdf
-from monitor.exporters.summary_xlsx import (
-    summary_csv,
-    summary_filename,
-    summary_tables_zip,
-    summary_workbook,
-)
+from monitor.exporters.formats import CSV, SUMMARY_FORMATS, SummaryFormat
+from monitor.exporters.summary_xlsx import summary_csv, summary_filename
 from monitor.models import HepAllocation, MetricValue, Role, SpendItem
 from monitor.services.summary import ImpactSummary, build_summary, financial_year_range
 from monitor.web.access import allow
 from monitor.web.chart_cache import cached_png
 from monitor.web.context import db, own_practice, template_for_user
-from monitor.web.downloads import CSV, PDF, XLSX, ZIP, download
+from monitor.web.downloads import download
 
 bp = Blueprint("summary", __name__)
 
@@ -152,30 +147,27 @@ def index():
             errors=errors,
             values=values,
             custom=custom,
+            formats=SUMMARY_FORMATS,
         ),
         400 if errors else 200,
     )
 
 
-@bp.get("/summary/impact-summary.xlsx")
-@allow(*READERS)
-def workbook():
-    summary = _summary(_choice_or_404(), with_charts=True)
-    return download(summary_workbook(summary), XLSX, summary_filename(summary, "xlsx"))
+def _download_view(fmt: SummaryFormat):
+    def view():
+        summary = _summary(_choice_or_404(), with_charts=fmt.with_charts)
+        return download(
+            fmt.write(summary), fmt.media_type, summary_filename(summary, fmt.extension)
+        )
+
+    view.__name__ = fmt.endpoint
+    return allow(*READERS)(view)
 
 
-@bp.get("/summary/impact-summary.pdf")
-@allow(*READERS)
-def pdf():
-    summary = _summary(_choice_or_404(), with_charts=True)
-    return download(summary_pdf(summary), PDF, summary_filename(summary, "pdf"))
-
-
-@bp.get("/summary/tables.zip")
-@allow(*READERS)
-def tables_zip():
-    summary = _summary(_choice_or_404(), with_charts=False)
-    return download(summary_tables_zip(summary), ZIP, summary_filename(summary, "zip"))
+for _format in SUMMARY_FORMATS:
+    bp.add_url_rule(
+        f"/summary/{_format.path}", endpoint=_format.endpoint, view_func=_download_view(_format)
+    )
 
 
 @bp.get("/summary/tables/<name>.csv")

@@ -12,13 +12,14 @@ from flask_login import current_user
 
 from monitor.core.clock import today
 from monitor.exporters import offline_workbook
+from monitor.exporters.formats import XLSX
 from monitor.importers import offline_workbook as workbook_upload
 from monitor.importers.upload import UploadRejected, read_upload
 from monitor.services import figures
 from monitor.services.records import SaveResult
 from monitor.web.access import allow
 from monitor.web.context import db, own_practice, template_for_user
-from monitor.web.downloads import XLSX, download
+from monitor.web.downloads import download
 from monitor.web.practice import EDITOR, READERS, bp
 from monitor.web.practice.figures import recordable_or_404
 from monitor.web.practice.logs import KINDS, LogKind, own_log
