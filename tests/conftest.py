@@ -126,3 +126,11 @@ def world(session):
     from tests.factories import build_world
 
     return build_world(session)
+
+
+@pytest.fixture
+def scene(session, world):
+    """An ICB collection with submitted, withdrawn and foreign returns (see factories)."""
+    from tests.factories import build_icb_scene
+
+    return build_icb_scene(session, world)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
 from functools import cache
 from pathlib import Path
 
@@ -181,7 +183,6 @@ def build_world(session: Session) -> World:
 
 
 def make_allocation(session: Session, *, practice: Practice, **overrides):
-    from decimal import Decimal
 
     from monitor.models import HepAllocation
 
@@ -199,8 +200,6 @@ def make_allocation(session: Session, *, practice: Practice, **overrides):
 
 
 def make_spend(session: Session, *, practice: Practice, **overrides):
-    from datetime import date
-    from decimal import Decimal
 
     from monitor.models import SpendItem
 
@@ -223,8 +222,6 @@ def make_spend(session: Session, *, practice: Practice, **overrides):
 
 
 def make_staffing(session: Session, *, practice: Practice, **overrides):
-    from datetime import date
-    from decimal import Decimal
 
     from monitor.models import StaffingChange
 
@@ -246,7 +243,6 @@ def make_staffing(session: Session, *, practice: Practice, **overrides):
 
 
 def make_intervention(session: Session, *, practice: Practice, **overrides):
-    from datetime import date
 
     from monitor.models import Intervention
 
@@ -293,3 +289,206 @@ def make_value(
     session.add(value)
     session.commit()
     return value
+
+
+def make_case(session: Session, *, practice: Practice, **overrides):
+    from monitor.models import CaseExample, Visibility
+
+    case = CaseExample(
+        **{
+            "practice_id": practice.id,
+            "title": "Cloud telephony with call-back",
+            "problem": "Patients could not get through at 8am",
+            "actions": "Moved to cloud telephony with a call-back queue",
+            "visibility": Visibility.PRIVATE,
+            **overrides,
+        }
+    )
+    session.add(case)
+    session.commit()
+    return case
+
+
+def make_collection(session: Session, *, icb: Icb, **overrides):
+    """A collection for 2025/26 Q2, open from 14 October 2025 and due far ahead."""
+    from monitor.models import Collection
+
+    collection = Collection(
+        **{
+            "icb_id": icb.id,
+            "name": "2025/26 Q2 light-touch return",
+            "template_id": "hep-light-touch",
+            "template_version": 1,
+            "period_code": "2025-26-q2",
+            "opens_on": date(2025, 10, 14),
+            "due_on": date(2099, 12, 31),
+            "message": "We use these figures to see where HEP is helping.",
+            **overrides,
+        }
+    )
+    session.add(collection)
+    session.commit()
+    return collection
+
+
+def make_return(
+    session: Session,
+    *,
+    collection,
+    practice: Practice,
+    values: dict | None = None,
+    spend=(),
+    status: str = "submitted",
+    units: dict | None = None,
+    submitted_at: datetime | None = None,
+):
+    """A practice's return with `values` {item_id: [(period_code, number), ...]} and
+    `spend` [(category, hep, total), ...], as submitting would freeze them."""
+    from monitor.core.clock import utcnow
+    from monitor.core.periods import Period
+    from monitor.models import PracticeReturn, ReturnSpend, ReturnValue
+
+    answer = PracticeReturn(
+        collection_id=collection.id,
+        practice_id=practice.id,
+        status=status,
+        submitted_at=submitted_at or utcnow(),
+        withdrawn_at=utcnow() if status == "withdrawn" else None,
+    )
+    session.add(answer)
+    session.flush()
+    for item_id, rows in (values or {}).items():
+        for code, number in rows:
+            session.add(
+                ReturnValue(
+                    return_id=answer.id,
+                    item_id=item_id,
+                    period_code=code,
+                    period_start=Period.parse(code).start,
+                    value_number=number,
+                    unit=(units or {}).get(item_id, "count"),
+                    template_version=1,
+                )
+            )
+    for category, hep, total in spend:
+        session.add(
+            ReturnSpend(
+                return_id=answer.id,
+                category=category,
+                hep_amount=Decimal(hep),
+                total_cost=Decimal(total),
+            )
+        )
+    session.commit()
+    return answer
+
+
+def months(*numbers, first: str = "2025-07") -> list[tuple[str, float]]:
+    """(period code, number) for consecutive months from `first`."""
+    from monitor.core.periods import Period
+
+    period = Period.parse(first)
+    out = []
+    for number in numbers:
+        out.append((period.code, number))
+        period = period.next()
+    return out
+
+
+@dataclass
+class Scene:
+    """An ICB collection with five submitted returns, a withdrawn one, live figures and
+    another ICB's return carrying the sentinel 987.654 that no ICB view may show."""
+
+    world: World
+    collection: object
+    earlier: object
+    foreign: object
+    epsilon: Practice
+    zeta: Practice
+    eta: Practice
+    theta: Practice
+
+
+def build_icb_scene(session: Session, world: World) -> Scene:
+    north, south = world.pcn, world.other_pcn
+    epsilon = make_practice(session, pcn=north, name="Epsilon Surgery", imd_decile=3)
+    zeta = make_practice(session, pcn=north, name="Zeta Surgery", imd_decile=7)
+    eta = make_practice(session, pcn=south, name="Eta Surgery", imd_decile=2)
+    theta = make_practice(session, pcn=south, name="Theta Surgery", imd_decile=6)
+    q2 = {"opens_on": date(2025, 10, 1), "due_on": date(2025, 11, 30), "message": ""}
+    collection = make_collection(session, icb=world.icb, name="2025/26 Q2 return", **q2)
+    # Home visits: practice figures are the means of the months submitted:
+    # Alpha 20, Beta 40, Epsilon 60 (North); Gamma 80, Eta 100 (South).
+    make_return(
+        session,
+        collection=collection,
+        practice=world.practice,
+        values={"home_visits": months(10, 20, 30), "fft_positive_pct": months(90)},
+        spend=[("telephony", "6000", "10000"), ("clinical_staff", "4000", "4000")],
+        units={"fft_positive_pct": "percent"},
+    )
+    make_return(
+        session,
+        collection=collection,
+        practice=world.sibling,
+        values={"home_visits": months(40, 40, 40), "fft_positive_pct": months(70)},
+        spend=[("telephony", "2000", "2500")],
+        units={"fft_positive_pct": "percent"},
+    )
+    make_return(
+        session, collection=collection, practice=epsilon, values={"home_visits": months(60)}
+    )
+    make_return(
+        session,
+        collection=collection,
+        practice=world.other_practice,
+        values={"home_visits": months(80, 80, 80)},
+    )
+    make_return(session, collection=collection, practice=eta, values={"home_visits": months(100)})
+    # Never to be seen: a withdrawn return, live figures, another ICB's return.
+    make_return(
+        session,
+        collection=collection,
+        practice=zeta,
+        values={"home_visits": months(987.654), "calls_abandoned_pct": months(987.654)},
+        spend=[("premises", "987654", "987654")],
+        status="withdrawn",
+    )
+    make_value(session, practice=zeta, item_id="home_visits", period_code="2025-08", number=987.654)
+    make_value(
+        session,
+        practice=world.practice,
+        item_id="inbound_calls",
+        period_code="2025-08",
+        number=987.654,
+    )
+    make_value(
+        session, practice=theta, item_id="home_visits", period_code="2025-05", number=987.654
+    )
+    foreign = make_collection(session, icb=world.other_icb, name="Elsewhere return", **q2)
+    make_return(
+        session,
+        collection=foreign,
+        practice=world.foreign_practice,
+        values={"home_visits": months(987.654)},
+        spend=[("premises", "987654", "987654")],
+    )
+    # An earlier collection, for the PCN trend: North 10, 20, 30 (median 20).
+    earlier = make_collection(
+        session, icb=world.icb, period_code="2025-26-q1", name="2025/26 Q1 return", **q2
+    )
+    for practice, number in ((world.practice, 10), (world.sibling, 20), (epsilon, 30)):
+        make_return(
+            session,
+            collection=earlier,
+            practice=practice,
+            values={"home_visits": months(number, first="2025-04")},
+        )
+    make_return(
+        session,
+        collection=earlier,
+        practice=world.other_practice,
+        values={"home_visits": months(555, first="2025-04")},
+    )
+    return Scene(world, collection, earlier, foreign, epsilon, zeta, eta, theta)

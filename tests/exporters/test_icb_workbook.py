@@ -1,6 +1,6 @@
 """The ICB workbook: five sheets of submitted returns, safe against formula injection.
 
-Uses the scene of tests/test_icb_views.py (five submitted returns, a withdrawn one and
+Uses the `scene` fixture (tests/factories.py: five submitted returns, a withdrawn one and
 live figures carrying the sentinel 987.654).
 """
 
@@ -15,18 +15,14 @@ from openpyxl import load_workbook
 from monitor.exporters.icb_workbook import SHEETS
 from monitor.exporters.safe import DATETIME_FORMAT, PERCENT_FORMAT
 from monitor.services import icb_views
-from tests.test_icb_views import (  # noqa: F401  (the scene fixture)
-    SENTINELS,
-    make_return,
-    months,
-    scene,
-)
+from tests.factories import make_return, months
+from tests.services.test_icb_views import SENTINELS
 
 INJECTION = '=HYPERLINK("http://evil.example","Click me")'
 
 
 @pytest.fixture
-def workbook(client, scene):  # noqa: F811
+def workbook(client, scene):
     client.sign_in(scene.world.analyst.email)
     response = client.get(f"/collections/{scene.collection.id}/workbook.xlsx")
     assert response.status_code == 200

@@ -12,7 +12,7 @@ from monitor.services.records import object_type
 from monitor.web.practice.logs import KINDS
 from tests.client import field_error
 from tests.factories import make_allocation
-from tests.test_practice_pages import VALID
+from tests.web.test_practice_pages import VALID
 
 
 def soup_of(response) -> BeautifulSoup:

@@ -12,7 +12,7 @@ from monitor.core.checklist import Frequency, template_used_by
 from monitor.core.periods import Period
 from monitor.models.returns import Collection, PracticeReturn, ReturnStatus
 from monitor.services import collections
-from tests.factories import make_value, shipped_templates
+from tests.factories import make_collection, make_return, make_value, shipped_templates
 
 Q2 = Period.parse("2025-26-q2")  # July to September 2025
 
@@ -23,37 +23,6 @@ def template(app):
         from monitor.web.context import default_template
 
         return default_template()
-
-
-def make_collection(session, *, icb, **overrides) -> Collection:
-    collection = Collection(
-        **{
-            "icb_id": icb.id,
-            "name": "2025/26 Q2 light-touch return",
-            "template_id": "hep-light-touch",
-            "template_version": 1,
-            "period_code": Q2.code,
-            "opens_on": date(2025, 10, 14),
-            "due_on": date(2099, 12, 31),
-            "message": "We use these figures to see where HEP is helping.",
-            **overrides,
-        }
-    )
-    session.add(collection)
-    session.commit()
-    return collection
-
-
-def make_return(session, *, collection, practice, status=ReturnStatus.SUBMITTED):
-    answer = PracticeReturn(
-        collection_id=collection.id,
-        practice_id=practice.id,
-        status=status,
-        submitted_at=datetime(2025, 10, 20, 9, 0, tzinfo=UTC),
-    )
-    session.add(answer)
-    session.commit()
-    return answer
 
 
 # items_due ----------------------------------------------------------------------------

@@ -4,10 +4,13 @@ A new route must be added to ROUTES below, or `test_every_route_is_in_the_matrix
 fails: that is the point — nobody ships a route without deciding who may use it.
 """
 
+from datetime import date
+
 import pytest
 
 from monitor.models import Role
 from monitor.web.access import rule_for_endpoint
+from tests.factories import make_collection, make_return
 
 ALL = frozenset(Role)
 ADMIN = frozenset({Role.ADMIN})
@@ -176,42 +179,20 @@ def world(world, session):
 
 def _submitted_collection(session, world):
     """An ICB collection with `practice`'s submitted return (for the ICB views' routes)."""
-    from datetime import date
-
-    from monitor.core.clock import utcnow
-    from monitor.models import Collection, PracticeReturn, ReturnValue
-
-    collection = Collection(
-        icb_id=world.icb.id,
+    collection = make_collection(
+        session,
+        icb=world.icb,
         name="2025/26 Q2 return",
-        template_id="hep-light-touch",
-        template_version=1,
-        period_code="2025-26-q2",
         opens_on=date(2025, 10, 1),
         due_on=date(2025, 11, 30),
+        message="",
     )
-    session.add(collection)
-    session.flush()
-    answer = PracticeReturn(
-        collection_id=collection.id,
-        practice_id=world.practice.id,
-        status="submitted",
-        submitted_at=utcnow(),
+    make_return(
+        session,
+        collection=collection,
+        practice=world.practice,
+        values={"home_visits": [("2025-09", 40)]},
     )
-    session.add(answer)
-    session.flush()
-    session.add(
-        ReturnValue(
-            return_id=answer.id,
-            item_id="home_visits",
-            period_code="2025-09",
-            period_start=date(2025, 9, 1),
-            value_number=40,
-            unit="count",
-            template_version=1,
-        )
-    )
-    session.commit()
     return collection
 
 

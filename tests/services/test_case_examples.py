@@ -18,26 +18,10 @@ from monitor.models import AuditEvent, CaseExample, Role, Visibility
 from monitor.services import case_examples, visibility
 from monitor.services.passwords import Passwords
 from tests.client import error_summary, field_error, heading
-from tests.factories import make_practice, make_user, make_value
+from tests.factories import make_case, make_practice, make_user, make_value
 
 # A valid NHS number (it passes the Modulus 11 check): the standard documentation example.
 NHS_NUMBER = "943 476 5919"
-
-
-def make_case(session, *, practice, **overrides) -> CaseExample:
-    case = CaseExample(
-        **{
-            "practice_id": practice.id,
-            "title": "Cloud telephony with call-back",
-            "problem": "Patients could not get through at 8am",
-            "actions": "Moved to cloud telephony with a call-back queue",
-            "visibility": Visibility.PRIVATE,
-            **overrides,
-        }
-    )
-    session.add(case)
-    session.commit()
-    return case
 
 
 def form(**overrides) -> dict:

@@ -10,9 +10,6 @@ linear interpolation (numpy's default, Excel's QUARTILE.INC).
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass
-from datetime import date
-from decimal import Decimal
 from xml.etree import ElementTree
 
 import pytest
@@ -22,186 +19,20 @@ from monitor.analysis import equity
 from monitor.analysis.distribution import summarise
 from monitor.core import formatting
 from monitor.core.clock import utcnow
-from monitor.core.periods import Period
 from monitor.models import (
-    Collection,
-    Practice,
     PracticeReturn,
-    ReturnSpend,
-    ReturnValue,
     Role,
 )
 from monitor.services import icb_views
-from tests.factories import make_pcn, make_practice, make_user, make_value
+from tests.factories import (
+    make_collection,
+    make_pcn,
+    make_practice,
+    make_return,
+    make_user,
+)
 
 SENTINELS = ("987.654", "987.7", "987.65", "987,654", "987654")
-
-
-def make_collection(session, *, icb, period_code="2025-26-q2", name="2025/26 Q2 return"):
-    collection = Collection(
-        icb_id=icb.id,
-        name=name,
-        template_id="hep-light-touch",
-        template_version=1,
-        period_code=period_code,
-        opens_on=date(2025, 10, 1),
-        due_on=date(2025, 11, 30),
-    )
-    session.add(collection)
-    session.commit()
-    return collection
-
-
-def make_return(
-    session,
-    *,
-    collection,
-    practice,
-    values=None,
-    spend=(),
-    status="submitted",
-    units=None,
-):
-    """A return with `values` {item_id: [(period_code, number), ...]} and `spend`
-    [(category, hep, total), ...]."""
-    answer = PracticeReturn(
-        collection_id=collection.id,
-        practice_id=practice.id,
-        status=status,
-        submitted_at=utcnow(),
-        withdrawn_at=utcnow() if status == "withdrawn" else None,
-    )
-    session.add(answer)
-    session.flush()
-    for item_id, rows in (values or {}).items():
-        for code, number in rows:
-            session.add(
-                ReturnValue(
-                    return_id=answer.id,
-                    item_id=item_id,
-                    period_code=code,
-                    period_start=Period.parse(code).start,
-                    value_number=number,
-                    unit=(units or {}).get(item_id, "count"),
-                    template_version=1,
-                )
-            )
-    for category, hep, total in spend:
-        session.add(
-            ReturnSpend(
-                return_id=answer.id,
-                category=category,
-                hep_amount=Decimal(hep),
-                total_cost=Decimal(total),
-            )
-        )
-    session.commit()
-    return answer
-
-
-def months(*numbers, first="2025-07"):
-    period = Period.parse(first)
-    out = []
-    for number in numbers:
-        out.append((period.code, number))
-        period = period.next()
-    return out
-
-
-@dataclass
-class Scene:
-    world: object
-    collection: Collection
-    earlier: Collection
-    foreign: Collection
-    epsilon: Practice
-    zeta: Practice
-    eta: Practice
-    theta: Practice
-
-
-@pytest.fixture
-def scene(session, world):
-    north, south = world.pcn, world.other_pcn
-    epsilon = make_practice(session, pcn=north, name="Epsilon Surgery", imd_decile=3)
-    zeta = make_practice(session, pcn=north, name="Zeta Surgery", imd_decile=7)
-    eta = make_practice(session, pcn=south, name="Eta Surgery", imd_decile=2)
-    theta = make_practice(session, pcn=south, name="Theta Surgery", imd_decile=6)
-    collection = make_collection(session, icb=world.icb)
-    # Home visits: practice figures are the means of the months submitted:
-    # Alpha 20, Beta 40, Epsilon 60 (North); Gamma 80, Eta 100 (South).
-    make_return(
-        session,
-        collection=collection,
-        practice=world.practice,
-        values={"home_visits": months(10, 20, 30), "fft_positive_pct": months(90)},
-        spend=[("telephony", "6000", "10000"), ("clinical_staff", "4000", "4000")],
-        units={"fft_positive_pct": "percent"},
-    )
-    make_return(
-        session,
-        collection=collection,
-        practice=world.sibling,
-        values={"home_visits": months(40, 40, 40), "fft_positive_pct": months(70)},
-        spend=[("telephony", "2000", "2500")],
-        units={"fft_positive_pct": "percent"},
-    )
-    make_return(
-        session, collection=collection, practice=epsilon, values={"home_visits": months(60)}
-    )
-    make_return(
-        session,
-        collection=collection,
-        practice=world.other_practice,
-        values={"home_visits": months(80, 80, 80)},
-    )
-    make_return(session, collection=collection, practice=eta, values={"home_visits": months(100)})
-    # Never to be seen: a withdrawn return, live figures, another ICB's return.
-    make_return(
-        session,
-        collection=collection,
-        practice=zeta,
-        values={"home_visits": months(987.654), "calls_abandoned_pct": months(987.654)},
-        spend=[("premises", "987654", "987654")],
-        status="withdrawn",
-    )
-    make_value(session, practice=zeta, item_id="home_visits", period_code="2025-08", number=987.654)
-    make_value(
-        session,
-        practice=world.practice,
-        item_id="inbound_calls",
-        period_code="2025-08",
-        number=987.654,
-    )
-    make_value(
-        session, practice=theta, item_id="home_visits", period_code="2025-05", number=987.654
-    )
-    foreign = make_collection(session, icb=world.other_icb, name="Elsewhere return")
-    make_return(
-        session,
-        collection=foreign,
-        practice=world.foreign_practice,
-        values={"home_visits": months(987.654)},
-        spend=[("premises", "987654", "987654")],
-    )
-    # An earlier collection, for the PCN trend: North 10, 20, 30 (median 20).
-    earlier = make_collection(
-        session, icb=world.icb, period_code="2025-26-q1", name="2025/26 Q1 return"
-    )
-    for practice, number in ((world.practice, 10), (world.sibling, 20), (epsilon, 30)):
-        make_return(
-            session,
-            collection=earlier,
-            practice=practice,
-            values={"home_visits": months(number, first="2025-04")},
-        )
-    make_return(
-        session,
-        collection=earlier,
-        practice=world.other_practice,
-        values={"home_visits": months(555, first="2025-04")},
-    )
-    return Scene(world, collection, earlier, foreign, epsilon, zeta, eta, theta)
 
 
 def assert_no_sentinel(text: str) -> None:

@@ -1,6 +1,6 @@
 """Who sees which practice data: every route that shows it, for every kind of user.
 
-tests/test_access.py decides which *roles* may use a route; this file checks what each
+tests/web/test_access.py decides which *roles* may use a route; this file checks what each
 signed-in person actually gets from it. One practice (the owner, "Alpha", in North PCN)
 holds objects in every state — case examples private, shared with the PCN, shared
 ICB-wide and shared-then-unshared; a return submitted (then its live figures edited),
@@ -12,7 +12,7 @@ For each person (the owner's editor and viewer; the same roles at the sibling pr
 at a practice in another PCN and in a foreign ICB; PCN leads of the owner's PCN, another
 PCN and a foreign ICB; ICB analysts and administrators of the owner's ICB and a foreign
 one) every route is fetched and must answer exactly the expected status: 403 where the
-role may not use the route (as tests/test_access.py says), else 200 or 404 by the data.
+role may not use the route (as tests/web/test_access.py says), else 200 or 404 by the data.
 Every 200 body — page, SVG text, every cell of a workbook, every member of a zip, the
 text of a PDF — must hold no sentinel that person may not see, and the sentinels they
 should see must appear where expected. All failures of one person are reported together.
@@ -57,7 +57,7 @@ from tests.factories import (
     make_value,
     shipped_templates,
 )
-from tests.test_access import ROUTES
+from tests.web.test_access import ROUTES
 
 PRACTICE_ROLES = (Role.PRACTICE_EDITOR, Role.PRACTICE_VIEWER)
 
