@@ -8,19 +8,21 @@ writer can present money, percentages, durations and dates properly.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from functools import partial
 
 from matplotlib.figure import Figure
+from sqlalchemy import func
 from sqlmodel import Session, select
 
 from monitor import charts
 from monitor.core.checklist import ChecklistTemplate, ItemType, RoleGroup
 from monitor.core.clock import utcnow
 from monitor.core.formatting import item_value
+from monitor.core.inputs import Collector
 from monitor.core.periods import Period, financial_year_label, financial_year_of
 from monitor.core.tables import (
     DATE,
@@ -118,6 +120,85 @@ class ImpactSummary:
 
     def table(self, name: str) -> Table:
         return next(t for t in self.tables if t.name == name)
+
+
+@dataclass(frozen=True)
+class Choice:
+    """The period a summary covers, its label, and the query string that asks for it."""
+
+    start: date
+    end: date
+    label: str
+    query: dict[str, str]
+
+
+def summary_years(session: Session, practice_id: int, today: date) -> list[int]:
+    """Financial years the practice has anything for, newest first, up to this one."""
+    firsts = [
+        session.exec(
+            select(func.min(MetricValue.period_start)).where(MetricValue.practice_id == practice_id)
+        ).one(),
+        session.exec(
+            select(func.min(SpendItem.spent_on)).where(SpendItem.practice_id == practice_id)
+        ).one(),
+    ]
+    first_allocation = session.exec(
+        select(func.min(HepAllocation.financial_year)).where(
+            HepAllocation.practice_id == practice_id
+        )
+    ).one()
+    current = financial_year_of(today)
+    starts = [financial_year_of(d) for d in firsts if d is not None]
+    if first_allocation is not None:
+        starts.append(first_allocation)
+    first = min(starts, default=current)
+    return list(range(current, first - 1, -1))
+
+
+def default_year(today: date) -> int:
+    """The latest complete financial year: the one a summary is usually asked for."""
+    return financial_year_of(today) - 1
+
+
+def choose_period(
+    args: Mapping[str, str], *, years: list[int], today: date
+) -> tuple[Choice | None, dict[str, str]]:
+    """The period asked for in a query string (`year=2024`, `start=…&end=…`, or the
+    custom-range form's date boxes), or errors keyed by field."""
+    if args.get("range") == "custom":
+        check = Collector(args)
+        start = check.date("start", "the start date")
+        end = check.date("end", "the end date")
+        if not check.errors and end < start:
+            check.add("end", "The end date must be the same as or after the start date")
+        if not check.errors and start > today:
+            check.add("start", "The start date must be today or in the past")
+        if check.errors:
+            return None, check.errors
+        label = f"{start:%-d %B %Y} to {end:%-d %B %Y}"
+        query = {"start": start.isoformat(), "end": end.isoformat()}
+        return Choice(start, end, label, query), {}
+    if "start" in args or "end" in args:
+        try:
+            start = date.fromisoformat(args.get("start", ""))
+            end = date.fromisoformat(args.get("end", ""))
+        except ValueError:
+            return None, {"start": "Enter the start and end dates as real dates"}
+        if end < start:
+            return None, {"end": "The end date must be the same as or after the start date"}
+        label = f"{start:%-d %B %Y} to {end:%-d %B %Y}"
+        return Choice(start, end, label, {"start": args["start"], "end": args["end"]}), {}
+    try:
+        year = int(args.get("year") or "")
+    except ValueError:
+        year = default_year(today)
+    if year not in years:
+        return None, {"year": "Select a financial year from the list"}
+    start, end = financial_year_range(year)
+    label = financial_year_label(year)
+    if end >= today:
+        label = f"{label} (to date)"
+    return Choice(start, end, label, {"year": str(year)}), {}
 
 
 def financial_year_range(fy: int) -> tuple[date, date]:
