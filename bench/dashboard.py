@@ -54,6 +54,7 @@ def seed(url: str) -> None:
         practice = Practice(
             ods_code="Z99999",
             name="Bench Practice",
+            icb_id=icb.id,
             pcn_id=pcn.id,
             list_size=12000,
             imd_decile=2,

@@ -55,6 +55,7 @@ def make_practice(session: Session, *, pcn: Pcn, **overrides) -> Practice:
         **{
             "ods_code": f"Y{n:05d}",
             "name": f"Test Practice {n}",
+            "icb_id": pcn.icb_id,
             "pcn_id": pcn.id,
             "town": "Leicester",
             "list_size": 8000 + n,
@@ -351,6 +352,7 @@ def make_return(
     answer = PracticeReturn(
         collection_id=collection.id,
         practice_id=practice.id,
+        pcn_id=practice.pcn_id,
         status=status,
         submitted_at=submitted_at or utcnow(),
         withdrawn_at=utcnow() if status == "withdrawn" else None,

@@ -9,6 +9,11 @@ from datetime import date, datetime
 from monitor.core.checklist import Item, ItemType
 from monitor.core.clock import to_uk
 
+NOT_KNOWN = "Not known yet"
+"""What a page shows for a practice fact no published file has given yet."""
+NO_PCN = "Not in a PCN"
+"""A practice NHS England lists with no PCN (PCN code "U", "Unallocated")."""
+
 MONTHS = (
     "January February March April May June July August September October November December"
 ).split()
@@ -105,3 +110,21 @@ def date_time(value: datetime | None) -> str:
         return ""
     local = to_uk(value)
     return f"{long_date(local)} at {local:%H:%M}"
+
+
+def list_size(value: int | None) -> str:
+    """Registered patients, or "Not known yet" before a registered-patients file says."""
+    return NOT_KNOWN if value is None else number(value)
+
+
+def imd_decile(value: int | None) -> str:
+    return NOT_KNOWN if value is None else str(value)
+
+
+def rurality(value: str | None) -> str:
+    return NOT_KNOWN if not value else value.capitalize()
+
+
+def pcn_name(pcn: object | None) -> str:
+    """A practice's PCN, or "Not in a PCN"."""
+    return NO_PCN if pcn is None else pcn.name

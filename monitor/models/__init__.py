@@ -1,7 +1,7 @@
 """Every table, imported here so Alembic and `create_all` see the whole schema."""
 
 from monitor.models.audit import AuditEvent
-from monitor.models.organisations import Icb, Pcn, Practice
+from monitor.models.organisations import Icb, Pcn, Practice, PracticePcnSpell, PracticeStatus
 from monitor.models.records import (
     HepAllocation,
     Intervention,
@@ -39,6 +39,8 @@ __all__ = [
     "Icb",
     "Pcn",
     "Practice",
+    "PracticePcnSpell",
+    "PracticeStatus",
     "Role",
     "SignInFailure",
     "User",

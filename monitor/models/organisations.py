@@ -1,4 +1,16 @@
-"""The ICB, its primary care networks (PCNs) and their GP practices."""
+"""The ICB, its primary care networks (PCNs) and their GP practices.
+
+A practice belongs to one ICB and, usually, one PCN: NHS England publishes practices
+with no PCN (PCN code "U", "Unallocated"), so `pcn_id` may be empty. What a published
+file cannot give (a list size before the registered-patients file is read, deprivation
+before the Fingertips file is, a rural or urban flag no file gives) is unknown (None)
+until something does, and every page and statistic says "not known yet".
+
+`source` names what last confirmed the organisation (a dataset key such as "epraccur",
+"manual" for a hand edit, "demo"), and `confirmed_on` the date of that file.
+"""
+
+from datetime import date
 
 from sqlalchemy import CheckConstraint
 from sqlmodel import Field, SQLModel
@@ -7,6 +19,13 @@ import monitor.models.base  # noqa: F401  (naming convention first)
 
 ODS_PRACTICE_PATTERN = r"^[A-Z][0-9]{5}$"
 RURALITY_CHOICES = ("urban", "rural")
+
+
+class PracticeStatus:
+    OPEN = "open"
+    CLOSED = "closed"
+
+    CHOICES = (OPEN, CLOSED)
 
 
 class IcbBase(SQLModel):
@@ -24,6 +43,8 @@ class PcnBase(SQLModel):
     code: str = Field(max_length=6, unique=True, description="ODS code, such as U12345")
     name: str = Field(max_length=200)
     icb_id: int = Field(foreign_key="icb.id", index=True)
+    source: str = Field(default="manual", max_length=40)
+    confirmed_on: date | None = Field(default=None)
 
 
 class Pcn(PcnBase, table=True):
@@ -33,11 +54,20 @@ class Pcn(PcnBase, table=True):
 class PracticeBase(SQLModel):
     ods_code: str = Field(max_length=6, unique=True)
     name: str = Field(max_length=200)
-    pcn_id: int = Field(foreign_key="pcn.id", index=True)
+    icb_id: int = Field(foreign_key="icb.id", index=True)
+    pcn_id: int | None = Field(default=None, foreign_key="pcn.id", index=True)
     town: str = Field(default="", max_length=100)
-    list_size: int = Field(ge=0, description="Registered patients")
-    imd_decile: int = Field(ge=1, le=10, description="1 = most deprived tenth in England")
-    rurality: str = Field(max_length=10)
+    list_size: int | None = Field(default=None, ge=0, description="Registered patients")
+    list_size_on: date | None = Field(default=None, description="Date of the list-size count")
+    imd_score: float | None = Field(default=None, description="IMD 2019 score (Fingertips)")
+    imd_decile: int | None = Field(
+        default=None, ge=1, le=10, description="1 = most deprived tenth of practices in England"
+    )
+    rurality: str | None = Field(default=None, max_length=10)
+    status: str = Field(default=PracticeStatus.OPEN, max_length=10)
+    closed_on: date | None = Field(default=None)
+    source: str = Field(default="manual", max_length=40)
+    confirmed_on: date | None = Field(default=None)
 
 
 class Practice(PracticeBase, table=True):
@@ -48,6 +78,7 @@ class Practice(PracticeBase, table=True):
         CheckConstraint("imd_decile BETWEEN 1 AND 10", name="ck_practice_imd_decile"),
         CheckConstraint("list_size >= 0", name="ck_practice_list_size"),
         CheckConstraint("rurality IN ('urban', 'rural')", name="ck_practice_rurality"),
+        CheckConstraint("status IN ('open', 'closed')", name="ck_practice_status"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -55,6 +86,29 @@ class Practice(PracticeBase, table=True):
     shares_with_icb: bool = Field(default=False)
 
     @property
-    def imd_quintile(self) -> int:
-        """1 = most deprived fifth; deciles 1–2 make quintile 1."""
-        return (self.imd_decile + 1) // 2
+    def imd_quintile(self) -> int | None:
+        """1 = most deprived fifth; deciles 1–2 make quintile 1. None when not known."""
+        return None if self.imd_decile is None else (self.imd_decile + 1) // 2
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == PracticeStatus.OPEN
+
+    def open_on(self, day: date) -> bool:
+        """Whether the practice was still open on `day` (a closed practice counts up to
+        and including the day it closed)."""
+        return self.is_open or self.closed_on is None or self.closed_on >= day
+
+
+class PracticePcnSpell(SQLModel, table=True):
+    """A spell of a practice in a PCN (or in none: `pcn_id` empty), so a move keeps its
+    history: which PCN a practice was in when it submitted a return, when it moved."""
+
+    __tablename__ = "practice_pcn_spell"
+
+    id: int | None = Field(default=None, primary_key=True)
+    practice_id: int = Field(foreign_key="practice.id", index=True)
+    pcn_id: int | None = Field(default=None, foreign_key="pcn.id")
+    started_on: date | None = Field(default=None)
+    ended_on: date | None = Field(default=None)
+    source: str = Field(default="manual", max_length=40)

@@ -66,6 +66,9 @@ class PracticeReturn(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     collection_id: int = Field(foreign_key="collection.id", index=True)
     practice_id: int = Field(foreign_key="practice.id", index=True)
+    pcn_id: int | None = Field(
+        default=None, foreign_key="pcn.id", description="The practice's PCN when it submitted"
+    )
     status: str = Field(max_length=10)
     submitted_at: datetime
     submitted_by_id: int | None = Field(default=None, foreign_key="app_user.id")

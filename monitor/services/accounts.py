@@ -173,8 +173,7 @@ def _icb_of(session: Session, kind: str, organisation_id: int) -> int | None:
         pcn = session.get(Pcn, organisation_id)
         return pcn.icb_id if pcn else None
     practice = session.get(Practice, organisation_id)
-    pcn = session.get(Pcn, practice.pcn_id) if practice else None
-    return pcn.icb_id if pcn else None
+    return practice.icb_id if practice else None
 
 
 def _organisation_fields(
@@ -312,7 +311,7 @@ def set_active(session: Session, *, actor: User, user: User, active: bool) -> No
 def _managed_by(actor: User):
     """Users in organisations of the administrator's ICB."""
     in_icb_pcns = select(Pcn.id).where(Pcn.icb_id == actor.icb_id)
-    in_icb_practices = select(Practice.id).where(Practice.pcn_id.in_(in_icb_pcns))
+    in_icb_practices = select(Practice.id).where(Practice.icb_id == actor.icb_id)
     return (
         (User.icb_id == actor.icb_id)
         | User.pcn_id.in_(in_icb_pcns)

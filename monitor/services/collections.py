@@ -135,6 +135,20 @@ def _practices_with_values(
     return found
 
 
+def counted_practices(
+    session: Session, collection: Collection, practices: Iterable[Practice]
+) -> list[Practice]:
+    """The practices a collection asks: those open when it opened, and any practice that
+    answered it (a practice that closed later keeps its return)."""
+    practices = list(practices)
+    answered = set(
+        session.exec(
+            select(PracticeReturn.practice_id).where(PracticeReturn.collection_id == collection.id)
+        ).all()
+    )
+    return [p for p in practices if p.open_on(collection.opens_on) or p.id in answered]
+
+
 def return_states(
     session: Session,
     collection: Collection,
@@ -422,7 +436,9 @@ def submit(
         f"Submitted “{collection.name}”: {len(sent)} figures and {len(spend)} spending categories"
     )
     answer = practice_return(session, collection, practice_id)
+    practice = session.get(Practice, practice_id)
     submitted = {
+        "pcn_id": practice.pcn_id,  # the return stays with this PCN if the practice moves
         "status": ReturnStatus.SUBMITTED,
         "submitted_at": now,
         "submitted_by_id": user.id if user else None,

@@ -19,7 +19,8 @@ from monitor.analysis import spc
 from monitor.core.checklist import Direction, Frequency, Item, ItemType
 from monitor.core.formatting import item_value
 from monitor.core.periods import Period, financial_year_label
-from monitor.models import HepAllocation, Intervention, MetricValue, Pcn, Practice
+from monitor.core.small_numbers import enough
+from monitor.models import HepAllocation, Intervention, MetricValue, Practice
 
 IMPROVEMENT = {
     Direction.HIGHER_BETTER: "increase",
@@ -31,8 +32,7 @@ UNIT_NOUNS = {
     Frequency.QUARTERLY: "quarters",
     Frequency.ANNUAL: "years",
 }
-# Peer medians need this many other practices, so no single practice can be inferred.
-MIN_PEERS = 3
+# Peer medians need MIN_PRACTICES other practices, so no single practice can be inferred.
 
 
 @dataclass(frozen=True)
@@ -244,17 +244,16 @@ def peer_medians(
 ) -> list[float | None]:
     """Median of the same item across other practices that chose to share their
     figures (with the PCN, or across the ICB), per period; None where fewer than
-    MIN_PEERS practices contributed. Never returns which practices contributed."""
+    MIN_PRACTICES practices contributed. Never returns which practices contributed."""
     if not periods:
         return []
     peers = select(Practice.id).where(Practice.id != practice.id)
     if scope == "pcn":
+        if practice.pcn_id is None:  # in no PCN: no PCN peers to compare with
+            return [None] * len(periods)
         peers = peers.where(Practice.pcn_id == practice.pcn_id, Practice.shares_with_pcn.is_(True))
     else:
-        icb_pcns = select(Pcn.id).where(
-            Pcn.icb_id == select(Pcn.icb_id).where(Pcn.id == practice.pcn_id).scalar_subquery()
-        )
-        peers = peers.where(Practice.pcn_id.in_(icb_pcns), Practice.shares_with_icb.is_(True))
+        peers = peers.where(Practice.icb_id == practice.icb_id, Practice.shares_with_icb.is_(True))
     rows = session.exec(
         select(MetricValue.period_code, MetricValue.value_number).where(
             MetricValue.item_id == item.id,
@@ -267,6 +266,6 @@ def peer_medians(
     for code, number in rows:
         grouped[code].append(number)
     return [
-        statistics.median(grouped[p.code]) if len(grouped[p.code]) >= MIN_PEERS else None
+        statistics.median(grouped[p.code]) if enough(len(grouped[p.code])) else None
         for p in periods
     ]

@@ -27,7 +27,7 @@ from sqlmodel import Session, select
 from monitor.analysis import equity
 from monitor.analysis.distribution import Summary, summarise
 from monitor.core.checklist import ChecklistTemplate, Direction, Item, ItemType
-from monitor.core.formatting import difference_format
+from monitor.core.formatting import NO_PCN, difference_format
 from monitor.core.periods import Period
 from monitor.core.small_numbers import enough
 from monitor.models import (
@@ -47,6 +47,7 @@ from monitor.services.collections import (
     STATE_LABELS,
     SUBMITTED,
     collection_period,
+    counted_practices,
     return_states,
 )
 
@@ -100,7 +101,7 @@ class CollectionData:
     collection: Collection
     template: ChecklistTemplate
     practices: list[Practice]
-    pcns: dict[int, Pcn]
+    pcns: dict[int | None, Pcn]
     submissions: list[Submission]
 
     @property
@@ -149,8 +150,8 @@ def load(
     session: Session, *, user: User, collection: Collection, template: ChecklistTemplate
 ) -> CollectionData:
     """The collection's submitted snapshots from the practices `user` may reach."""
-    practices = visibility.list_practices(session, user)
-    pcns = {p.id: p for p in visibility.visible_pcns(session, user)}
+    practices = counted_practices(session, collection, visibility.list_practices(session, user))
+    pcns = pcn_groups(session, user, practices, icb_id=collection.icb_id)
     return CollectionData(
         collection=collection,
         template=template,
@@ -160,8 +161,33 @@ def load(
     )
 
 
+def no_pcn_group(icb_id: int) -> Pcn:
+    """The group of practices NHS England lists in no PCN: a Pcn never stored, with no id,
+    so `practice.pcn_id` (None) finds it like any other PCN."""
+    return Pcn(id=None, code="U", name=NO_PCN, icb_id=icb_id)
+
+
+def pcn_groups(
+    session: Session, user: User, practices: Sequence[Practice], *, icb_id: int
+) -> dict[int | None, Pcn]:
+    """The PCNs the practices are grouped by, with the no-PCN group when one is in none."""
+    pcns: dict[int | None, Pcn] = {p.id: p for p in visibility.visible_pcns(session, user)}
+    if any(p.pcn_id is None for p in practices):
+        pcns[None] = no_pcn_group(icb_id)
+    return pcns
+
+
+def _pcn_or_none_group(session: Session, pcn_id: int | None, icb_id: int) -> Pcn:
+    """A return's PCN when the practice has moved out of every PCN the user sees."""
+    pcn = session.get(Pcn, pcn_id) if pcn_id is not None else None
+    return pcn or no_pcn_group(icb_id)
+
+
 def submitted(
-    session: Session, collection: Collection, practices: Sequence[Practice], pcns: dict[int, Pcn]
+    session: Session,
+    collection: Collection,
+    practices: Sequence[Practice],
+    pcns: dict[int | None, Pcn],
 ) -> list[Submission]:
     """Submitted returns (never withdrawn ones) of `practices` to `collection`."""
     by_id = {p.id: p for p in practices}
@@ -194,7 +220,7 @@ def submitted(
     out = [
         Submission(
             practice=by_id[r.practice_id],
-            pcn=pcns[by_id[r.practice_id].pcn_id],
+            pcn=pcns.get(r.pcn_id) or _pcn_or_none_group(session, r.pcn_id, collection.icb_id),
             practice_return=r,
             values=tuple(values[r.id]),
             spend=tuple(spend[r.id]),
@@ -355,6 +381,8 @@ class Equity:
     sii: equity.SiiResult
     explanation: list[str]
     n: int
+    not_known: int = 0
+    """Practices left out of the SII: their deprivation or list size is not known yet."""
 
     @property
     def enough(self) -> bool:
@@ -377,7 +405,8 @@ def equity_view(data: CollectionData, item: Item) -> Equity:
         higher_is_better=better,
         unit=unit,
     )
-    return Equity(item, quintiles, result, explanation, len(figures))
+    not_known = sum(1 for d, w in zip(deciles, weights, strict=True) if d is None or w is None)
+    return Equity(item, quintiles, result, explanation, len(figures), not_known)
 
 
 # --------------------------------------------------------------------------- spending mix
@@ -559,7 +588,9 @@ def pcn_trends(
     pcn = visibility.led_pcn(session, user)
     if pcn is None:
         raise PermissionError("PCN trends are for a PCN lead")
-    practices = visibility.list_practices(session, user)
+    members = visibility.list_practices(session, user)
+    # A return stays with the PCN it was submitted from, even after its practice moves.
+    practices = members + visibility.pcn_former_members(session, user)
     pcns = {pcn.id: pcn}
     collections = sorted(
         visibility.pcn_collections(session, user),
@@ -570,9 +601,12 @@ def pcn_trends(
         template = templates.get((collection.template_id, collection.template_version))
         if template is None:
             continue
-        data = CollectionData(
-            collection, template, practices, pcns, submitted(session, collection, practices, pcns)
-        )
+        from_here = [
+            s
+            for s in submitted(session, collection, practices, pcns)
+            if s.practice_return.pcn_id == pcn.id
+        ]
+        data = CollectionData(collection, template, members, pcns, from_here)
         loaded.append(data)
     items: dict[str, Item] = {}
     for data in loaded:
@@ -591,7 +625,7 @@ def pcn_trends(
                     data.collection,
                     data.period,
                     summarise([f.value for f in data.figures(item)]),
-                    len(practices),
+                    len(members),
                 )
                 for data in loaded
             ],
@@ -600,7 +634,7 @@ def pcn_trends(
     ]
     return PcnTrends(
         pcn=pcn,
-        practices=practices,
+        practices=members,
         collections=[(d.collection, d.period, len(d.submissions)) for d in loaded],
         trends=trends,
     )

@@ -11,9 +11,12 @@ its audit event like any other record.
 
 from __future__ import annotations
 
+from datetime import date
+from typing import Any
+
 from sqlmodel import Session, select
 
-from monitor.models import Icb, Pcn, Practice, User
+from monitor.models import Icb, Pcn, Practice, PracticePcnSpell, User
 from monitor.services import records
 
 
@@ -74,15 +77,17 @@ def ensure_practice(
     user: User | None,
     ods_code: str,
     name: str,
-    pcn_id: int,
-    list_size: int,
-    imd_decile: int,
-    rurality: str,
-    town: str = "",
+    icb_id: int,
+    pcn_id: int | None = None,
+    source: str = "manual",
+    confirmed_on: date | None = None,
     commit: bool = True,
+    **details: Any,
 ) -> tuple[Practice, bool]:
-    """The practice with `ods_code`, created in PCN `pcn_id` if missing; and whether it
-    was created. A new practice shares nothing until it chooses to."""
+    """The practice with `ods_code`, created in ICB `icb_id` (and PCN `pcn_id`, if it is
+    in one) if missing; and whether it was created. `details` are other Practice fields
+    (town, list_size, imd_decile, rurality, ...). A new practice shares nothing until it
+    chooses to, and starts its first PCN spell."""
     if (practice := find_practice(session, ods_code)) is not None:
         return practice, False
     practice = records.create(
@@ -91,13 +96,16 @@ def ensure_practice(
         record=Practice(
             ods_code=ods_code,
             name=name,
+            icb_id=icb_id,
             pcn_id=pcn_id,
-            town=town,
-            list_size=list_size,
-            imd_decile=imd_decile,
-            rurality=rurality,
+            source=source,
+            confirmed_on=confirmed_on,
+            **details,
         ),
         summary=f"Added the practice {name} ({ods_code})",
-        commit=commit,
+        commit=False,
     )
+    session.add(PracticePcnSpell(practice_id=practice.id, pcn_id=pcn_id, source=source))
+    if commit:
+        session.commit()
     return practice, True

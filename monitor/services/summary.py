@@ -21,7 +21,7 @@ from sqlmodel import Session, select
 from monitor import charts
 from monitor.core.checklist import ChecklistTemplate, ItemType, RoleGroup
 from monitor.core.clock import utcnow
-from monitor.core.formatting import item_value
+from monitor.core.formatting import NO_PCN, item_value
 from monitor.core.inputs import Collector
 from monitor.core.periods import Period, financial_year_label, financial_year_of
 from monitor.core.tables import (
@@ -221,8 +221,8 @@ def build_summary(
     """Everything in the summary for the practice between `start` and `end` inclusive.
     The metric headlines compare the latest figure in the range with the baseline year
     (default: the year before the first HEP allocation), exactly as the dashboard does."""
-    pcn = session.get(Pcn, practice.pcn_id)
-    icb = session.get(Icb, pcn.icb_id)
+    pcn = session.get(Pcn, practice.pcn_id) if practice.pcn_id else None
+    icb = session.get(Icb, practice.icb_id)
     if baseline_year is None:
         baseline_year = evidence.default_baseline_year(session, practice.id)
     items = {item.id: item for item in template.items}
@@ -467,7 +467,7 @@ def build_summary(
     return ImpactSummary(
         practice_name=practice.name,
         ods_code=practice.ods_code,
-        pcn_name=pcn.name,
+        pcn_name=pcn.name if pcn else NO_PCN,
         icb_name=icb.name,
         period_label=period_label,
         start=start,

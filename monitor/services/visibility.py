@@ -60,7 +60,7 @@ def practice_filter(user: User) -> ColumnElement[bool]:
         return Practice.id == user.practice_id
     if role is Role.PCN_LEAD:
         return Practice.pcn_id == user.pcn_id
-    return Practice.pcn_id.in_(select(Pcn.id).where(Pcn.icb_id == user.icb_id))
+    return Practice.icb_id == user.icb_id
 
 
 def visible_practices(user: User) -> SelectOfScalar[Practice]:
@@ -120,7 +120,7 @@ def own_records(session: Session, user: User, model: type[R], *order_by: Any) ->
 
 
 def _practices_in_icb(icb_id: Any) -> SelectOfScalar[int]:
-    return select(Practice.id).join(Pcn, Practice.pcn_id == Pcn.id).where(Pcn.icb_id == icb_id)
+    return select(Practice.id).where(Practice.icb_id == icb_id)
 
 
 def case_example_filter(user: User) -> ColumnElement[bool]:
@@ -211,15 +211,34 @@ def pcn_collections(session: Session, user: User) -> list[Collection]:
     return list(session.exec(select(Collection).where(Collection.icb_id == pcn.icb_id)))
 
 
+def pcn_former_members(session: Session, user: User) -> list[Practice]:
+    """Practices that have left the PCN lead's PCN but submitted returns while in it:
+    those returns stay with the PCN, so its trends keep them."""
+    pcn = led_pcn(session, user)
+    if pcn is None:
+        return []
+    submitted_here = select(PracticeReturn.practice_id).where(PracticeReturn.pcn_id == pcn.id)
+    return list(
+        session.exec(
+            select(Practice).where(
+                Practice.id.in_(submitted_here),
+                or_(Practice.pcn_id.is_(None), Practice.pcn_id != pcn.id),
+            )
+        )
+    )
+
+
 def _icb_id_of_practice(session: Session, practice: Practice) -> int:
-    return session.get(Pcn, practice.pcn_id).icb_id
+    return practice.icb_id
 
 
 def open_collections(session: Session, user: User, today: date) -> list[Collection]:
     """Collections of the user's ICB that practices can answer now (opened, not closed),
-    due first: for the practice's own users and for the ICB's analysts and administrators."""
+    due first: for the practice's own users and for the ICB's analysts and administrators.
+    A practice that has closed is not asked by collections opened after it closed."""
     if not user.is_active:
         return []
+    practice = None
     if user.role_enum in ICB_ROLES:
         icb_id = user.icb_id
     else:
@@ -227,24 +246,25 @@ def open_collections(session: Session, user: User, today: date) -> list[Collecti
         icb_id = None if practice is None else _icb_id_of_practice(session, practice)
     if icb_id is None:
         return []
-    return list(
-        session.exec(
-            select(Collection)
-            .where(
-                Collection.icb_id == icb_id,
-                Collection.closed_at.is_(None),
-                Collection.opens_on <= today,
-            )
-            .order_by(Collection.due_on, Collection.id)
+    statement = (
+        select(Collection)
+        .where(
+            Collection.icb_id == icb_id,
+            Collection.closed_at.is_(None),
+            Collection.opens_on <= today,
         )
+        .order_by(Collection.due_on, Collection.id)
     )
+    if practice is not None and not practice.is_open and practice.closed_on is not None:
+        statement = statement.where(Collection.opens_on <= practice.closed_on)
+    return list(session.exec(statement))
 
 
 def practice_collection(
     session: Session, user: User, collection_id: int, today: date
 ) -> Collection | None:
     """A collection of the practice's own ICB that the practice may see: open and not
-    closed, or closed but one the practice answered."""
+    closed (and opened while the practice was), or one the practice answered."""
     practice = own_practice(session, user)
     if practice is None:
         return None
@@ -253,7 +273,7 @@ def practice_collection(
         return None
     if collection.opens_on > today:
         return None
-    if collection.closed_at is not None:
+    if collection.closed_at is not None or not practice.open_on(collection.opens_on):
         answered = session.exec(
             select(PracticeReturn.id).where(
                 PracticeReturn.collection_id == collection.id,
@@ -272,7 +292,7 @@ def audit_filter(icb_id: int) -> ColumnElement[bool]:
     """Events an administrator of the ICB may read: about its practices' data, its users
     and its collections. Anything else (another ICB's) stays out."""
     pcns = select(Pcn.id).where(Pcn.icb_id == icb_id)
-    practices = select(Practice.id).where(Practice.pcn_id.in_(pcns))
+    practices = select(Practice.id).where(Practice.icb_id == icb_id)
     users = select(cast(User.id, String)).where(
         or_(User.icb_id == icb_id, User.pcn_id.in_(pcns), User.practice_id.in_(practices))
     )

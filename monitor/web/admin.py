@@ -24,9 +24,7 @@ def _organisation_choices() -> list[tuple[str, str]]:
     icb = session.get(Icb, current_user.icb_id)
     pcns = session.exec(select(Pcn).where(Pcn.icb_id == icb.id).order_by(Pcn.name)).all()
     practices = session.exec(
-        select(Practice)
-        .where(Practice.pcn_id.in_([pcn.id for pcn in pcns]))
-        .order_by(Practice.name)
+        select(Practice).where(Practice.icb_id == icb.id).order_by(Practice.name)
     ).all()
     choices = [("", "Select an organisation"), (f"icb:{icb.id}", f"ICB: {icb.name}")]
     choices += [(f"pcn:{pcn.id}", f"PCN: {pcn.name}") for pcn in pcns]

@@ -74,8 +74,7 @@ def template_for_icb(icb: Icb) -> ChecklistTemplate:
 
 
 def icb_of_practice(practice: Practice) -> Icb:
-    pcn = db().get(Pcn, practice.pcn_id)
-    return db().get(Icb, pcn.icb_id)
+    return db().get(Icb, practice.icb_id)
 
 
 def icb_of_user(user: User) -> Icb:

@@ -9,7 +9,7 @@ from flask_login import current_user
 
 from monitor.core.clock import today
 from monitor.models import PRACTICE_ROLES, Icb, Pcn, Role
-from monitor.services import figures, schedule, visibility
+from monitor.services import figures, icb_views, schedule, visibility
 from monitor.web import cases
 from monitor.web.access import public, signed_in
 from monitor.web.context import db, default_template, own_practice, template_for_user
@@ -30,7 +30,7 @@ def index():
         summaries = figures.period_summaries(
             session, practice_id=practice.id, template=template, periods=[d.period for d in due]
         )
-        pcn = session.get(Pcn, practice.pcn_id)
+        pcn = session.get(Pcn, practice.pcn_id) if practice.pcn_id else None
         return render_template(
             "home/practice.jinja",
             practice=practice,
@@ -50,6 +50,7 @@ def index():
         return render_template(
             "home/admin.jinja", icb=icb, practice_count=len(practices), pcn_count=len(pcns)
         )
+    pcns = icb_views.pcn_groups(session, user, practices, icb_id=user.icb_id)
     by_pcn = {pcn_id: [p for p in practices if p.pcn_id == pcn_id] for pcn_id in pcns}
     return render_template(
         "home/icb.jinja",
@@ -57,9 +58,11 @@ def index():
         open_collections=visibility.open_collections(session, user, today()),
         pcns=pcns,
         by_pcn=by_pcn,
+        pcn_count=sum(1 for pcn_id in pcns if pcn_id is not None),
         practices=practices,
         quintile_counts=Counter(p.imd_quintile for p in practices),
-        total_list_size=sum(p.list_size for p in practices),
+        total_list_size=sum(p.list_size for p in practices if p.list_size is not None),
+        unknown_list_sizes=sum(1 for p in practices if p.list_size is None),
     )
 
 
@@ -71,7 +74,9 @@ def practice(practice_id: int):
     if found is None:
         abort(404)
     return render_template(
-        "home/practice_profile.jinja", practice=found, pcn=session.get(Pcn, found.pcn_id)
+        "home/practice_profile.jinja",
+        practice=found,
+        pcn=session.get(Pcn, found.pcn_id) if found.pcn_id else None,
     )
 
 

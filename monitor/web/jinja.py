@@ -64,6 +64,10 @@ def init_app(app: Flask) -> None:
         number=formatting.number,
         item_value=formatting.item_value,
         long_date=formatting.long_date,
+        list_size=formatting.list_size,
+        imd_decile=formatting.imd_decile,
+        rurality=formatting.rurality,
+        pcn_name=formatting.pcn_name,
         date_time=formatting.date_time,
         audit_changes=audit.changes,
     )

@@ -14,6 +14,7 @@ from sqlmodel import select
 
 from monitor.core.checklist import ChecklistTemplate
 from monitor.core.clock import today
+from monitor.core.formatting import NO_PCN
 from monitor.core.inputs import FormErrors
 from monitor.models import Role
 from monitor.models.returns import Collection, ReturnStatus, ReturnValue
@@ -49,9 +50,10 @@ def collections_list():
     icb = icb_of_user(current_user)
     rows = visibility.icb_collections(session, current_user)
     day = today()
-    practices = visibility.list_practices(session, current_user)
+    everyone = visibility.list_practices(session, current_user)
     listed = []
     for collection in rows:
+        practices = collections.counted_practices(session, collection, everyone)
         states = collections.return_states(
             session, collection, practices, template=_collection_template(collection)
         )
@@ -104,11 +106,14 @@ def new_collection():
 def collection(collection_id: int):
     session = db()
     found = _own_collection(collection_id)
-    practices = visibility.list_practices(session, current_user)
+    practices = collections.counted_practices(
+        session, found, visibility.list_practices(session, current_user)
+    )
     states = collections.return_states(
         session, found, practices, template=_collection_template(found)
     )
     pcns = {p.id: p.name for p in visibility.visible_pcns(session, current_user)}
+    pcns[None] = NO_PCN
     counts = {
         state: sum(1 for s in states.values() if s == state)
         for state in (collections.SUBMITTED, collections.IN_PROGRESS, collections.NOT_STARTED)

@@ -61,7 +61,9 @@ def test_ensure_pcn_creates_it_in_its_icb_once(session):
 
 def test_ensure_practice_creates_it_private_with_an_event_filed_under_it(session):
     pcn = make_pcn(session, icb=make_icb(session))
-    practice, created = organisations.ensure_practice(session, user=None, pcn_id=pcn.id, **PRACTICE)
+    practice, created = organisations.ensure_practice(
+        session, user=None, icb_id=pcn.icb_id, pcn_id=pcn.id, **PRACTICE
+    )
     assert created
     stored = session.get(Practice, practice.id)
     assert (stored.ods_code, stored.pcn_id, stored.list_size) == ("Z12345", pcn.id, 9800)
@@ -73,10 +75,16 @@ def test_ensure_practice_creates_it_private_with_an_event_filed_under_it(session
 
 def test_ensure_practice_matches_by_ods_code_whatever_else_differs(session):
     pcn = make_pcn(session, icb=make_icb(session))
-    first, _ = organisations.ensure_practice(session, user=None, pcn_id=pcn.id, **PRACTICE)
+    first, _ = organisations.ensure_practice(
+        session, user=None, icb_id=pcn.icb_id, pcn_id=pcn.id, **PRACTICE
+    )
     other_pcn = make_pcn(session, icb=make_icb(session))
     second, created = organisations.ensure_practice(
-        session, user=None, pcn_id=other_pcn.id, **{**PRACTICE, "list_size": 1}
+        session,
+        user=None,
+        icb_id=other_pcn.icb_id,
+        pcn_id=other_pcn.id,
+        **{**PRACTICE, "list_size": 1},
     )
     assert not created and second.id == first.id
     assert (second.pcn_id, second.list_size) == (pcn.id, 9800)
