@@ -149,32 +149,42 @@ def _check_shape(row: int, columns: int) -> None:
         raise UploadRejected(f"Row {row} has more than {MAX_COLUMNS} columns")
 
 
-def check_zip(data: bytes) -> None:
+def check_zip(
+    data: bytes,
+    *,
+    members: int | None = None,
+    unzipped: int | None = None,
+    ratio: int | None = None,
+) -> None:
     """Refuse zip bombs before decompressing: member count, declared sizes, and then
-    the real decompressed size, read in chunks and abandoned at the limit."""
+    the real decompressed size, read in chunks and abandoned at the limit. The limits
+    suit a practice's workbook unless the caller (a national file) gives its own."""
+    members = members or MAX_ZIP_MEMBERS
+    unzipped = unzipped or MAX_UNZIPPED_BYTES
+    ratio = ratio or MAX_MEMBER_RATIO
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except zipfile.BadZipFile:
         raise UploadRejected("The selected file is not a valid .xlsx spreadsheet") from None
     with archive:
-        members = archive.infolist()
-        if len(members) > MAX_ZIP_MEMBERS:
+        parts = archive.infolist()
+        if len(parts) > members:
             raise UploadRejected(
                 "The spreadsheet has too many parts to be a workbook from this service"
             )
-        declared = sum(m.file_size for m in members)
-        if declared > MAX_UNZIPPED_BYTES:
+        declared = sum(m.file_size for m in parts)
+        if declared > unzipped:
             raise UploadRejected("The spreadsheet is too large once unpacked")
         total = 0
-        for member in members:
-            if member.compress_size and member.file_size / member.compress_size > MAX_MEMBER_RATIO:
+        for member in parts:
+            if member.compress_size and member.file_size / member.compress_size > ratio:
                 raise UploadRejected("The spreadsheet is too large once unpacked")
             # Declared sizes can lie: count what actually comes out.
             try:
                 with archive.open(member) as stream:
                     while chunk := stream.read(CHUNK):
                         total += len(chunk)
-                        if total > MAX_UNZIPPED_BYTES:
+                        if total > unzipped:
                             raise UploadRejected("The spreadsheet is too large once unpacked")
             # zipfile raises NotImplementedError for a compression method it cannot read.
             except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError):

@@ -1,0 +1,115 @@
+"""Every published dataset the service reads, one module each, found by their layout.
+
+A dataset module declares `DATASET = Dataset(...)`: a key, a title, `recognise(file)`
+(does this file have the dataset's layout?) and `read(file)` (the rows, or Refused with
+the sheet, row and column of every problem). Modules are found by walking this package,
+so a new dataset is its module, its test and its fixture, and nothing else.
+
+Files are recognised by what is in them, never by their names: NHS England renames its
+downloads from one month to the next.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from functools import cache
+
+from monitor.importers.published import Problem, PublishedFile, Refused
+
+
+@dataclass(frozen=True)
+class PracticeFacts:
+    """What one row of a published file says about one practice. None: the file does not
+    say. `pcn_code` "" means the practice is in no PCN."""
+
+    ods_code: str
+    sheet: str
+    row: int
+    name: str | None = None
+    icb_code: str | None = None
+    icb_name: str | None = None
+    pcn_code: str | None = None
+    pcn_name: str | None = None
+    open: bool | None = None
+    closed_on: date | None = None
+    list_size: int | None = None
+    imd_score: float | None = None
+    imd_decile: int | None = None
+
+
+@dataclass
+class Extract:
+    """What a dataset's reader found in one file."""
+
+    dataset: Dataset
+    filename: str
+    description: str  # "Cloud Based Telephony, February 2026 publication"
+    as_of: date | None  # the date the file describes (extract or publication month)
+    practices: list[PracticeFacts] = field(default_factory=list)
+    rows_read: int = 0
+    skipped: Counter[str] = field(default_factory=Counter)  # why rows were passed over
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Dataset:
+    key: str  # stored as an organisation's `source`: "epraccur", "cbt", ...
+    title: str  # what a person calls it
+    recognise: Callable[[PublishedFile], bool]
+    read: Callable[[PublishedFile], Extract]
+    rank: int = 50
+    """Which file's word counts when two files of the same date disagree: lower wins
+    (the ODS registers before the statistical publications)."""
+
+
+@cache
+def datasets() -> tuple[Dataset, ...]:
+    """Every dataset module's DATASET, in rank order."""
+    found = []
+    for module in pkgutil.iter_modules(__path__):
+        if module.name.startswith("_"):
+            continue
+        loaded = importlib.import_module(f"{__name__}.{module.name}")
+        found.append(loaded.DATASET)
+    return tuple(sorted(found, key=lambda d: (d.rank, d.key)))
+
+
+def by_key(key: str) -> Dataset:
+    return next(d for d in datasets() if d.key == key)
+
+
+def recognise(file: PublishedFile) -> Dataset:
+    """The dataset whose layout the file has, or Refused saying what it looks like."""
+    matches = [d for d in datasets() if d.recognise(file)]
+    if len(matches) == 1:
+        return matches[0]
+    if matches:
+        names = ", ".join(d.title for d in matches)
+        raise Refused(Problem(f"The file has the layout of more than one dataset ({names})"))
+    raise Refused(Problem(_unrecognised(file)))
+
+
+def read(file: PublishedFile, *, kind: str | None = None) -> Extract:
+    """Recognise (or, with `kind`, insist on) the file's dataset and read it."""
+    if kind is not None:
+        dataset = by_key(kind)
+        if not dataset.recognise(file):
+            raise Refused(Problem(f"The file does not have the layout of {dataset.title}"))
+    else:
+        dataset = recognise(file)
+    return dataset.read(file)
+
+
+def _unrecognised(file: PublishedFile) -> str:
+    known = "; ".join(d.title for d in datasets())
+    if file.is_csv:
+        first = ", ".join(t for t in file.grids["CSV"].row_texts(1)[:6] if t)
+        shape = f"a CSV whose first row is “{first[:120]}”" if first else "an empty CSV"
+    else:
+        shape = "a workbook with sheets " + ", ".join(f"“{n}”" for n in list(file.grids)[:8])
+    return f"This looks like {shape}, which is not a file the service reads. It reads: {known}"
