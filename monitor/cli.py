@@ -1,4 +1,4 @@
-"""Command line: `monitor db upgrade`, `monitor demo`, `monitor create-user`.
+"""Command line: `monitor db upgrade`, `monitor onboard`, `monitor demo`, `monitor create-user`.
 
 The same commands run as `flask --app monitor …`.
 """
@@ -120,8 +120,51 @@ def create_user_command(
         click.echo(f"Created {user.email} ({role_enum.label}); they must change the password.")
 
 
+@click.command("onboard")
+@click.option("--icb", "icb_code", required=True, help="The ICB's ODS code, such as QK1")
+@click.option("--dry-run", is_flag=True, help="Show the changes without making them")
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@with_appcontext
+def onboard_command(icb_code: str, dry_run: bool, files: tuple[str, ...]) -> None:
+    """Create or update an ICB, its PCNs and its practices from files NHS England and NHS
+    Digital publish (each recognised by its layout): epraccur, ePCN, the GPAD mapping,
+    the Cloud Based Telephony and online consultation workbooks, registered patients,
+    Fingertips IMD 2019. Changes nothing if any file is refused."""
+    from pathlib import Path
+
+    from monitor.core.clock import today
+    from monitor.importers import datasets
+    from monitor.importers.published import Refused, read_published
+    from monitor.services import onboarding
+
+    extracts, refused = [], []
+    for path in files:
+        name = Path(path).name
+        try:
+            extracts.append(datasets.read(read_published(name, Path(path).read_bytes())))
+        except Refused as error:
+            refused += [f"{name}: {problem}" for problem in error.problems]
+    if refused:
+        for line in refused[:50]:
+            click.echo(line, err=True)
+        if len(refused) > 50:
+            click.echo(f"… and {len(refused) - 50:,} more problems", err=True)
+        raise click.ClickException("Nothing was changed: correct or replace the files above.")
+    with Session(get_engine()) as session:
+        plan = onboarding.onboard(
+            session, user=None, icb_code=icb_code, extracts=extracts, today=today(), dry_run=dry_run
+        )
+    for line in plan.summary_lines():
+        click.echo(line)
+    if dry_run:
+        for change in plan.changes:
+            click.echo(f"  would {change.action}: {change.describe()}")
+        click.echo("Dry run: nothing was changed.")
+
+
 def register_cli(app: Flask) -> None:
     app.cli.add_command(db_group)
+    app.cli.add_command(onboard_command)
     app.cli.add_command(demo_command)
     app.cli.add_command(demo_sign_ins_command)
     app.cli.add_command(create_user_command)

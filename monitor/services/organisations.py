@@ -55,6 +55,8 @@ def ensure_pcn(
     code: str,
     name: str,
     icb_id: int,
+    source: str = "manual",
+    confirmed_on: date | None = None,
     commit: bool = True,
 ) -> tuple[Pcn, bool]:
     """The PCN with ODS `code`, created in ICB `icb_id` if missing; and whether it was
@@ -64,7 +66,7 @@ def ensure_pcn(
     pcn = records.create(
         session,
         user=user,
-        record=Pcn(code=code, name=name, icb_id=icb_id),
+        record=Pcn(code=code, name=name, icb_id=icb_id, source=source, confirmed_on=confirmed_on),
         summary=f"Added the PCN {name} ({code})",
         commit=commit,
     )

@@ -16,7 +16,8 @@ nothing.
   the collections of their ICB that have opened and are not closed, or that they
   answered. Only ICB analysts read what practices submitted (`analyst_collection`); a PCN
   lead reads medians of member practices' submitted returns (`pcn_collections`).
-- The audit log: an administrator reads the events of their own ICB (`audit_filter`).
+- The audit log: an administrator reads the events of their own ICB, its PCNs, practices,
+  users, collections and onboarding runs (`audit_filter`).
 
 Rules read the database on every call, so unsharing takes effect on the next request.
 """
@@ -297,8 +298,13 @@ def audit_filter(icb_id: int) -> ColumnElement[bool]:
         or_(User.icb_id == icb_id, User.pcn_id.in_(pcns), User.practice_id.in_(practices))
     )
     collections = select(cast(Collection.id, String)).where(Collection.icb_id == icb_id)
+    own_pcns = select(cast(Pcn.id, String)).where(Pcn.icb_id == icb_id)
     return or_(
         AuditEvent.practice_id.in_(practices),
+        and_(
+            AuditEvent.object_type.in_(("icb", "onboarding")), AuditEvent.object_id == str(icb_id)
+        ),
+        and_(AuditEvent.object_type == "pcn", AuditEvent.object_id.in_(own_pcns)),
         and_(AuditEvent.object_type == "user", AuditEvent.object_id.in_(users)),
         and_(AuditEvent.object_type == "collection", AuditEvent.object_id.in_(collections)),
     )

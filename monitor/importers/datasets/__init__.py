@@ -13,47 +13,15 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
-from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from functools import cache
 
+from monitor.core.published import Extract, PracticeFacts
 from monitor.importers.published import Problem, PublishedFile, Refused
 
-
-@dataclass(frozen=True)
-class PracticeFacts:
-    """What one row of a published file says about one practice. None: the file does not
-    say. `pcn_code` "" means the practice is in no PCN."""
-
-    ods_code: str
-    sheet: str
-    row: int
-    name: str | None = None
-    icb_code: str | None = None
-    icb_name: str | None = None
-    pcn_code: str | None = None
-    pcn_name: str | None = None
-    open: bool | None = None
-    closed_on: date | None = None
-    list_size: int | None = None
-    imd_score: float | None = None
-    imd_decile: int | None = None
-
-
-@dataclass
-class Extract:
-    """What a dataset's reader found in one file."""
-
-    dataset: Dataset
-    filename: str
-    description: str  # "Cloud Based Telephony, February 2026 publication"
-    as_of: date | None  # the date the file describes (extract or publication month)
-    practices: list[PracticeFacts] = field(default_factory=list)
-    rows_read: int = 0
-    skipped: Counter[str] = field(default_factory=Counter)  # why rows were passed over
-    notes: list[str] = field(default_factory=list)
+__all__ = ["Dataset", "Extract", "PracticeFacts", "datasets", "read", "recognise"]
 
 
 @dataclass(frozen=True)
@@ -65,6 +33,10 @@ class Dataset:
     rank: int = 50
     """Which file's word counts when two files of the same date disagree: lower wins
     (the ODS registers before the statistical publications)."""
+
+    def extract(self, filename: str, description: str, as_of: date | None) -> Extract:
+        """An empty extract of this dataset, for its reader to fill."""
+        return Extract(self.key, self.rank, filename, description, as_of)
 
 
 @cache

@@ -11,14 +11,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from monitor.importers.datasets import Extract, PracticeFacts
-from monitor.importers.names import (
+from monitor.core.names import (
     NOT_A_PRACTICE,
     UNALLOCATED_PCN,
     is_practice_code,
     ods_code,
     tidy_name,
 )
+from monitor.importers.datasets import Extract, PracticeFacts
 from monitor.importers.published import Grid, Problem, heading_key
 
 

@@ -56,7 +56,7 @@ def read(file: PublishedFile) -> Extract:
     if month is None:
         raise Refused(Problem("has no practice row with a month", sheet=grid.name))
     description = f"Cloud Based Telephony, {MONTHS[month.month - 1]} {month.year} publication"
-    extract = Extract(DATASET, file.filename, description, month)
+    extract = DATASET.extract(file.filename, description, month)
     if problems := read_rows(grid, header_row, found, COLUMNS, extract):
         raise Refused(problems)
     return extract

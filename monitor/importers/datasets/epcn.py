@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from datetime import date
 
+from monitor.core.names import UNALLOCATED_PCN, is_practice_code, ods_code, tidy_name
 from monitor.importers.datasets import Dataset, Extract, PracticeFacts
-from monitor.importers.names import UNALLOCATED_PCN, is_practice_code, ods_code, tidy_name
 from monitor.importers.published import (
     Grid,
     Problem,
@@ -81,7 +81,7 @@ def read(file: PublishedFile) -> Extract:
         spells.setdefault(code, []).append((starts, ends, n))
     if problems:
         raise Refused(problems)
-    extract = Extract(DATASET, file.filename, "ODS PCN membership (ePCN)", newest)
+    extract = DATASET.extract(file.filename, "ODS PCN membership (ePCN)", newest)
     extract.rows_read = rows
     for code, rows_of in spells.items():
         current = [s for s in rows_of if s[1] is None or (newest and s[1] > newest)]

@@ -19,8 +19,8 @@ patients and will not be asked for returns.
 
 from __future__ import annotations
 
+from monitor.core.names import is_practice_code, ods_code, tidy_name
 from monitor.importers.datasets import Dataset, Extract, PracticeFacts
-from monitor.importers.names import is_practice_code, ods_code, tidy_name
 from monitor.importers.published import Problem, PublishedFile, Refused, parse_published_date
 
 COLUMNS = 27
@@ -45,7 +45,7 @@ def recognise(file: PublishedFile) -> bool:
 
 def read(file: PublishedFile) -> Extract:
     grid = file.grids["CSV"]
-    extract = Extract(DATASET, file.filename, "ODS practice register (epraccur)", as_of=None)
+    extract = DATASET.extract(file.filename, "ODS practice register (epraccur)", as_of=None)
     problems: list[Problem] = []
     newest = None
     for n, row in enumerate(grid.rows, start=1):

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import math
 
+from monitor.core.names import is_practice_code, ods_code, tidy_name
 from monitor.importers.datasets import Dataset, Extract, PracticeFacts
-from monitor.importers.names import is_practice_code, ods_code, tidy_name
 from monitor.importers.published import Problem, PublishedFile, Refused
 
 IMD_2019 = "93553"
@@ -40,7 +40,7 @@ def recognise(file: PublishedFile) -> bool:
 def read(file: PublishedFile) -> Extract:
     grid = file.grids["CSV"]
     _, at = grid.find_header(*REQUIRED, within=1)
-    extract = Extract(DATASET, file.filename, "IMD 2019 deprivation score (Fingertips 93553)", None)
+    extract = DATASET.extract(file.filename, "IMD 2019 deprivation score (Fingertips 93553)", None)
     problems: list[Problem] = []
     scores: dict[str, tuple[float, int, str]] = {}
     for n in range(2, len(grid.rows) + 1):

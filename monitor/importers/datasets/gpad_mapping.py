@@ -30,7 +30,7 @@ def recognise(file: PublishedFile) -> bool:
 def read(file: PublishedFile) -> Extract:
     grid = file.grids["CSV"]
     header_row, found = grid.find_header(*REQUIRED, within=1)
-    extract = Extract(DATASET, file.filename, "GP appointments (GPAD) practice mapping", None)
+    extract = DATASET.extract(file.filename, "GP appointments (GPAD) practice mapping", None)
     if problems := read_rows(grid, header_row, found, COLUMNS, extract):
         raise Refused(problems)
     return extract

@@ -44,7 +44,7 @@ def read(file: PublishedFile) -> Extract:
     description = (
         f"Online consultation submissions, {MONTHS[month.month - 1]} {month.year} publication"
     )
-    extract = Extract(DATASET, file.filename, description, month)
+    extract = DATASET.extract(file.filename, description, month)
     if problems := read_rows(grid, header_row, found, COLUMNS, extract):
         raise Refused(problems)
     return extract

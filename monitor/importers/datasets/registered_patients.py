@@ -10,8 +10,8 @@ file places in the ICB.
 
 from __future__ import annotations
 
+from monitor.core.names import is_practice_code, ods_code
 from monitor.importers.datasets import Dataset, Extract, PracticeFacts
-from monitor.importers.names import is_practice_code, ods_code
 from monitor.importers.published import Problem, PublishedFile, Refused, parse_published_date
 
 REQUIRED = ("EXTRACT_DATE", "CODE", "SEX", "AGE", "NUMBER_OF_PATIENTS")
@@ -26,7 +26,7 @@ def read(file: PublishedFile) -> Extract:
     _, at = grid.find_header(*REQUIRED, within=1)
     problems: list[Problem] = []
     dates = set()
-    extract = Extract(DATASET, file.filename, "", None)
+    extract = DATASET.extract(file.filename, "", None)
     for n in range(2, len(grid.rows) + 1):
         code = ods_code(grid.text(n, at["code"]))
         if not code:
