@@ -207,8 +207,13 @@ def plan(
         if m.value("icb_code") == icb_code or (code in existing and m.value("icb_code") is None)
     }
     elsewhere = {code for code, m in merged.items() if m.value("icb_code") not in (None, icb_code)}
+    # The ICB's name from a row that names it: a publication row placing a practice in
+    # the ICB, or the ePCN row of one of its practices (whose sub-ICB names the ICB).
     names = [
-        (f, e) for m in ours.values() for f, e in m.facts if f.icb_code == icb_code and f.icb_name
+        (f, e)
+        for m in ours.values()
+        for f, e in m.facts
+        if f.icb_name and f.icb_code in (icb_code, None)
     ]
     icb_name = _best(names, "icb_name")[0] if names else None
     result = OnboardingPlan(

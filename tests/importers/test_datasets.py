@@ -5,50 +5,20 @@ Windows-1252 and UTF-8-with-BOM CSVs, headings with line breaks and double space
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import date
-from pathlib import Path
 
 import pytest
-from openpyxl import Workbook
 
 from monitor.importers import datasets
 from monitor.importers.published import Refused, read_published
-
-OPENDATA = Path(__file__).resolve().parents[3] / "shared" / "opendata"
-
-
-def real(name: str):
-    return read_published(name, (OPENDATA / name).read_bytes())
-
-
-def csv_bytes(rows, *, encoding="utf-8", quote_all=False) -> bytes:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, quoting=csv.QUOTE_ALL if quote_all else csv.QUOTE_MINIMAL)
-    writer.writerows(rows)
-    return buffer.getvalue().encode(encoding)
-
-
-def epraccur_row(code, name, icb, *, status="A", closed="", setting="4", opened="19740401"):
-    """A synthetic epraccur row: 27 columns as ODS publishes them."""
-    row = [""] * 27
-    row[0], row[1], row[2], row[3] = code, name, "Y60", icb
-    row[9], row[10], row[11], row[12] = "LE1 1AA", opened, closed, status
-    row[13], row[14], row[25] = "B", "03W", setting
-    return row
-
-
-def workbook_bytes(sheets: dict[str, list[list[object]]]) -> bytes:
-    book = Workbook()
-    book.remove(book.active)
-    for name, rows in sheets.items():
-        sheet = book.create_sheet(name)
-        for row in rows:
-            sheet.append(row)
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
+from tests.published_files import (
+    EPCN_HEADINGS,
+    csv_bytes,
+    epcn_rows,
+    epraccur_row,
+    real,
+    workbook_bytes,
+)
 
 
 def by_code(extract):
@@ -100,35 +70,6 @@ def test_an_epraccur_row_with_too_few_columns_is_refused_naming_the_row():
 
 
 # ePCN -------------------------------------------------------------------------------------
-
-EPCN_HEADINGS = [
-    "Partner\nOrganisation\nCode",
-    "Partner\nName",
-    "Practice\nParent\nSub ICB Loc Code",
-    "Practice\nParent\nSub ICB Loc Name",
-    "PCN Code",
-    "PCN Name",
-    "PCN\nParent\nSub ICB Loc Code",
-    "PCN\nParent\nSub ICB Loc Name",
-    "Practice to PCN\nRelationship\nStart Date",
-    "Practice to PCN\nRelationship\nEnd Date",
-]
-
-
-def epcn_rows():
-    """Synthetic "PCN Core Partner Details" rows: a practice that moved PCN (an ended spell
-    and a current one), one whose only spell ended, and one in PCN "U"."""
-    sub_icb = ["03W", "NHS LEICESTER, LEICESTERSHIRE AND RUTLAND ICB - 03W"]
-    return [
-        ["C82001", "SOUTH LEICS MG", *sub_icb, "U30213", "CROSS COUNTIES PCN", *sub_icb,
-         date(2019, 7, 1), date(2024, 3, 31)],
-        ["C82001", "SOUTH LEICS MG", *sub_icb, "U71931", "SOUTH BLABY & LUTTERWORTH PCN",
-         *sub_icb, date(2024, 4, 1), None],
-        ["C82002", "COUNTESTHORPE HC", *sub_icb, "U71931", "SOUTH BLABY & LUTTERWORTH PCN",
-         *sub_icb, date(2019, 7, 1), date(2023, 9, 30)],
-        ["C82003", "HEATHER SURGERY", *sub_icb, "U", "UNALLOCATED", *sub_icb,
-         date(2019, 7, 1), None],
-    ]  # fmt: skip
 
 
 def test_synthetic_epcn_workbook_gives_each_practices_current_pcn():

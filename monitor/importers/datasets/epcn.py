@@ -29,6 +29,7 @@ CODE = "Partner Organisation Code"
 NAME = "Partner Name"
 PCN_CODE = "PCN Code"
 PCN_NAME = "PCN Name"
+PARENT = "Practice Parent Sub ICB Loc Name"
 STARTS = "Practice to PCN Relationship Start Date"
 ENDS = "Practice to PCN Relationship End Date"
 REQUIRED = (CODE, PCN_CODE, PCN_NAME, STARTS, ENDS)
@@ -59,6 +60,7 @@ def read(file: PublishedFile) -> Extract:
     grid = core_partners(file)
     header_row, at = grid.find_header(*REQUIRED, within=5)
     name_at = at.get(NAME)
+    parent_at = at.get(PARENT)
     problems: list[Problem] = []
     spells: dict[str, list[tuple[date | None, date | None, int]]] = {}
     newest: date | None = None
@@ -99,11 +101,19 @@ def read(file: PublishedFile) -> Extract:
                 sheet=grid.name,
                 row=n,
                 name=tidy_name(grid.text(n, name_at)) or None if name_at is not None else None,
+                icb_name=_icb_name(grid.text(n, parent_at)) if parent_at is not None else None,
                 pcn_code="" if unallocated else pcn_code,
                 pcn_name=None if unallocated else tidy_name(pcn_name),
             )
         )
     return extract
+
+
+def _icb_name(sub_icb_name: str) -> str | None:
+    """ePCN names each practice's sub-ICB location "NHS LEICESTER, LEICESTERSHIRE AND
+    RUTLAND ICB - 03W": the ICB's name, then its location code."""
+    name = sub_icb_name.rsplit(" - ", 1)[0].strip()
+    return tidy_name(name) or None
 
 
 DATASET = Dataset(

@@ -1,0 +1,133 @@
+"""The command line as the person installing the service uses it: `monitor onboard`, and
+the README's "Running it for an ICB" recipe from an empty database to a signed-in
+administrator, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import re
+import shlex
+import shutil
+from pathlib import Path
+
+import pytest
+from sqlmodel import Session, select
+
+from monitor import create_app
+from monitor.models import AuditEvent, Icb, Practice
+from tests.client import PageClient
+from tests.published_files import OPENDATA, csv_bytes, epraccur_row
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+LLR_FILES = (
+    "cbt_publication_summary_feb2026_LLR_excerpt.xlsx",
+    "oc_submissions_feb2026_LLR_excerpt.xlsx",
+    "gp_registered_patients_feb2026_LLR.csv",
+)
+
+
+def files_in(folder: Path, *names: str) -> list[str]:
+    paths = []
+    for name in names:
+        shutil.copy(OPENDATA / name, folder / name)
+        paths.append(str(folder / name))
+    return paths
+
+
+def test_onboard_prints_what_it_did_and_again_changes_nothing(app, runner, tmp_path):
+    files = files_in(tmp_path, *LLR_FILES)
+
+    first = runner.invoke(args=["onboard", "--icb", "QK1", *files])
+    again = runner.invoke(args=["onboard", "--icb", "qk1", *files])
+
+    assert first.exit_code == 0, first.output
+    assert "ICB created: 1" in first.output and "Practices created: 8" in first.output
+    assert "Cloud Based Telephony, February 2026 publication" in first.output
+    assert again.exit_code == 0 and "No changes: 8 practices are as the files say." in again.output
+    with Session(app.extensions["monitor.engine"]) as session:
+        assert len(session.exec(select(Practice)).all()) == 8
+
+
+def test_onboard_dry_run_lists_the_changes_and_writes_nothing(app, runner, tmp_path):
+    files = files_in(tmp_path, *LLR_FILES)
+
+    result = runner.invoke(args=["onboard", "--icb", "QK1", "--dry-run", *files])
+
+    assert result.exit_code == 0
+    assert "would create: practice The Billesdon Surgery (C82022)" in result.output
+    assert result.output.rstrip().endswith("Dry run: nothing was changed.")
+    with Session(app.extensions["monitor.engine"]) as session:
+        assert (
+            session.exec(select(Icb)).all() == [] and session.exec(select(AuditEvent)).all() == []
+        )
+
+
+def test_onboard_refuses_a_malformed_file_naming_its_row_and_changes_nothing(app, runner, tmp_path):
+    good = files_in(tmp_path, "cbt_publication_summary_feb2026_LLR_excerpt.xlsx")
+    rows = [epraccur_row(f"C8200{n}", "A SURGERY", "QK1") for n in range(5)]
+    rows[2] = rows[2][:20]
+    broken = tmp_path / "synthetic-epraccur.csv"
+    broken.write_bytes(csv_bytes(rows, quote_all=True))
+
+    result = runner.invoke(args=["onboard", "--icb", "QK1", *good, str(broken)])
+
+    assert result.exit_code != 0
+    assert "synthetic-epraccur.csv: Row 3: has 20 columns; epraccur rows have 27" in result.output
+    assert "Nothing was changed" in result.output
+    with Session(app.extensions["monitor.engine"]) as session:
+        assert session.exec(select(Icb)).all() == []
+
+
+def test_onboard_refuses_a_file_it_does_not_read(runner, tmp_path):
+    other = files_in(tmp_path, "qof_achievement_template_NHSDigital.csv")
+
+    result = runner.invoke(args=["onboard", "--icb", "QK1", *other])
+
+    assert result.exit_code != 0 and "This looks like a CSV whose first row is" in result.output
+
+
+def recipe_commands() -> list[list[str]]:
+    """The `.venv/bin/monitor …` lines of the README's recipe, as arguments."""
+    text = README.read_text(encoding="utf-8")
+    section = text.split("## Running it for an ICB", 1)[1].split("\n## ", 1)[0]
+    block = section.split("```", 2)[1].replace("\\\n", " ")
+    return [
+        shlex.split(line)[1:]
+        for line in block.splitlines()
+        if line.strip().startswith(".venv/bin/monitor ")
+    ]
+
+
+@pytest.mark.parametrize("empty_database_url", ["sqlite", "postgresql"], indirect=True)
+def test_the_readme_recipe_turns_an_empty_database_into_a_working_icb(empty_database_url, tmp_path):
+    commands = recipe_commands()
+    assert [c[0] for c in commands] == ["db", "onboard", "create-user"]
+    # The recipe names the national files; the real excerpts stand in for them.
+    published = files_in(tmp_path, *LLR_FILES)
+    app = create_app("test", DATABASE_URL=empty_database_url)
+    runner = app.test_cli_runner()
+    try:
+        for command in commands:
+            if command[0] == "onboard":
+                command = [a for a in command if not re.search(r"\.(csv|xlsx)$", a)] + published
+            if command[0] == "create-user":
+                command = command + ["--password", "a temporary password 2026"]
+            result = runner.invoke(args=command)
+            assert result.exit_code == 0, (command, result.output)
+
+        app.test_client_class = PageClient
+        client = app.test_client()
+        email = commands[2][commands[2].index("--email") + 1]
+        client.sign_in(email, "a temporary password 2026")
+        changed = client.submit(
+            "/change-password",
+            {
+                "current_password": "a temporary password 2026",
+                "new_password": "my own long passphrase",
+                "confirm_password": "my own long passphrase",
+            },
+        )
+        assert changed.status_code == 302
+        home = client.page("/")
+        assert "NHS Leicester, Leicestershire and Rutland" in home.get_text()
+    finally:
+        app.extensions["monitor.engine"].dispose()
