@@ -38,6 +38,10 @@ class Config:
 
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
     MAX_CONTENT_LENGTH = 5 * 1024 * 1024
+    # Endpoints allowed a larger body than MAX_CONTENT_LENGTH: the national files an ICB
+    # is set up from (epraccur ~3 MB, a Fingertips national export ~2 MB, a Cloud Based
+    # Telephony workbook several MB) are uploaded several at once.
+    UPLOAD_LIMITS = {"organisations.update": 60 * 1024 * 1024}
     # Number of trusted reverse proxies in front of the app (X-Forwarded-For hops).
     PROXY_FIX_X_FOR = int(os.environ.get("PROXY_FIX_X_FOR", "0"))
     TEMPLATES_AUTO_RELOAD = False

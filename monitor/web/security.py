@@ -6,6 +6,8 @@ import secrets
 
 from flask import Flask, Response, abort, current_app, g, request
 
+from monitor.web.errors import render_error
+
 
 def csp_nonce() -> str:
     if "csp_nonce" not in g:
@@ -48,13 +50,29 @@ def add_security_headers(response: Response) -> Response:
     return response
 
 
+def upload_limit() -> int | None:
+    """The largest body this request's endpoint accepts: its entry in UPLOAD_LIMITS, else
+    MAX_CONTENT_LENGTH."""
+    limits = current_app.config.get("UPLOAD_LIMITS") or {}
+    return limits.get(request.endpoint, current_app.config.get("MAX_CONTENT_LENGTH"))
+
+
 def refuse_oversized_bodies():
     """Answer 413 from the declared Content-Length, before anything reads the body (so
     no part of an oversized upload is spooled to disk). Bodies without a length are
-    still capped by MAX_CONTENT_LENGTH as they are read."""
-    limit = current_app.config.get("MAX_CONTENT_LENGTH")
+    still capped by the same limit as they are read: it is set on the request, which
+    Flask's form parser honours (Flask 3.1)."""
+    limit = upload_limit()
+    request.max_content_length = limit
     if limit and request.content_length and request.content_length > limit:
-        abort(413)
+        if limit == current_app.config.get("MAX_CONTENT_LENGTH"):
+            abort(413)
+        return render_error(
+            413,
+            "The files you uploaded are larger than the service accepts here. "
+            f"Together they must be {limit // 2**20}MB or smaller.",
+        )
+    return None
 
 
 def init_app(app: Flask) -> None:
