@@ -82,6 +82,14 @@ def visible_pcns(session: Session, user: User) -> list[Pcn]:
     return list(session.exec(select(Pcn).where(Pcn.id.in_(practice_pcns)).order_by(Pcn.name)))
 
 
+def icb_pcns(session: Session, user: User) -> list[Pcn]:
+    """Every PCN of an ICB analyst's or administrator's own ICB, with or without member
+    practices (a PCN whose practices all moved away is still the ICB's)."""
+    if user.role_enum not in ICB_ROLES or not user.is_active or user.icb_id is None:
+        return []
+    return list(session.exec(select(Pcn).where(Pcn.icb_id == user.icb_id).order_by(Pcn.name)))
+
+
 # A practice's own records ------------------------------------------------------------------
 
 

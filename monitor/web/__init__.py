@@ -49,6 +49,7 @@ def register_web(app: Flask) -> None:
         evidence,
         home,
         icb,
+        organisations,
         practice,
         returns,
         summary,
@@ -73,6 +74,7 @@ def register_web(app: Flask) -> None:
     app.register_blueprint(auth.bp)
     app.register_blueprint(home.bp)
     app.register_blueprint(admin.bp)
+    app.register_blueprint(organisations.bp)
     app.register_blueprint(practice.bp)
     app.register_blueprint(evidence.bp)
     app.register_blueprint(returns.bp)

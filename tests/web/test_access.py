@@ -25,6 +25,7 @@ CASE_READERS = PRACTICE | CASE_SHARED_READERS
 ANALYST = frozenset({Role.ICB_ANALYST})
 # Opening and closing collections: the ICB's analysts and administrators.
 RETURNS_ICB = frozenset({Role.ICB_ANALYST, Role.ADMIN})
+UNKNOWN_TOKEN = "A" * 43  # shaped like a staged upload's token; no upload made it
 
 # endpoint -> (method, url builder, roles allowed or PUBLIC)
 ROUTES = {
@@ -45,6 +46,25 @@ ROUTES = {
         ADMIN,
     ),
     "admin.audit_log": ("GET", lambda w: "/admin/audit", ADMIN),
+    # Organisations (monitor/web/organisations.py); a token no upload made is refused
+    # with a redirect to the upload page.
+    "organisations.index": ("GET", lambda w: "/admin/organisations", ADMIN),
+    "organisations.update": ("GET", lambda w: "/admin/organisations/update", ADMIN),
+    "organisations.confirm": (
+        "POST",
+        lambda w: f"/admin/organisations/update/{UNKNOWN_TOKEN}/confirm",
+        ADMIN,
+    ),
+    "organisations.cancel": (
+        "POST",
+        lambda w: f"/admin/organisations/update/{UNKNOWN_TOKEN}/cancel",
+        ADMIN,
+    ),
+    "organisations.edit_practice": (
+        "GET",
+        lambda w: f"/admin/practices/{w.practice.id}/edit",
+        ADMIN,
+    ),
     "practice.figures_overview": ("GET", lambda w: "/figures", PRACTICE),
     "practice.figures_period": ("GET", lambda w: "/figures/2025-10", PRACTICE),
     "practice.sharing": ("GET", lambda w: "/sharing", PRACTICE),

@@ -599,6 +599,10 @@ def routes(s: Seeded) -> list[Route]:
         Route("returns.collections", "/collections"),
         Route("returns.new_collection", "/collections/new"),
         Route("admin.audit_log", "/admin/audit"),
+        # Organisation facts (list sizes, deprivation, setting) are not private.
+        Route("organisations.index", "/admin/organisations"),
+        Route("organisations.update", "/admin/organisations/update"),
+        Route("organisations.edit_practice", f"/admin/practices/{w.practice.id}/edit", owner_only),
     ]
     # Returns in every state, from the practice's side and the ICB's.
     for collection in s.collections.values():
@@ -636,6 +640,8 @@ NOT_PRACTICE_DATA = {
     "home.what_we_ask",
     "returns.withdraw",
     "returns.close_collection",
+    "organisations.confirm",
+    "organisations.cancel",
 }
 
 # The audit log shows what changed, before and after, so an administrator of the ICB
