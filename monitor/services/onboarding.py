@@ -232,9 +232,36 @@ def plan(
         )
         result._work.append(("icb", icb, {"name": tidy_name(icb_name)}))
     pcns = _plan_pcns(session, ours, icb, result)
+    # A practice the files place here that the database holds in another ICB has moved
+    # ICB (a boundary change): it comes, with its history, to this one.
+    others = {
+        p.ods_code: p
+        for p in session.exec(
+            select(Practice).where(Practice.ods_code.in_([c for c in ours if c not in existing]))
+        ).all()
+    }
+    context = _Context(
+        icb_id=icb.id if icb else None,
+        icb_name=result.icb_name,
+        pcn_names={p.id: p.name for p in session.exec(select(Pcn)).all()},
+        icb_names={i.id: i.name for i in session.exec(select(Icb)).all()},
+    )
     for code in sorted(ours):
-        _plan_practice(ours[code], existing.get(code), pcns, result, today)
+        practice = existing.get(code) or others.get(code)
+        _plan_practice(ours[code], practice, pcns, result, today, context)
     return result
+
+
+THIS_ICB = "this ICB"
+"""In a plan, the ICB being onboarded (it may not have an id until the plan is applied)."""
+
+
+@dataclass(frozen=True)
+class _Context:
+    icb_id: int | None
+    icb_name: str
+    pcn_names: dict[int, str]
+    icb_names: dict[int, str]
 
 
 def _file_summary(extract: Extract, icb_code: str, ours: dict[str, _Merged]) -> FileSummary:
@@ -291,6 +318,7 @@ def _plan_practice(
     pcns: dict[str, Pcn | str],
     result: OnboardingPlan,
     today: date,
+    context: _Context,
 ) -> None:
     name = m.value("name")
     pcn_code, _, pcn_extract = m.best("pcn_code")
@@ -322,12 +350,17 @@ def _plan_practice(
     details: list[tuple[str, str, str]] = []
     changes: dict[str, Any] = {}
     action = "update"
+    if practice.icb_id != context.icb_id:
+        was = context.icb_names.get(practice.icb_id, "another ICB")
+        details.append(("ICB", was, context.icb_name))
+        changes["icb_id"] = THIS_ICB
     for key, value in values.items():
         if key == "pcn":
             current = practice.pcn_id
             target = value.id if isinstance(value, Pcn) else None
             if current != target or isinstance(value, str):
-                details.append(("PCN", _pcn_label(practice, current), _pcn_label(practice, value)))
+                was = context.pcn_names.get(current, NO_PCN) if current else NO_PCN
+                details.append(("PCN", was, _pcn_label(value)))
                 changes["pcn"] = value
                 action = "move"
             continue
@@ -349,14 +382,11 @@ def _plan_practice(
     result._work.append(("practice", practice, {**changes, **stamp_changes, "moved_on": moved_on}))
 
 
-def _pcn_label(practice: Practice, pcn: object) -> str:
+def _pcn_label(pcn: Pcn | str | None) -> str:
+    """A PCN in the plan: a stored one, one to create (its code), or none."""
     if pcn is None:
         return NO_PCN
-    if isinstance(pcn, str):
-        return pcn
-    if isinstance(pcn, Pcn):
-        return pcn.name
-    return f"PCN {pcn}"
+    return pcn if isinstance(pcn, str) else pcn.name
 
 
 def _shown(key: str, value: object) -> str:
@@ -460,6 +490,8 @@ def _apply(session: Session, user: User | None, result: OnboardingPlan) -> None:
 
 def _apply_practice(session, user, icb, practice, values, created_pcns) -> None:
     moved_on = values.pop("moved_on", None)
+    if values.get("icb_id") == THIS_ICB:
+        values["icb_id"] = icb.id
     if "pcn" in values:
         pcn = values.pop("pcn")
         values["pcn_id"] = (created_pcns[pcn] if isinstance(pcn, str) else pcn).id if pcn else None

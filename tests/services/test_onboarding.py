@@ -49,7 +49,7 @@ def membership(*spells):
     """ePCN rows: (practice, PCN code, PCN name, start, end)."""
     sub = ["03W", "NHS LEICESTER, LEICESTERSHIRE AND RUTLAND ICB - 03W"]
     rows = [
-        [code, "X", *sub, pcn, pcn_name, *sub, start, end]
+        [code, "", *sub, pcn, pcn_name, *sub, start, end]
         for code, pcn, pcn_name, start, end in spells
     ]
     return extract(
@@ -345,3 +345,36 @@ def test_every_new_practice_starts_a_pcn_spell(session):
 
     spells = session.exec(select(PracticePcnSpell)).all()
     assert len(spells) == 3 and all(s.ended_on is None for s in spells)
+
+
+def test_a_practice_the_files_move_from_another_icb_comes_with_its_history(session):
+    files = first_files()
+    onboard(session, files, icb="QHM")  # A81001 is QHM's
+    densham = practice(session, "A81001")
+    make_value(session, practice=densham, item_id="home_visits", period_code="2025-08", number=7)
+
+    moved = register(epraccur_row("A81001", "THE DENSHAM SURGERY", "QK1"))
+    plan = onboard(session, [moved], icb="QK1")
+
+    session.refresh(densham)
+    qk1 = session.exec(select(Icb).where(Icb.code == "QK1")).one()
+    assert plan.count("practice", "create") == 0 and plan.count("practice", "update") == 1
+    assert plan.changes[-1].details[0][0] == "ICB"
+    assert densham.icb_id == qk1.id
+    assert session.exec(select(MetricValue).where(MetricValue.practice_id == densham.id)).one()
+
+
+def test_a_move_between_pcns_is_described_with_their_names(session):
+    onboard(session, first_files())
+
+    plan = onboard(
+        session,
+        [membership(("C82002", "U30213", "CROSS COUNTIES PCN", date(2026, 4, 1), None))],
+        dry_run=True,
+    )
+
+    move = next(c for c in plan.changes if c.action == "move")
+    assert move.describe() == (
+        "practice Countesthorpe Health Centre (C82002): "
+        "PCN South Blaby & Lutterworth PCN → Cross Counties PCN"
+    )
