@@ -127,7 +127,20 @@ OWNER_SENTINELS = (
     ALLOCATION,
 )
 SIBLING_SENTINELS = (SIBLING_SPEND, SIBLING_CASE)
-ALL_SENTINELS = OWNER_SENTINELS + SIBLING_SENTINELS
+# The foreign ICB's own data: no one of the owner's ICB may meet any of it.
+FOREIGN_NAME = Sentinel("another ICB's practice", ("SENTINEL-FOREIGN-PRACTICE-8b3e",))
+FOREIGN_CASE = Sentinel("another ICB's ICB-wide case example", ("SENTINEL-FOREIGN-CASE-5a7c",))
+FOREIGN_SUBMITTED = Sentinel("another ICB's submitted figure", _number("187,342"))
+FOREIGN_SPEND = Sentinel("another ICB's spending", ("SENTINEL-FOREIGN-SPEND-9e1b",))
+FOREIGN_COLLECTION = Sentinel("another ICB's collection", ("SENTINEL-FOREIGN-COLLECTION-2d7f",))
+FOREIGN_SENTINELS = (
+    FOREIGN_NAME,
+    FOREIGN_CASE,
+    FOREIGN_SUBMITTED,
+    FOREIGN_SPEND,
+    FOREIGN_COLLECTION,
+)
+ALL_SENTINELS = OWNER_SENTINELS + SIBLING_SENTINELS + FOREIGN_SENTINELS
 
 
 # --------------------------------------------------------------------------- people
@@ -144,7 +157,12 @@ class Viewer:
         return self.role in PRACTICE_ROLES
 
     def may_see(self) -> set[Sentinel]:
-        """The sentinels this person may meet anywhere (everything else must not appear)."""
+        """The sentinels this person may meet anywhere (everything else must not appear).
+        The foreign ICB's people may meet their own ICB's data (the rules inside an ICB
+        are checked on the owner's); no one else may meet any of it."""
+        return self._owners_data() | (set(FOREIGN_SENTINELS) if self.relation == FOREIGN else set())
+
+    def _owners_data(self) -> set[Sentinel]:
         if self.is_practice:
             if self.relation == OWN:
                 return set(OWNER_SENTINELS)
@@ -196,6 +214,8 @@ class Seeded:
     staffing_id: int
     intervention_id: int
     allocation_id: int
+    foreign_case: CaseExample
+    foreign_collection: Collection
 
 
 def _case(session, world, *, title, cost, visibility) -> CaseExample:
@@ -431,6 +451,7 @@ def seeded(session: Session, world: World) -> Seeded:
         ),
     )
 
+    foreign_case, foreign_collection = _seed_foreign_icb(session, world)
     foreign_pcn = session.get(Pcn, world.foreign_practice.pcn_id)
     users = {
         "owner-editor": world.editor,
@@ -460,7 +481,60 @@ def seeded(session: Session, world: World) -> Seeded:
         staffing_id=staffing.id,
         intervention_id=intervention.id,
         allocation_id=allocation.id,
+        foreign_case=foreign_case,
+        foreign_collection=foreign_collection,
     )
+
+
+def _seed_foreign_icb(session, world) -> tuple[CaseExample, Collection]:
+    """The other ICB's practice with a name, a submitted figure, spending, an ICB-wide case
+    example and a collection, each a sentinel."""
+    foreign = world.foreign_practice
+    foreign.name = "SENTINEL-FOREIGN-PRACTICE-8b3e"
+    session.add(foreign)
+    session.commit()
+    collection = Collection(
+        icb_id=world.other_icb.id,
+        name="SENTINEL-FOREIGN-COLLECTION-2d7f",
+        template_id="hep-light-touch",
+        template_version=1,
+        period_code="2025-26-q1",
+        opens_on=date(2025, 7, 1),
+        due_on=date(2099, 12, 31),
+    )
+    session.add(collection)
+    session.commit()
+    make_value(
+        session, practice=foreign, item_id="appointments_attended", period_code="2025-04",
+        number=187342,
+    )  # fmt: skip
+    _submit(session, collection, foreign, user=world.foreign_editor, on=date(2025, 7, 15))
+    _spend(
+        session,
+        foreign,
+        spent_on=date(2025, 6, 3),
+        category="telephony",
+        description="SENTINEL-FOREIGN-SPEND-9e1b",
+        hep_amount=Decimal("1500"),
+    )
+    case = case_examples.create(
+        session,
+        user=world.foreign_editor,
+        practice_id=foreign.id,
+        data=case_examples.CaseExampleInput(
+            title="SENTINEL-FOREIGN-CASE-5a7c",
+            problem="Long waits",
+            actions="More staff",
+            cost="",
+            outcome="",
+            lessons="",
+            visibility=Visibility.ICB,
+            tags=[],
+            spend_item_ids=[],
+            metric_item_ids=[],
+        ),
+    )
+    return case, collection
 
 
 def _unshare(session, world, case: CaseExample) -> None:
@@ -495,6 +569,17 @@ def owner_only(viewer: Viewer) -> int:
 def same_icb(viewer: Viewer) -> int:
     """A collection of the owner's ICB."""
     return 404 if viewer.relation == FOREIGN else 200
+
+
+def mirrored(rule: Rule) -> Rule:
+    """A rule for the foreign ICB's objects: the foreign ICB's people stand where the
+    owner's do, and everyone of the owner's ICB stands where the foreign ICB's do."""
+
+    def for_foreign(viewer: Viewer) -> int:
+        relation = OWN if viewer.relation == FOREIGN else FOREIGN
+        return rule(Viewer(viewer.label, viewer.role, relation))
+
+    return for_foreign
 
 
 def case_rule(visibility: str) -> Rule:
@@ -595,7 +680,13 @@ def routes(s: Seeded) -> list[Route]:
         Route("cases.browse", "/case-examples/shared"),
         Route("cases.pcn_home", "/pcn"),
         Route("icb.pcn_trends", "/pcn/trends"),
-        Route("icb.pcn_trend_chart", "/pcn/trends/inbound_calls/chart.svg", owner_only),
+        # A trend chart exists for a PCN some of whose members submitted the figure: the
+        # owner's PCN, and the foreign ICB's (its practice submitted too).
+        Route(
+            "icb.pcn_trend_chart",
+            "/pcn/trends/inbound_calls/chart.svg",
+            lambda v: 200 if v.relation in (OWN, FOREIGN) else 404,
+        ),
         Route("returns.collections", "/collections"),
         Route("returns.new_collection", "/collections/new"),
         Route("admin.audit_log", "/admin/audit"),
@@ -604,23 +695,34 @@ def routes(s: Seeded) -> list[Route]:
         Route("organisations.update", "/admin/organisations/update"),
         Route("organisations.edit_practice", f"/admin/practices/{w.practice.id}/edit", owner_only),
     ]
-    # Returns in every state, from the practice's side and the ICB's.
-    for collection in s.collections.values():
+    # The foreign ICB's practice, case example and collection.
+    foreign = w.foreign_practice.id
+    found += [
+        Route("home.practice", f"/practices/{foreign}", mirrored(owner_only)),
+        Route("cases.detail", f"/case-examples/{s.foreign_case.id}", mirrored(case_rule("icb"))),
+        Route(
+            "organisations.edit_practice", f"/admin/practices/{foreign}/edit", mirrored(owner_only)
+        ),
+    ]
+    # Returns in every state, from the practice's side and the ICB's; and the foreign one.
+    for collection in [*s.collections.values(), s.foreign_collection]:
+        rule = mirrored(same_icb) if collection is s.foreign_collection else same_icb
         c = f"/collections/{collection.id}"
         found += [
-            Route("returns.task_list", f"/returns/{collection.id}", same_icb),
-            Route("returns.review", f"/returns/{collection.id}/review", same_icb),
-            Route("returns.collection", c, same_icb),
-            Route("icb.completeness", f"{c}/completeness", same_icb),
-            Route("icb.metrics", f"{c}/metrics", same_icb),
-            Route("icb.distribution", f"{c}/metrics/inbound_calls", same_icb),
-            Route("icb.distribution_chart", f"{c}/metrics/inbound_calls/chart.svg", same_icb),
-            Route("icb.equity", f"{c}/equity", same_icb),
-            Route("icb.equity_chart", f"{c}/equity/inbound_calls/chart.svg", same_icb),
-            Route("icb.spending_mix", f"{c}/spending", same_icb),
-            Route("icb.spending_chart", f"{c}/spending/chart.svg", same_icb),
-            Route("icb.workbook", f"{c}/workbook.xlsx", same_icb),
-            Route("icb.tidy_csv", f"{c}/returns.csv", same_icb),
+            Route("returns.task_list", f"/returns/{collection.id}", rule),
+            Route("returns.review", f"/returns/{collection.id}/review", rule),
+            Route("returns.collection", c, rule),
+            Route("icb.completeness", f"{c}/completeness", rule),
+            Route("icb.metrics", f"{c}/metrics", rule),
+            Route("icb.distribution", f"{c}/metrics/inbound_calls", rule),
+            Route("icb.distribution", f"{c}/metrics/appointments_attended", rule),
+            Route("icb.distribution_chart", f"{c}/metrics/inbound_calls/chart.svg", rule),
+            Route("icb.equity", f"{c}/equity", rule),
+            Route("icb.equity_chart", f"{c}/equity/inbound_calls/chart.svg", rule),
+            Route("icb.spending_mix", f"{c}/spending", rule),
+            Route("icb.spending_chart", f"{c}/spending/chart.svg", rule),
+            Route("icb.workbook", f"{c}/workbook.xlsx", rule),
+            Route("icb.tidy_csv", f"{c}/returns.csv", rule),
         ]
     return found
 
@@ -743,6 +845,13 @@ MUST_SEE: dict[str, list[tuple[str, tuple[Sentinel, ...]]]] = {
         ("/pcn/trends", (SUBMITTED,)),
     ],
     "other-pcn-lead": [("/case-examples/shared", (CASE_ICB,))],
+    "foreign-icb-analyst": [
+        ("/collections/{foreign}/metrics/appointments_attended", (FOREIGN_SUBMITTED,)),
+        ("/case-examples/shared", (FOREIGN_CASE,)),
+        ("/", (FOREIGN_NAME,)),
+    ],
+    "foreign-practice-editor": [("/spending?year=2025", (FOREIGN_SPEND,))],
+    "foreign-admin": [("/admin/organisations", (FOREIGN_NAME,))],
     # Scoping the audit log to the ICB must not hide the ICB's own practices' events.
     "icb-admin": [("/admin/audit", (CASE_PRIVATE, SIBLING_CASE))],
     "icb-analyst": [
@@ -766,6 +875,7 @@ def must_see(viewer: Viewer, s: Seeded) -> list[tuple[str, tuple[Sentinel, ...]]
     ids = {name: c.id for name, c in s.collections.items()}
     ids |= {name: c.id for name, c in s.cases.items()}
     ids["staffing"] = s.staffing_id
+    ids["foreign"] = s.foreign_collection.id
     return [(url.format(**ids), wanted) for g in groups for url, wanted in MUST_SEE.get(g, [])]
 
 
@@ -797,9 +907,10 @@ def test_each_person_gets_exactly_the_practice_data_they_may_see(client, seeded,
             continue
         text = body_text(response)
         bodies[route.url] = text
+        checked = forbidden
         if (viewer.label, route.url) in ADMIN_AUDIT_EXEMPT:
-            continue
-        for sentinel in forbidden:
+            checked = [s for s in forbidden if s in FOREIGN_SENTINELS]
+        for sentinel in checked:
             if form := found_in(text, sentinel):
                 failures.append(f"{route.url}: leaks the {sentinel.name} ({form!r})")
     for url, wanted in must_see(viewer, seeded):
