@@ -1,6 +1,7 @@
 """What a published NHS file says, as the importers hand it to the services: facts about
-practices, from one file, with the date the file describes. (The importers read the
-files; the onboarding service decides what the facts change.)"""
+practices (who they are, where they belong) and the figures published for them, from one
+file, with the date the file describes. The importers read the files; the onboarding
+and national-data services decide what the facts and figures change."""
 
 from __future__ import annotations
 
@@ -29,6 +30,25 @@ class PracticeFacts:
     imd_decile: int | None = None
 
 
+@dataclass(frozen=True)
+class PublishedFigure:
+    """One figure a file publishes for one practice and one month.
+
+    `measure` names it within its dataset ("inbound_calls", "answered_pct"), as the
+    dataset module documents it; a template item names the dataset and measure it is
+    (its `national:` source). `value` is in the item's terms (percentages 0–100, counts,
+    seconds), or None when the file says the figure is not published (a suppressed "*",
+    a blank, "no data"): not published is never 0.
+    """
+
+    ods_code: str
+    measure: str
+    period: str  # the month's period code, "2026-02"
+    value: float | None
+    sheet: str
+    row: int
+
+
 @dataclass
 class Extract:
     """What a dataset's reader found in one file."""
@@ -42,3 +62,6 @@ class Extract:
     rows_read: int = 0
     skipped: Counter[str] = field(default_factory=Counter)  # why rows were passed over
     notes: list[str] = field(default_factory=list)
+    figures: list[PublishedFigure] = field(default_factory=list)
+    measures: dict[str, str] = field(default_factory=dict)  # measure -> what it is, in words
+    period: str | None = None  # the month the figures describe, "2026-02"
