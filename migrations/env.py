@@ -47,6 +47,11 @@ def run_migrations_online() -> None:
     engine.dispose()
 
 
+def _ours(obj, name, type_, reflected, compare_to) -> bool:
+    """Leave out the tables the job queue (huey) keeps in the same PostgreSQL database."""
+    return not (type_ == "table" and reflected and compare_to is None and name.startswith("huey_"))
+
+
 def _run(connection) -> None:
     context.configure(
         connection=connection,
@@ -54,6 +59,7 @@ def _run(connection) -> None:
         # SQLite cannot ALTER most things: batch mode rebuilds the table instead.
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_object=_ours,
     )
     with context.begin_transaction():
         context.run_migrations()

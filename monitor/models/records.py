@@ -41,6 +41,12 @@ class MetricValue(RecordMixin, table=True):
     template_id: str = Field(max_length=60)
     template_version: int
     source: str = Field(default="manual", max_length=40)
+    """"manual" (typed), "demo", or the key of the dataset a national import read."""
+    import_id: int | None = Field(default=None, foreign_key="national_import.id", index=True)
+    override_reason: str | None = Field(default=None, max_length=500)
+    """Why the practice's own value stands instead of the published one."""
+    published_number: float | None = Field(default=None)
+    """The published value, when the practice's own value differs from it."""
 
 
 class HepAllocation(RecordMixin, table=True):
