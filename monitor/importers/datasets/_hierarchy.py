@@ -1,16 +1,27 @@
 """Rows that carry the practice → PCN → sub-ICB → ICB columns NHS England puts in its
 GP publications (the GPAD Mapping.csv, Cloud Based Telephony Tables 3–5, the online
-consultation Table 2), read the same way whichever publication they come from.
+consultation Table 2), read the same way whichever publication they come from, and the
+figures on those rows.
 
 A row is one practice when its practice column holds a practice code. Everything else
 in the table is passed over and counted: the national "Total" row, "Unassigned" and
-"Unmapped" rows, blank separator rows and the footnotes under the table.
+"Unmapped" rows, blank separator rows and the footnotes under the table. A code that
+looks meant for a practice but is not one ("C8200") is a problem: the file is refused.
+
+A figure cell holds a number, or says the figure is not published: blank, a suppression
+mark ("*", "-", "..", "[c]", "x") or words ("no data"). Not published is None, never 0;
+anything else in a figure cell is a problem naming its sheet, row and column.
 """
 
 from __future__ import annotations
 
+import math
+from collections.abc import Iterator
+from functools import lru_cache
 from dataclasses import dataclass
+from datetime import date
 
+from monitor.core.checklist import Frequency
 from monitor.core.names import (
     NOT_A_PRACTICE,
     UNALLOCATED_PCN,
@@ -18,8 +29,20 @@ from monitor.core.names import (
     ods_code,
     tidy_name,
 )
+from monitor.core.periods import Period
+from monitor.core.published import PublishedFigure
 from monitor.importers.datasets import Extract, PracticeFacts
 from monitor.importers.published import Grid, Problem, heading_key
+from monitor.importers.upload import cell_text
+
+_tidy = lru_cache(maxsize=8192)(tidy_name)
+"""PCN, sub-ICB and ICB names repeat on thousands of rows of a national table."""
+
+NOT_PUBLISHED = frozenset(
+    {"", "*", "**", "-", "–", "—", ".", "..", ":", "c", "x", "z", "[c]", "[x]", "[z]", "n/a",
+     "na", "nd", "no data", "not available", "not published", "suppressed"}
+)  # fmt: skip
+"""What NHS tables put in a cell whose figure is not published (heading_key-compared)."""
 
 
 @dataclass(frozen=True)
@@ -34,6 +57,59 @@ class Columns:
     icb_name: str
 
 
+@dataclass(frozen=True)
+class RowCode:
+    """What a table's practice cell says the row is: one practice (`code`), a row to pass
+    over (`passed_over` says why), or a mistake (`wrong` says what)."""
+
+    code: str = ""
+    passed_over: str | None = None
+    wrong: str | None = None
+
+
+def row_code(raw: str) -> RowCode:
+    """Decide from its practice cell whether a row is one practice. A blank cell gives an
+    empty RowCode (a separator row, passed over without counting)."""
+    code = ods_code(raw)
+    if not code:
+        return RowCode()
+    if len(raw.split()) > 2 or len(code) > 10:
+        return RowCode(passed_over="notes under the table")
+    if is_practice_code(code):
+        return RowCode(code)
+    reason = "national total" if code == "TOTAL" else "not one practice"
+    if code in NOT_A_PRACTICE or not any(ch.isdigit() for ch in code):
+        return RowCode(passed_over=f"{reason} (“{raw.strip()}”)")
+    return RowCode(wrong=f"“{raw.strip()}” is not a practice code")
+
+
+def practice_rows(
+    grid: Grid,
+    header_row: int,
+    column: int,
+    heading: str,
+    extract: Extract,
+    problems: list[Problem],
+    *,
+    count: bool = True,
+) -> Iterator[tuple[int, str]]:
+    """(row, practice code) for every practice row below `header_row`, repeats included.
+    Rows passed over are counted in `extract.skipped` and practice rows in `rows_read`
+    when `count` (one table of a workbook counts, so a practice is one row read, not
+    three); a broken code is added to `problems`."""
+    for n in range(header_row + 1, len(grid.rows) + 1):
+        found = row_code(grid.text(n, column))
+        if found.wrong:
+            problems.append(Problem(found.wrong, sheet=grid.name, row=n, column=heading))
+        elif found.passed_over:
+            if count:
+                extract.skipped[found.passed_over] += 1
+        elif found.code:
+            if count:
+                extract.rows_read += 1
+            yield n, found.code
+
+
 def read_rows(
     grid: Grid, header_row: int, found: dict[str, int], columns: Columns, extract: Extract
 ) -> list[Problem]:
@@ -43,29 +119,9 @@ def read_rows(
     }
     problems: list[Problem] = []
     seen: dict[str, int] = {}
-    for n in range(header_row + 1, len(grid.rows) + 1):
-        raw = grid.text(n, at["practice"])
-        code = ods_code(raw)
-        if not code:
-            continue
-        if len(raw.split()) > 2 or len(code) > 10:
-            extract.skipped["notes under the table"] += 1
-            continue
-        if not is_practice_code(code):
-            reason = "national total" if code == "TOTAL" else "not one practice"
-            if code in NOT_A_PRACTICE or not any(ch.isdigit() for ch in code):
-                extract.skipped[f"{reason} (“{grid.text(n, at['practice'])}”)"] += 1
-            else:
-                problems.append(
-                    Problem(
-                        f"“{grid.text(n, at['practice'])}” is not a practice code",
-                        sheet=grid.name,
-                        row=n,
-                        column=columns.practice,
-                    )
-                )
-            continue
-        extract.rows_read += 1
+    for n, code in practice_rows(
+        grid, header_row, at["practice"], columns.practice, extract, problems
+    ):
         if code in seen:
             continue  # a practice listed again (several suppliers): its first row counts
         seen[code] = n
@@ -79,9 +135,67 @@ def read_rows(
                 row=n,
                 name=tidy_name(grid.text(n, at["name"])) or None,
                 icb_code=ods_code(grid.text(n, at["icb_code"])) or None,
-                icb_name=tidy_name(grid.text(n, at["icb_name"])) or None,
+                icb_name=_tidy(grid.text(n, at["icb_name"])) or None,
                 pcn_code="" if unallocated or not pcn_code else pcn_code,
-                pcn_name=None if unallocated else tidy_name(pcn_name) or None,
+                pcn_name=None if unallocated else _tidy(pcn_name) or None,
             )
         )
     return problems
+
+
+def published_number(value: object) -> float | None:
+    """A figure cell's number, or None when the cell says it is not published. Raises
+    ValueError for anything else ("12a", "n/k", "inf")."""
+    if isinstance(value, bool):
+        raise ValueError("not a number")
+    if isinstance(value, int | float):
+        if not math.isfinite(value):
+            raise ValueError("not a number")
+        return float(value)
+    text = cell_text(value).strip()
+    if heading_key(text) in NOT_PUBLISHED:
+        return None
+    try:
+        number = float(text.replace(",", ""))
+    except ValueError:
+        raise ValueError("not a number") from None
+    if not math.isfinite(number):
+        raise ValueError("not a number")
+    return number
+
+
+def figure_cell(
+    grid: Grid, row: int, column: int, heading: str, problems: list[Problem], *, count: bool
+) -> float | None:
+    """The number in a figure cell, None when not published; a problem when neither (or,
+    for a `count`, when it is negative)."""
+    value = grid.value(row, column)
+    try:
+        number = published_number(value)
+    except ValueError:
+        number, wrong = None, f"“{cell_text(value)}” is not a number"
+    else:
+        wrong = "is negative; a count cannot be" if count and number and number < 0 else None
+    if wrong:
+        problems.append(Problem(wrong, sheet=grid.name, row=row, column=heading))
+        return None
+    return number
+
+
+def percentage(fraction: float | None) -> float | None:
+    """A published fraction 0–1 as a percentage 0–100. Rounded to 8 places so that 0.305
+    reads 30.5, not 30.500000000000004: the tables publish three or four places."""
+    return None if fraction is None else round(fraction * 100, 8)
+
+
+def month_code(month: date) -> str:
+    """The period code of the month containing `month` ("2026-02")."""
+    return Period.containing(month, Frequency.MONTHLY).code
+
+
+def add_figure(
+    extract: Extract, code: str, measure: str, value: float | None, sheet: str, row: int
+) -> None:
+    if extract.period is None or measure not in extract.measures:
+        raise ValueError(f"{measure!r}: set the extract's period and measures first")
+    extract.figures.append(PublishedFigure(code, measure, extract.period, value, sheet, row))
