@@ -79,6 +79,31 @@ class Alignment(_Strict):
         return self
 
 
+class NationalSource(_Strict):
+    """The published figure an item is, exactly as the publication defines it: the
+    dataset's key (monitor.importers.datasets) and the measure it names."""
+
+    dataset: Identifier
+    measure: Identifier
+    per_1000_patients: bool = False
+    """Divided by the practice's registered patients and multiplied by 1,000."""
+
+
+class Continuation(_Strict):
+    """The item of an earlier template version whose history this item carries on."""
+
+    item: Identifier
+    definition_changed: bool = False
+    note: str = ""
+    """What changed, shown on the chart where the earlier definition ends."""
+
+    @model_validator(mode="after")
+    def _note_when_changed(self) -> Continuation:
+        if self.definition_changed and not self.note:
+            raise ValueError("a changed definition needs a note saying what changed")
+        return self
+
+
 class Item(_Strict):
     id: Identifier
     label: str = Field(min_length=1, max_length=120)
@@ -92,6 +117,8 @@ class Item(_Strict):
     max: float | None = None
     required: bool = False
     aligned: Alignment | None = None
+    national: NationalSource | None = None
+    continues: Continuation | None = None
 
     @model_validator(mode="after")
     def _range(self) -> Item:
@@ -149,6 +176,14 @@ class ChecklistTemplate(_Strict):
     def sections_by_id(self) -> dict[str, Section]:
         return {section.id: section for section in self.sections}
 
+    def national_items(self) -> dict[tuple[str, str], Item]:
+        """(dataset, measure) → the item a published figure fills."""
+        return {
+            (item.national.dataset, item.national.measure): item
+            for item in self.items
+            if item.national is not None
+        }
+
     def items_for(self, frequency: Frequency) -> list[Item]:
         return [item for item in self.items if item.frequency is frequency]
 
@@ -195,7 +230,25 @@ def load_templates(directory: Path) -> dict[tuple[str, int], ChecklistTemplate]:
         templates[template.key] = template
     if not templates:
         raise TemplateError(f"{directory}: no templates (*.yaml) found")
+    _check_continuations(templates)
     return templates
+
+
+def _check_continuations(templates: dict[tuple[str, int], ChecklistTemplate]) -> None:
+    """An item that carries on an earlier version's item must name one that exists."""
+    for (template_id, version), template in templates.items():
+        earlier = {
+            item.id
+            for (other_id, other_version), other in templates.items()
+            if other_id == template_id and other_version < version
+            for item in other.items
+        }
+        for item in template.items:
+            if item.continues is not None and item.continues.item not in earlier:
+                raise TemplateError(
+                    f"{template_id} version {version}, item {item.id}: continues "
+                    f"{item.continues.item!r}, which no earlier version has"
+                )
 
 
 Templates = dict[tuple[str, int], ChecklistTemplate]
