@@ -5,6 +5,13 @@ A dataset module declares `DATASET = Dataset(...)`: a key, a title, `recognise(f
 the sheet, row and column of every problem). Modules are found by walking this package,
 so a new dataset is its module, its test and its fixture, and nothing else.
 
+A national CSV of millions of rows (the GPAD practice-level crosstab, ~2 million a
+month) is never held in memory as cells: its dataset also declares
+`recognise_header(first_line)` (is this the dataset's header line?) and
+`read_path(path, filename)` (stream the file from disk), and `read_path(path)` here
+tries those datasets first on the file's first line, then reads any other file whole
+through `read_published` as `read` does.
+
 Files are recognised by what is in them, never by their names: NHS England renames its
 downloads from one month to the next.
 """
@@ -17,11 +24,29 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
+from pathlib import Path
 
 from monitor.core.published import Extract, PracticeFacts
-from monitor.importers.published import Problem, PublishedFile, Refused
+from monitor.importers.published import (
+    MAX_FILE_BYTES,
+    Problem,
+    PublishedFile,
+    Refused,
+    decode_csv,
+    read_published,
+)
 
-__all__ = ["Dataset", "Extract", "PracticeFacts", "datasets", "read", "recognise"]
+__all__ = [
+    "Dataset",
+    "Extract",
+    "PracticeFacts",
+    "datasets",
+    "read",
+    "read_path",
+    "recognise",
+]
+HEADER_BYTES = 64 * 1024
+"""How much of a file's start `read_path` reads to find its header line."""
 
 
 @dataclass(frozen=True)
@@ -33,6 +58,12 @@ class Dataset:
     rank: int = 50
     """Which file's word counts when two files of the same date disagree: lower wins
     (the ODS registers before the statistical publications)."""
+    recognise_header: Callable[[str], bool] | None = None
+    """For a CSV too big to hold as cells: whether the file's first line (decoded, without
+    its line ending) is this dataset's header. Set with `read_path`."""
+    read_path: Callable[[Path, str], Extract] | None = None
+    """Stream the file at a path (called with the path and the name to report it by),
+    with memory that does not grow with the file."""
 
     def extract(self, filename: str, description: str, as_of: date | None) -> Extract:
         """An empty extract of this dataset, for its reader to fill."""
@@ -75,6 +106,37 @@ def read(file: PublishedFile, *, kind: str | None = None) -> Extract:
     else:
         dataset = recognise(file)
     return dataset.read(file)
+
+
+def read_path(path: Path, *, filename: str | None = None, kind: str | None = None) -> Extract:
+    """Read a published file from disk: by a dataset that streams it when the file is a
+    CSV whose first line one of them recognises, else whole, as `read` does (with the
+    size limit of `read_published`). `kind` insists on a dataset, as for `read`."""
+    path = Path(path)
+    filename = filename or path.name
+    if path.suffix.lower() == ".csv":
+        line = first_line(path)
+        streamed = [d for d in datasets() if d.recognise_header and d.recognise_header(line)]
+        if kind is not None:
+            streamed = [d for d in streamed if d.key == kind]
+        if len(streamed) == 1:
+            return streamed[0].read_path(path, filename)
+    if path.stat().st_size > MAX_FILE_BYTES:  # refused before it is read into memory
+        raise Refused(
+            Problem(
+                f"The file is larger than {MAX_FILE_BYTES // 2**20} MB and is not one the "
+                "service reads from disk in parts"
+            )
+        )
+    return read(read_published(filename, path.read_bytes()), kind=kind)
+
+
+def first_line(path: Path) -> str:
+    """The first line of a text file, decoded as `read_published` decodes CSVs."""
+    with open(path, "rb") as stream:
+        start = stream.read(HEADER_BYTES)
+    # Decoded up to the line break only: the block may end inside a character.
+    return decode_csv(start.split(b"\n", 1)[0]).rstrip("\r")
 
 
 def _unrecognised(file: PublishedFile) -> str:

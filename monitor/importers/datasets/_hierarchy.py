@@ -125,9 +125,7 @@ def read_rows(
         if code in seen:
             continue  # a practice listed again (several suppliers): its first row counts
         seen[code] = n
-        pcn_code = ods_code(grid.text(n, at["pcn_code"]))
-        pcn_name = grid.text(n, at["pcn_name"])
-        unallocated = pcn_code in UNALLOCATED_PCN or ods_code(pcn_name) in UNALLOCATED_PCN
+        pcn_code, pcn_name = pcn_of(grid.text(n, at["pcn_code"]), grid.text(n, at["pcn_name"]))
         extract.practices.append(
             PracticeFacts(
                 ods_code=code,
@@ -136,11 +134,20 @@ def read_rows(
                 name=tidy_name(grid.text(n, at["name"])) or None,
                 icb_code=ods_code(grid.text(n, at["icb_code"])) or None,
                 icb_name=_tidy(grid.text(n, at["icb_name"])) or None,
-                pcn_code="" if unallocated or not pcn_code else pcn_code,
-                pcn_name=None if unallocated else _tidy(pcn_name) or None,
+                pcn_code=pcn_code,
+                pcn_name=pcn_name,
             )
         )
     return problems
+
+
+def pcn_of(code_text: str, name_text: str) -> tuple[str, str | None]:
+    """A row's PCN code and name as PracticeFacts holds them: ("", None) when the row
+    says the practice is in no PCN ("U", "Unallocated")."""
+    code = ods_code(code_text)
+    if not code or code in UNALLOCATED_PCN or ods_code(name_text) in UNALLOCATED_PCN:
+        return "", None
+    return code, _tidy(name_text) or None
 
 
 def published_number(value: object) -> float | None:
