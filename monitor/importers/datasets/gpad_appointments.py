@@ -99,12 +99,19 @@ MEASURES = {
 
 
 def recognise_header(line: str) -> bool:
-    headings = next(csv.reader([line]), [])
-    return {heading_key(r) for r in REQUIRED} <= {heading_key(h) for h in headings}
+    try:
+        headings = next(csv.reader([line]), [])
+    except csv.Error:
+        return False
+    return _is_header(headings)
 
 
 def recognise(file: PublishedFile) -> bool:
-    return file.is_csv and recognise_header(",".join(file.grids["CSV"].row_texts(1)))
+    return file.is_csv and _is_header(file.grids["CSV"].row_texts(1))
+
+
+def _is_header(headings: list[str]) -> bool:
+    return {heading_key(r) for r in REQUIRED} <= {heading_key(h) for h in headings}
 
 
 def read_path(path: Path, filename: str) -> Extract:
