@@ -37,7 +37,7 @@ def create_app(config_name: str | None = None, **overrides: Any) -> Flask:
             parents=True, exist_ok=True
         )
 
-    from monitor import db
+    from monitor import db, jobs
     from monitor.cli import register_cli
     from monitor.core.checklist import load_templates
     from monitor.web import register_web
@@ -46,4 +46,5 @@ def create_app(config_name: str | None = None, **overrides: Any) -> Flask:
     app.extensions["monitor.templates"] = load_templates(Path(app.config["CHECKLIST_TEMPLATE_DIR"]))
     register_web(app)
     register_cli(app)
+    jobs.init_app(app)
     return app

@@ -162,9 +162,104 @@ def onboard_command(icb_code: str, dry_run: bool, files: tuple[str, ...]) -> Non
         click.echo("Dry run: nothing was changed.")
 
 
+@click.command("import")
+@click.option("--icb", "icb_code", help="The ICB's ODS code (needed when there are several)")
+@click.option("--kind", help="The dataset, when its layout is ambiguous (cbt, fft, ...)")
+@click.option("--dry-run", is_flag=True, help="Show what would change without changing it")
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@with_appcontext
+def import_command(icb_code: str | None, kind: str | None, dry_run: bool, files) -> None:
+    """Import national data NHS England publishes for every practice (Cloud Based
+    Telephony, GP appointments, online consultations, FFT) into the ICB's practices'
+    figures, all or nothing, each file recognised by its layout."""
+    from pathlib import Path
+
+    from monitor import national_import
+    from monitor.core.clock import today
+    from monitor.importers.published import Refused
+    from monitor.models import Icb, NationalImport
+    from monitor.services import national_data
+    from monitor.services.national_data import ImportRefused
+
+    templates = current_app.extensions["monitor.templates"]
+    failed = False
+    with Session(get_engine(), expire_on_commit=False) as session:
+        icbs = session.exec(select(Icb)).all()
+        if icb_code:
+            icb = next((i for i in icbs if i.code == icb_code.strip().upper()), None)
+            if icb is None:
+                raise click.BadParameter(f"no ICB with code {icb_code}", param_hint="--icb")
+        elif len(icbs) == 1:
+            icb = icbs[0]
+        else:
+            raise click.UsageError("Say which ICB with --icb CODE (onboard it first)")
+        for path in map(Path, files):
+            try:
+                if dry_run:
+                    extract = national_import.read_file(path, path.name, kind=kind)
+                    plan = national_data.plan_import(
+                        session,
+                        icb=icb,
+                        template=national_import.template_of(icb, templates),
+                        extract=extract,
+                        today=today(),
+                    )
+                    for line in plan.summary_lines():
+                        click.echo(line)
+                    click.echo(f"{path.name}: dry run, nothing was changed.")
+                    continue
+            except (Refused, ImportRefused) as error:
+                message = (
+                    national_import.problems_text(error)
+                    if isinstance(error, Refused)
+                    else error.message
+                )
+                click.echo(f"{path.name}: {message}", err=True)
+                failed = True
+                continue
+            found = NationalImport(
+                icb_id=icb.id,
+                filename=path.name[:255],
+                sha256=national_data.file_hash(path),
+                size=path.stat().st_size,
+                stored_path=str(path.resolve()),
+            )
+            session.add(found)
+            session.commit()
+            national_import.run(
+                session, found, phase="apply", templates=templates, today=today(),
+                keep_file=True,
+            )  # fmt: skip
+            if found.status != "done":
+                click.echo(f"{path.name}: {found.error}", err=True)
+                failed = True
+                continue
+            click.echo(
+                f"{found.description}: {found.rows_read:,} practice rows, "
+                f"{found.practices_matched:,} of your practices; values added "
+                f"{found.values_added:,}, changed {found.values_changed:,}, unchanged "
+                f"{found.values_unchanged:,}, kept because the practice recorded its own "
+                f"{found.values_kept:,}; unknown codes {found.unknown_codes:,}"
+            )
+    if failed:
+        raise click.ClickException("A file was refused: it changed nothing.")
+
+
+@click.command("worker")
+@click.option("--workers", default=1, show_default=True, help="Worker threads")
+@with_appcontext
+def worker_command(workers: int) -> None:
+    """Run the background worker that imports national files (until stopped)."""
+    from monitor.jobs import start_worker
+
+    start_worker(current_app._get_current_object(), workers=workers)
+
+
 def register_cli(app: Flask) -> None:
     app.cli.add_command(db_group)
     app.cli.add_command(onboard_command)
+    app.cli.add_command(import_command)
+    app.cli.add_command(worker_command)
     app.cli.add_command(demo_command)
     app.cli.add_command(demo_sign_ins_command)
     app.cli.add_command(create_user_command)

@@ -45,6 +45,11 @@ class Config:
     # Number of trusted reverse proxies in front of the app (X-Forwarded-For hops).
     PROXY_FIX_X_FOR = int(os.environ.get("PROXY_FIX_X_FOR", "0"))
     TEMPLATES_AUTO_RELOAD = False
+    # Background jobs (monitor.jobs): on SQLite the queue is this file (default: beside
+    # the database); JOBS_IN_PROCESS runs a worker thread inside the app, so the
+    # embedded deployment (`make run`) needs nothing else started.
+    JOBS_SQLITE_PATH = os.environ.get("JOBS_SQLITE_PATH")
+    JOBS_IN_PROCESS = os.environ.get("JOBS_IN_PROCESS", "0") == "1"
 
 
 class DevelopmentConfig(Config):
@@ -54,6 +59,7 @@ class DevelopmentConfig(Config):
     SESSION_COOKIE_SECURE = False  # http://127.0.0.1 in development
     DEMO_MODE = os.environ.get("MONITOR_DEMO", "1") == "1"
     TEMPLATES_AUTO_RELOAD = True
+    JOBS_IN_PROCESS = os.environ.get("JOBS_IN_PROCESS", "1") == "1"
 
 
 class TestConfig(Config):
