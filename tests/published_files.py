@@ -14,11 +14,12 @@ from openpyxl import Workbook
 from monitor.importers import datasets
 from monitor.importers.published import read_published
 
-OPENDATA = Path(__file__).resolve().parents[2] / "shared" / "opendata"
+OPENDATA = Path(__file__).resolve().parent / "fixtures" / "opendata"
+"""Real excerpts of the published files (copied from ../shared/opendata/; see SOURCES.md)."""
 
 
 def real(name: str):
-    """A real excerpt from ../shared/opendata/, read."""
+    """A real excerpt (tests/fixtures/opendata/), read."""
     return read_published(name, (OPENDATA / name).read_bytes())
 
 
