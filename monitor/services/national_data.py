@@ -185,7 +185,7 @@ def plan_import(
         current = stored.get((practice.id, item.id))
         if current is None:
             plan.changes.append(ValueChange(practice, item, period, "add", None, value, None))
-        elif current.source in MANUAL_SOURCES or current.override_reason:
+        elif _practices_own(current):
             plan.kept += 1
             if current.published_number != value:
                 plan.kept_values.append((current, value))
@@ -196,6 +196,11 @@ def plan_import(
                 ValueChange(practice, item, period, "change", current.value_number, value, current)
             )
     return plan
+
+
+def _practices_own(value: MetricValue) -> bool:
+    """A value the practice recorded or overrode: no import replaces or undoes it."""
+    return value.source in MANUAL_SOURCES or bool(value.override_reason)
 
 
 def _stored(session, practice_ids, items, period) -> dict[tuple[int, str], MetricValue]:
@@ -370,8 +375,8 @@ def undo_import(session: Session, *, user: User | None, national_import: Nationa
                 MetricValue.period_code == change.period_code,
             )
         ).first()
-        if value is None or value.import_id != national_import.id:
-            continue  # changed since: the newer value stands
+        if value is None or value.import_id != national_import.id or _practices_own(value):
+            continue  # changed since (a later import, or the practice overrode it): it stands
         summary = f"Undid the import “{national_import.description}”"
         if change.action == "add":
             records.delete(
