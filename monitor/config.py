@@ -40,8 +40,13 @@ class Config:
     MAX_CONTENT_LENGTH = 5 * 1024 * 1024
     # Endpoints allowed a larger body than MAX_CONTENT_LENGTH: the national files an ICB
     # is set up from (epraccur ~3 MB, a Fingertips national export ~2 MB, a Cloud Based
-    # Telephony workbook several MB) are uploaded several at once.
-    UPLOAD_LIMITS = {"organisations.update": 60 * 1024 * 1024}
+    # Telephony workbook several MB) are uploaded several at once; a national GP
+    # appointments month imported for the practices' figures is hundreds of MB (streamed
+    # to disk, never held in memory).
+    UPLOAD_LIMITS = {
+        "organisations.update": 60 * 1024 * 1024,
+        "national_imports.upload": 1024 * 1024 * 1024,
+    }
     # Number of trusted reverse proxies in front of the app (X-Forwarded-For hops).
     PROXY_FIX_X_FOR = int(os.environ.get("PROXY_FIX_X_FOR", "0"))
     TEMPLATES_AUTO_RELOAD = False
@@ -50,6 +55,7 @@ class Config:
     # embedded deployment (`make run`) needs nothing else started.
     JOBS_SQLITE_PATH = os.environ.get("JOBS_SQLITE_PATH")
     JOBS_IN_PROCESS = os.environ.get("JOBS_IN_PROCESS", "0") == "1"
+    JOBS_POLL_SECONDS = float(os.environ.get("JOBS_POLL_SECONDS", "1"))
 
 
 class DevelopmentConfig(Config):

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+import psycopg
 from flask import Flask
 from huey import Huey, PostgresHuey, SqliteHuey
 from huey.constants import EmptyData
@@ -59,10 +60,29 @@ class Jobs:
         if self.app.config.get("JOBS_IN_PROCESS") and self._worker is None:
             self._worker = start_worker(self.app, threaded=True)
 
+    def stop_worker(self) -> None:
+        """Stop the in-process worker threads, letting a running job finish."""
+        if self._worker is not None:
+            self._worker.stop(graceful=True)
+            self._worker = None
+
+    def close(self) -> None:
+        """Stop the worker and close the queue's connections (the app is stopping)."""
+        self.stop_worker()
+        self.queue.storage.close()
+        connections = getattr(self.queue.storage, "connection", None)
+        if isinstance(connections, _Connections):
+            connections.close_all()
+
     def enqueue_import(self, import_id: int, phase: str, user_id: int | None = None) -> None:
+        self.queue_only(import_id, phase, user_id)
+        self.ensure_worker()
+
+    def queue_only(self, import_id: int, phase: str, user_id: int | None = None) -> None:
+        """Queue a phase of an import without starting a worker (a worker starting up
+        queues the imports it finds lost this way)."""
         self.ready()
         self.import_task(import_id, phase, user_id)
-        self.ensure_worker()
 
     def report(self, import_id: int, share: float, note: str) -> None:
         key = _progress_key(import_id)
@@ -89,12 +109,35 @@ def make_queue(config) -> Huey:
     url = make_url(config["DATABASE_URL"])
     if url.get_backend_name() == "postgresql":
         dsn = url.set(drivername="postgresql").render_as_string(hide_password=False)
-        return PostgresHuey(QUEUE_NAME, dsn=dsn, immediate=False, create_tables=False)
+        return PostgresHuey(
+            QUEUE_NAME, connection=_Connections(dsn), immediate=False, create_tables=False
+        )
     path = config.get("JOBS_SQLITE_PATH") or str(
         Path(url.database or "instance/monitor.sqlite3").with_suffix(".jobs.sqlite3")
     )
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     return SqliteHuey(QUEUE_NAME, filename=path, immediate=False, create_tables=False)
+
+
+class _Connections:
+    """Opens the queue's PostgreSQL connections and remembers them, so they can be
+    closed when the app stops (huey leaves each worker thread's listening connection to
+    the garbage collector)."""
+
+    def __init__(self, dsn: str) -> None:
+        self.dsn = dsn
+        self.opened: list[psycopg.Connection] = []
+
+    def __call__(self) -> psycopg.Connection:
+        self.opened = [c for c in self.opened if not c.closed]
+        connection = psycopg.connect(self.dsn)
+        self.opened.append(connection)
+        return connection
+
+    def close_all(self) -> None:
+        for connection in self.opened:
+            connection.close()
+        self.opened = []
 
 
 def init_app(app: Flask) -> None:
@@ -149,7 +192,7 @@ def requeue_lost(app: Flask) -> int:
         ).all()
         for found in lost:
             phase = "apply" if found.status == national_import.APPLYING else "plan"
-            jobs.enqueue_import(found.id, phase, found.created_by_id)
+            jobs.queue_only(found.id, phase, found.created_by_id)
     return len(lost)
 
 
@@ -168,10 +211,16 @@ def start_worker(app: Flask, *, threaded: bool = False, workers: int = 1) -> Con
     jobs = jobs_of(app)
     jobs.ready()
     requeue_lost(app)
+    # An idle worker looks at the queue at most this often (huey backs off up to it).
+    options = {
+        "workers": workers,
+        "worker_type": "thread",
+        "max_delay": float(app.config.get("JOBS_POLL_SECONDS", 1.0)),
+    }
     if threaded:
-        consumer = _InProcessConsumer(jobs.queue, workers=workers, worker_type="thread")
+        consumer = _InProcessConsumer(jobs.queue, **options)
         consumer.start()
         return consumer
-    consumer = jobs.queue.create_consumer(workers=workers, worker_type="thread")
+    consumer = jobs.queue.create_consumer(**options)
     consumer.run()
     return consumer

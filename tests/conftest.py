@@ -99,6 +99,7 @@ def _postgres_database(server: str, *, template: str | None):
 def app(database_url):
     app = create_app("test", DATABASE_URL=database_url)
     yield app
+    app.extensions["monitor.jobs"].close()
     app.extensions["monitor.engine"].dispose()
 
 
