@@ -245,6 +245,36 @@ def import_command(icb_code: str | None, kind: str | None, dry_run: bool, files)
         raise click.ClickException("A file was refused: it changed nothing.")
 
 
+@click.command("template")
+@click.option("--icb", "icb_code", required=True, help="The ICB's ODS code")
+@click.option("--version", "version", type=int, required=True, help="The version to move to")
+@click.option("--dry-run", is_flag=True, help="Show what would change without changing it")
+@with_appcontext
+def template_command(icb_code: str, version: int, dry_run: bool) -> None:
+    """Move an ICB to another version of its template (for example 2, whose figures
+    national data fills). Stored values keep the version they were recorded under."""
+    from monitor.models import Icb
+    from monitor.services import template_versions
+    from monitor.services.template_versions import TemplateMoveRefused
+
+    templates = current_app.extensions["monitor.templates"]
+    with Session(get_engine(), expire_on_commit=False) as session:
+        icb = session.exec(select(Icb).where(Icb.code == icb_code.strip().upper())).first()
+        if icb is None:
+            raise click.BadParameter(f"no ICB with code {icb_code}", param_hint="--icb")
+        try:
+            move = template_versions.describe(session, templates, icb, version)
+        except TemplateMoveRefused as error:
+            raise click.ClickException(error.message) from None
+        for line in template_versions.summary_lines(move):
+            click.echo(line)
+        if dry_run:
+            click.echo("Dry run: nothing was changed.")
+            return
+        template_versions.move(session, user=None, move=move)
+        click.echo(f"{icb.name} now uses template version {version}.")
+
+
 @click.command("worker")
 @click.option("--workers", default=1, show_default=True, help="Worker threads")
 @with_appcontext
@@ -260,6 +290,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(onboard_command)
     app.cli.add_command(import_command)
     app.cli.add_command(worker_command)
+    app.cli.add_command(template_command)
     app.cli.add_command(demo_command)
     app.cli.add_command(demo_sign_ins_command)
     app.cli.add_command(create_user_command)

@@ -8,10 +8,11 @@ from sqlmodel import select
 
 from monitor.core.inputs import Collector
 from monitor.models import ROLE_LABELS, Icb, Pcn, Practice, Role
-from monitor.services import accounts, audit
+from monitor.services import accounts, audit, template_versions
 from monitor.services.accounts import AccountError
+from monitor.services.template_versions import TemplateMoveRefused
 from monitor.web.access import allow
-from monitor.web.context import db, passwords
+from monitor.web.context import db, passwords, templates
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -202,3 +203,32 @@ def audit_log():
         page=page,
         has_next=len(events) > AUDIT_PAGE_SIZE,
     )
+
+
+@bp.route("/template", methods=["GET", "POST"])
+@allow(Role.ADMIN)
+def template():
+    """The template version the ICB's practices record against, and moving it on."""
+    session = db()
+    icb = session.get(Icb, current_user.icb_id)
+    loaded = templates()
+    moves, refused = [], None
+    for candidate in template_versions.versions_of(loaded, icb):
+        if candidate.version != icb.template_version:
+            moves.append(template_versions.describe(session, loaded, icb, candidate.version))
+    if request.method == "POST":
+        chosen = request.form.get("version", type=int)
+        try:
+            move = template_versions.describe(session, loaded, icb, chosen or 0)
+        except TemplateMoveRefused as error:
+            refused = error.message
+        else:
+            template_versions.move(session, user=current_user, move=move)
+            flash(f"Your ICB now uses template version {move.target.version}.", "success")
+            return redirect(url_for("admin.template"))
+    current = loaded.get((icb.template_id, icb.template_version))
+    page = render_template(
+        "admin/template.jinja", icb=icb, current=current, moves=moves, refused=refused,
+        summary_lines=template_versions.summary_lines,
+    )  # fmt: skip
+    return page, (400 if refused else 200)
