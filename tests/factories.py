@@ -494,3 +494,56 @@ def build_icb_scene(session: Session, world: World) -> Scene:
         values={"home_visits": months(555, first="2025-04")},
     )
     return Scene(world, collection, earlier, foreign, epsilon, zeta, eta, theta)
+
+
+def make_national_import(session: Session, *, icb: Icb, **overrides):
+    """A finished national import, as the provenance of the values it filled."""
+    from monitor.models import ImportStatus, NationalImport
+
+    n = _next()
+    found = NationalImport(
+        **{
+            "icb_id": icb.id,
+            "dataset": "cbt",
+            "description": "Cloud Based Telephony, February 2026 publication",
+            "period_code": "2026-02",
+            "filename": f"cbt-{n}.xlsx",
+            "sha256": f"{n:064x}",
+            "status": ImportStatus.DONE,
+            **overrides,
+        }
+    )
+    session.add(found)
+    session.commit()
+    return found
+
+
+def make_imported_value(
+    session: Session,
+    *,
+    practice: Practice,
+    item_id: str,
+    period_code: str,
+    number: float,
+    national_import=None,
+    **overrides,
+):
+    """A figure a national import filled (template version 2): `source` the dataset's key,
+    `import_id` the import (one is made, for `period_code`, unless given)."""
+    if national_import is None:
+        national_import = make_national_import(
+            session, icb=session.get(Icb, practice.icb_id), period_code=period_code
+        )
+    return make_value(
+        session,
+        practice=practice,
+        item_id=item_id,
+        period_code=period_code,
+        number=number,
+        **{
+            "source": national_import.dataset,
+            "import_id": national_import.id,
+            "template_version": 2,
+            **overrides,
+        },
+    )

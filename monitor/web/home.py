@@ -13,6 +13,7 @@ from monitor.services import figures, icb_views, schedule, visibility
 from monitor.web import cases
 from monitor.web.access import public, signed_in
 from monitor.web.context import db, default_template, own_practice, template_for_user
+from monitor.web.presenters import practice as practice_text
 
 bp = Blueprint("home", __name__)
 
@@ -39,6 +40,8 @@ def index():
             due=list(zip(due, summaries, strict=True)),
             template=template,
             can_edit=role is Role.PRACTICE_EDITOR,
+            imported_share=practice_text.imported_share,
+            left_to_add=practice_text.left_to_add,
         )
     practices = visibility.list_practices(session, user)
     pcns = {pcn.id: pcn for pcn in visibility.visible_pcns(session, user)}

@@ -11,7 +11,7 @@ from monitor.core.periods import Period, financial_year_label
 from monitor.services import figures
 from monitor.services.records import EditConflict
 from monitor.web.access import allow
-from monitor.web.context import db, own_practice, template_for_user
+from monitor.web.context import db, own_practice, template_for_user, templates
 from monitor.web.practice import READERS, bp, can_edit
 from monitor.web.presenters import practice as text
 
@@ -43,6 +43,7 @@ def figures_overview():
         practice=practice,
         summaries=summaries,
         financial_year_label=financial_year_label,
+        imported_share=text.imported_share,
         can_edit=can_edit(),
     )
 
@@ -50,6 +51,9 @@ def figures_overview():
 @bp.route("/figures/<period_code>", methods=["GET", "POST"])
 @allow(*READERS)
 def figures_period(period_code: str):
+    """The period's form. Figures filled from NHS data come first, read only, each with
+    an Override link (`?override=<item id>`, repeatable) that opens its box and a
+    required reason; only the rest are boxes to type in."""
     period = recordable_or_404(period_code)
     if request.method == "POST" and not can_edit():
         abort(403)
@@ -58,18 +62,25 @@ def figures_period(period_code: str):
     session = db()
     items = template.items_for(period.frequency)
     stored = figures.recorded_values(session, practice.id, period)
+    asked = request.form if request.method == "POST" else request.args
+    layout = text.figures_layout(items, stored, asked.getlist("override"))
     values = {
         item.id: format_for_input(item, stored[item.id].number, stored[item.id].text)
         for item in items
         if item.id in stored
+    }
+    values |= {
+        figures.reason_field(item_id): stored[item_id].provenance.override_reason or ""
+        for item_id in layout.overriding
     }
     errors: dict[str, str] = {}
     warnings: dict[str, str] = {}
     conflict = False
     token = figures.state_token(stored)
     status = 200
-    if request.method == "POST":
-        raw = {item.id: request.form.get(item.id, "") for item in items}
+    if request.method == "POST" and can_edit():
+        raw = {item.id: request.form.get(item.id, "") for item in layout.typed}
+        reasons = {i: request.form.get(figures.reason_field(i), "") for i in layout.overriding}
         confirmed = {item.id for item in items if request.form.get(f"confirm-{item.id}")}
         try:
             result = figures.save_period(
@@ -82,11 +93,14 @@ def figures_period(period_code: str):
                 confirmed=confirmed,
                 token=request.form.get("token", ""),
                 today=today(),
+                overrides=reasons,
             )
         except FormErrors as error:
-            errors, values, status = error.errors, raw, 400
+            errors, status = error.errors, 400
+            values |= raw | {figures.reason_field(i): r for i, r in reasons.items()}
         except figures.NeedsConfirmation as needs:
-            warnings, values, status = needs.warnings, raw, 400
+            warnings, status = needs.warnings, 400
+            values |= raw | {figures.reason_field(i): r for i, r in reasons.items()}
         except EditConflict:
             conflict, status = True, 409
         else:
@@ -98,7 +112,9 @@ def figures_period(period_code: str):
         practice=practice,
         template=template,
         period=period,
-        sections=template.items_by_section(items),
+        layout=layout,
+        sections=template.items_by_section(layout.typed),
+        earlier=figures.earlier_version_values(templates(), template, stored, period),
         values=values,
         stored=stored,
         previous=previous,
@@ -108,4 +124,6 @@ def figures_period(period_code: str):
         token=token,
         can_edit=can_edit(),
         confirmed={k for k in warnings if request.form.get(f"confirm-{k}")},
+        reason_field=figures.reason_field,
+        published_note=text.published_note,
     ), status

@@ -4,14 +4,17 @@ with, and the financial-year links and options."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from monitor.core.checklist import ChecklistTemplate
-from monitor.core.periods import financial_year_label
+from monitor.core.checklist import ChecklistTemplate, Frequency, Item
+from monitor.core.formatting import item_value
+from monitor.core.periods import Period, financial_year_label
 from monitor.models import HepAllocation, Intervention, SpendItem, StaffingChange
+from monitor.services.figures import PeriodSummary, Recorded
 from monitor.services.records import SaveResult
 
 RECORD_NOUNS = {
@@ -41,6 +44,71 @@ def figures_saved(period_label: str, result: SaveResult) -> str:
         if labels
     ]
     return f"{period_label} figures saved: " + ", ".join(parts) + "."
+
+
+@dataclass(frozen=True)
+class FiguresLayout:
+    """How a period's form is laid out: what NHS data filled (read only, first), and
+    the boxes left to type in, with the overrides among them."""
+
+    prefilled: list[tuple[Item, Recorded]]
+    typed: list[Item]
+    opened: list[str]
+    """Prefilled figures the person chose to override (from `?override=`)."""
+    overriding: list[str]
+    """Items whose box carries a reason: those opened, and those overridden already."""
+
+
+def figures_layout(
+    items: list[Item], stored: Mapping[str, Recorded], asked: Iterable[str]
+) -> FiguresLayout:
+    imported = {i.id for i in items if i.id in stored and stored[i.id].imported}
+    asked = set(asked)
+    opened = [i.id for i in items if i.id in imported and i.id in asked]
+    overridden = [i.id for i in items if i.id in stored and stored[i.id].provenance.overridden]
+    return FiguresLayout(
+        prefilled=[(i, stored[i.id]) for i in items if i.id in imported and i.id not in opened],
+        typed=[i for i in items if i.id not in imported or i.id in opened],
+        opened=opened,
+        overriding=[i.id for i in items if i.id in opened or i.id in overridden],
+    )
+
+
+PERIOD_NOUNS = {
+    Frequency.MONTHLY: "month",
+    Frequency.QUARTERLY: "quarter",
+    Frequency.ANNUAL: "year",
+}
+
+
+def published_note(item: Item, recorded: Recorded | None, period: Period) -> str | None:
+    """ "NHS England published 612 for this month." beside a practice's own figure that
+    differs from the published one; None when they agree or nothing was published."""
+    if recorded is None or not recorded.provenance.differs(recorded.number):
+        return None
+    published = item_value(recorded.provenance.published_number, item.type, item.unit)
+    return f"NHS England published {published} for this {PERIOD_NOUNS[period.frequency]}."
+
+
+def imported_share(summary: PeriodSummary) -> str | None:
+    """ "12 of 13 figures for February 2026 came from NHS data": of the figures recorded
+    for the period, those NHS data filled and the practice did not override; None when
+    none came from NHS data."""
+    if not summary.imported:
+        return None
+    noun = "figure" if summary.recorded == 1 else "figures"
+    return (
+        f"{summary.imported} of {summary.recorded} {noun} for {summary.period.label} "
+        "came from NHS data"
+    )
+
+
+def left_to_add(summary: PeriodSummary) -> str:
+    """ "1 figure left to add yourself" (or "Nothing left to add")."""
+    if summary.to_add <= 0:
+        return "Nothing left to add"
+    noun = "figure" if summary.to_add == 1 else "figures"
+    return f"{summary.to_add} {noun} left to add yourself"
 
 
 # Upload outcomes, as the audit trail records them -------------------------------------
