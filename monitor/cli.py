@@ -193,30 +193,8 @@ def import_command(icb_code: str | None, kind: str | None, dry_run: bool, files)
             icb = icbs[0]
         else:
             raise click.UsageError("Say which ICB with --icb CODE (onboard it first)")
+        checked, refused, hashes = [], [], set()
         for path in map(Path, files):
-            try:
-                if dry_run:
-                    extract = national_import.read_file(path, path.name, kind=kind)
-                    plan = national_data.plan_import(
-                        session,
-                        icb=icb,
-                        template=national_import.template_of(icb, templates),
-                        extract=extract,
-                        today=today(),
-                    )
-                    for line in plan.summary_lines():
-                        click.echo(line)
-                    click.echo(f"{path.name}: dry run, nothing was changed.")
-                    continue
-            except (Refused, ImportRefused) as error:
-                message = (
-                    national_import.problems_text(error)
-                    if isinstance(error, Refused)
-                    else error.message
-                )
-                click.echo(f"{path.name}: {message}", err=True)
-                failed = True
-                continue
             found = NationalImport(
                 icb_id=icb.id,
                 filename=path.name[:255],
@@ -224,25 +202,41 @@ def import_command(icb_code: str | None, kind: str | None, dry_run: bool, files)
                 size=path.stat().st_size,
                 stored_path=str(path.resolve()),
             )
+            try:
+                if found.sha256 in hashes:
+                    raise ImportRefused("The same file was given twice")
+                hashes.add(found.sha256)
+                extract = national_import.read_file(path, path.name, kind=kind)
+                _, plan = national_import.plan(
+                    session, found, templates=templates, today=today(), extract=extract
+                )
+            except (Refused, ImportRefused) as error:
+                refused.append(f"{path.name}: {national_import.message_of(error)}")
+                continue
+            checked.append((path, found, extract, plan))
+        if refused:
+            for line in refused:
+                click.echo(line, err=True)
+            raise click.ClickException("Nothing was changed: correct or replace the files above.")
+        for path, found, extract, plan in checked:
+            for line in plan.summary_lines():
+                click.echo(line)
+            if dry_run:
+                click.echo(f"{path.name}: dry run, nothing was changed.")
+                continue
             session.add(found)
             session.commit()
             national_import.run(
                 session, found, phase="apply", templates=templates, today=today(),
-                keep_file=True,
+                keep_file=True, extract=extract,
             )  # fmt: skip
             if found.status != "done":
                 click.echo(f"{path.name}: {found.error}", err=True)
                 failed = True
                 continue
-            click.echo(
-                f"{found.description}: {found.rows_read:,} practice rows, "
-                f"{found.practices_matched:,} of your practices; values added "
-                f"{found.values_added:,}, changed {found.values_changed:,}, unchanged "
-                f"{found.values_unchanged:,}, kept because the practice recorded its own "
-                f"{found.values_kept:,}; unknown codes {found.unknown_codes:,}"
-            )
+            click.echo(f"{path.name}: imported (import {found.id}; undo it on the imports page).")
     if failed:
-        raise click.ClickException("A file was refused: it changed nothing.")
+        raise click.ClickException("An import stopped: that file changed nothing.")
 
 
 @click.command("template")

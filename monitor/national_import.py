@@ -13,6 +13,8 @@ changed); or cancelled; done imports can be undone.
 
 from __future__ import annotations
 
+import json
+import os
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
@@ -30,6 +32,8 @@ from monitor.services.national_data import ImportPlan, ImportRefused
 
 READING, PLANNED, APPLYING, CANCELLED = "reading", "planned", "applying", "cancelled"
 WAITING = ("queued", READING, APPLYING)
+PREVIEW_ROWS = 50
+"""How many of a planned import's changes its preview lists (it counts every one)."""
 
 
 def read_file(path: Path, filename: str, *, kind: str | None = None) -> Extract:
@@ -62,11 +66,21 @@ def plan(
     *,
     templates: Templates,
     today: date,
-    kind: str | None = None,
+    extract: Extract | None = None,
 ) -> tuple[Extract, ImportPlan]:
-    """Read the stored file and plan it; the import row learns its dataset and period."""
+    """Plan the import of its stored file (or of `extract`, read from it already); the
+    import row learns its dataset, period and counts. Refused if the ICB imported the
+    same file before."""
+    if done := national_data.already_imported(
+        session, national_import.icb_id, national_import.sha256
+    ):
+        raise ImportRefused(
+            f"This file was imported already (“{done.description}”, import {done.id}): "
+            "importing it again would change nothing"
+        )
     icb = session.get(Icb, national_import.icb_id)
-    extract = read_file(Path(national_import.stored_path), national_import.filename, kind=kind)
+    if extract is None:
+        extract = read_file(Path(national_import.stored_path), national_import.filename)
     national_import.dataset = extract.source
     national_import.description = extract.description[:200]
     national_import.period_code = extract.period
@@ -87,26 +101,24 @@ def run(
     user: User | None = None,
     progress: Callable[[float, str], None] | None = None,
     keep_file: bool = False,
+    extract: Extract | None = None,
 ) -> NationalImport:
     """Plan (`phase` "plan") or apply (`phase` "apply") an import, recording failure on the
-    row with nothing else changed. The stored file is deleted when the import finishes,
-    unless `keep_file` (the command line reads a person's own file in place)."""
+    row with nothing else changed. The stored file is read unless `extract` is given,
+    and deleted when the import finishes, unless `keep_file` (the command line reads a
+    person's own file in place)."""
     national_import.status = READING if phase == "plan" else APPLYING
     national_import.started_at = national_import.started_at or utcnow()
     session.add(national_import)
     session.commit()
     try:
-        if done := national_data.already_imported(
-            session, national_import.icb_id, national_import.sha256
-        ):
-            raise ImportRefused(
-                f"This file was imported already (“{done.description}”, import {done.id}): "
-                "importing it again would change nothing"
-            )
-        _, result = plan(session, national_import, templates=templates, today=today)
+        _, result = plan(
+            session, national_import, templates=templates, today=today, extract=extract
+        )
         if progress is not None:
             progress(0.5, f"{result.rows_read:,} rows read")
         if phase == "plan":
+            write_preview(national_import, result)
             national_import.status = PLANNED
             national_import.progress = 1.0
             national_import.progress_note = "Ready to confirm"
@@ -131,14 +143,14 @@ def run(
             discard_file(national_import)
         return national_import
     except (Refused, ImportRefused) as error:
-        return fail(session, national_import, _message(error), keep_file=keep_file)
+        return fail(session, national_import, message_of(error), keep_file=keep_file)
     except Exception as error:  # recorded for the person waiting; the log has the rest
         message = "The import stopped unexpectedly; nothing was changed"
         fail(session, national_import, message, keep_file=keep_file)
         raise error
 
 
-def _message(error: Exception) -> str:
+def message_of(error: Exception) -> str:
     if isinstance(error, Refused):
         return problems_text(error)
     return getattr(error, "message", str(error))
@@ -162,3 +174,56 @@ def fail(
 def discard_file(national_import: NationalImport) -> None:
     if national_import.stored_path:
         Path(national_import.stored_path).unlink(missing_ok=True)
+        preview_path(national_import).unlink(missing_ok=True)
+
+
+# The preview ----------------------------------------------------------------------------
+# What the plan found, kept beside the stored file until the import is confirmed or
+# cancelled: the page shows it without reading a national file again in a web request
+# (the confirmed job plans again, from the file, in the worker).
+
+
+def preview_path(national_import: NationalImport) -> Path:
+    return Path(f"{national_import.stored_path}.preview.json")
+
+
+def write_preview(national_import: NationalImport, result: ImportPlan) -> None:
+    """The plan's notes and its first PREVIEW_ROWS changes, by practice and item. A value
+    being changed is shown only if an earlier import set it: a practice's own figures are
+    private to it (and an import keeps them)."""
+    if not national_import.stored_path:
+        return
+    changes = sorted(
+        result.changes, key=lambda c: (c.practice.name.casefold(), c.practice.ods_code, c.item.id)
+    )
+    rows = [
+        {
+            "practice": c.practice.name,
+            "ods_code": c.practice.ods_code,
+            "item": c.item.label,
+            "action": c.action,
+            "before": (
+                national_data.shown(c.item, c.before)
+                if c.record is not None and c.record.import_id is not None
+                else None
+            ),
+            "after": national_data.shown(c.item, c.after),
+        }
+        for c in changes[:PREVIEW_ROWS]
+    ]
+    preview = {"lines": result.summary_lines(), "changes": rows, "total": len(changes)}
+    path = preview_path(national_import)
+    written = path.with_name(f"{path.name}.part")
+    written.write_text(json.dumps(preview), encoding="utf-8")
+    os.replace(written, path)  # whole or not at all, for a page reading it meanwhile
+
+
+def read_preview(national_import: NationalImport) -> dict | None:
+    """The preview `write_preview` kept, or None (not planned, or already discarded)."""
+    if not national_import.stored_path:
+        return None
+    try:
+        preview = json.loads(preview_path(national_import).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return preview if isinstance(preview, dict) else None

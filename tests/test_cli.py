@@ -131,3 +131,101 @@ def test_the_readme_recipe_turns_an_empty_database_into_a_working_icb(empty_data
         assert "NHS Leicester, Leicestershire and Rutland" in home.get_text()
     finally:
         app.extensions["monitor.engine"].dispose()
+
+
+# monitor import ------------------------------------------------------------------------
+
+NATIONAL = (
+    "cbt_publication_summary_feb2026_LLR_excerpt.xlsx",
+    "oc_submissions_feb2026_LLR_excerpt.xlsx",
+)
+
+
+def onboarded_on_version_2(runner, tmp_path):
+    assert runner.invoke(args=["onboard", "--icb", "QK1", *files_in(tmp_path, *LLR_FILES)])
+    moved = runner.invoke(args=["template", "--icb", "QK1", "--version", "2"])
+    assert moved.exit_code == 0, moved.output
+
+
+def figures_stored(app) -> list[tuple]:
+    from monitor.models import MetricValue
+
+    with Session(app.extensions["monitor.engine"]) as session:
+        return sorted(
+            (v.practice_id, v.item_id, v.period_code, v.value_number, v.source)
+            for v in session.exec(select(MetricValue)).all()
+        )
+
+
+def test_import_prints_what_it_did_and_the_same_files_again_change_nothing(app, runner, tmp_path):
+    onboarded_on_version_2(runner, tmp_path)
+    files = files_in(tmp_path, *NATIONAL)
+
+    first = runner.invoke(args=["import", *files])
+
+    assert first.exit_code == 0, first.output
+    lines = first.output.splitlines()
+    assert (
+        "Cloud Based Telephony, February 2026 publication: 6 practice rows, 6 of your 8 practices"
+    ) in lines
+    assert "Values added: 30, changed: 0, unchanged: 0" in first.output
+    assert "Online consultation submissions, February 2026 publication" in first.output
+    assert "Unknown practice codes: 0; other ICBs' practices: 0" in first.output
+    stored = figures_stored(app)
+    assert len(stored) == 30 + 16
+    assert {s[4] for s in stored} == {"cbt", "online_consultations"}
+
+    again = runner.invoke(args=["import", *files])
+
+    assert again.exit_code != 0
+    assert "This file was imported already" in again.output
+    assert "Nothing was changed" in again.output
+    assert figures_stored(app) == stored
+
+
+def test_import_dry_run_shows_the_plan_and_writes_nothing(app, runner, tmp_path):
+    onboarded_on_version_2(runner, tmp_path)
+
+    result = runner.invoke(args=["import", "--dry-run", *files_in(tmp_path, NATIONAL[0])])
+
+    assert result.exit_code == 0, result.output
+    assert "Values added: 30" in result.output
+    assert "dry run, nothing was changed." in result.output
+    assert figures_stored(app) == []
+
+
+def test_import_refuses_every_file_when_one_is_malformed_naming_its_row(app, runner, tmp_path):
+    onboarded_on_version_2(runner, tmp_path)
+    good = files_in(tmp_path, NATIONAL[0])
+    broken = tmp_path / "gpad_synthetic_broken.csv"
+    rows = [
+        ["APPOINTMENT_MONTH_START_DATE", "GP_CODE", "GP_NAME", "SUPPLIER", "PCN_CODE",
+         "PCN_NAME", "SUB_ICB_LOCATION_CODE", "SUB_ICB_LOCATION_NAME", "HCP_TYPE",
+         "APPT_MODE", "NATIONAL_CATEGORY", "TIME_BETWEEN_BOOK_AND_APPT", "COUNT_OF_APPOINTMENTS",
+         "APPT_STATUS"],
+        ["01OCT2025", "C82022", "THE BILLESDON SURGERY", "EMIS", "U87499", "A PCN", "04C",
+         "LEICESTER", "GP", "Face-to-Face", "General Consultation Routine", "Same Day", "12",
+         "Attended"],
+        ["01OCT2025", "C82022", "THE BILLESDON SURGERY", "EMIS", "U87499", "A PCN", "04C",
+         "LEICESTER", "GP", "Face-to-Face", "General Consultation Routine", "Same Day", "lots",
+         "Attended"],
+    ]  # fmt: skip
+    broken.write_bytes(csv_bytes(rows))
+
+    result = runner.invoke(args=["import", *good, str(broken)])
+
+    assert result.exit_code != 0
+    assert "gpad_synthetic_broken.csv:" in result.output
+    assert "Row 3, column “COUNT_OF_APPOINTMENTS”: “lots” is not a number" in result.output
+    assert "Nothing was changed" in result.output
+    assert figures_stored(app) == []  # the good file was not imported either
+
+
+def test_import_on_a_version_1_icb_says_to_move_the_template(app, runner, tmp_path):
+    assert runner.invoke(args=["onboard", "--icb", "QK1", *files_in(tmp_path, *LLR_FILES)])
+
+    result = runner.invoke(args=["import", *files_in(tmp_path, NATIONAL[0])])
+
+    assert result.exit_code != 0
+    assert "has no items from Cloud Based Telephony" in result.output
+    assert "version 2 or later" in result.output

@@ -170,6 +170,11 @@ def plan_import(
     plan.practices_in_icb = len(ours)
     plan.other_practices = len(known)
     plan.unknown_codes = len(codes - ours.keys() - known)
+    if not plan.practices_matched:
+        raise ImportRefused(
+            f"None of your ICB's {number(len(ours))} practices is in {extract.description} "
+            f"({number(len(codes))} practices): is it the file you meant?"
+        )
     plan.unmapped_measures = sorted(
         extract.measures.get(m, m) for m in {f.measure for f in extract.figures} - items.keys()
     )

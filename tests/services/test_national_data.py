@@ -371,3 +371,15 @@ def test_imported_share_counts_values_from_national_data_not_overrides(session, 
     values = session.exec(select(MetricValue).where(MetricValue.practice_id == first.id)).all()
 
     assert national_data.imported_share(values) == (1, 3)
+
+
+def test_a_file_with_none_of_the_icbs_practices_is_refused(session, icb_world):
+    icb, _, _, elsewhere, _ = icb_world
+    extract = extract_of({(elsewhere.ods_code, "inbound_calls"): 10, ("Z9", "inbound_calls"): 2})
+
+    with pytest.raises(ImportRefused) as refused:
+        national_data.plan_import(session, icb=icb, template=V2, extract=extract, today=TODAY)
+
+    assert refused.value.message == (
+        f"None of your ICB's 2 practices is in {CBT} (2 practices): is it the file you meant?"
+    )
