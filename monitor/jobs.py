@@ -154,14 +154,24 @@ def jobs_of(app: Flask) -> Jobs:
     return app.extensions["monitor.jobs"]
 
 
+PHASE_FROM = {
+    "plan": ("queued", national_import.READING),
+    "apply": ("queued", national_import.PLANNED, national_import.APPLYING),
+}
+"""The statuses an import may be in for each phase to run. A phase can be queued twice
+(a worker starting up queues again what it finds waiting, the job just queued among
+them): the second finds the import past its phase and leaves it alone, so a planned
+import is not read again (nor put back to "reading" under a person confirming it)."""
+
+
 def run_import(app: Flask, import_id: int, phase: str, user_id: int | None) -> None:
     """The worker's body: one phase of one import, with its progress reported."""
     jobs = jobs_of(app)
     engine = app.extensions["monitor.engine"]
     with Session(engine, expire_on_commit=False) as session:
         found = session.get(NationalImport, import_id)
-        if found is None or found.status in ("done", "failed", "undone", "cancelled"):
-            return
+        if found is None or found.status not in PHASE_FROM[phase]:
+            return  # finished, or this phase ran already (queued twice: see PHASE_FROM)
         user = session.get(User, user_id) if user_id else None
         jobs.report(import_id, 0.05, "Reading the file")
         try:

@@ -16,6 +16,8 @@ nothing.
   the collections of their ICB that have opened and are not closed, or that they
   answered. Only ICB analysts read what practices submitted (`analyst_collection`); a PCN
   lead reads medians of member practices' submitted returns (`pcn_collections`).
+- National-data imports: ICB analysts and administrators their own ICB's imports (to
+  start, confirm, cancel and undo them, and read their provenance); no one else.
 - The audit log: an administrator reads the events of their own ICB, its PCNs, practices,
   users, collections and onboarding runs (`audit_filter`).
 
@@ -36,6 +38,7 @@ from monitor.models import (
     AuditEvent,
     CaseExample,
     Collection,
+    NationalImport,
     Pcn,
     Practice,
     PracticeReturn,
@@ -292,6 +295,32 @@ def practice_collection(
         if answered is None:
             return None
     return collection
+
+
+# National-data imports ----------------------------------------------------------------------
+
+
+def icb_import(session: Session, user: User, import_id: int) -> NationalImport | None:
+    """An import of the ICB analyst's or administrator's own ICB, else None (404)."""
+    if user.role_enum not in ICB_ROLES or not user.is_active or user.icb_id is None:
+        return None
+    found = session.get(NationalImport, import_id)
+    if found is None or found.icb_id != user.icb_id:
+        return None
+    return found
+
+
+def icb_imports(session: Session, user: User) -> list[NationalImport]:
+    """The ICB's imports, newest first (ICB analysts and administrators)."""
+    if user.role_enum not in ICB_ROLES or not user.is_active or user.icb_id is None:
+        return []
+    return list(
+        session.exec(
+            select(NationalImport)
+            .where(NationalImport.icb_id == user.icb_id)
+            .order_by(NationalImport.created_at.desc(), NationalImport.id.desc())
+        )
+    )
 
 
 # The audit log ------------------------------------------------------------------------------

@@ -49,6 +49,7 @@ def register_web(app: Flask) -> None:
         evidence,
         home,
         icb,
+        national_imports,
         organisations,
         practice,
         returns,
@@ -81,6 +82,7 @@ def register_web(app: Flask) -> None:
     app.register_blueprint(icb.bp)
     app.register_blueprint(cases.bp)
     app.register_blueprint(summary.bp)
+    app.register_blueprint(national_imports.bp)
     chart_cache.init_app(app)
     errors.init_app(app)
 

@@ -151,6 +151,20 @@ ROUTES = {
         lambda w: f"/history/spend_item/{w.records['spending'].id}",
         PRACTICE,
     ),
+    # Importing NHS data (monitor/web/national_imports.py): the ICB's analysts and
+    # administrators; `national_import` is a finished import of the ICB (confirming or
+    # cancelling it is refused with a redirect).
+    "national_imports.index": ("GET", lambda w: "/national-data/imports", RETURNS_ICB),
+    "national_imports.upload": ("GET", lambda w: "/national-data/imports/new", RETURNS_ICB),
+    "national_imports.detail": ("GET", lambda w: _import_url(w), RETURNS_ICB),
+    "national_imports.progress": (
+        "GET",
+        lambda w: f"{_import_url(w)}/progress.json",
+        RETURNS_ICB,
+    ),
+    "national_imports.confirm": ("POST", lambda w: f"{_import_url(w)}/confirm", RETURNS_ICB),
+    "national_imports.cancel": ("POST", lambda w: f"{_import_url(w)}/cancel", RETURNS_ICB),
+    "national_imports.undo": ("GET", lambda w: f"{_import_url(w)}/undo", RETURNS_ICB),
 }
 for kind, single in [
     ("allocations", "allocation"),
@@ -194,7 +208,19 @@ def world(world, session):
     session.commit()
     if getattr(world, "collection", None) is None:
         world.collection = _submitted_collection(session, world)
+    if getattr(world, "national_import", None) is None:
+        from monitor.models import NationalImport
+
+        world.national_import = NationalImport(
+            icb_id=world.icb.id, filename="cbt.xlsx", sha256="0" * 64, status="done"
+        )
+        session.add(world.national_import)
+        session.commit()
     return world
+
+
+def _import_url(world) -> str:
+    return f"/national-data/imports/{world.national_import.id}"
 
 
 def _submitted_collection(session, world):

@@ -39,6 +39,7 @@ from monitor.models import (
     CaseExample,
     Collection,
     MetricValue,
+    NationalImport,
     Pcn,
     Practice,
     Role,
@@ -133,12 +134,14 @@ FOREIGN_CASE = Sentinel("another ICB's ICB-wide case example", ("SENTINEL-FOREIG
 FOREIGN_SUBMITTED = Sentinel("another ICB's submitted figure", _number("187,342"))
 FOREIGN_SPEND = Sentinel("another ICB's spending", ("SENTINEL-FOREIGN-SPEND-9e1b",))
 FOREIGN_COLLECTION = Sentinel("another ICB's collection", ("SENTINEL-FOREIGN-COLLECTION-2d7f",))
+FOREIGN_IMPORT = Sentinel("another ICB's national-data import", ("SENTINEL-FOREIGN-IMPORT-4c2a",))
 FOREIGN_SENTINELS = (
     FOREIGN_NAME,
     FOREIGN_CASE,
     FOREIGN_SUBMITTED,
     FOREIGN_SPEND,
     FOREIGN_COLLECTION,
+    FOREIGN_IMPORT,
 )
 ALL_SENTINELS = OWNER_SENTINELS + SIBLING_SENTINELS + FOREIGN_SENTINELS
 
@@ -216,6 +219,7 @@ class Seeded:
     allocation_id: int
     foreign_case: CaseExample
     foreign_collection: Collection
+    imports: dict[str, NationalImport] | None = None  # "own" (the owner's ICB), "foreign"
 
 
 def _case(session, world, *, title, cost, visibility) -> CaseExample:
@@ -472,7 +476,12 @@ def seeded(session: Session, world: World) -> Seeded:
         "icb-admin": world.admin,
         "foreign-admin": world.foreign_admin,
     }
+    imports = {
+        "own": _import(session, world.icb, "Cloud Based Telephony, February 2026 publication"),
+        "foreign": _import(session, world.other_icb, "SENTINEL-FOREIGN-IMPORT-4c2a"),
+    }
     return Seeded(
+        imports=imports,
         world=world,
         users=users,
         cases=cases,
@@ -535,6 +544,17 @@ def _seed_foreign_icb(session, world) -> tuple[CaseExample, Collection]:
         ),
     )
     return case, collection
+
+
+def _import(session, icb, description: str) -> NationalImport:
+    """A finished national-data import of the ICB (its pages are the ICB staff's)."""
+    found = NationalImport(
+        icb_id=icb.id, filename=f"{description}.xlsx", sha256=f"{icb.id:064d}",
+        description=description, status="done",
+    )  # fmt: skip
+    session.add(found)
+    session.commit()
+    return found
 
 
 def _unshare(session, world, case: CaseExample) -> None:
@@ -704,6 +724,18 @@ def routes(s: Seeded) -> list[Route]:
             "organisations.edit_practice", f"/admin/practices/{foreign}/edit", mirrored(owner_only)
         ),
     ]
+    # National-data imports: the ICB's own, and the foreign ICB's.
+    found += [
+        Route("national_imports.index", "/national-data/imports"),
+        Route("national_imports.upload", "/national-data/imports/new"),
+    ]
+    for key, rule in (("own", same_icb), ("foreign", mirrored(same_icb))):
+        url = f"/national-data/imports/{s.imports[key].id}"
+        found += [
+            Route("national_imports.detail", url, rule),
+            Route("national_imports.progress", f"{url}/progress.json", rule),
+            Route("national_imports.undo", f"{url}/undo", rule),
+        ]
     # Returns in every state, from the practice's side and the ICB's; and the foreign one.
     for collection in [*s.collections.values(), s.foreign_collection]:
         rule = mirrored(same_icb) if collection is s.foreign_collection else same_icb
@@ -744,6 +776,8 @@ NOT_PRACTICE_DATA = {
     "returns.close_collection",
     "organisations.confirm",
     "organisations.cancel",
+    "national_imports.confirm",
+    "national_imports.cancel",
 }
 
 # The audit log shows what changed, before and after, so an administrator of the ICB
@@ -849,6 +883,7 @@ MUST_SEE: dict[str, list[tuple[str, tuple[Sentinel, ...]]]] = {
         ("/collections/{foreign}/metrics/appointments_attended", (FOREIGN_SUBMITTED,)),
         ("/case-examples/shared", (FOREIGN_CASE,)),
         ("/", (FOREIGN_NAME,)),
+        ("/national-data/imports", (FOREIGN_IMPORT,)),
     ],
     "foreign-practice-editor": [("/spending?year=2025", (FOREIGN_SPEND,))],
     "foreign-admin": [("/admin/organisations", (FOREIGN_NAME,))],
