@@ -111,3 +111,104 @@ def registered_patients(sizes: dict[str, int], *, extract_date: str = "2026-03-0
         for code, size in sizes.items()
     ]  # fmt: skip
     return csv_bytes([heading, *body])
+
+
+# National monthly figures -------------------------------------------------------------------
+# Synthetic variants of the real excerpts: the real workbook's every sheet and cell, with the
+# edits a test makes, written again (so read as a person's upload is, through calamine); and
+# GPAD crosstab and FFT files built from the published headers. Their file names start
+# "synthetic-".
+
+CBT_REAL = "cbt_publication_summary_feb2026_LLR_excerpt.xlsx"
+OC_REAL = "oc_submissions_feb2026_LLR_excerpt.xlsx"
+GPAD_REAL = "gpad_practice_crosstab_Oct25_F81134_all_rows.csv"
+GPAD_COMMA_REAL = "gpad_practice_crosstab_Oct25_comma_name_excerpt.csv"
+FFT_REAL = "fft_gp_feb26_DERIVED_excerpt.csv"
+MONTH_WORDS = ("January", "February", "March", "April", "May", "June", "July", "August",
+               "September", "October", "November", "December")  # fmt: skip
+
+
+def real_sheets(name: str) -> dict[str, list[list[object]]]:
+    """Every sheet of a real excerpt workbook as rows of cells, to edit into a variant."""
+    return {n: [list(row) for row in grid.rows] for n, grid in real(name).grids.items()}
+
+
+def find_row(rows: list[list[object]], code: str) -> list[object]:
+    """The row of a sheet whose cells include `code` (a practice's, say)."""
+    return next(row for row in rows if code in row)
+
+
+def with_month(sheets: dict[str, list[list[object]]], month: date, *, was=date(2026, 2, 1)):
+    """The sheets with every cell dated `was` (the Month column) moved to `month`, and
+    the titles naming `was`'s month naming `month`'s."""
+    old = f"{MONTH_WORDS[was.month - 1]} {was.year}"
+    new = f"{MONTH_WORDS[month.month - 1]} {month.year}"
+    for rows in sheets.values():
+        for row in rows:
+            for c, value in enumerate(row):
+                if value == was:
+                    row[c] = month
+                elif isinstance(value, str) and old in value:
+                    row[c] = value.replace(old, new)
+    return sheets
+
+
+def read_workbook(sheets: dict[str, list[list[object]]], *, kind: str | None = None,
+                  name: str = "synthetic-variant.xlsx"):  # fmt: skip
+    """A synthetic workbook, written and read back as an upload is."""
+    return datasets.read(read_published(name, workbook_bytes(sheets)), kind=kind)
+
+
+GPAD_HEADINGS = [
+    "APPOINTMENT_MONTH_START_DATE", "GP_CODE", "GP_NAME", "SUPPLIER", "PCN_CODE", "PCN_NAME",
+    "SUB_ICB_LOCATION_CODE", "SUB_ICB_LOCATION_NAME", "HCP_TYPE", "APPT_MODE",
+    "NATIONAL_CATEGORY", "TIME_BETWEEN_BOOK_AND_APPT", "COUNT_OF_APPOINTMENTS", "APPT_STATUS",
+]  # fmt: skip
+
+
+def gpad_row(code, count, *, mode="Face-to-Face", status="Attended", month="01NOV2025",
+             name="SYNTHETIC SURGERY", pcn=("U30213", "CROSS COUNTIES PCN"), hcp="GP",
+             category="General Consultation Routine", band="8  to 14 Days"):  # fmt: skip
+    """A synthetic row of the GPAD practice-level crosstab, in the published shapes."""
+    return [month, code, name, "EMIS", *pcn, "03W",
+            "NHS Leicester, Leicestershire and Rutland ICB - 03W", hcp, mode, category, band,
+            str(count), status]  # fmt: skip
+
+
+def gpad_crosstab(rows, *, encoding="utf-8") -> bytes:
+    return csv_bytes([GPAD_HEADINGS, *rows], encoding=encoding)
+
+
+FFT_HEADINGS = ["Period", "Practice Code", "Practice Name", "Extremely Likely/Very Good",
+                "Likely/Good", "Neither Likely nor Unlikely/Neither Good nor Poor",
+                "Unlikely/Poor", "Extremely Unlikely/Very Poor", "Do not Know",
+                "Total Responses", "Percentage Positive"]  # fmt: skip
+
+
+def fft_workbook(rows, *, title_month="February 2026", headings=FFT_HEADINGS,
+                 sheet="FFT GP Practice Data") -> bytes:  # fmt: skip
+    """A synthetic FFT monthly workbook: a notes sheet, then the practice sheet with title
+    rows above its heading row, as NHS England lays it out."""
+    titles = [["Friends and Family Test: GP practice data (synthetic)"],
+              [f"{title_month}"], ["Published 12 March 2026"], [None]]  # fmt: skip
+    return workbook_bytes(
+        {"Notes": [["Friends and Family Test (synthetic)"], ["Contents"]],
+         sheet: [*titles, headings, *rows]}
+    )  # fmt: skip
+
+
+SUM, SHARE = "sum", "share"
+
+
+def fft_row(code, very_good, good, *others, total=SUM, positive=SHARE, period="FEB-26",
+            name="SYNTHETIC SURGERY"):  # fmt: skip
+    """A practice row of the FFT workbook: the two positive answers, then the other four
+    (0 unless given), the total (their sum unless given) and the percentage positive (as
+    a fraction, worked out unless given)."""
+    others = list(others) + [0] * (4 - len(others))
+    counts = [very_good, good, *others]
+    if total == SUM:
+        total = sum(counts)
+    if positive == SHARE:
+        positive = (very_good + good) / total
+    return [period, code, name, *counts, total, positive]

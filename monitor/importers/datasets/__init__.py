@@ -83,7 +83,12 @@ def datasets() -> tuple[Dataset, ...]:
 
 
 def by_key(key: str) -> Dataset:
-    return next(d for d in datasets() if d.key == key)
+    """The dataset of a key, or Refused listing the keys there are."""
+    found = next((d for d in datasets() if d.key == key), None)
+    if found is None:
+        keys = ", ".join(d.key for d in datasets())
+        raise Refused(Problem(f"“{key}” is not a kind of file the service reads: {keys}"))
+    return found
 
 
 def recognise(file: PublishedFile) -> Dataset:
@@ -102,7 +107,7 @@ def read(file: PublishedFile, *, kind: str | None = None) -> Extract:
     if kind is not None:
         dataset = by_key(kind)
         if not dataset.recognise(file):
-            raise Refused(Problem(f"The file does not have the layout of {dataset.title}"))
+            raise Refused(Problem(_not_of_kind(dataset, _looks_like(file))))
     else:
         dataset = recognise(file)
     return dataset.read(file)
@@ -118,7 +123,12 @@ def read_path(path: Path, *, filename: str | None = None, kind: str | None = Non
         line = first_line(path)
         streamed = [d for d in datasets() if d.recognise_header and d.recognise_header(line)]
         if kind is not None:
-            streamed = [d for d in streamed if d.key == kind]
+            wanted = by_key(kind)
+            if streamed and wanted not in streamed:  # said before the size limit would be
+                raise Refused(
+                    Problem(_not_of_kind(wanted, f"This looks like the {_titles(streamed)}"))
+                )
+            streamed = [wanted] if wanted in streamed else []
         if len(streamed) == 1:
             return streamed[0].read_path(path, filename)
     if path.stat().st_size > MAX_FILE_BYTES:  # refused before it is read into memory
@@ -141,9 +151,29 @@ def first_line(path: Path) -> str:
 
 def _unrecognised(file: PublishedFile) -> str:
     known = "; ".join(d.title for d in datasets())
+    return (
+        f"This looks like {_shape(file)}, which is not a file the service reads. It reads: {known}"
+    )
+
+
+def _looks_like(file: PublishedFile) -> str:
+    """What a file given as one dataset looks like: another dataset, or its shape."""
+    others = [d for d in datasets() if d.recognise(file)]
+    if others:
+        return f"This looks like the {_titles(others)}"
+    return f"This looks like {_shape(file)}, which is not a file the service reads"
+
+
+def _not_of_kind(dataset: Dataset, looks_like: str) -> str:
+    return f"The file does not have the layout of the {dataset.title}. {looks_like}"
+
+
+def _titles(found: list[Dataset]) -> str:
+    return " or the ".join(d.title for d in found)
+
+
+def _shape(file: PublishedFile) -> str:
     if file.is_csv:
         first = ", ".join(t for t in file.grids["CSV"].row_texts(1)[:6] if t)
-        shape = f"a CSV whose first row is “{first[:120]}”" if first else "an empty CSV"
-    else:
-        shape = "a workbook with sheets " + ", ".join(f"“{n}”" for n in list(file.grids)[:8])
-    return f"This looks like {shape}, which is not a file the service reads. It reads: {known}"
+        return f"a CSV whose first row is “{first[:120]}”" if first else "an empty CSV"
+    return "a workbook with sheets " + ", ".join(f"“{n}”" for n in list(file.grids)[:8])

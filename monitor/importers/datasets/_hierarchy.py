@@ -67,18 +67,22 @@ class RowCode:
     wrong: str | None = None
 
 
+@lru_cache(maxsize=32768)
 def row_code(raw: str) -> RowCode:
     """Decide from its practice cell whether a row is one practice. A blank cell gives an
-    empty RowCode (a separator row, passed over without counting)."""
+    empty RowCode (a separator row, passed over without counting). Cached: a workbook
+    lists each practice once in each of its tables."""
     code = ods_code(raw)
     if not code:
         return RowCode()
+    reason = "national total" if code == "TOTAL" else "not one practice"
+    if code in NOT_A_PRACTICE:  # before the length of notes: "UNALLOCATED" is 11 letters
+        return RowCode(passed_over=f"{reason} (“{raw.strip()}”)")
     if len(raw.split()) > 2 or len(code) > 10:
         return RowCode(passed_over="notes under the table")
     if is_practice_code(code):
         return RowCode(code)
-    reason = "national total" if code == "TOTAL" else "not one practice"
-    if code in NOT_A_PRACTICE or not any(ch.isdigit() for ch in code):
+    if not any(ch.isdigit() for ch in code):
         return RowCode(passed_over=f"{reason} (“{raw.strip()}”)")
     return RowCode(wrong=f"“{raw.strip()}” is not a practice code")
 
@@ -97,8 +101,11 @@ def practice_rows(
     Rows passed over are counted in `extract.skipped` and practice rows in `rows_read`
     when `count` (one table of a workbook counts, so a practice is one row read, not
     three); a broken code is added to `problems`."""
-    for n in range(header_row + 1, len(grid.rows) + 1):
-        found = row_code(grid.text(n, column))
+    rows = grid.rows
+    for n in range(header_row + 1, len(rows) + 1):
+        cells = rows[n - 1]
+        value = cells[column] if column < len(cells) else None
+        found = row_code(value if value.__class__ is str else cell_text(value))
         if found.wrong:
             problems.append(Problem(found.wrong, sheet=grid.name, row=n, column=heading))
         elif found.passed_over:
@@ -176,7 +183,10 @@ def figure_cell(
 ) -> float | None:
     """The number in a figure cell, None when not published; a problem when neither (or,
     for a `count`, when it is negative)."""
-    value = grid.value(row, column)
+    cells = grid.rows[row - 1] if 0 < row <= len(grid.rows) else ()
+    value = cells[column] if 0 <= column < len(cells) else None
+    if value.__class__ is float and 0.0 <= value < math.inf:
+        return value  # most cells of a national table (NaN fails both comparisons)
     try:
         number = published_number(value)
     except ValueError:
@@ -187,6 +197,47 @@ def figure_cell(
         problems.append(Problem(wrong, sheet=grid.name, row=row, column=heading))
         return None
     return number
+
+
+@dataclass(frozen=True)
+class FigureColumn:
+    """Where a measure is in a table, and how its cells read."""
+
+    measure: str
+    column: int  # 0-based
+    heading: str  # as a person reads it, for messages
+    count: bool = True  # a count, which cannot be negative
+    fraction: bool = False  # published as a fraction 0–1, recorded as a percentage
+
+
+class RowFigures:
+    """A table's figure columns, to add each practice row's figures to an extract (as
+    `add_figure` does). A national table has some 100,000 figure cells, so the usual
+    cell (a float, not negative) is taken without the checks of `figure_cell`."""
+
+    def __init__(self, extract: Extract, columns: tuple[FigureColumn, ...]) -> None:
+        if extract.period is None or any(c.measure not in extract.measures for c in columns):
+            raise ValueError("set the extract's period and measures first")
+        self.extract = extract
+        self.columns = tuple((c.measure, c.column, c.heading, c.count, c.fraction) for c in columns)
+
+    def add(
+        self, grid: Grid, row: int, code: str, problems: list[Problem]
+    ) -> dict[str, float | None]:
+        """Add the figures on `row` for practice `code`; return them by measure."""
+        cells = grid.rows[row - 1]
+        width, period, sheet = len(cells), self.extract.period, grid.name
+        append = self.extract.figures.append
+        found: dict[str, float | None] = {}
+        for measure, column, heading, count, fraction in self.columns:
+            value = cells[column] if column < width else None
+            if not (value.__class__ is float and 0.0 <= value < math.inf):
+                value = figure_cell(grid, row, column, heading, problems, count=count)
+            if fraction and value is not None:
+                value = percentage(value)
+            found[measure] = value
+            append(PublishedFigure(code, measure, period, value, sheet, row))
+        return found
 
 
 def percentage(fraction: float | None) -> float | None:

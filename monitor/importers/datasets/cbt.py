@@ -53,10 +53,10 @@ from monitor.core.formatting import MONTHS
 from monitor.importers.datasets import Dataset, Extract
 from monitor.importers.datasets._hierarchy import (
     Columns,
+    FigureColumn,
+    RowFigures,
     add_figure,
-    figure_cell,
     month_code,
-    percentage,
     practice_rows,
     read_rows,
 )
@@ -248,6 +248,14 @@ def _read_table(
     columns, problems = measure_columns(grid, header_row, MEASURES[table])
     if problems:
         return problems
+    figures = RowFigures(
+        extract,
+        tuple(
+            FigureColumn(m.name, *columns[m.name], count=not m.is_percentage,
+                         fraction=m.is_percentage)
+            for m in MEASURES[table]
+        ),
+    )  # fmt: skip
     practices = practice_rows(
         grid,
         header_row,
@@ -269,13 +277,7 @@ def _read_table(
             )
             continue
         rows[code] = n
-        mine = values.setdefault(code, {})
-        for measure in MEASURES[table]:
-            column, heading = columns[measure.name]
-            value = figure_cell(grid, n, column, heading, problems, count=not measure.is_percentage)
-            value = percentage(value) if measure.is_percentage else value
-            mine[measure.name] = value
-            add_figure(extract, code, measure.name, value, grid.name, n)
+        values.setdefault(code, {}).update(figures.add(grid, n, code, problems))
     return problems
 
 
