@@ -17,6 +17,7 @@ SQLite no other connection could write beside.
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -26,6 +27,7 @@ from flask import Flask
 from huey import Huey, PostgresHuey, SqliteHuey
 from huey.constants import EmptyData
 from huey.consumer import Consumer
+from sqlalchemy import update
 from sqlalchemy.engine import make_url
 from sqlmodel import Session, select
 
@@ -86,15 +88,24 @@ class Jobs:
 
     def report(self, import_id: int, share: float, note: str) -> None:
         key = _progress_key(import_id)
-        self.ready().storage.put_data(key, json.dumps([share, note]).encode())
+        self.ready().storage.put_data(key, json.dumps([share, note, time.time()]).encode())
 
     def progress(self, import_id: int) -> tuple[float, str] | None:
         self.ensure_worker()
+        reported = self._reported(import_id)
+        return None if reported is None else (reported[0], reported[1])
+
+    def reported_at(self, import_id: int) -> float | None:
+        """When a worker last reported on the import (a Unix time), if one is."""
+        reported = self._reported(import_id)
+        return None if reported is None else reported[2]
+
+    def _reported(self, import_id: int) -> tuple[float, str, float] | None:
         raw = self.ready().storage.peek_data(_progress_key(import_id))
         if raw is EmptyData or raw is None:
             return None
-        share, note = json.loads(raw)
-        return float(share), str(note)
+        share, note, at = json.loads(raw)
+        return float(share), str(note), float(at)
 
     def forget(self, import_id: int) -> None:
         self.ready().storage.pop_data(_progress_key(import_id))
@@ -172,6 +183,8 @@ def run_import(app: Flask, import_id: int, phase: str, user_id: int | None) -> N
         found = session.get(NationalImport, import_id)
         if found is None or found.status not in PHASE_FROM[phase]:
             return  # finished, or this phase ran already (queued twice: see PHASE_FROM)
+        if not _claim(session, found, phase):
+            return  # another worker took the same job at the same moment
         user = session.get(User, user_id) if user_id else None
         jobs.report(import_id, 0.05, "Reading the file")
         try:
@@ -188,19 +201,47 @@ def run_import(app: Flask, import_id: int, phase: str, user_id: int | None) -> N
             jobs.forget(import_id)
 
 
+def _claim(session: Session, found: NationalImport, phase: str) -> bool:
+    """Take the import for this worker: of two workers running one job at once, only
+    one moves its version on."""
+    claimed = session.exec(
+        update(NationalImport)
+        .where(
+            NationalImport.id == found.id,
+            NationalImport.version == found.version,
+            NationalImport.status.in_(PHASE_FROM[phase]),
+        )
+        .values(version=found.version + 1)
+    )
+    session.commit()
+    if claimed.rowcount != 1:
+        return False
+    session.refresh(found)
+    return True
+
+
 def _today(app: Flask) -> date:
     override = app.config.get("JOBS_TODAY")  # tests pin the date a job sees
     return override or today()
 
 
 def requeue_lost(app: Flask) -> int:
-    """Queue again the imports a worker died in the middle of."""
+    """Queue again the imports a worker died in the middle of: those waiting, and those
+    being read or applied that no worker has reported on for JOBS_LOST_AFTER_SECONDS
+    (a worker on another machine may be running them). A job queued twice runs once."""
     jobs = jobs_of(app)
+    quiet_for = float(app.config.get("JOBS_LOST_AFTER_SECONDS", 600))
     with Session(app.extensions["monitor.engine"]) as session:
-        lost = session.exec(
+        waiting = session.exec(
             select(NationalImport).where(NationalImport.status.in_(national_import.WAITING))
         ).all()
-        for found in lost:
+        lost = []
+        for found in waiting:
+            reported = jobs.reported_at(found.id)
+            running = found.status != "queued"
+            if running and reported is not None and time.time() - reported < quiet_for:
+                continue
+            lost.append(found)
             phase = "apply" if found.status == national_import.APPLYING else "plan"
             jobs.queue_only(found.id, phase, found.created_by_id)
     return len(lost)

@@ -19,7 +19,7 @@ from sqlmodel import Session, select
 
 from monitor import create_app
 from monitor.importers import datasets
-from monitor.jobs import jobs_of, start_worker
+from monitor.jobs import jobs_of, requeue_lost, start_worker
 from monitor.models import Icb, MetricValue, NationalImport
 from monitor.services import national_data, onboarding
 from tests.published_files import OPENDATA, real
@@ -200,3 +200,22 @@ def test_a_monitor_worker_process_runs_the_apps_jobs(database_url, tmp_path):
         assert done.status == "done", (done.error, output)
         assert len(imported_values(session)) == done.values_added > 0
     stop(app)
+
+
+def test_an_import_a_live_worker_reports_on_is_not_queued_again(database_url, tmp_path):
+    """A worker starting up must not run a second copy of an import another worker (on
+    another machine, say) is applying; one quiet for JOBS_LOST_AFTER_SECONDS is lost."""
+    app = configured(database_url, tmp_path, JOBS_LOST_AFTER_SECONDS=60)
+    jobs = jobs_of(app)
+    with Session(app.extensions["monitor.engine"], expire_on_commit=False) as session:
+        found = queued(session, _llr_in(session), tmp_path)
+        found.status = "applying"
+        session.add(found)
+        session.commit()
+    jobs.report(found.id, 0.6, "300 of 500 values")
+    try:
+        assert requeue_lost(app) == 0
+        app.config["JOBS_LOST_AFTER_SECONDS"] = 0
+        assert requeue_lost(app) == 1
+    finally:
+        stop(app)
