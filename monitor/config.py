@@ -56,6 +56,9 @@ class Config:
     JOBS_SQLITE_PATH = os.environ.get("JOBS_SQLITE_PATH")
     JOBS_IN_PROCESS = os.environ.get("JOBS_IN_PROCESS", "0") == "1"
     JOBS_POLL_SECONDS = float(os.environ.get("JOBS_POLL_SECONDS", "1"))
+    # A running import no worker has reported on for this long is taken to be lost (its
+    # worker died) and is queued again when a worker starts.
+    JOBS_LOST_AFTER_SECONDS = float(os.environ.get("JOBS_LOST_AFTER_SECONDS", "600"))
 
 
 class DevelopmentConfig(Config):
