@@ -17,10 +17,17 @@ The x axis is the period index (0 … n-1), so months and quarters are evenly sp
 labelled with ``period_labels``. Build specs with keyword arguments; every sequence is
 stored as a tuple, so a spec cannot change after it is checked.
 
+Where values came from: ``imported`` marks the periods whose value is NHS England's
+published figure, drawn as squares (the practice's own as circles, both in the Making
+Data Count colours), and ``notes`` adds footnotes saying which publications they are.
+``definition_change`` is the period index where the metric's definition changed, drawn
+as a dotted line with a legend entry.
+
 Artists drawn on the chart carry labels that start with "_" ("_values", "_mean",
-"_limit", "_trial_limit", "_inner_line", "_points_<category>", "_median", "_target",
-"_comparison_<i>", "_marker", "_baseline"): matplotlib leaves such labels out of the
-legend, and tests find the artists by them.
+"_limit", "_trial_limit", "_inner_line", "_points_<category>",
+"_imported_points_<category>", "_median", "_target", "_comparison_<i>", "_marker",
+"_definition_change", "_baseline"): matplotlib leaves such labels out of the legend,
+and tests find the artists by them.
 """
 
 from __future__ import annotations
@@ -187,6 +194,17 @@ class _TrendSpec(ABC):
     """Highest value the metric can take (100 for a percentage), or None."""
     y_tick_steps: Sequence[float] | None = None
     """Tick steps for matplotlib's MaxNLocator; ``DURATION_TICK_STEPS`` for seconds."""
+    imported: Sequence[bool] = ()
+    """Per period (or empty): is the value NHS England's published figure? Drawn as a
+    square instead of a circle."""
+    notes: Sequence[str] = ()
+    """Footnotes of the caller's, under the chart's own (where the values came from)."""
+    definition_change: int | None = None
+    """Index of the first period of a changed definition of the metric."""
+
+    @property
+    def imported_count(self) -> int:
+        return sum(self.imported)
 
     @property
     @abstractmethod
@@ -228,6 +246,16 @@ class _TrendSpec(ABC):
             raise ValueError("target must be a finite number")
         if self.y_tick_steps is not None:
             object.__setattr__(self, "y_tick_steps", tuple(self.y_tick_steps))
+        imported = tuple(bool(flag) for flag in self.imported)
+        if imported and len(imported) != n:
+            raise ValueError(f"{n} periods but {len(imported)} imported flags")
+        object.__setattr__(self, "imported", imported)
+        object.__setattr__(self, "notes", tuple(str(note) for note in self.notes))
+        if self.definition_change is not None:
+            index = int(self.definition_change)
+            if not 0 <= index < n:
+                raise ValueError(f"definition_change must be a period index within 0 to {n - 1}")
+            object.__setattr__(self, "definition_change", index)
 
 
 @dataclass(frozen=True, kw_only=True, eq=False)
@@ -286,6 +314,9 @@ class RunChartSpec(_TrendSpec):
             value_floor=spec.value_floor,
             value_ceiling=spec.value_ceiling,
             y_tick_steps=spec.y_tick_steps,
+            imported=spec.imported,
+            notes=spec.notes,
+            definition_change=spec.definition_change,
             values=[
                 None if missing else v
                 for v, missing in zip(points["value"], points["missing"], strict=True)
@@ -376,6 +407,7 @@ def spc_chart(spec: SpcChartSpec) -> Figure:
         )
     notes.extend(_marker_notes(spec.markers_heading, markers))
     notes.append(result.describe(format_period=lambda p: label_of.get(p, str(p))))
+    notes.extend(spec.notes)
 
     with chart_context():
         fig, grid, top, ax = _trend_figure(notes)
@@ -444,23 +476,15 @@ def spc_chart(spec: SpcChartSpec) -> Figure:
         size = _point_size(n)
         point_handles: list[Line2D] = []
         line_handles: list[Line2D] = []
+        imported = _imported_mask(spec)
         for category in ("common_cause", "improvement", "concern", "neutral"):
             mask = categories == category
             if not mask.any():
                 continue
-            ax.plot(
-                x[mask],
-                y[mask],
-                ls="none",
-                marker="o",
-                ms=size,
-                mfc=POINT_FILL[category],
-                mec=POINT_EDGE[category],
-                mew=0.9,
-                zorder=_Z_POINTS,
-                label=f"_points_{category}",
-            )
+            _draw_points(ax, x, y, mask & ~imported, category, size, f"_points_{category}")
+            _draw_points(ax, x, y, mask & imported, category, size, f"_imported_points_{category}")
             point_handles.append(_point_handle(category, _CATEGORY_LABELS[category]))
+        point_handles.extend(_imported_handles(imported))
         if drew["mean"]:
             line_handles.append(Line2D([], [], color=MEAN_LINE, lw=1.3, label="Mean"))
         if drew["limits"]:
@@ -489,6 +513,7 @@ def spc_chart(spec: SpcChartSpec) -> Figure:
             *_draw_target(ax, target, spec.format_value),
             *context_handles,
             *_draw_markers(ax, markers, n),
+            *_draw_definition_change(ax, spec.definition_change),
         ]
 
         latest = result.limits
@@ -528,7 +553,12 @@ def run_chart(spec: RunChartSpec) -> Figure:
         )
     else:
         about = f"Run chart: the solid line is the median of the {count} values."
-    notes = [*_gap_notes(n - count, n), about, *_marker_notes(spec.markers_heading, markers)]
+    notes = [
+        *_gap_notes(n - count, n),
+        about,
+        *_marker_notes(spec.markers_heading, markers),
+        *spec.notes,
+    ]
 
     with chart_context():
         fig, grid, top, ax = _trend_figure(notes)
@@ -546,20 +576,14 @@ def run_chart(spec: RunChartSpec) -> Figure:
                 label="_median",
             )
         ax.plot(x, y, color=VALUE_LINE, lw=1.5, zorder=_Z_VALUE_LINE, label="_values")
-        ax.plot(
-            x,
-            y,
-            ls="none",
-            marker="o",
-            ms=_point_size(n),
-            mfc=POINT_FILL["common_cause"],
-            mec=POINT_EDGE["common_cause"],
-            mew=0.9,
-            zorder=_Z_POINTS,
-            label="_points_common_cause",
-        )
+        imported = _imported_mask(spec)
+        everything = np.ones(n, dtype=bool)
+        size = _point_size(n)
+        _draw_points(ax, x, y, everything & ~imported, "common_cause", size, "_points_common_cause")
+        _draw_points(ax, x, y, imported, "common_cause", size, "_imported_points_common_cause")
         handles = [
             _point_handle("common_cause", "Value"),
+            *_imported_handles(imported),
             *(
                 [Line2D([], [], color=MEAN_LINE, lw=1.3, label="Median")]
                 if math.isfinite(median)
@@ -568,6 +592,7 @@ def run_chart(spec: RunChartSpec) -> Figure:
             *_draw_target(ax, spec.target, spec.format_value),
             *context_handles,
             *_draw_markers(ax, markers, n),
+            *_draw_definition_change(ax, spec.definition_change),
         ]
         _finish_axes(
             fig,
@@ -641,7 +666,17 @@ def alt_text(spec: SpcChartSpec | RunChartSpec) -> str:
         heading = clean_text(spec.markers_heading, max_chars=40).lower() or "markers"
         parts.append(f"{heading} marked: {marked}")
     second = "; ".join(parts)
-    return f"{first} {second[:1].upper()}{second[1:]}."
+    text = f"{first} {second[:1].upper()}{second[1:]}."
+    published = sum(1 for i in observed if spec.imported and spec.imported[i])
+    if published:
+        everything = "All" if published == len(observed) else f"{published} of the"
+        text += (
+            f" {everything} {len(observed)} values are NHS England's published figures "
+            "(drawn as squares)."
+        )
+    if spec.definition_change is not None:
+        text += f" The definition changed from {labels[spec.definition_change]}."
+    return text
 
 
 def _signal_phrase(result: SpcResult) -> str:
@@ -699,6 +734,75 @@ def _point_handle(category: str, label: str) -> Line2D:
         mew=0.9,
         label=label,
     )
+
+
+def _imported_mask(spec: SpcChartSpec | RunChartSpec) -> np.ndarray:
+    n = spec.period_count
+    if not spec.imported:
+        return np.zeros(n, dtype=bool)
+    return np.array(spec.imported, dtype=bool)
+
+
+def _draw_points(
+    ax: Axes,
+    x: np.ndarray,
+    y: np.ndarray,
+    mask: np.ndarray,
+    category: str,
+    size: float,
+    label: str,
+) -> None:
+    """The points of one category: circles, or squares for NHS England's published
+    figures (an "_imported_…" label)."""
+    if not mask.any():
+        return
+    imported = label.startswith("_imported")
+    ax.plot(
+        x[mask],
+        y[mask],
+        ls="none",
+        marker="s" if imported else "o",
+        ms=size * 0.9 if imported else size,
+        mfc=POINT_FILL[category],
+        mec=POINT_EDGE[category],
+        mew=0.9,
+        zorder=_Z_POINTS,
+        label=label,
+    )
+
+
+def _imported_handles(imported: np.ndarray) -> list[Line2D]:
+    """Legend entries for the two shapes, when the chart has both or only squares."""
+    if not imported.any():
+        return []
+    square = Line2D(
+        [],
+        [],
+        ls="none",
+        marker="s",
+        ms=5.5,
+        mfc="white",
+        mec=NHS_DARK_GREY,
+        mew=0.9,
+        label="Square: NHS England's published figure",
+    )
+    return [square]
+
+
+def _draw_definition_change(ax: Axes, index: int | None) -> list[Line2D]:
+    if index is None:
+        return []
+    ax.axvline(
+        index - 0.5,
+        color=NHS_DARK_GREY,
+        lw=1.2,
+        ls=(0, (1, 1.5)),
+        zorder=_Z_MARKER,
+        label="_definition_change",
+    )
+    return [
+        Line2D([], [], color=NHS_DARK_GREY, lw=1.2, ls=(0, (1, 1.5)), label="Definition changed")
+    ]
 
 
 def _trend_figure(notes: list[str]) -> tuple[Figure, GridSpec, SubFigure, Axes]:

@@ -47,6 +47,9 @@ FIGURES_COLUMNS = (
 )
 INPUT_COLUMN = 7
 CONFIRM_COLUMN = 8
+SOURCE_COLUMN = 9
+SOURCE_HEADING = "Where the figure came from"
+"""Read by people only: the upload checks the columns above and ignores this one."""
 
 SPENDING_SHEET = "Spending"
 SPENDING_COLUMNS = (
@@ -84,6 +87,8 @@ POUNDS_FORMAT = "£#,##0.00"
 class Prefill:
     value: str
     last: str
+    source: str = ""
+    """Where the recorded figure came from ("From Cloud Based Telephony, … publication")."""
 
 
 def _identity(sheet: Sheet, practice: Practice, what: str, code: str, label: str = "") -> None:
@@ -166,10 +171,10 @@ def figures_workbook(
 ) -> bytes:
     """The period's items, one row each, with an input column (pre-filled if `filled`)."""
     book = Book(f"Figures for {period.long_label}: {practice.name} ({practice.ods_code})")
-    sheet = book.sheet(FIGURES_SHEET, widths=(24, 34, 60, 12, 18, 22, 16, 16))
+    sheet = book.sheet(FIGURES_SHEET, widths=(24, 34, 60, 12, 18, 22, 16, 16, 44))
     ws = sheet.ws
     _identity(sheet, practice, "Period", period.code, period.long_label)
-    _header(sheet, FIGURES_HEADER_ROW, FIGURES_COLUMNS)
+    _header(sheet, FIGURES_HEADER_ROW, (*FIGURES_COLUMNS, SOURCE_HEADING))
     for item in template.items_for(period.frequency):
         known = prefill.get(item.id, Prefill("", ""))
         value, number_format = _input(item, known.value if filled else "")
@@ -185,6 +190,7 @@ def figures_workbook(
             sheet.put(col, text, wrap=True)
         sheet.put(INPUT_COLUMN, value, number_format=number_format, fill=INPUT_FILL, wrap=True)
         sheet.put(CONFIRM_COLUMN, "", fill=INPUT_FILL, wrap=True)
+        sheet.put(SOURCE_COLUMN, known.source, wrap=True)
         ref = f"{get_column_letter(INPUT_COLUMN)}{sheet.row}"
         validation = _validation(item, ref)
         if validation is not None:
@@ -208,6 +214,9 @@ def figures_workbook(
             "recorded, type N/A.",
             "If the service says a figure is far from your usual range and it is right, "
             f"type {CONFIRM_WORD} in the “Confirm unusual figure” column and upload again.",
+            f"The “{SOURCE_HEADING}” column says which figures came from NHS England's "
+            "published data. Those cannot be changed here: to use your own figure instead, "
+            "override it on the period's page in HEP Impact Monitor and give a reason.",
             "Do not change the item ids, the practice code or the period code at the top: "
             "the upload uses them to put each figure in the right place.",
             "Upload the workbook on the period's page in HEP Impact Monitor. Nothing is "
@@ -359,16 +368,24 @@ def staffing_workbook(
 
 
 def prefill_for(template: ChecklistTemplate, period: Period, stored, previous) -> dict:
-    """Input and "last recorded" text for each item of a period."""
+    """Input, "last recorded" and source text for each item of a period."""
     result = {}
     for item in template.items_for(period.frequency):
         value = ""
+        source = ""
         if item.id in stored:
-            value = format_for_input(item, stored[item.id].number, stored[item.id].text)
+            recorded = stored[item.id]
+            value = format_for_input(item, recorded.number, recorded.text)
+            provenance = recorded.provenance
+            source = (
+                f"{provenance.origin}. To use your own figure, override it on the figures page"
+                if provenance.imported
+                else provenance.text
+            )
         last = ""
         if item.id in previous:
             when, number, text = previous[item.id]
             shown = item_value(number, item.type, item.unit) if number is not None else text
             last = f"{shown} ({when.label})"
-        result[item.id] = Prefill(value, last)
+        result[item.id] = Prefill(value, last, source)
     return result

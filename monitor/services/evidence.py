@@ -3,6 +3,13 @@ Count SPC, a baseline before the HEP, a plain-English verdict, and peer medians.
 
 Statistics live in monitor.analysis.spc; this module fetches the figures (scoped to one
 practice, or to practices that chose to share) and words the result for a manager.
+
+A series says where each of its values came from (`Origin`: NHS England's data or the
+practice, and the template item and version it was stored under). An item that
+`continues:` an earlier version's item carries that item's values on its series,
+read as they are (never rewritten); where the definition changed, the series knows
+the first period of the new definition, the chart says so and its limits are
+recalculated from there.
 """
 
 from __future__ import annotations
@@ -16,11 +23,19 @@ from enum import IntEnum
 from sqlmodel import Session, func, select
 
 from monitor.analysis import spc
-from monitor.core.checklist import Direction, Frequency, Item, ItemType
+from monitor.core.checklist import (
+    ChecklistTemplate,
+    Direction,
+    Frequency,
+    Item,
+    ItemType,
+    Templates,
+)
 from monitor.core.formatting import item_value
 from monitor.core.periods import Period, financial_year_label
 from monitor.core.small_numbers import enough
-from monitor.models import HepAllocation, Intervention, MetricValue, Practice
+from monitor.models import HepAllocation, Intervention, MetricValue, NationalImport, Practice
+from monitor.services.figures import Provenance
 
 IMPROVEMENT = {
     Direction.HIGHER_BETTER: "increase",
@@ -36,10 +51,37 @@ UNIT_NOUNS = {
 
 
 @dataclass(frozen=True)
+class Origin:
+    """Where one value of a series came from."""
+
+    provenance: Provenance
+    item_id: str
+    """The item it is stored under: the series' own, or the one it continues."""
+    template_version: int | None
+    earlier_definition: bool = False
+    """Recorded under a definition the item has since changed (see its `continues`)."""
+
+    @property
+    def imported(self) -> bool:
+        return self.provenance.imported
+
+    @property
+    def text(self) -> str:
+        """The Source column: "NHS England: Cloud Based Telephony, February 2026
+        publication", "Entered by the practice", or "… (overrides the published value)"."""
+        return self.provenance.text
+
+
+@dataclass(frozen=True)
 class Series:
     item: Item
     periods: list[Period]
     values: list[float | None]
+    origins: tuple[Origin | None, ...] = ()
+    """Aligned with `periods`; None where there is no value (or nothing is known)."""
+    definition_changed_at: Period | None = None
+    """The first period of the item's new definition, when the series also holds values
+    of the earlier one."""
 
     @property
     def observed(self) -> list[tuple[Period, float]]:
@@ -49,18 +91,111 @@ class Series:
     def missing(self) -> int:
         return sum(v is None for v in self.values)
 
+    def origin(self, n: int) -> Origin | None:
+        return self.origins[n] if n < len(self.origins) else None
 
-def series_for(session: Session, *, practice_id: int, item: Item, until: Period) -> Series | None:
+    @property
+    def imported(self) -> list[bool]:
+        """Per period: is the value NHS England's published figure?"""
+        return [bool(self.origin(n) and self.origin(n).imported) for n in range(len(self.periods))]
+
+    @property
+    def definition_note(self) -> str | None:
+        """ "From April 2026 the definition changed: …", or None."""
+        if self.definition_changed_at is None or self.item.continues is None:
+            return None
+        note = " ".join(self.item.continues.note.split())
+        return f"From {self.definition_changed_at.label} the definition changed: {note}"
+
+    def source_runs(self) -> list[tuple[Period, Period, str, int]]:
+        """Runs of consecutive periods whose values came from the same publication
+        series: (first, last, what NHS England publication, how many publications)."""
+        runs: list[list] = []
+        for n, period in enumerate(self.periods):
+            origin = self.origin(n)
+            if origin is None or not origin.imported:
+                continue
+            title = _publication_title(origin.provenance.publication)
+            publication = origin.provenance.publication or title
+            last = runs[-1] if runs else None
+            if last and last[2] == title and last[1].next() == period:
+                last[1] = period
+                last[3].add(publication)
+            else:
+                runs.append([period, period, title, {publication}])
+        return [
+            (first, last, title if len(names) > 1 else next(iter(names)), len(names))
+            for first, last, title, names in runs
+        ]
+
+    @property
+    def source_note(self) -> str | None:
+        """Under the chart: which periods are NHS England's published figures, and from
+        which publications; None when the practice entered every value."""
+        runs = self.source_runs()
+        if not runs:
+            return None
+        parts = []
+        for first, last, what, count in runs:
+            span = first.label if first == last else f"{first.label} to {last.label}"
+            parts.append(f"{span}: {what}" + (f" ({count} publications)" if count > 1 else ""))
+        imported = sum(self.imported)
+        observed = len(self.observed)
+        return (
+            f"Squares are NHS England's published figures ({imported} of {observed}): "
+            + "; ".join(parts)
+            + ". Circles were entered by the practice."
+        )
+
+
+def _publication_title(description: str | None) -> str:
+    """ "Cloud Based Telephony" from "Cloud Based Telephony, February 2026 publication"."""
+    return (description or "NHS England data").split(",")[0].strip() or "NHS England data"
+
+
+def series_for(
+    session: Session,
+    *,
+    practice_id: int,
+    item: Item,
+    until: Period,
+    template_version: int | None = None,
+) -> Series | None:
     """Every period from the first to the last recorded value (no later than `until`),
-    None where a period in between was not recorded."""
+    None where a period in between was not recorded.
+
+    An item that continues another (`item.continues`) carries that item's values where
+    it has none of its own for the period. When the definition changed, values stored
+    under the other item, or under the same item before `template_version` (the version
+    `item` belongs to), are the earlier definition."""
+    continues = item.continues
+    ids = [item.id]
+    if continues is not None and continues.item != item.id:
+        ids.append(continues.item)
     rows = session.exec(
-        select(MetricValue.period_code, MetricValue.value_number).where(
+        select(MetricValue, NationalImport)
+        .join(NationalImport, MetricValue.import_id == NationalImport.id, isouter=True)
+        .where(
             MetricValue.practice_id == practice_id,
-            MetricValue.item_id == item.id,
+            MetricValue.item_id.in_(ids),
             MetricValue.value_number.is_not(None),
         )
     ).all()
-    by_code: dict[str, float] = dict(rows)
+    changed = continues is not None and continues.definition_changed
+    by_code: dict[str, float] = {}
+    origins: dict[str, Origin] = {}
+    # The item's own values first, so the continued item's fill only what is missing.
+    for row, found in sorted(rows, key=lambda pair: pair[0].item_id != item.id):
+        if row.period_code in by_code:
+            continue
+        earlier = changed and (
+            row.item_id != item.id
+            or (template_version is not None and row.template_version < template_version)
+        )
+        by_code[row.period_code] = row.value_number
+        origins[row.period_code] = Origin(
+            Provenance.of(row, found), row.item_id, row.template_version, earlier
+        )
     if item.id == "hep_allocation":
         for fy, amount in session.exec(
             select(HepAllocation.financial_year, HepAllocation.amount).where(
@@ -80,7 +215,56 @@ def series_for(session: Session, *, practice_id: int, item: Item, until: Period)
         period = period.next()
     if not periods:
         return None
-    return Series(item, periods, [by_code.get(p.code) for p in periods])
+    point_origins = tuple(origins.get(p.code) for p in periods)
+    changed_at = None
+    seen_earlier = False
+    for p, origin in zip(periods, point_origins, strict=True):
+        if origin is None:
+            continue
+        if origin.earlier_definition:
+            seen_earlier = True
+        elif seen_earlier:
+            changed_at = p
+            break
+    return Series(
+        item,
+        periods,
+        [by_code.get(p.code) for p in periods],
+        point_origins,
+        changed_at,
+    )
+
+
+def chart_sources(series: Series) -> dict:
+    """A trend chart's arguments for where its values came from: squares for NHS
+    England's published figures, the footnotes naming the publications and any change
+    of definition, and where it changed."""
+    notes = [note for note in (series.source_note, series.definition_note) if note]
+    changed = series.definition_changed_at
+    return {
+        "imported": series.imported if any(series.imported) else (),
+        "notes": notes,
+        "definition_change": series.periods.index(changed) if changed is not None else None,
+    }
+
+
+def retired_items(templates: Templates, template: ChecklistTemplate) -> list[Item]:
+    """Items of the template's earlier versions that `template` neither has nor carries
+    on (`continues`): no longer asked for, their values stay in the practice's
+    history under their own label. Each as the latest version that had it defines it."""
+    current = set(template.items_by_id)
+    current |= {i.continues.item for i in template.items if i.continues is not None}
+    found: dict[str, Item] = {}
+    earlier = sorted(
+        (t for (tid, v), t in templates.items() if tid == template.id and v < template.version),
+        key=lambda t: t.version,
+        reverse=True,
+    )
+    for version in earlier:
+        for item in version.items:
+            if item.id not in current and item.id not in found:
+                found[item.id] = item
+    return list(found.values())
 
 
 def first_hep_year(session: Session, practice_id: int) -> int | None:
@@ -142,6 +326,9 @@ def evidence_for(
     if not observed or series.item.type is ItemType.TEXT:
         return None
     improvement = IMPROVEMENT[series.item.direction]
+    if series.definition_changed_at is not None:
+        # A new definition is a new process: its limits are its own (Making Data Count).
+        rebase_at = tuple(sorted({*rebase_at, series.definition_changed_at}))
     chart = spc.xmr(
         series.values,
         periods=series.periods,

@@ -104,6 +104,11 @@ class TableRow:
     signal: str
     pcn_median: float | None
     icb_median: float | None
+    source: str = ""
+    """Where the value came from ("NHS England: …", "Entered by the practice", …)."""
+    imported: bool = False
+    earlier_definition: bool = False
+    """Recorded under the definition the figure had before it changed."""
 
 
 @dataclass(frozen=True)
@@ -122,6 +127,10 @@ class MetricView:
     baseline_year: int | None
     settings_text: str
     has_peers: bool
+    source_note: str | None = None
+    """Which periods are NHS England's published figures, from which publications."""
+    definition_note: str | None = None
+    """ "From April 2026 the definition changed: …"."""
 
     def fmt(self, value: float | None) -> str:
         return "" if value is None else item_value(value, self.item.type, self.item.unit)
@@ -153,7 +162,9 @@ def build(
     options: ChartOptions = ChartOptions(),
 ) -> MetricView | None:
     until = Period.latest_complete(today, item.frequency)
-    series = evidence.series_for(session, practice_id=practice.id, item=item, until=until)
+    series = evidence.series_for(
+        session, practice_id=practice.id, item=item, until=until, template_version=template.version
+    )
     if series is None:
         return None
     interventions = evidence.practice_interventions(session, practice.id)
@@ -217,6 +228,7 @@ def build(
         "value_floor": item.min if item.min is not None else 0.0,
         "value_ceiling": 100.0 if item.type is ItemType.PERCENT else None,
         "y_tick_steps": charts.DURATION_TICK_STEPS if item.type is ItemType.DURATION else None,
+        **evidence.chart_sources(series),
     }
     spec: charts.SpcChartSpec | charts.RunChartSpec = charts.SpcChartSpec(
         result=result.chart, **common
@@ -237,6 +249,9 @@ def build(
         rebase_periods,
         [(c.name, c.values) for c in comparisons],
         type(spec).__name__,
+        spec.imported,
+        spec.notes,
+        spec.definition_change,
     )
 
     def split_after(event: Intervention) -> Period:
@@ -281,6 +296,7 @@ def build(
     for n, period in enumerate(periods):
         row = points.iloc[n]
         missing = bool(row["missing"])
+        origin = series.origin(n)
 
         def number(name, row=row):
             value = float(row[name])
@@ -298,6 +314,9 @@ def build(
                 else f"{RULE_NAMES.get(row['rule'], row['rule'])} ({row['category']})",
                 pcn_median=pcn[n],
                 icb_median=icb[n],
+                source="" if missing or origin is None else origin.text,
+                imported=bool(origin and origin.imported and not missing),
+                earlier_definition=bool(origin and origin.earlier_definition and not missing),
             )
         )
     return MetricView(
@@ -315,6 +334,8 @@ def build(
         baseline_year=baseline_year,
         settings_text=result.chart.describe(format_period=str),
         has_peers=bool(comparisons),
+        source_note=series.source_note,
+        definition_note=series.definition_note,
     )
 
 

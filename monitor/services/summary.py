@@ -19,7 +19,7 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from monitor import charts
-from monitor.core.checklist import ChecklistTemplate, ItemType, RoleGroup
+from monitor.core.checklist import ChecklistTemplate, ItemType, RoleGroup, Templates
 from monitor.core.clock import utcnow
 from monitor.core.formatting import NO_PCN, item_value
 from monitor.core.inputs import Collector
@@ -42,12 +42,13 @@ from monitor.models import (
     Icb,
     Intervention,
     MetricValue,
+    NationalImport,
     Pcn,
     Practice,
     SpendItem,
     StaffingChange,
 )
-from monitor.services import evidence, logs
+from monitor.services import evidence, figures, logs
 
 
 @dataclass(frozen=True)
@@ -217,10 +218,13 @@ def build_summary(
     baseline_year: int | None = None,
     with_charts: bool = True,
     render_png: PngRenderer | None = None,
+    templates: Templates | None = None,
 ) -> ImpactSummary:
     """Everything in the summary for the practice between `start` and `end` inclusive.
     The metric headlines compare the latest figure in the range with the baseline year
-    (default: the year before the first HEP allocation), exactly as the dashboard does."""
+    (default: the year before the first HEP allocation), exactly as the dashboard does.
+    Every figure says where it came from (the Figures table's Source); with `templates`,
+    a figure of an item the template no longer has keeps its own version's label."""
     pcn = session.get(Pcn, practice.pcn_id) if practice.pcn_id else None
     icb = session.get(Icb, practice.icb_id)
     if baseline_year is None:
@@ -298,6 +302,22 @@ def build_summary(
     in_range = [
         v for v in values if start <= v.period_start and Period.parse(v.period_code).end <= end
     ]
+    import_ids = {v.import_id for v in in_range if v.import_id is not None}
+    imports = (
+        {
+            i.id: i
+            for i in session.exec(select(NationalImport).where(NationalImport.id.in_(import_ids)))
+        }
+        if import_ids
+        else {}
+    )
+    for value in in_range:
+        if value.item_id not in items and templates is not None:
+            earlier = figures.defined_as(
+                templates, value.template_id, value.template_version, value.item_id
+            )
+            if earlier is not None:
+                items[value.item_id] = earlier
 
     metrics = []
     chart_images = []
@@ -308,7 +328,13 @@ def build_summary(
         until = Period.latest_complete(min(end + timedelta(days=1), today), item.frequency)
         while until.end > end:
             until = until.previous()
-        series = evidence.series_for(session, practice_id=practice.id, item=item, until=until)
+        series = evidence.series_for(
+            session,
+            practice_id=practice.id,
+            item=item,
+            until=until,
+            template_version=template.version,
+        )
         if series is None or not any(start <= p.start for p, _ in series.observed):
             continue
         result = evidence.evidence_for(series, baseline_year=baseline_year)
@@ -357,7 +383,7 @@ def build_summary(
                     "seconds"
                     if v.item_id in items and items[v.item_id].type is ItemType.DURATION
                     else (items[v.item_id].unit if v.item_id in items else ""),
-                    v.source,
+                    figures.Provenance.of(v, imports.get(v.import_id)).text,
                     ITEM_FORMATS[items[v.item_id].type] if v.item_id in items else NUMBER,
                 )
                 for v in in_range
@@ -547,6 +573,7 @@ def _metric_chart(
         value_floor=item.min if item.min is not None else 0.0,
         value_ceiling=100.0 if item.type is ItemType.PERCENT else None,
         y_tick_steps=charts.DURATION_TICK_STEPS if item.type is ItemType.DURATION else None,
+        **evidence.chart_sources(series),
     )
     if len(series.observed) < result.chart.settings.short_group_threshold:
         spec = charts.RunChartSpec.from_spc(spec)

@@ -18,7 +18,7 @@ from monitor.models import HepAllocation, Role, SpendItem, StaffingChange
 from monitor.services import evidence, logs, metric_view, visibility
 from monitor.web.access import allow
 from monitor.web.chart_cache import chart_response
-from monitor.web.context import db, own_practice, template_for_user
+from monitor.web.context import db, own_practice, template_for_user, templates
 from monitor.web.downloads import csv_download
 from monitor.web.presenters import evidence as text
 
@@ -34,10 +34,19 @@ def _baseline_arg() -> int | None:
 
 
 def _item_or_404(item_id: str):
-    item = template_for_user(current_user).items_by_id.get(item_id)
+    """An item of the ICB's template, or one its earlier versions asked for and it no
+    longer does (whose values stay in the practice's history)."""
+    template = template_for_user(current_user)
+    item = template.items_by_id.get(item_id)
+    if item is None:
+        item = next((i for i in _retired(template) if i.id == item_id), None)
     if item is None or item.type is ItemType.TEXT:
         abort(404)
     return item
+
+
+def _retired(template):
+    return evidence.retired_items(templates(), template)
 
 
 def _baseline_items() -> list[dict]:
@@ -47,22 +56,23 @@ def _baseline_items() -> list[dict]:
 # Dashboard ----------------------------------------------------------------------------
 
 
-def _dashboard_cards(baseline_year: int | None):
+def _dashboard_cards(baseline_year: int | None, items, version: int):
     session = db()
     practice = own_practice()
-    template = template_for_user(current_user)
     cards = []
-    for item in template.items:
+    for item in items:
         if item.type is ItemType.TEXT:
             continue
         until = Period.latest_complete(today(), item.frequency)
-        series = evidence.series_for(session, practice_id=practice.id, item=item, until=until)
+        series = evidence.series_for(
+            session, practice_id=practice.id, item=item, until=until, template_version=version
+        )
         if series is None:
             continue
         result = evidence.evidence_for(series, baseline_year=baseline_year)
         if result is not None:
             cards.append(result)
-    order = {item.id: n for n, item in enumerate(template.items)}
+    order = {item.id: n for n, item in enumerate(items)}
     cards.sort(key=lambda card: (card.strength, order[card.item.id]))
     return cards
 
@@ -73,11 +83,15 @@ def dashboard():
     practice = own_practice()
     default_year = evidence.default_baseline_year(db(), practice.id)
     baseline_year = _baseline_arg() or default_year
-    cards = _dashboard_cards(baseline_year)
+    template = template_for_user(current_user)
+    cards = _dashboard_cards(baseline_year, template.items, template.version)
+    retired = _dashboard_cards(baseline_year, _retired(template), template.version)
     return render_template(
         "evidence/dashboard.jinja",
         practice=practice,
         cards=cards,
+        retired=retired,
+        template_version=template.version,
         baseline_year=baseline_year,
         default_year=default_year,
         baseline_items=_baseline_items(),
@@ -92,7 +106,13 @@ def sparkline(item_id: str):
     item = _item_or_404(item_id)
     practice = own_practice()
     until = Period.latest_complete(today(), item.frequency)
-    series = evidence.series_for(db(), practice_id=practice.id, item=item, until=until)
+    series = evidence.series_for(
+        db(),
+        practice_id=practice.id,
+        item=item,
+        until=until,
+        template_version=template_for_user(current_user).version,
+    )
     if series is None:
         abort(404)
     result = evidence.evidence_for(series, baseline_year=None)

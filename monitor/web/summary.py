@@ -26,7 +26,7 @@ from monitor.services.summary import (
 )
 from monitor.web.access import allow
 from monitor.web.chart_cache import cached_png
-from monitor.web.context import db, own_practice, template_for_user
+from monitor.web.context import db, own_practice, template_for_user, templates
 from monitor.web.downloads import download
 
 bp = Blueprint("summary", __name__)
@@ -45,6 +45,7 @@ def _summary(choice: Choice, *, with_charts: bool) -> ImpactSummary:
         today=today(),
         with_charts=with_charts,
         render_png=cached_png,
+        templates=templates(),
     )
 
 

@@ -111,9 +111,12 @@ def test_a_table_longer_than_a_page_repeats_its_header_on_every_page(session, hi
         assert text.count("Figure Period Value Source") == 1
     rows = summary.table("Figures").rows
     # Every recorded figure is printed: the first and last of four years of calls.
-    assert "Average time to answer calls April 2021 2:05 manual" in figures_pages[0]
-    assert any("Average time to answer calls March 2025 2:07 manual" in t for t in figures_pages)
-    shown = sum(t.count(" manual") for t in figures_pages)
+    entered = "Entered by the practice"
+    assert f"Average time to answer calls April 2021 2:05 {entered}" in figures_pages[0]
+    assert any(
+        f"Average time to answer calls March 2025 2:07 {entered}" in t for t in figures_pages
+    )
+    shown = sum(t.count(f" {entered}") for t in figures_pages)
     assert shown == len(rows)
 
 

@@ -416,7 +416,7 @@ def test_figures_sheet_is_tidy_one_row_per_figure_and_period(session, history):
     assert call[3] == datetime(2024, 4, 1)
     assert seconds(call[4]) == pytest.approx(125 + WOBBLE[0])
     # Shown as an Excel time, so its unit is minutes:seconds (the CSV has seconds).
-    assert call[5:] == ("minutes:seconds", "manual", "duration")
+    assert call[5:] == ("minutes:seconds", "Entered by the practice", "duration")
     abandoned = by_key[("calls_abandoned_pct", "May 2024")]
     assert abandoned[4] == pytest.approx(6.2 + WOBBLE[1] * 0.1)  # 0–100, not a fraction
     assert abandoned[5] == "%"

@@ -92,6 +92,8 @@ def metric_table(item: Item, view: MetricView) -> tuple[list[str], list[list[Any
         "Special cause",
         "PCN median",
         "ICB median",
+        "Source",
+        "Definition",
     ]
     body: list[list[Any]] = [
         [
@@ -103,9 +105,14 @@ def metric_table(item: Item, view: MetricView) -> tuple[list[str], list[list[Any
             row.signal,
             view.fmt(row.pcn_median),
             view.fmt(row.icb_median),
+            row.source,
+            "Earlier definition" if row.earlier_definition else "",
         ]
         for row in view.rows
     ]
     body.append([])
     body.append(["Settings", view.settings_text])
+    for name, note in (("Sources", view.source_note), ("Definition", view.definition_note)):
+        if note:
+            body.append([name, note])
     return header, body
