@@ -17,6 +17,7 @@ v2 item with a `national:` source is a measure its dataset's reader gives.
 from __future__ import annotations
 
 import csv
+import gc
 import io
 from collections import defaultdict
 from datetime import date
@@ -26,7 +27,7 @@ import pytest
 from monitor.config import PROJECT_ROOT
 from monitor.core.checklist import load_template
 from monitor.importers import datasets
-from monitor.importers.published import Refused, read_published
+from monitor.importers.published import Refused, collecting_cycles_after, read_published
 from tests.published_files import (
     CBT_REAL,
     FFT_HEADINGS,
@@ -758,3 +759,27 @@ def test_each_v2_national_item_is_a_measure_its_datasets_reader_gives(item, data
         assert measure in extract.measures, f"{item}: {dataset} has no measure {measure}"
         published = [f for f in extract.figures if f.measure == measure and f.value is not None]
         assert published, f"{item}: {extract.filename} gives no practice a {measure}"
+
+
+# Reading fast ----------------------------------------------------------------------------------
+
+
+def test_a_read_holds_the_cycle_collector_back_and_leaves_it_as_it_found_it():
+    assert gc.isenabled()
+    with collecting_cycles_after():
+        assert not gc.isenabled()
+        with collecting_cycles_after():  # a read within a read
+            assert not gc.isenabled()
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    sheets = real_sheets(CBT_REAL)
+    find_row(sheets["Table 3"], "C82022")[T3_MISSED] = "lots"
+    with pytest.raises(Refused):
+        read_workbook(sheets)
+    assert gc.isenabled()  # a refused file too
+    gc.disable()
+    try:
+        datasets.read(real(CBT_REAL))
+        assert not gc.isenabled()  # someone else's choice stands
+    finally:
+        gc.enable()

@@ -32,6 +32,7 @@ from monitor.importers.published import (
     Problem,
     PublishedFile,
     Refused,
+    collecting_cycles_after,
     decode_csv,
     read_published,
 )
@@ -110,7 +111,8 @@ def read(file: PublishedFile, *, kind: str | None = None) -> Extract:
             raise Refused(Problem(_not_of_kind(dataset, _looks_like(file))))
     else:
         dataset = recognise(file)
-    return dataset.read(file)
+    with collecting_cycles_after():
+        return dataset.read(file)
 
 
 def read_path(path: Path, *, filename: str | None = None, kind: str | None = None) -> Extract:
@@ -130,7 +132,8 @@ def read_path(path: Path, *, filename: str | None = None, kind: str | None = Non
                 )
             streamed = [wanted] if wanted in streamed else []
         if len(streamed) == 1:
-            return streamed[0].read_path(path, filename)
+            with collecting_cycles_after():
+                return streamed[0].read_path(path, filename)
     if path.stat().st_size > MAX_FILE_BYTES:  # refused before it is read into memory
         raise Refused(
             Problem(

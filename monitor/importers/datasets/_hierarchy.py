@@ -36,7 +36,8 @@ from monitor.importers.published import Grid, Problem, heading_key
 from monitor.importers.upload import cell_text
 
 _tidy = lru_cache(maxsize=8192)(tidy_name)
-"""PCN, sub-ICB and ICB names repeat on thousands of rows of a national table."""
+_ods_code = lru_cache(maxsize=8192)(ods_code)
+"""PCN, sub-ICB and ICB names and codes repeat on thousands of rows of a national table."""
 
 NOT_PUBLISHED = frozenset(
     {"", "*", "**", "-", "–", "—", ".", "..", ":", "c", "x", "z", "[c]", "[x]", "[z]", "n/a",
@@ -132,15 +133,20 @@ def read_rows(
         if code in seen:
             continue  # a practice listed again (several suppliers): its first row counts
         seen[code] = n
-        pcn_code, pcn_name = pcn_of(grid.text(n, at["pcn_code"]), grid.text(n, at["pcn_name"]))
+        cells = grid.rows[n - 1]
+        name, icb_code, icb_name, pcn_code, pcn_name = (
+            _text(cells, at[field]) for field in ("name", "icb_code", "icb_name", "pcn_code",
+                                                  "pcn_name")
+        )  # fmt: skip
+        pcn_code, pcn_name = pcn_of(pcn_code, pcn_name)
         extract.practices.append(
             PracticeFacts(
                 ods_code=code,
                 sheet=grid.name,
                 row=n,
-                name=tidy_name(grid.text(n, at["name"])) or None,
-                icb_code=ods_code(grid.text(n, at["icb_code"])) or None,
-                icb_name=_tidy(grid.text(n, at["icb_name"])) or None,
+                name=tidy_name(name) or None,
+                icb_code=_ods_code(icb_code) or None,
+                icb_name=_tidy(icb_name) or None,
                 pcn_code=pcn_code,
                 pcn_name=pcn_name,
             )
@@ -148,11 +154,17 @@ def read_rows(
     return problems
 
 
+def _text(cells: list[object], column: int) -> str:
+    """A cell's text, as `Grid.text` gives it (most cells of these columns are text)."""
+    value = cells[column] if column < len(cells) else None
+    return value if value.__class__ is str else cell_text(value)
+
+
 def pcn_of(code_text: str, name_text: str) -> tuple[str, str | None]:
     """A row's PCN code and name as PracticeFacts holds them: ("", None) when the row
     says the practice is in no PCN ("U", "Unallocated")."""
-    code = ods_code(code_text)
-    if not code or code in UNALLOCATED_PCN or ods_code(name_text) in UNALLOCATED_PCN:
+    code = _ods_code(code_text)
+    if not code or code in UNALLOCATED_PCN or _ods_code(name_text) in UNALLOCATED_PCN:
         return "", None
     return code, _tidy(name_text) or None
 
