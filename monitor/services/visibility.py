@@ -19,7 +19,7 @@ nothing.
 - National-data imports: ICB analysts and administrators their own ICB's imports (to
   start, confirm, cancel and undo them, and read their provenance); no one else.
 - The audit log: an administrator reads the events of their own ICB, its PCNs, practices,
-  users, collections and onboarding runs (`audit_filter`).
+  users, collections, onboarding runs and national-data imports (`audit_filter`).
 
 Rules read the database on every call, so unsharing takes effect on the next request.
 """
@@ -327,14 +327,16 @@ def icb_imports(session: Session, user: User) -> list[NationalImport]:
 
 
 def audit_filter(icb_id: int) -> ColumnElement[bool]:
-    """Events an administrator of the ICB may read: about its practices' data, its users
-    and its collections. Anything else (another ICB's) stays out."""
+    """Events an administrator of the ICB may read: about its practices' data, its users,
+    its collections and its national-data imports. Anything else (another ICB's) stays
+    out."""
     pcns = select(Pcn.id).where(Pcn.icb_id == icb_id)
     practices = select(Practice.id).where(Practice.icb_id == icb_id)
     users = select(cast(User.id, String)).where(
         or_(User.icb_id == icb_id, User.pcn_id.in_(pcns), User.practice_id.in_(practices))
     )
     collections = select(cast(Collection.id, String)).where(Collection.icb_id == icb_id)
+    imports = select(cast(NationalImport.id, String)).where(NationalImport.icb_id == icb_id)
     own_pcns = select(cast(Pcn.id, String)).where(Pcn.icb_id == icb_id)
     return or_(
         AuditEvent.practice_id.in_(practices),
@@ -344,4 +346,5 @@ def audit_filter(icb_id: int) -> ColumnElement[bool]:
         and_(AuditEvent.object_type == "pcn", AuditEvent.object_id.in_(own_pcns)),
         and_(AuditEvent.object_type == "user", AuditEvent.object_id.in_(users)),
         and_(AuditEvent.object_type == "collection", AuditEvent.object_id.in_(collections)),
+        and_(AuditEvent.object_type == "national_import", AuditEvent.object_id.in_(imports)),
     )

@@ -77,6 +77,7 @@ class Llr:
             session, role=Role.PCN_LEAD, organisation=_pcn(session, pcn) if pcn else None
         )
         self.other_analyst = make_user(session, role=Role.ICB_ANALYST, organisation=self.other_icb)
+        self.other_admin = make_user(session, role=Role.ADMIN, organisation=self.other_icb)
 
 
 def _pcn(session, pcn_id):
@@ -308,6 +309,24 @@ def test_cancel_deletes_the_stored_file_and_changes_nothing(client, session, llr
     assert response.status_code == 302
     assert session.get(NationalImport, planned.id).status == "cancelled"
     assert imported(session) == []
+
+
+def test_the_icbs_administrator_reads_each_step_in_the_audit_log(client, session, llr, worker):
+    client.sign_in(llr.analyst.email)
+    planned = uploaded(client, session)
+    url = f"/national-data/imports/{planned.id}"
+    client.submit(f"{url}/cancel", token_from=url)
+    client.post("/sign-out", data={"csrf_token": client.csrf_token("/")})
+
+    client.sign_in(llr.admin.email)
+    log = client.page("/admin/audit").get_text(" ", strip=True)
+    assert f"Uploaded {CBT}" in log
+    assert "Cancelled the import of Cloud Based Telephony, February 2026 publication" in log
+    client.post("/sign-out", data={"csrf_token": client.csrf_token("/")})
+
+    client.sign_in(llr.other_admin.email)
+    log = client.page("/admin/audit").get_text(" ", strip=True)
+    assert CBT not in log and "Cancelled the import" not in log
 
 
 def test_a_file_of_the_wrong_kind_fails_says_why_and_writes_nothing(client, session, llr, worker):
