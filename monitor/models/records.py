@@ -41,7 +41,8 @@ class MetricValue(RecordMixin, table=True):
     template_id: str = Field(max_length=60)
     template_version: int
     source: str = Field(default="manual", max_length=40)
-    """"manual" (typed), "demo", or the key of the dataset a national import read."""
+    """"manual" (typed), "spreadsheet" (uploaded), "demo", or the key of the dataset a
+    national import read (such a value has its `import_id`)."""
     import_id: int | None = Field(default=None, foreign_key="national_import.id", index=True)
     override_reason: str | None = Field(default=None, max_length=500)
     """Why the practice's own value stands instead of the published one."""

@@ -43,8 +43,6 @@ from monitor.models import (
 )
 from monitor.services import audit, records
 
-MANUAL_SOURCES = frozenset({"manual", "demo"})
-"""Values a practice (or the demo) recorded itself: an import never replaces them."""
 CHUNK = 200
 
 
@@ -204,8 +202,9 @@ def plan_import(
 
 
 def _practices_own(value: MetricValue) -> bool:
-    """A value the practice recorded or overrode: no import replaces or undoes it."""
-    return value.source in MANUAL_SOURCES or bool(value.override_reason)
+    """A value the practice recorded (typed, uploaded in a spreadsheet, the demo's) or
+    overrode: no import replaces or undoes it. Only an import's values have an import."""
+    return value.import_id is None or bool(value.override_reason)
 
 
 def _stored(session, practice_ids, items, period) -> dict[tuple[int, str], MetricValue]:

@@ -383,3 +383,20 @@ def test_a_file_with_none_of_the_icbs_practices_is_refused(session, icb_world):
     assert refused.value.message == (
         f"None of your ICB's 2 practices is in {CBT} (2 practices): is it the file you meant?"
     )
+
+
+@pytest.mark.parametrize("source", ["manual", "spreadsheet", "demo"])
+def test_a_value_the_practice_recorded_any_way_is_kept(session, icb_world, source):
+    icb, first, _, _, analyst = icb_world
+    own = make_value(
+        session, practice=first, item_id="inbound_calls", period_code="2026-02",
+        number=5000, source=source, template_version=2,
+    )  # fmt: skip
+
+    done = run_import(session, icb, extract_of({(first.ods_code, "inbound_calls"): 4321}), analyst)
+
+    kept = stored(session, first, "inbound_calls")
+    assert (kept.id, kept.value_number, kept.source) == (own.id, 5000, source)
+    assert (kept.published_number, done.values_kept, done.values_changed) == (4321, 1, 0)
+    national_data.undo_import(session, user=analyst, national_import=done)
+    assert stored(session, first, "inbound_calls").value_number == 5000

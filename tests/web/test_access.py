@@ -46,6 +46,7 @@ ROUTES = {
         ADMIN,
     ),
     "admin.audit_log": ("GET", lambda w: "/admin/audit", ADMIN),
+    "admin.template": ("GET", lambda w: "/admin/template", ADMIN),
     # Organisations (monitor/web/organisations.py); a token no upload made is refused
     # with a redirect to the upload page.
     "organisations.index": ("GET", lambda w: "/admin/organisations", ADMIN),

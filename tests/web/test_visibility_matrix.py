@@ -93,6 +93,8 @@ SUBMITTED = Sentinel("submitted snapshot figure", _number("164,927"))
 EDITED_AFTER = Sentinel("live figure edited after submitting", _number("158,361"))
 WITHDRAWN = Sentinel("withdrawn return's figure", _number("173,519"))
 LIVE_ONLY = Sentinel("live figure never submitted", _number("149,283"))
+# A figure national data filled (an import's value): as private as one the practice typed.
+IMPORTED = Sentinel("figure imported from national data", _number("138,462"))
 # HEP-attributed spending: Q1's snapshot amount (the ICB's spending mix), the same item
 # edited after submitting, and items in the withdrawn and the never-submitted quarters.
 # Pages round money to whole pounds, so every amount has fewer than 50 pence.
@@ -118,6 +120,7 @@ OWNER_SENTINELS = (
     EDITED_AFTER,
     WITHDRAWN,
     LIVE_ONLY,
+    IMPORTED,
     SPEND_SUBMITTED,
     SPEND_SUBMITTED_TEXT,
     SPEND_EDITED_AFTER,
@@ -480,6 +483,10 @@ def seeded(session: Session, world: World) -> Seeded:
         "own": _import(session, world.icb, "Cloud Based Telephony, February 2026 publication"),
         "foreign": _import(session, world.other_icb, "SENTINEL-FOREIGN-IMPORT-4c2a"),
     }
+    make_value(
+        session, practice=owner, item_id="appointments_attended", period_code="2025-10",
+        number=138462, source="gpad_appointments", import_id=imports["own"].id,
+    )  # fmt: skip
     return Seeded(
         imports=imports,
         world=world,
@@ -771,6 +778,7 @@ NOT_PRACTICE_DATA = {
     "admin.deactivate",
     "admin.reactivate",
     "admin.temporary_password",
+    "admin.template",
     "home.what_we_ask",
     "returns.withdraw",
     "returns.close_collection",
@@ -848,6 +856,7 @@ MUST_SEE: dict[str, list[tuple[str, tuple[Sentinel, ...]]]] = {
     "owner": [
         ("/case-examples", (CASE_PRIVATE, CASE_PCN, CASE_ICB, CASE_UNSHARED)),
         ("/metrics/inbound_calls/data.csv", (EDITED_AFTER, WITHDRAWN, LIVE_ONLY)),
+        ("/figures/2025-10", (IMPORTED,)),
         ("/metrics/inbound_calls", (EDITED_AFTER, WITHDRAWN, LIVE_ONLY, INTERVENTION)),
         (
             "/spending?year=2025",
@@ -857,7 +866,7 @@ MUST_SEE: dict[str, list[tuple[str, tuple[Sentinel, ...]]]] = {
         ("/staffing/workbook.xlsx", (STAFFING,)),
         ("/interventions", (INTERVENTION,)),
         ("/allocations", (ALLOCATION,)),
-        ("/figures/2025-10/workbook.xlsx?filled=1", (LIVE_ONLY,)),
+        ("/figures/2025-10/workbook.xlsx?filled=1", (LIVE_ONLY, IMPORTED)),
         ("/figures/2025-04/workbook.xlsx?filled=1", (EDITED_AFTER,)),
         ("/returns/{submitted}/review", (EDITED_AFTER,)),
         ("/returns/{open}/review", (LIVE_ONLY,)),
