@@ -70,9 +70,16 @@ def refuse_oversized_bodies():
         return render_error(
             413,
             "The files you uploaded are larger than the service accepts here. "
-            f"Together they must be {limit // 2**20}MB or smaller.",
+            f"Together they must be {_size(limit)} or smaller.",
         )
     return None
+
+
+def _size(limit: int) -> str:
+    """1 GB, 60 MB: a limit as people read it (binary units, as the limits are set)."""
+    if limit >= 2**30 and limit % 2**30 == 0:
+        return f"{limit // 2**30} GB"
+    return f"{limit // 2**20} MB"
 
 
 def init_app(app: Flask) -> None:

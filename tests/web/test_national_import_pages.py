@@ -414,7 +414,7 @@ def test_a_file_over_the_limit_is_a_413_saying_the_routes_own_limit(client, app,
         environ_overrides={"CONTENT_LENGTH": str(2 * MB)},
     )
     assert response.status_code == 413
-    assert "1MB or smaller" in response.get_data(as_text=True)
+    assert "1 MB or smaller" in response.get_data(as_text=True)
     # The usual 5 MB limit of other forms does not apply here: the default is 1 GB.
     assert client.application.config["UPLOAD_LIMITS"]["national_imports.upload"] == MB
     from monitor.config import Config
@@ -581,3 +581,16 @@ def test_a_plan_job_queued_again_leaves_a_planned_import_as_it_is(client, sessio
     again = session.get(NationalImport, planned.id)
     assert (again.status, again.version) == ("planned", planned.version)
     assert preview.stat().st_mtime_ns == written
+
+
+def test_the_shipped_limit_is_refused_above_1_gb_saying_so(client, app, llr):
+    client.sign_in(llr.analyst.email)
+    client.csrf_token(NEW)
+    response = client.post(
+        NEW,
+        data=b"",
+        content_type="multipart/form-data; boundary=x",
+        environ_overrides={"CONTENT_LENGTH": str(1024 * MB + 1)},
+    )
+    assert response.status_code == 413
+    assert "1 GB or smaller" in response.get_data(as_text=True)

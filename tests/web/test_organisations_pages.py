@@ -378,7 +378,7 @@ def test_the_update_accepts_more_than_the_usual_limit_but_not_more_than_60mb(cli
         environ_overrides={"CONTENT_LENGTH": str(61 * MB)},
     )
     assert response.status_code == 413
-    assert "60MB or smaller" in response.get_data(as_text=True)
+    assert "60 MB or smaller" in response.get_data(as_text=True)
 
     # 6 MB: over the 5 MB every other form has, under this one's limit. The body is built
     # here, in memory: werkzeug's own builder spools a body this size to a temporary file
