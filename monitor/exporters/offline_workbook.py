@@ -368,7 +368,9 @@ def staffing_workbook(
 
 
 def prefill_for(template: ChecklistTemplate, period: Period, stored, previous) -> dict:
-    """Input, "last recorded" and source text for each item of a period."""
+    """Input, "last recorded" and source text for each item of a period. `stored` holds
+    what is recorded (services.figures.Recorded: number, text and, where known, its
+    provenance)."""
     result = {}
     for item in template.items_for(period.frequency):
         value = ""
@@ -376,12 +378,13 @@ def prefill_for(template: ChecklistTemplate, period: Period, stored, previous) -
         if item.id in stored:
             recorded = stored[item.id]
             value = format_for_input(item, recorded.number, recorded.text)
-            provenance = recorded.provenance
-            source = (
-                f"{provenance.origin}. To use your own figure, override it on the figures page"
-                if provenance.imported
-                else provenance.text
-            )
+            provenance = getattr(recorded, "provenance", None)  # unknown: say nothing
+            if provenance is not None and provenance.imported:
+                source = (
+                    f"{provenance.origin}. To use your own figure, override it on the period's page"
+                )
+            elif provenance is not None:
+                source = provenance.text
         last = ""
         if item.id in previous:
             when, number, text = previous[item.id]

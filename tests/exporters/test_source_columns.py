@@ -175,7 +175,7 @@ def test_the_offline_workbook_says_which_figures_came_from_nhs_data(client, febr
 
     assert sheet.cell(row=4, column=9).value == "Where the figure came from"
     assert sheet.cell(row=rows["inbound_calls"], column=9).value == (
-        f"From {CBT}. To use your own figure, override it on the figures page"
+        f"From {CBT}. To use your own figure, override it on the period's page"
     )
     assert sheet.cell(row=rows["call_answer_time"], column=9).value == "Entered by the practice"
     assert (

@@ -136,9 +136,12 @@ def test_overriding_needs_a_reason_and_saves_nothing_without_one(client, v2_worl
     page = client.page(url)
     assert page.select_one("input[name=inbound_calls]")["value"] == "1,200"
     assert page.select_one("textarea[name=inbound_calls-reason]") is not None
-    assert "inbound_calls" not in {
-        r.get("class", [""])[-1] for r in page.select("#prefilled .nhsuk-summary-list__row")
-    }
+    # Opened for overriding, it leaves the read-only list (the rest stay there).
+    listed = [
+        row.select_one(".nhsuk-summary-list__key").get_text(strip=True)
+        for row in page.select("#prefilled .nhsuk-summary-list__row")
+    ]
+    assert "Inbound calls" not in listed and len(listed) == 11
     token = page.select_one("input[name=token]")["value"]
     before = rows_of(session, v2_world.practice)
     audit_before = len(session.exec(select(AuditEvent)).all())
