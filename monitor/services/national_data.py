@@ -95,8 +95,11 @@ class ImportPlan:
 
     def summary_lines(self) -> list[str]:
         e = self.extract
+        rows = f"{number(self.rows_read)} practice rows"
+        if self.rows_read != self.practices_in_file:  # GPAD: a row per kind of appointment
+            rows = f"{number(self.rows_read)} rows for {number(self.practices_in_file)} practices"
         lines = [
-            f"{e.description}: {number(self.rows_read)} practice rows, "
+            f"{e.description}: {rows}, "
             f"{number(self.practices_matched)} of your {number(self.practices_in_icb)} practices",
             f"Unknown practice codes: {number(self.unknown_codes)}; other ICBs' practices: "
             f"{number(self.other_practices)} (counted, not stored)",
