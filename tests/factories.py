@@ -9,7 +9,7 @@ from decimal import Decimal
 from functools import cache
 from pathlib import Path
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from monitor.config import Config
 from monitor.core.checklist import Templates, load_templates
@@ -547,3 +547,25 @@ def make_imported_value(
             **overrides,
         },
     )
+
+
+def onboard_llr(session: Session, *, today, template_version: int = 2) -> Icb:
+    """LLR (QK1) onboarded from the real Cloud Based Telephony and registered-patients
+    excerpts (six practices with list sizes), on `template_version`."""
+    from monitor.importers import datasets
+    from monitor.services import onboarding
+    from tests.published_files import real
+
+    files = [
+        real("cbt_publication_summary_feb2026_LLR_excerpt.xlsx"),
+        real("gp_registered_patients_feb2026_LLR.csv"),
+    ]
+    onboarding.onboard(
+        session, user=None, icb_code="QK1", extracts=[datasets.read(f) for f in files],
+        today=today,
+    )  # fmt: skip
+    icb = session.exec(select(Icb).where(Icb.code == "QK1")).one()
+    icb.template_version = template_version
+    session.add(icb)
+    session.commit()
+    return icb

@@ -18,11 +18,11 @@ import pytest
 from sqlmodel import Session, select
 
 from monitor import create_app
-from monitor.importers import datasets
 from monitor.jobs import jobs_of, requeue_lost, start_worker
 from monitor.models import Icb, MetricValue, NationalImport
-from monitor.services import national_data, onboarding
-from tests.published_files import OPENDATA, real
+from monitor.services import national_data
+from tests.factories import onboard_llr
+from tests.published_files import OPENDATA
 
 CBT = "cbt_publication_summary_feb2026_LLR_excerpt.xlsx"
 TODAY = date(2026, 4, 20)
@@ -110,16 +110,7 @@ def test_the_in_app_worker_plans_then_applies_an_import(worker_app, tmp_path):
 
 
 def _llr_in(session) -> Icb:
-    files = [real(CBT), real("gp_registered_patients_feb2026_LLR.csv")]
-    onboarding.onboard(
-        session, user=None, icb_code="QK1", extracts=[datasets.read(f) for f in files],
-        today=TODAY,
-    )  # fmt: skip
-    icb = session.exec(select(Icb).where(Icb.code == "QK1")).one()
-    icb.template_version = 2
-    session.add(icb)
-    session.commit()
-    return icb
+    return onboard_llr(session, today=TODAY)
 
 
 def test_a_job_queued_with_no_worker_runs_after_the_app_restarts(database_url, tmp_path):

@@ -15,13 +15,11 @@ from sqlmodel import Session, SQLModel, select
 from werkzeug.serving import make_server
 
 from monitor import create_app
-from monitor.importers import datasets
 from monitor.jobs import jobs_of, start_worker
-from monitor.models import Icb, MetricValue, NationalImport, Role
-from monitor.services import onboarding
+from monitor.models import MetricValue, NationalImport, Role
 from tests.browser.conftest import buffered, sign_in, watched_page
-from tests.factories import PASSWORD, make_user
-from tests.published_files import OPENDATA, real
+from tests.factories import PASSWORD, make_user, onboard_llr
+from tests.published_files import OPENDATA
 
 CBT = "cbt_publication_summary_feb2026_LLR_excerpt.xlsx"
 TODAY = date(2026, 4, 20)
@@ -40,15 +38,7 @@ def llr_server(tmp_path):
     app = create_app("test", DATABASE_URL=url, JOBS_TODAY=TODAY, JOBS_POLL_SECONDS=0.1)
     app.instance_path = str(tmp_path / "instance")
     with Session(app.extensions["monitor.engine"], expire_on_commit=False) as session:
-        files = [real(CBT), real("gp_registered_patients_feb2026_LLR.csv")]
-        onboarding.onboard(
-            session, user=None, icb_code="QK1", extracts=[datasets.read(f) for f in files],
-            today=TODAY,
-        )  # fmt: skip
-        icb = session.exec(select(Icb).where(Icb.code == "QK1")).one()
-        icb.template_version = 2
-        session.add(icb)
-        session.commit()
+        icb = onboard_llr(session, today=TODAY)
         make_user(session, role=Role.ICB_ANALYST, organisation=icb, email=ANALYST)
     server = make_server("127.0.0.1", 0, buffered(app), threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
