@@ -83,7 +83,9 @@ READ = (MONTH, CODE, NAME, PCN_CODE, PCN_NAME, MODE, COUNT, STATUS)
 BLOCK_BYTES = 2 * 1024 * 1024
 """Rows are read in blocks of about this many bytes (~15,000 rows). pyarrow reads ahead
 of the blocks handed over, so its memory is some forty blocks (~80 MB here, whatever the
-file's size); smaller blocks save memory but cost time per block."""
+file's size); smaller blocks save memory but cost time per block. A whole national
+month's read peaks ~150 MB above the process's start, the same for half or twice the
+file (bench/README.md)."""
 MOST_PROBLEMS = 20
 """A broken file is refused naming this many rows at most."""
 
