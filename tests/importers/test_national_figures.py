@@ -227,6 +227,15 @@ def test_the_cbt_reader_given_the_online_consultation_workbook_says_what_it_look
     ]
 
 
+def test_the_cbt_reader_given_the_online_consultation_workbook_from_disk_says_so_too():
+    """As `monitor import --kind cbt FILE` reads it."""
+    with pytest.raises(Refused) as refused:
+        datasets.read_path(OPENDATA / OC_REAL, kind="cbt")
+    assert problems(refused)[0].endswith(
+        "This looks like the Online consultation submissions publication workbook"
+    )
+
+
 def test_the_cbt_reader_given_a_gpad_crosstab_from_disk_says_what_it_looks_like():
     with pytest.raises(Refused) as refused:
         datasets.read_path(OPENDATA / GPAD_REAL, kind="cbt")
@@ -576,6 +585,14 @@ def test_synthetic_fft_workbook_reads_the_practice_sheet_under_its_title_rows():
     assert extract.description == "Friends and Family Test (GP), February 2026"
     assert figures_of(extract, "C82001") == {"responses": 400, "positive_pct": 90.0}
     assert figures_of(extract, "C82002") == {"responses": 50, "positive_pct": 96.0}
+
+
+def test_synthetic_fft_workbook_with_percentages_0_to_100_reads_them_as_they_are():
+    rows = [[*row[:-1], row[-1] * 100 if isinstance(row[-1], float) else row[-1]]
+            for row in fft_rows()]  # fmt: skip
+    headings = [*FFT_HEADINGS[:-1], "% Recommend"]
+    extract = read_fft(fft_workbook(rows, headings=headings))
+    assert figures_of(extract, "C82001") == {"responses": 400, "positive_pct": 90.0}
 
 
 @pytest.mark.parametrize(
