@@ -43,6 +43,9 @@ class NationalImport(SQLModel, table=True):
     progress: float = Field(default=0.0, description="0 to 1, while running")
     progress_note: str = Field(default="", max_length=200)
     rows_read: int = Field(default=0)
+    rows_passed_over: int = Field(
+        default=0, description="rows not of a practice: Unassigned, totals, footnotes"
+    )
     practices_matched: int = Field(default=0)
     other_practices: int = Field(default=0)
     unknown_codes: int = Field(default=0)

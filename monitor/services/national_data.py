@@ -72,6 +72,7 @@ class ImportPlan:
     period: Period
     changes: list[ValueChange] = field(default_factory=list)
     rows_read: int = 0
+    rows_passed_over: int = 0  # not a practice's: Unassigned, national totals, footnotes
     practices_in_file: int = 0
     practices_matched: int = 0
     other_practices: int = 0  # in the database, another ICB's
@@ -107,6 +108,11 @@ class ImportPlan:
             f"unchanged: {number(self.unchanged)}, kept because the practice recorded its own: "
             f"{number(self.kept)}",
         ]
+        if self.rows_passed_over:
+            reasons = ", ".join(
+                f"{number(n)} {why}" for why, n in self.extract.skipped.most_common()
+            )
+            lines.append(f"Rows passed over, not a practice's: {reasons}")
         if self.not_published:
             lines.append(f"Not published for a practice (left blank): {number(self.not_published)}")
         if self.needs_list_size:
@@ -166,6 +172,7 @@ def plan_import(
     )
     plan = ImportPlan(icb=icb, extract=extract, period=period)
     plan.rows_read = extract.rows_read
+    plan.rows_passed_over = sum(extract.skipped.values())
     plan.practices_in_file = len(codes)
     plan.practices_matched = len(codes & ours.keys())
     plan.practices_in_icb = len(ours)
@@ -297,6 +304,7 @@ def apply_import(
 
 def _counts(national_import: NationalImport, plan: ImportPlan) -> None:
     national_import.rows_read = plan.rows_read
+    national_import.rows_passed_over = plan.rows_passed_over
     national_import.practices_matched = plan.practices_matched
     national_import.other_practices = plan.other_practices
     national_import.unknown_codes = plan.unknown_codes

@@ -400,3 +400,17 @@ def test_a_value_the_practice_recorded_any_way_is_kept(session, icb_world, sourc
     assert (kept.published_number, done.values_kept, done.values_changed) == (4321, 1, 0)
     national_data.undo_import(session, user=analyst, national_import=done)
     assert stored(session, first, "inbound_calls").value_number == 5000
+
+
+def test_the_rows_passed_over_are_counted_and_said(session, icb_world):
+    icb, first, _, _, analyst = icb_world
+    extract = extract_of({(first.ods_code, "inbound_calls"): 10})
+    extract.skipped.update({"Unassigned rows": 3, "national totals": 1})
+
+    plan = national_data.plan_import(session, icb=icb, template=V2, extract=extract, today=TODAY)
+    done = run_import(session, icb, extract, analyst)
+
+    assert "Rows passed over, not a practice's: 3 Unassigned rows, 1 national totals" in (
+        plan.summary_lines()
+    )
+    assert done.rows_passed_over == 4

@@ -454,7 +454,9 @@ def test_the_provenance_page_lists_every_import_and_undo_restores(client, sessio
     assert newest[1] == "Imported"
     assert newest[2] == llr.analyst.display_name
     assert newest[4] == "6"
-    assert newest[5] == "5 of yours, 1 in other ICBs, 0 unknown codes"
+    assert newest[5] == (
+        "5 of yours, 1 in other ICBs, 0 unknown codes; 6 rows passed over (not a practice's)"
+    )
     assert newest[6] == "25 added, 0 changed, 0 unchanged, 0 kept"
     assert newest[7] == "Undo"
     assert oldest[1] == "Failed" and oldest[7] == ""

@@ -277,7 +277,8 @@ def import_rows(imports: Iterable[NationalImport], names: dict[int, str]) -> lis
                 practices=(
                     f"{number(found.practices_matched)} of yours, "
                     f"{number(found.other_practices)} in other ICBs, "
-                    f"{number(found.unknown_codes)} unknown codes"
+                    f"{number(found.unknown_codes)} unknown codes; "
+                    f"{number(found.rows_passed_over)} rows passed over (not a practice's)"
                 ),
                 values=(
                     f"{number(found.values_added)} added, {number(found.values_changed)} "
