@@ -18,7 +18,7 @@ ALWAYS_CAPITALS_OUT = {"PCNS": "PCNs", "GPS": "GPs"}
 SMALL_WORDS = frozenset(
     {"and", "of", "the", "on", "in", "at", "upon", "by", "with", "for", "to", "under", "le"}
 )
-_WORD = re.compile(r"[A-Za-z][A-Za-z']*")
+_WORD = re.compile(r"[^\W\d_](?:[^\W\d_]|')*")  # letters of any alphabet (CAFÉ), apostrophes
 _SPACES = re.compile(r"\s+")
 _ORDINAL = re.compile(r"[0-9]+(ST|ND|RD|TH)")
 UNALLOCATED_PCN = frozenset({"U", "UNALLOCATED", "UNASSIGNED", "UNMAPPED", "UNKNOWN", "NONE"})
