@@ -8,6 +8,7 @@ from flask import Flask, flash, redirect, request, session, url_for
 from flask_login import LoginManager, current_user, logout_user
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
 
 from monitor.services.accounts import load_session_user
 from monitor.services.passwords import Passwords
@@ -40,7 +41,20 @@ def _end_idle_sessions():
     return None
 
 
+class DatabaseId(IntegerConverter):
+    """`<int:…>` in every route: a whole number no larger than an id column holds (an
+    INTEGER on PostgreSQL), so a larger one is no record's, 404, rather than a query the
+    database refuses with an error (PostgreSQL above 2^31 − 1, SQLite above 2^63 − 1)."""
+
+    def __init__(self, url_map, fixed_digits=0, min=None, max=None, signed=False) -> None:
+        super().__init__(url_map, fixed_digits, min, MAX_ID if max is None else max, signed)
+
+
+MAX_ID = 2**31 - 1
+
+
 def register_web(app: Flask) -> None:
+    app.url_map.converters["int"] = DatabaseId
     from monitor.web import (
         admin,
         auth,

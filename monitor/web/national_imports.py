@@ -58,10 +58,7 @@ from monitor.web.presenters import national_imports as present
 bp = Blueprint("national_imports", __name__, url_prefix="/national-data")
 
 ICB_STAFF = (Role.ICB_ANALYST, Role.ADMIN)
-MAX_ID = 2**31 - 1
-"""The largest id the table holds (an INTEGER on PostgreSQL): a larger one in a URL is no
-import's, so 404, rather than a query the database refuses."""
-IMPORT = f"/imports/<int(max={MAX_ID}):import_id>"
+IMPORT = "/imports/<int:import_id>"  # ids beyond the column's range are 404 (web.DatabaseId)
 STORE_FOLDER = "imports"
 BLOCK = 1024 * 1024
 WAITING_OR_PLANNED = (*national_import.WAITING, national_import.PLANNED)
