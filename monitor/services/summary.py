@@ -174,6 +174,8 @@ def choose_period(
             check.add("end", "The end date must be the same as or after the start date")
         if not check.errors and start > today:
             check.add("start", "The start date must be today or in the past")
+        if not check.errors and (problem := _outside_range(start, end, today)):
+            check.add("end" if start >= EARLIEST else "start", problem)
         if check.errors:
             return None, check.errors
         label = f"{start:%-d %B %Y} to {end:%-d %B %Y}"
@@ -187,6 +189,8 @@ def choose_period(
             return None, {"start": "Enter the start and end dates as real dates"}
         if end < start:
             return None, {"end": "The end date must be the same as or after the start date"}
+        if problem := _outside_range(start, end, today):
+            return None, {"end" if start >= EARLIEST else "start": problem}
         label = f"{start:%-d %B %Y} to {end:%-d %B %Y}"
         return Choice(start, end, label, {"start": args["start"], "end": args["end"]}), {}
     try:
@@ -200,6 +204,19 @@ def choose_period(
     if end >= today:
         label = f"{label} (to date)"
     return Choice(start, end, label, {"year": str(year)}), {}
+
+
+EARLIEST = date(2000, 4, 1)
+"""No summary starts before the financial year 2000/01 (long before the HEP)."""
+
+
+def _outside_range(start: date, end: date, today: date) -> str | None:
+    """Why a range reaches beyond what a summary covers (from 2000/01 to the end of next
+    financial year), or None."""
+    latest = financial_year_range(default_year(today) + 1)[1]
+    if start < EARLIEST or end > latest:
+        return f"Enter dates from {EARLIEST:%-d %B %Y} to {latest:%-d %B %Y}"
+    return None
 
 
 def financial_year_range(fy: int) -> tuple[date, date]:

@@ -186,7 +186,14 @@ def test_end_before_start_is_refused(client, history):
 
 
 @pytest.mark.parametrize(
-    "query", ["year=1990", "start=2022-13-01&end=2023-01-01", "start=2023-01-01&end=2022-01-01"]
+    "query",
+    [
+        "year=1990",
+        "start=2022-13-01&end=2023-01-01",
+        "start=2023-01-01&end=2022-01-01",
+        "start=2026-01-01&end=9999-12-31",
+        "start=0001-01-01&end=2023-01-01",
+    ],
 )
 def test_a_broken_download_link_is_not_found(client, history, query):
     client.sign_in(history.editor.email)
@@ -207,3 +214,25 @@ def test_the_summary_is_the_signed_in_practice_s_own(client, history, session):
     assert client.get("/summary/impact-summary.xlsx?year=2022").status_code == 404
     response = client.get("/summary/tables/spending.csv?year=2025")
     assert "with call-back" not in response.data.decode("utf-8")
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [("start=2026-01-01&end=9999-12-31", "end"), ("start=0001-01-01&end=2023-01-01", "start")],
+)
+def test_a_range_beyond_the_years_a_summary_covers_is_explained(client, history, query, field):
+    client.sign_in(history.editor.email)
+    soup = client.page(f"/summary?{query}", status=400)
+    summary = soup.select_one(".nhsuk-error-summary").get_text(" ", strip=True)
+    assert "Enter dates from 1 April 2000 to 31 March" in summary
+    assert soup.select_one("#downloads") is None
+
+
+def test_a_custom_range_ending_in_the_far_future_is_explained(client, history):
+    client.sign_in(history.editor.email)
+    soup = client.page(
+        "/summary?range=custom&start-day=1&start-month=4&start-year=2022"
+        "&end-day=31&end-month=12&end-year=9999",
+        status=400,
+    )
+    assert "Enter dates from 1 April 2000" in soup.select_one(".nhsuk-error-summary").get_text()
