@@ -16,7 +16,7 @@ anything else in a figure cell is a problem naming its sheet, row and column.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
@@ -116,6 +116,26 @@ def practice_rows(
             if count:
                 extract.rows_read += 1
             yield n, found.code
+
+
+def each_once(
+    rows: Iterable[tuple[int, str]],
+    grid: Grid,
+    heading: str,
+    problems: list[Problem],
+    seen: dict[str, int] | None = None,
+) -> Iterator[tuple[int, str]]:
+    """(row, code) of `rows` (from practice_rows), a practice listed again refused: its
+    second row is added to `problems`, naming where it was first. `seen` (code → row)
+    is filled as it goes."""
+    seen = {} if seen is None else seen
+    for n, code in rows:
+        if code in seen:
+            message = f"{code} is listed again (first on row {seen[code]:,})"
+            problems.append(Problem(message, sheet=grid.name, row=n, column=heading))
+            continue
+        seen[code] = n
+        yield n, code
 
 
 def read_rows(

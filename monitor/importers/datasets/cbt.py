@@ -56,6 +56,7 @@ from monitor.importers.datasets._hierarchy import (
     FigureColumn,
     RowFigures,
     add_figure,
+    each_once,
     month_code,
     practice_rows,
     read_rows,
@@ -265,18 +266,7 @@ def _read_table(
         problems,
         count=False,  # read_rows counted Table 3's rows; the others list them again
     )
-    for n, code in practices:
-        if code in rows:
-            problems.append(
-                Problem(
-                    f"{code} is listed again (first on row {rows[code]:,})",
-                    sheet=grid.name,
-                    row=n,
-                    column=COLUMNS.practice,
-                )
-            )
-            continue
-        rows[code] = n
+    for n, code in each_once(practices, grid, COLUMNS.practice, problems, rows):
         values.setdefault(code, {}).update(figures.add(grid, n, code, problems))
     return problems
 

@@ -32,6 +32,7 @@ from monitor.importers.datasets import Dataset, Extract
 from monitor.importers.datasets._hierarchy import (
     Columns,
     add_figure,
+    each_once,
     figure_cell,
     month_code,
     practice_rows,
@@ -95,22 +96,10 @@ def read(file: PublishedFile) -> Extract:
         problems.append(Problem(f"has no column headed {names}", sheet=grid.name, row=header_row))
         raise Refused(problems)
     supplier, taking_part = found.get("Supplier"), found.get("Participation")
-    seen: dict[str, int] = {}
     rows = practice_rows(
         grid, header_row, found[COLUMNS.practice], COLUMNS.practice, extract, problems, count=False
     )  # read_rows counted them
-    for n, code in rows:
-        if code in seen:
-            problems.append(
-                Problem(
-                    f"{code} is listed again (first on row {seen[code]:,})",
-                    sheet=grid.name,
-                    row=n,
-                    column=COLUMNS.practice,
-                )
-            )
-            continue
-        seen[code] = n
+    for n, code in each_once(rows, grid, COLUMNS.practice, problems):
         collected = not (
             (supplier is not None and heading_key(grid.text(n, supplier)) in NOT_TAKING_PART)
             or (taking_part is not None and grid.value(n, taking_part) in (0, 0.0, "0"))
