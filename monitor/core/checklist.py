@@ -10,7 +10,7 @@ import re
 from enum import StrEnum
 from functools import cached_property
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -85,8 +85,9 @@ class NationalSource(_Strict):
 
     dataset: Identifier
     measure: Identifier
-    per_1000_patients: bool = False
-    """Divided by the practice's registered patients and multiplied by 1,000."""
+    per_patients: Literal[1000, 10000] | None = None
+    """Divided by the practice's registered patients and multiplied by this (per 1,000
+    or per 10,000 registered patients)."""
 
 
 class Continuation(_Strict):

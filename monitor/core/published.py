@@ -32,7 +32,7 @@ class PracticeFacts:
 
 @dataclass(frozen=True)
 class PublishedFigure:
-    """One figure a file publishes for one practice and one month.
+    """One figure a file publishes for one practice and one period.
 
     `measure` names it within its dataset ("inbound_calls", "answered_pct"), as the
     dataset module documents it; a template item names the dataset and measure it is
@@ -43,10 +43,15 @@ class PublishedFigure:
 
     ods_code: str
     measure: str
-    period: str  # the month's period code, "2026-02"
+    period: str  # the period's code: a month "2026-02", quarter "2025-26-q3", year "2025-26"
     value: float | None
     sheet: str
     row: int
+    lower: float | None = None  # the published confidence interval (Fingertips), if any
+    upper: float | None = None
+    count: float | None = None  # the published numerator and denominator, if any
+    denominator: float | None = None
+    on: date | None = None  # a date the figure carries (a payment's date), if any
 
 
 @dataclass
@@ -64,4 +69,4 @@ class Extract:
     notes: list[str] = field(default_factory=list)
     figures: list[PublishedFigure] = field(default_factory=list)
     measures: dict[str, str] = field(default_factory=dict)  # measure -> what it is, in words
-    period: str | None = None  # the month the figures describe, "2026-02"
+    period: str | None = None  # the (latest) period the figures describe, "2026-02"

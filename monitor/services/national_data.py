@@ -235,11 +235,11 @@ def _value_for(item: Item, figure: PublishedFigure, practice: Practice, plan: Im
         plan.not_published += 1
         return None
     value = float(figure.value)
-    if item.national.per_1000_patients:
+    if item.national.per_patients:
         if not practice.list_size:
             plan.needs_list_size += 1
             return None
-        value = value / practice.list_size * 1000
+        value = value / practice.list_size * item.national.per_patients
     if item.type is ItemType.COUNT:
         value = float(round(value))
     else:
