@@ -204,7 +204,7 @@ def write_preview(national_import: NationalImport, result: ImportPlan) -> None:
             "action": c.action,
             "before": (
                 national_data.shown(c.item, c.before)
-                if c.record is not None and c.record.import_id is not None
+                if c.record is not None and c.record.record.import_id is not None
                 else None
             ),
             "after": national_data.shown(c.item, c.after),

@@ -1,6 +1,7 @@
 """Every table, imported here so Alembic and `create_all` see the whole schema."""
 
 from monitor.models.audit import AuditEvent
+from monitor.models.england import EnglandPractice, EnglandValue, NationalAggregate
 from monitor.models.imports import ImportChange, ImportStatus, NationalImport
 from monitor.models.organisations import Icb, Pcn, Practice, PracticePcnSpell, PracticeStatus
 from monitor.models.records import (
@@ -25,6 +26,9 @@ __all__ = [
     "PRACTICE_ROLES",
     "ROLE_LABELS",
     "AuditEvent",
+    "EnglandPractice",
+    "EnglandValue",
+    "NationalAggregate",
     "ImportChange",
     "ImportStatus",
     "NationalImport",

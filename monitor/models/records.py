@@ -64,6 +64,13 @@ class HepAllocation(RecordMixin, table=True):
     amount: Decimal = Field(sa_type=MONEY)
     received_on: date | None = Field(default=None)
     note: str = Field(default="", max_length=500)
+    source: str = Field(default="manual", max_length=40)
+    """"manual", "spreadsheet", "demo", or "hep_schedule" when the ICB's payment schedule
+    set it (then with its `import_id`), as for MetricValue."""
+    import_id: int | None = Field(default=None, foreign_key="national_import.id", index=True)
+    override_reason: str | None = Field(default=None, max_length=500)
+    published_amount: Decimal | None = Field(default=None, sa_type=MONEY)
+    """The schedule's amount, when the practice's own figure differs from it."""
 
 
 class Intervention(RecordMixin, table=True):

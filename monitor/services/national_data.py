@@ -23,16 +23,18 @@ import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 
 from sqlmodel import Session, select
 
-from monitor.core.checklist import ChecklistTemplate, Item, ItemType
+from monitor.core.checklist import ChecklistTemplate, Frequency, Item
 from monitor.core.clock import utcnow
 from monitor.core.formatting import item_value, number
 from monitor.core.periods import Period
 from monitor.core.published import Extract, PublishedFigure
 from monitor.models import (
+    HepAllocation,
     Icb,
     ImportChange,
     ImportStatus,
@@ -41,7 +43,8 @@ from monitor.models import (
     Practice,
     User,
 )
-from monitor.services import audit, records
+from monitor.services import audit, england, records
+from monitor.services.figures import ALLOCATION_ITEM
 
 CHUNK = 200
 
@@ -62,7 +65,8 @@ class ValueChange:
     action: str  # "add", "change"
     before: float | None
     after: float
-    record: MetricValue | None  # the stored value being changed
+    record: Stored | None  # the stored value being changed
+    on: date | None = None  # the figure's date (a payment's), if it has one
 
 
 @dataclass
@@ -79,12 +83,15 @@ class ImportPlan:
     unknown_codes: int = 0  # practice codes the database does not know
     unchanged: int = 0
     kept: int = 0  # the practice's own value stands
-    kept_values: list[tuple[MetricValue, float]] = field(default_factory=list)
+    kept_values: list[tuple[Stored, float]] = field(default_factory=list)
     not_published: int = 0
     needs_list_size: int = 0
     out_of_range: int = 0
     unmapped_measures: list[str] = field(default_factory=list)
     practices_in_icb: int = 0
+    periods: list[Period] = field(default_factory=list)
+    england: england.EnglandPlan | None = None
+    """England's figures from the file, when it is a national one."""
 
     @property
     def added(self) -> int:
@@ -124,6 +131,16 @@ class ImportPlan:
             lines.append(f"Outside the template's range (not stored): {number(self.out_of_range)}")
         if self.unmapped_measures:
             lines.append("Published but not in your template: " + ", ".join(self.unmapped_measures))
+        if self.england is not None:
+            lines.append(self.england.summary_line())
+        elif self.practices_in_file < england.NATIONAL_PRACTICES:
+            lines.append(
+                f"England: the file lists {number(self.practices_in_file)} practices, not "
+                "England's, so no England figures are worked out from it"
+            )
+        if len(self.periods) > 1:
+            lines.append("Periods: " + ", ".join(p.label for p in self.periods))
+        lines.extend(self.extract.notes)
         return lines
 
 
@@ -148,12 +165,15 @@ def already_imported(session: Session, icb_id: int, sha256: str) -> NationalImpo
 def plan_import(
     session: Session, *, icb: Icb, template: ChecklistTemplate, extract: Extract, today: date
 ) -> ImportPlan:
-    """What importing `extract` would change for the ICB's practices; nothing is written."""
+    """What importing `extract` would change for the ICB's practices; nothing is written.
+
+    Each figure names its own period (a file may hold several: the years of a payment
+    schedule, the quarters of a Fingertips export), which must be of the item's
+    frequency. A measured figure must describe a period that has ended; an allocation
+    (the HEP payment schedule) may be for this year or the next, as it is known ahead."""
     if not extract.figures or extract.period is None:
         raise ImportRefused(f"{extract.description} holds no figures for practices to import")
     period = Period.parse(extract.period)
-    if period.end >= today:
-        raise ImportRefused(f"{extract.description} is for {period.label}, which has not ended")
     items = {
         measure: item
         for (dataset, measure), item in template.national_items().items()
@@ -165,12 +185,14 @@ def plan_import(
             f"items from {extract.description.split(',')[0]}. Move the ICB to a template "
             "version that defines them (version 2 or later) to import it"
         )
+    periods = _periods(extract, items, today)
     ours = {p.ods_code: p for p in session.exec(select(Practice).where(Practice.icb_id == icb.id))}
     codes = {f.ods_code for f in extract.figures}
     known = set(
         session.exec(select(Practice.ods_code).where(Practice.ods_code.in_(codes - ours.keys())))
     )
     plan = ImportPlan(icb=icb, extract=extract, period=period)
+    plan.periods = sorted(set(periods.values()))
     plan.rows_read = extract.rows_read
     plan.rows_passed_over = sum(extract.skipped.values())
     plan.practices_in_file = len(codes)
@@ -186,64 +208,147 @@ def plan_import(
     plan.unmapped_measures = sorted(
         extract.measures.get(m, m) for m in {f.measure for f in extract.figures} - items.keys()
     )
-    stored = _stored(session, [p.id for p in ours.values()], list(items.values()), period)
+    stored = stored_values(
+        session, [p.id for p in ours.values()], list(items.values()), plan.periods
+    )
     for figure in extract.figures:
         practice = ours.get(figure.ods_code)
         item = items.get(figure.measure)
         if practice is None or item is None:
             continue
-        value = _value_for(item, figure, practice, plan)
+        value = _value_for(item, figure, practice.list_size, plan)
         if value is None:
             continue
-        current = stored.get((practice.id, item.id))
+        at = periods[figure.period]
+        current = stored.get((practice.id, item.id, at.code))
         if current is None:
-            plan.changes.append(ValueChange(practice, item, period, "add", None, value, None))
-        elif _practices_own(current):
+            plan.changes.append(
+                ValueChange(practice, item, at, "add", None, value, None, figure.on)
+            )
+        elif _practices_own(current.record):
             plan.kept += 1
-            if current.published_number != value:
+            if current.published != value:
                 plan.kept_values.append((current, value))
-        elif current.value_number == value:
+        elif current.number == value:
             plan.unchanged += 1
         else:
             plan.changes.append(
-                ValueChange(practice, item, period, "change", current.value_number, value, current)
+                ValueChange(practice, item, at, "change", current.number, value, current, figure.on)
             )
+    plan.england = england.plan(session, extract, items, periods)
     return plan
 
 
-def _practices_own(value: MetricValue) -> bool:
+def _periods(extract: Extract, items: dict[str, Item], today: date) -> dict[str, Period]:
+    """Each figure's period, checked against its item: of the item's frequency, ended
+    (or, for an allocation, no later than next year)."""
+    found: dict[str, Period] = {}
+    for figure in extract.figures:
+        item = items.get(figure.measure)
+        if item is None or figure.period in found:
+            continue
+        try:
+            at = Period.parse(figure.period)
+        except ValueError:
+            raise ImportRefused(
+                f"{extract.description}: “{figure.period}” is not a period"
+            ) from None
+        if at.frequency is not item.frequency:
+            raise ImportRefused(
+                f"{extract.description} gives {item.label} for {at.label}, but the "
+                f"template records it {item.frequency.value}: the file cannot fill it"
+            )
+        if item.id == ALLOCATION_ITEM:
+            if at.start > Period.containing(today, at.frequency).next().start:
+                raise ImportRefused(
+                    f"{extract.description} is for {at.label}: a schedule can be imported "
+                    "for this financial year or the next, not later"
+                )
+        elif at.end >= today:
+            raise ImportRefused(f"{extract.description} is for {at.label}, which has not ended")
+        found[figure.period] = at
+    return found
+
+
+def _practices_own(value: MetricValue | HepAllocation) -> bool:
     """A value the practice recorded (typed, uploaded in a spreadsheet, the demo's) or
     overrode: no import replaces or undoes it. Only an import's values have an import."""
     return value.import_id is None or bool(value.override_reason)
 
 
-def _stored(session, practice_ids, items, period) -> dict[tuple[int, str], MetricValue]:
-    if not practice_ids:
+@dataclass(frozen=True)
+class Stored:
+    """A stored value an import may change: a MetricValue, or (for the HEP allocation) a
+    HepAllocation, read the same way."""
+
+    record: MetricValue | HepAllocation
+
+    @property
+    def number(self) -> float | None:
+        if isinstance(self.record, HepAllocation):
+            return float(self.record.amount)
+        return self.record.value_number
+
+    @property
+    def published(self) -> float | None:
+        if isinstance(self.record, HepAllocation):
+            found = self.record.published_amount
+            return None if found is None else float(found)
+        return self.record.published_number
+
+    def remember_published(self, value: float) -> None:
+        if isinstance(self.record, HepAllocation):
+            self.record.published_amount = Decimal(str(value))
+        else:
+            self.record.published_number = value
+
+
+def stored_values(
+    session: Session, practice_ids: list[int], items: list[Item], periods: list[Period]
+) -> dict[tuple[int, str, str], Stored]:
+    """(practice id, item id, period code) → what is stored, for the items and periods."""
+    if not practice_ids or not periods:
         return {}
-    rows = session.exec(
-        select(MetricValue).where(
-            MetricValue.practice_id.in_(practice_ids),
-            MetricValue.item_id.in_([i.id for i in items]),
-            MetricValue.period_code == period.code,
-        )
-    )
-    return {(r.practice_id, r.item_id): r for r in rows}
+    found: dict[tuple[int, str, str], Stored] = {}
+    metric_items = [i.id for i in items if i.id != ALLOCATION_ITEM]
+    if metric_items:
+        for ids in _chunks(practice_ids):
+            rows = session.exec(
+                select(MetricValue).where(
+                    MetricValue.practice_id.in_(ids),
+                    MetricValue.item_id.in_(metric_items),
+                    MetricValue.period_code.in_([p.code for p in periods]),
+                )
+            )
+            for r in rows:
+                found[(r.practice_id, r.item_id, r.period_code)] = Stored(r)
+    years = {p.fy: p for p in periods if p.frequency is Frequency.ANNUAL}
+    if any(i.id == ALLOCATION_ITEM for i in items) and years:
+        for ids in _chunks(practice_ids):
+            rows = session.exec(
+                select(HepAllocation).where(
+                    HepAllocation.practice_id.in_(ids),
+                    HepAllocation.financial_year.in_(list(years)),
+                )
+            )
+            for r in rows:
+                found[(r.practice_id, ALLOCATION_ITEM, years[r.financial_year].code)] = Stored(r)
+    return found
 
 
-def _value_for(item: Item, figure: PublishedFigure, practice: Practice, plan: ImportPlan):
+def _chunks(ids: list[int], size: int = 900) -> Iterable[list[int]]:
+    for start in range(0, len(ids), size):
+        yield ids[start : start + size]
+
+
+def _value_for(item: Item, figure: PublishedFigure, list_size: int | None, plan: ImportPlan):
     if figure.value is None or not math.isfinite(figure.value):
         plan.not_published += 1
         return None
-    value = float(figure.value)
-    if item.national.per_patients:
-        if not practice.list_size:
-            plan.needs_list_size += 1
-            return None
-        value = value / practice.list_size * item.national.per_patients
-    if item.type is ItemType.COUNT:
-        value = float(round(value))
-    else:
-        value = round(value, 4)  # the published precision, without float noise
+    if item.national.per_patients and not list_size:
+        plan.needs_list_size += 1
+        return None
+    value = england.item_figure(item, figure.value, list_size)
     if (item.min is not None and value < item.min) or (item.max is not None and value > item.max):
         plan.out_of_range += 1
         return None
@@ -276,9 +381,11 @@ def apply_import(
             done += len(changes)
             if progress is not None:
                 progress(done / total, f"{number(done)} of {number(len(plan.changes))} values")
-        for record, published in plan.kept_values:
-            record.published_number = published
-            session.add(record)
+        for kept, published in plan.kept_values:
+            kept.remember_published(published)
+            session.add(kept.record)
+        if plan.england is not None:
+            england.write(session, plan.england, national_import.id)
         national_import.status = ImportStatus.DONE
         national_import.finished_at = utcnow()
         national_import.progress = 1.0
@@ -318,25 +425,10 @@ def _counts(national_import: NationalImport, plan: ImportPlan) -> None:
 def _apply_practice(session, user, plan, template, national_import, changes, label) -> None:
     new = [c for c in changes if c.action == "add"]
     if new:
-        rows = [
-            MetricValue(
-                practice_id=c.practice.id,
-                item_id=c.item.id,
-                frequency=c.period.frequency.value,
-                period_code=c.period.code,
-                period_start=c.period.start,
-                value_number=c.after,
-                template_id=template.id,
-                template_version=template.version,
-                source=plan.extract.source,
-                import_id=national_import.id,
-            )
-            for c in new
-        ]
         records.create_many(
             session,
             user=user,
-            records=rows,
+            records=[_new_record(c, plan, template, national_import) for c in new],
             summary=f"Imported {{added}} for {plan.period.label} from {label}",
             commit=False,
         )
@@ -349,27 +441,58 @@ def _apply_practice(session, user, plan, template, national_import, changes, lab
                 period_code=c.period.code,
                 action=c.action,
                 before_number=c.before,
-                before_source=c.record.source if c.record else None,
-                before_import_id=c.record.import_id if c.record else None,
+                before_source=c.record.record.source if c.record else None,
+                before_import_id=c.record.record.import_id if c.record else None,
                 after_number=c.after,
             )
         )
         if c.action == "change":
-            records.update_fields(
-                session,
-                user=user,
-                record=c.record,
-                changes={
+            if isinstance(c.record.record, HepAllocation):
+                fields = {"amount": Decimal(str(c.after)), "source": plan.extract.source,
+                          "import_id": national_import.id}  # fmt: skip
+                if c.on is not None:
+                    fields["received_on"] = c.on
+            else:
+                fields = {
                     "value_number": c.after,
                     "source": plan.extract.source,
                     "import_id": national_import.id,
                     "template_id": template.id,
                     "template_version": template.version,
-                },
-                expected_version=c.record.version,
-                summary=f"Updated {c.item.label} for {plan.period.label} from {label}",
+                }
+            records.update_fields(
+                session,
+                user=user,
+                record=c.record.record,
+                changes=fields,
+                expected_version=c.record.record.version,
+                summary=f"Updated {c.item.label} for {c.period.label} from {label}",
                 commit=False,
             )
+
+
+def _new_record(c: ValueChange, plan: ImportPlan, template, national_import):
+    if c.item.id == ALLOCATION_ITEM:
+        return HepAllocation(
+            practice_id=c.practice.id,
+            financial_year=c.period.fy,
+            amount=Decimal(str(c.after)),
+            received_on=c.on,
+            source=plan.extract.source,
+            import_id=national_import.id,
+        )
+    return MetricValue(
+        practice_id=c.practice.id,
+        item_id=c.item.id,
+        frequency=c.period.frequency.value,
+        period_code=c.period.code,
+        period_start=c.period.start,
+        value_number=c.after,
+        template_id=template.id,
+        template_version=template.version,
+        source=plan.extract.source,
+        import_id=national_import.id,
+    )
 
 
 def undo_import(session: Session, *, user: User | None, national_import: NationalImport) -> int:
@@ -383,13 +506,7 @@ def undo_import(session: Session, *, user: User | None, national_import: Nationa
     ).all()
     restored = 0
     for change in changes:
-        value = session.exec(
-            select(MetricValue).where(
-                MetricValue.practice_id == change.practice_id,
-                MetricValue.item_id == change.item_id,
-                MetricValue.period_code == change.period_code,
-            )
-        ).first()
+        value = _changed_record(session, change)
         if value is None or value.import_id != national_import.id or _practices_own(value):
             continue  # changed since (a later import, or the practice overrode it): it stands
         summary = f"Undid the import “{national_import.description}”"
@@ -399,12 +516,16 @@ def undo_import(session: Session, *, user: User | None, national_import: Nationa
                 summary=summary, commit=False,
             )  # fmt: skip
         else:
+            field_name = "amount" if isinstance(value, HepAllocation) else "value_number"
+            before = change.before_number
+            if isinstance(value, HepAllocation) and before is not None:
+                before = Decimal(str(before))
             records.update_fields(
                 session,
                 user=user,
                 record=value,
                 changes={
-                    "value_number": change.before_number,
+                    field_name: before,
                     "source": change.before_source or "manual",
                     "import_id": change.before_import_id,
                 },
@@ -413,6 +534,7 @@ def undo_import(session: Session, *, user: User | None, national_import: Nationa
                 commit=False,
             )
         restored += 1
+    england.forget(session, national_import.id)
     national_import.status = ImportStatus.UNDONE
     national_import.undone_at = utcnow()
     national_import.undone_by_id = user.id if user else None
@@ -427,6 +549,23 @@ def undo_import(session: Session, *, user: User | None, national_import: Nationa
     )
     session.commit()
     return restored
+
+
+def _changed_record(session: Session, change: ImportChange) -> MetricValue | HepAllocation | None:
+    if change.item_id == ALLOCATION_ITEM:
+        return session.exec(
+            select(HepAllocation).where(
+                HepAllocation.practice_id == change.practice_id,
+                HepAllocation.financial_year == Period.parse(change.period_code).fy,
+            )
+        ).first()
+    return session.exec(
+        select(MetricValue).where(
+            MetricValue.practice_id == change.practice_id,
+            MetricValue.item_id == change.item_id,
+            MetricValue.period_code == change.period_code,
+        )
+    ).first()
 
 
 def imports_of(session: Session, icb_id: int) -> list[NationalImport]:

@@ -31,7 +31,7 @@ from monitor.core.formatting import NO_PCN, long_date, number
 from monitor.core.names import tidy_name
 from monitor.core.published import Extract, PracticeFacts
 from monitor.models import Icb, Pcn, Practice, PracticePcnSpell, PracticeStatus, User
-from monitor.services import audit, organisations, records
+from monitor.services import audit, england, organisations, records
 
 QUIET = (*records.QUIET_FIELDS, "source", "confirmed_on")
 """A file confirming a practice as it was is not a change worth an audit event."""
@@ -85,6 +85,7 @@ class OnboardingPlan:
     unchanged: int = 0  # practices the files confirm as they are
     other_icb_practices: int = 0  # in the files, but another ICB's
     left_elsewhere: int = 0  # in this ICB here, placed in another ICB by the files
+    england_practices: int = 0  # England's practices whose deprivation or list size was kept
     _work: list[Any] = field(default_factory=list, repr=False)
 
     @property
@@ -129,6 +130,11 @@ class OnboardingPlan:
             lines.append(
                 f"{number(self.left_elsewhere)} practices of this ICB are in another ICB in "
                 "these files: left as they are"
+            )
+        if self.england_practices:
+            lines.append(
+                f"England: deprivation or list size kept for {number(self.england_practices)} "
+                "practices, for England's figures beside the ICB's"
             )
         return lines
 
@@ -415,10 +421,13 @@ def onboard(
 ) -> OnboardingPlan:
     """Plan the changes and, unless `dry_run`, make them all (or, on any error, none)."""
     result = plan(session, icb_code=icb_code, extracts=extracts, today=today)
-    if dry_run or not result._work:
+    if dry_run:
         return result
     try:
-        _apply(session, user, result)
+        if result._work:
+            _apply(session, user, result)
+        # England's practices, for England's figures beside the ICB's (a national file's)
+        result.england_practices = england.record_facts(session, extracts)
     except Exception:
         session.rollback()
         raise
