@@ -52,13 +52,19 @@ class Provenance:
     published_number: float | None = None
 
     @classmethod
-    def of(cls, row: MetricValue, found: NationalImport | None = None) -> Provenance:
+    def of(
+        cls, row: MetricValue | HepAllocation, found: NationalImport | None = None
+    ) -> Provenance:
+        if isinstance(row, HepAllocation):
+            published = None if row.published_amount is None else float(row.published_amount)
+        else:
+            published = row.published_number
         return cls(
             import_id=row.import_id,
             publication=found.description if found else None,
             dataset=found.dataset if found else None,
             override_reason=row.override_reason or None,
-            published_number=row.published_number,
+            published_number=published,
         )
 
     @property
@@ -80,7 +86,8 @@ class Provenance:
     def text(self) -> str:
         """The source column of every table and export."""
         if self.imported:
-            return f"NHS England: {self.publication}" if self.publication else "NHS England"
+            publisher = "Your ICB" if self.dataset == "hep_schedule" else "NHS England"
+            return f"{publisher}: {self.publication}" if self.publication else publisher
         if self.overridden:
             return "Entered by the practice (overrides the published value)"
         return "Entered by the practice"
@@ -194,6 +201,9 @@ def recorded_values(session: Session, practice_id: int, period: Period) -> dict[
     if period.frequency is Frequency.ANNUAL:
         allocation = _allocation(session, practice_id, period.fy)
         if allocation is not None:
+            found = (
+                session.get(NationalImport, allocation.import_id) if allocation.import_id else None
+            )
             values[ALLOCATION_ITEM] = Recorded(
                 ALLOCATION_ITEM,
                 float(allocation.amount),
@@ -202,6 +212,7 @@ def recorded_values(session: Session, practice_id: int, period: Period) -> dict[
                 "allocation",
                 allocation.id,
                 "hep_allocation",
+                provenance=Provenance.of(allocation, found),
             )
     return values
 
@@ -284,18 +295,30 @@ def period_summaries(
             counts[code] = counts.get(code, 0) + 1
             if Provenance(import_id=import_id, override_reason=reason).imported:
                 imported[code] = imported.get(code, 0) + 1
-    allocation_years = set(
-        session.exec(
-            select(HepAllocation.financial_year).where(HepAllocation.practice_id == practice_id)
+    allocation_years = {
+        fy: Provenance(import_id=import_id, override_reason=reason).imported
+        for fy, import_id, reason in session.exec(
+            select(
+                HepAllocation.financial_year,
+                HepAllocation.import_id,
+                HepAllocation.override_reason,
+            ).where(HepAllocation.practice_id == practice_id)
         )
-    )
+    }
     summaries = []
     for period in periods:
         items = template.items_for(period.frequency)
         recorded = counts.get(period.code, 0)
+        from_schedule = 0
         if period.frequency is Frequency.ANNUAL and period.fy in allocation_years:
-            recorded += 1 if any(i.id == ALLOCATION_ITEM for i in items) else 0
-        summaries.append(PeriodSummary(period, recorded, len(items), imported.get(period.code, 0)))
+            if any(i.id == ALLOCATION_ITEM for i in items):
+                recorded += 1
+                from_schedule = int(allocation_years[period.fy])
+        summaries.append(
+            PeriodSummary(
+                period, recorded, len(items), imported.get(period.code, 0) + from_schedule
+            )
+        )
     return summaries
 
 
@@ -455,6 +478,13 @@ def _same(old: Recorded, new) -> bool:
     return old.number == new.number and old.text == new.text
 
 
+def publisher(item: Item) -> str:
+    """Whose figure a prefilled value is, as a sentence names it."""
+    if item.id == ALLOCATION_ITEM:
+        return "the figure in your ICB's HEP payment schedule"
+    return "NHS England's published figure"
+
+
 def _check_override(check, item, old: Recorded, new, reasons, can_override) -> str | None:
     """The reason for changing a prefilled (or already overridden) figure; a message on
     the field when the change is not allowed as asked."""
@@ -465,7 +495,7 @@ def _check_override(check, item, old: Recorded, new, reasons, can_override) -> s
         if not can_override:
             check.add(
                 item.id,
-                f"{item.label} is NHS England's published figure "
+                f"{item.label} is {publisher(item)} "
                 f"({old.provenance.origin[:1].lower()}{old.provenance.origin[1:]}). To use "
                 "your own figure instead, override it on the figures page and give a reason",
             )
@@ -473,7 +503,7 @@ def _check_override(check, item, old: Recorded, new, reasons, can_override) -> s
         if item.id not in reasons:
             check.add(
                 item.id,
-                f"{item.label} is NHS England's published figure. Select Override to use "
+                f"{item.label} is {publisher(item)}. Select Override to use "
                 "your own figure instead, and give a reason",
             )
             return None
@@ -485,8 +515,7 @@ def _check_override(check, item, old: Recorded, new, reasons, can_override) -> s
     elif new.blank:  # an override: the practice's own figure instead of the published one
         check.add(
             item.id,
-            f"Enter a figure for {item.label}. To go back to NHS England's published "
-            f"figure, enter {shown}",
+            f"Enter a figure for {item.label}. To go back to {publisher(item)}, enter {shown}",
         )
         return None
     elif item.id not in reasons or new.number == old.provenance.published_number:
@@ -504,7 +533,7 @@ def _save_item(
 ):
     old = current.get(item.id)
     if item.id == ALLOCATION_ITEM:
-        _save_allocation_value(session, user, practice, period.fy, new.number, result)
+        _save_allocation_value(session, user, practice, period.fy, new.number, result, old, reason)
         return
     if new.blank:
         if old is not None:
@@ -587,7 +616,7 @@ def _row(session: Session, practice_id: int, item_id: str, period: Period) -> Me
     ).one()
 
 
-def _save_allocation_value(session, user, practice, fy, number, result) -> None:
+def _save_allocation_value(session, user, practice, fy, number, result, old, reason) -> None:
     label = f"HEP allocation for {financial_year_label(fy)}"
     allocation = _allocation(session, practice.id, fy)
     if number is None:
@@ -612,14 +641,29 @@ def _save_allocation_value(session, user, practice, fy, number, result) -> None:
             commit=False,
         )
         result.added.append("HEP allocation received")
-    elif allocation.amount != amount:
+        return
+    provenance = old.provenance if old is not None else Provenance.of(allocation)
+    changes: dict[str, object] = {}
+    summary = f"Changed {label}"
+    if allocation.amount != amount:
+        changes["amount"] = amount
+        if provenance.imported:
+            changes |= {"override_reason": reason, "published_amount": allocation.amount}
+            summary = f"Overrode the ICB's payment schedule for the {label}"
+        elif provenance.overridden and float(amount) == provenance.published_number:
+            changes |= {"override_reason": None, "published_amount": None,
+                        "source": provenance.dataset or allocation.source}  # fmt: skip
+            summary = f"Went back to the ICB's payment schedule for the {label}"
+    if provenance.overridden and reason and reason != provenance.override_reason:
+        changes.setdefault("override_reason", reason)
+    if changes:
         records.update_fields(
             session,
             user=user,
             record=allocation,
-            changes={"amount": amount},
+            changes=changes,
             expected_version=allocation.version,
-            summary=f"Changed {label}",
+            summary=summary,
             commit=False,
         )
         result.changed.append("HEP allocation received")

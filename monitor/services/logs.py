@@ -95,13 +95,30 @@ def save_allocation(
             record=HepAllocation(practice_id=practice_id, **asdict(data)),
             summary=f"Recorded {label}: {money(data.amount)}",
         )
+    changes = asdict(data)
+    summary = f"Changed {label}"
+    if existing.import_id is not None and not existing.override_reason:
+        if data.amount != existing.amount:
+            # From the ICB's payment schedule: the practice's own figure needs its reason.
+            if not data.note.strip():
+                raise FormErrors(
+                    {
+                        "note": "This allocation came from your ICB's HEP payment schedule. "
+                        "Enter in the note why your figure differs from it"
+                    }
+                )
+            changes |= {"override_reason": data.note, "published_amount": existing.amount}
+            summary = f"Overrode the ICB's payment schedule for the {label}"
+    elif existing.override_reason and data.amount == existing.published_amount:
+        changes |= {"override_reason": None, "published_amount": None, "source": "hep_schedule"}
+        summary = f"Went back to the ICB's payment schedule for the {label}"
     return records.update_fields(
         session,
         user=user,
         record=existing,
-        changes=asdict(data),
+        changes=changes,
         expected_version=expected_version,
-        summary=f"Changed {label}",
+        summary=summary,
     )
 
 
