@@ -45,6 +45,8 @@ from monitor.core.checklist import template_used_by
 from monitor.core.clock import utcnow
 from monitor.core.formatting import number
 from monitor.core.patient_data import redact_nhs_numbers
+from monitor.exporters.formats import CSV
+from monitor.importers.datasets import hep_schedule
 from monitor.importers.published import SUFFIXES
 from monitor.jobs import jobs_of
 from monitor.models import Icb, NationalImport, Practice, Role, User
@@ -53,6 +55,7 @@ from monitor.services.national_data import ImportRefused
 from monitor.services.records import EditConflict
 from monitor.web.access import allow
 from monitor.web.context import db, templates
+from monitor.web.downloads import download
 from monitor.web.presenters import national_imports as present
 
 bp = Blueprint("national_imports", __name__, url_prefix="/national-data")
@@ -200,6 +203,27 @@ def undo(import_id: int):
         return redirect(url_for(".detail", import_id=import_id))
     flash(present.undone(restored))
     return redirect(url_for(".index"))
+
+
+# The ICB's HEP payment schedule: its layout, and that layout as a CSV to fill in ------
+
+
+@bp.get("/hep-payment-schedule")
+@allow(*ICB_STAFF)
+def hep_schedule_layout():
+    layout = hep_schedule.LAYOUT
+    return render_template(
+        "national_imports/hep_schedule.jinja",
+        icb=_icb(),
+        layout=layout,
+        columns=present.layout_rows(layout.columns),
+    )
+
+
+@bp.get("/hep-payment-schedule.csv")
+@allow(*ICB_STAFF)
+def hep_schedule_csv():
+    return download(hep_schedule.layout_csv(), CSV, hep_schedule.LAYOUT.filename)
 
 
 # Helpers ------------------------------------------------------------------------------

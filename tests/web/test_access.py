@@ -166,6 +166,17 @@ ROUTES = {
     "national_imports.confirm": ("POST", lambda w: f"{_import_url(w)}/confirm", RETURNS_ICB),
     "national_imports.cancel": ("POST", lambda w: f"{_import_url(w)}/cancel", RETURNS_ICB),
     "national_imports.undo": ("GET", lambda w: f"{_import_url(w)}/undo", RETURNS_ICB),
+    # The HEP payment schedule's layout and its CSV, beside the upload page.
+    "national_imports.hep_schedule_layout": (
+        "GET",
+        lambda w: "/national-data/hep-payment-schedule",
+        RETURNS_ICB,
+    ),
+    "national_imports.hep_schedule_csv": (
+        "GET",
+        lambda w: "/national-data/hep-payment-schedule.csv",
+        RETURNS_ICB,
+    ),
 }
 for kind, single in [
     ("allocations", "allocation"),

@@ -786,6 +786,8 @@ NOT_PRACTICE_DATA = {
     "organisations.cancel",
     "national_imports.confirm",
     "national_imports.cancel",
+    "national_imports.hep_schedule_layout",  # the schedule's layout: fictional examples only
+    "national_imports.hep_schedule_csv",
 }
 
 # The audit log shows what changed, before and after, so an administrator of the ICB

@@ -12,6 +12,7 @@ from monitor.core.checklist import Templates
 from monitor.core.clock import utcnow
 from monitor.core.formatting import date_time, number
 from monitor.importers.datasets import datasets
+from monitor.importers.datasets.hep_schedule import Column
 from monitor.models import NationalImport
 from monitor.national_import import WAITING
 
@@ -288,3 +289,22 @@ def import_rows(imports: Iterable[NationalImport], names: dict[int, str]) -> lis
             )
         )
     return rows
+
+
+# The HEP payment schedule's layout page ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LayoutRow:
+    heading: str
+    need: str  # "Required" or "Optional"
+    holds: str
+    example: str
+
+
+def layout_rows(columns: Iterable[Column]) -> list[LayoutRow]:
+    """The rows of the layout page's table of columns."""
+    return [
+        LayoutRow(c.heading, "Required" if c.required else "Optional", c.holds, c.example)
+        for c in columns
+    ]
