@@ -852,6 +852,20 @@ def slope_index(
     return _from_units(group_keys, None, g_y, g_pop, g_se, **common)  # type: ignore[arg-type]
 
 
+def compare_gaps(
+    ours: tuple[float, float | None, float | None],
+    theirs: tuple[float, float | None, float | None],
+) -> str:
+    """Whether one slope index of inequality (sii, lower, upper) is "narrower", "similar"
+    or "wider" than another, as a size of gap whichever way it runs. "similar" when
+    their confidence intervals overlap (a conservative test: intervals can overlap when
+    the difference is significant, never the other way round) or either has none."""
+    (a, a_low, a_high), (b, b_low, b_high) = ours, theirs
+    if None in (a_low, a_high, b_low, b_high) or (a_low <= b_high and b_low <= a_high):
+        return "similar"
+    return "narrower" if abs(a) < abs(b) else "wider"
+
+
 # --------------------------------------------------------------------------- explanation
 
 

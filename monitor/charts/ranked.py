@@ -9,7 +9,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from monitor.analysis.distribution import Summary
-from monitor.core.palette import NHS_BLACK, NHS_BLUE, NHS_DARK_GREY, NHS_PALE_GREY
+from monitor.core.palette import NHS_BLACK, NHS_BLUE, NHS_DARK_GREY, NHS_DARK_PINK, NHS_PALE_GREY
 
 from .style import (
     EDGE_PT,
@@ -31,10 +31,12 @@ def ranked_chart(
     *,
     title: str,
     format_value: Callable[[float], str],
+    england: Summary | None = None,
 ) -> Figure:
     """Practices' figures as bars, highest first, labelled by rank only (the data table
     beside the chart is where practices are named); the median and quartiles drawn
-    across when enough practices contribute (``summary.enough``)."""
+    across when enough practices contribute (``summary.enough``), and England's median
+    and quartiles (``england``) beside them when given."""
     numbers = np.array([float(v) for v in values], dtype=float)
     with chart_context():
         fig = Figure(figsize=(RANKED_WIDTH_IN, 4.2), dpi=100, layout="constrained")
@@ -66,12 +68,22 @@ def ranked_chart(
                 label="Lower to upper quartile",
             )
             ax.axhline(summary.median, color=NHS_BLACK, lw=1.4, ls="--", zorder=3, label="Median")
-            fig.legend(loc="outside lower center", ncols=2, handlelength=1.6)
+        if england is not None and england.enough:
+            ax.axhline(england.median, color=NHS_DARK_PINK, lw=1.8, zorder=4,
+                       label="England median")  # fmt: skip
+            for quartile in (england.q1, england.q3):
+                ax.axhline(quartile, color=NHS_DARK_PINK, lw=1.0, ls=":", zorder=4)
+            ax.plot([], [], color=NHS_DARK_PINK, lw=1.0, ls=":", label="England quartiles")
+        if summary.enough or (england is not None and england.enough):
+            fig.legend(loc="outside lower center", ncols=4, handlelength=1.6)
         ax.xaxis.set_major_locator(MaxNLocator(nbins=12, integer=True, min_n_ticks=1))
         ax.set_xlim(0.4, numbers.size + 0.6)
         ax.set_xlabel("Practice rank (1 = highest)", parse_math=False)
-        low = min(0.0, float(numbers.min()))
-        high = max(0.0, float(numbers.max()))
+        shown = [float(numbers.min()), float(numbers.max())]
+        if england is not None and england.enough:
+            shown += [england.q1, england.q3]
+        low = min(0.0, *shown)
+        high = max(0.0, *shown)
         ax.set_ylim(low, high + (0.1 * (high - low) or 1.0))
         ax.yaxis.set_major_formatter(
             FuncFormatter(lambda v, _pos: clean_text(format_value(v), max_chars=16))

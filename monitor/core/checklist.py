@@ -16,6 +16,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 IDENTIFIER = r"^[a-z][a-z0-9_]*$"
+ALLOCATION_ITEM = "hep_allocation"
+"""The item a practice's HEP allocation is: stored as a HepAllocation, not a MetricValue."""
 ALIGNED_KEY = re.compile(r"^[a-z]+(:[a-z0-9_]+)?$")
 
 

@@ -286,6 +286,32 @@ def aggregates(
     }
 
 
+def aggregates_of_item(session: Session, icb_id: int, item_id: str) -> dict[str, NationalAggregate]:
+    """England's stored figures for the item in every period there are: period code →
+    the latest finished import's."""
+    latest = dict(
+        session.exec(
+            select(NationalAggregate.period_code, func.max(NationalAggregate.import_id))
+            .join(NationalImport, NationalImport.id == NationalAggregate.import_id)
+            .where(
+                NationalImport.icb_id == icb_id,
+                NationalImport.status == ImportStatus.DONE,
+                NationalAggregate.item_id == item_id,
+            )
+            .group_by(NationalAggregate.period_code)
+        ).all()
+    )
+    if not latest:
+        return {}
+    rows = session.exec(
+        select(NationalAggregate).where(
+            NationalAggregate.item_id == item_id,
+            NationalAggregate.import_id.in_(sorted(set(latest.values()))),
+        )
+    )
+    return {a.period_code: a for a in rows if latest.get(a.period_code) == a.import_id}
+
+
 def figures(
     session: Session, icb_id: int, item: Item, period_codes: Sequence[str]
 ) -> EnglandFigures | None:

@@ -23,7 +23,7 @@ from enum import Enum
 from sqlmodel import Session, select
 
 from monitor.analysis.unusual import HISTORY_FOR_CHECK, is_unusual, worth_checking
-from monitor.core.checklist import ChecklistTemplate, Frequency, Item, Templates
+from monitor.core.checklist import ALLOCATION_ITEM, ChecklistTemplate, Frequency, Item, Templates
 from monitor.core.formatting import item_value
 from monitor.core.inputs import Collector, InvalidValue
 from monitor.core.periods import Period, financial_year_label, financial_year_of, periods_in_year
@@ -31,7 +31,6 @@ from monitor.models import HepAllocation, MetricValue, NationalImport, Practice,
 from monitor.services import records
 from monitor.services.records import EditConflict, SaveResult
 
-ALLOCATION_ITEM = "hep_allocation"
 OVERRIDE_REASON_LIMIT = 500  # MetricValue.override_reason
 
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 
@@ -28,10 +28,12 @@ from monitor.analysis import equity
 from monitor.analysis.distribution import Summary, summarise
 from monitor.core.checklist import ChecklistTemplate, Direction, Item, ItemType
 from monitor.core.formatting import NO_PCN, difference_format
-from monitor.core.periods import Period
+from monitor.core.periods import Period, periods_in_year
 from monitor.core.small_numbers import enough
 from monitor.models import (
     Collection,
+    NationalAggregate,
+    NationalImport,
     Pcn,
     Practice,
     PracticeReturn,
@@ -40,7 +42,7 @@ from monitor.models import (
     ReturnValue,
     User,
 )
-from monitor.services import visibility
+from monitor.services import england, visibility
 from monitor.services.collections import (
     IN_PROGRESS,
     NOT_STARTED,
@@ -81,17 +83,21 @@ class Submission:
 class PracticeFigure:
     """A practice's one figure for a metric in a collection (see the module docstring)."""
 
-    submission: Submission
+    practice: Practice
+    pcn: Pcn
     value: float
     periods: int
+    published: bool = False
+    """From a national publication (every practice's), not from the practice's return."""
 
-    @property
-    def practice(self) -> Practice:
-        return self.submission.practice
 
-    @property
-    def pcn(self) -> Pcn:
-        return self.submission.pcn
+@dataclass(frozen=True)
+class Published:
+    """An item's published figures for the collection's periods: every practice's."""
+
+    figures: list[PracticeFigure]
+    publications: tuple[str, ...]  # the imports' descriptions, oldest first
+    periods: tuple[str, ...]  # the period codes of the item the collection covers
 
 
 @dataclass
@@ -103,14 +109,19 @@ class CollectionData:
     practices: list[Practice]
     pcns: dict[int | None, Pcn]
     submissions: list[Submission]
+    published: dict[str, Published] = field(default_factory=dict)
+    """National items (by id) with published figures for the collection's periods: their
+    figures are every practice's, from the publication, not only the returns'."""
 
     @property
     def period(self) -> Period:
         return collection_period(self.collection)
 
     def items(self) -> list[Item]:
-        """Numeric template items that at least one submitted return holds, template order."""
+        """Numeric template items that a submitted return or a publication holds, in
+        template order."""
         present = {v.item_id for s in self.submissions for v in s.values if _number(v) is not None}
+        present |= set(self.published)
         return [
             item
             for item in self.template.items
@@ -124,7 +135,11 @@ class CollectionData:
         return item
 
     def figures(self, item: Item) -> list[PracticeFigure]:
-        """Each submitting practice's figure for the item, in practice-name order."""
+        """Each practice's figure for the item, in practice-name order: every practice's
+        published figure for a national item NHS England's data gave, else each
+        submitting practice's from its return."""
+        if item.id in self.published:
+            return self.published[item.id].figures
         out = []
         for submission in self.submissions:
             numbers = [
@@ -134,7 +149,12 @@ class CollectionData:
             ]
             if numbers:
                 out.append(
-                    PracticeFigure(submission, math.fsum(numbers) / len(numbers), len(numbers))
+                    PracticeFigure(
+                        submission.practice,
+                        submission.pcn,
+                        math.fsum(numbers) / len(numbers),
+                        len(numbers),
+                    )
                 )
         return out
 
@@ -158,7 +178,77 @@ def load(
         practices=practices,
         pcns=pcns,
         submissions=submitted(session, collection, practices, pcns),
+        published=published(
+            session, user, template, collection_period(collection), practices, pcns
+        ),
     )
+
+
+def covered_periods(item: Item, period: Period) -> list[Period]:
+    """The periods of the item's frequency that a collection's period covers."""
+    found = []
+    for fy in range(period.start.year - 1, period.end.year + 1):
+        for candidate in periods_in_year(fy, item.frequency):
+            if period.start <= candidate.start and candidate.end <= period.end:
+                found.append(candidate)
+    return found
+
+
+def published(
+    session: Session,
+    user: User,
+    template: ChecklistTemplate,
+    period: Period,
+    practices: Sequence[Practice],
+    pcns: dict[int | None, Pcn],
+) -> dict[str, Published]:
+    """Every practice's published figures for the template's national items over the
+    period (each practice's mean of its periods, as for returns)."""
+    wanted = {
+        item.id: [p.code for p in covered_periods(item, period)]
+        for item in template.items
+        if item.national is not None and item.type is not ItemType.TEXT
+    }
+    codes = sorted({code for found in wanted.values() for code in found})
+    rows = visibility.published_figures(
+        session, user, item_ids=list(wanted), period_codes=codes,
+        practice_ids=[p.id for p in practices],
+    )  # fmt: skip
+    by_item: dict[str, dict[int, list[float]]] = defaultdict(lambda: defaultdict(list))
+    imports: dict[str, set[int]] = defaultdict(set)
+    for practice_id, item_id, code, value, import_id in rows:
+        if code in wanted[item_id] and value is not None and math.isfinite(value):
+            by_item[item_id][practice_id].append(value)
+            if import_id is not None:
+                imports[item_id].add(import_id)
+    if not by_item:
+        return {}
+    descriptions = dict(
+        session.exec(
+            select(NationalImport.id, NationalImport.description).where(
+                NationalImport.id.in_(sorted(set().union(*imports.values())) or [0])
+            )
+        ).all()
+    )
+    out = {}
+    for item_id, values in by_item.items():
+        figures = [
+            PracticeFigure(
+                practice,
+                pcns.get(practice.pcn_id) or no_pcn_group(practice.icb_id),
+                math.fsum(values[practice.id]) / len(values[practice.id]),
+                len(values[practice.id]),
+                published=True,
+            )
+            for practice in sorted(practices, key=lambda p: (p.name, p.ods_code))
+            if values.get(practice.id)
+        ]
+        out[item_id] = Published(
+            figures,
+            tuple(descriptions[i] for i in sorted(imports[item_id]) if i in descriptions),
+            tuple(wanted[item_id]),
+        )
+    return out
 
 
 def no_pcn_group(icb_id: int) -> Pcn:
@@ -348,9 +438,28 @@ class Distribution:
     ranked: list[RankedFigure]
     by_pcn: list[PcnSummary]
     several_periods: bool
+    published: Published | None = None
+    """Set when the figures are every practice's, from a publication."""
+    england: england.EnglandFigures | None = None
+    """England's figures for the same item and periods, from the same publication."""
 
 
-def distribution(data: CollectionData, item: Item) -> Distribution:
+def distribution(
+    data: CollectionData, item: Item, *, session: Session | None = None
+) -> Distribution:
+    """Practices ranked (1 = highest figure), the ICB summary and the PCN medians; with
+    `session`, England's for a national item beside them."""
+    view = _distribution(data, item)
+    published = data.published.get(item.id)
+    if published is None:
+        return view
+    beside = None
+    if session is not None:
+        beside = england.figures(session, data.collection.icb_id, item, list(published.periods))
+    return replace(view, published=published, england=beside)
+
+
+def _distribution(data: CollectionData, item: Item) -> Distribution:
     """Practices ranked (1 = highest figure), the ICB summary and the PCN medians."""
     figures = data.figures(item)
     ordered = sorted(figures, key=lambda f: (-f.value, f.practice.name))
@@ -375,6 +484,25 @@ def distribution(data: CollectionData, item: Item) -> Distribution:
 
 
 @dataclass(frozen=True)
+class InequalityPoint:
+    """The ICB's and England's slope index of inequality for an item in one period."""
+
+    period: Period
+    icb: equity.SiiResult
+    england: NationalAggregate | None
+
+    @property
+    def gap(self) -> str | None:
+        """ "narrower", "similar" or "wider" (the ICB's gap beside England's), or None."""
+        if self.england is None or self.england.sii is None or not self.icb.ok:
+            return None
+        return equity.compare_gaps(
+            (self.icb.sii, self.icb.ci_lower, self.icb.ci_upper),
+            (self.england.sii, self.england.sii_lower, self.england.sii_upper),
+        )
+
+
+@dataclass(frozen=True)
 class Equity:
     item: Item
     quintiles: list[equity.QuintileSummary]
@@ -383,13 +511,32 @@ class Equity:
     n: int
     not_known: int = 0
     """Practices left out of the SII: their deprivation or list size is not known yet."""
+    published: Published | None = None
+    """Set when the figures are every practice's, from a publication."""
+    england: england.EnglandFigures | None = None
+    """England's figures for the same item and periods, from the same publication."""
+    over_time: list[InequalityPoint] = field(default_factory=list)
 
     @property
     def enough(self) -> bool:
         return enough(self.n)
 
+    @property
+    def gap(self) -> str | None:
+        """The ICB's gap beside England's over the collection's periods."""
+        e = self.england.sii if self.england is not None else None
+        if e is None or not e.ok or not self.sii.ok:
+            return None
+        return equity.compare_gaps(
+            (self.sii.sii, self.sii.ci_lower, self.sii.ci_upper), (e.sii, e.ci_lower, e.ci_upper)
+        )
 
-def equity_view(data: CollectionData, item: Item) -> Equity:
+
+def equity_view(
+    data: CollectionData, item: Item, *, session: Session | None = None, user: User | None = None
+) -> Equity:
+    """The item by deprivation; with `session` and `user`, and a national item, England's
+    figures beside the ICB's and both slope indices period by period."""
     figures = data.figures(item)
     values = [f.value for f in figures]
     deciles = [f.practice.imd_decile for f in figures]
@@ -406,7 +553,44 @@ def equity_view(data: CollectionData, item: Item) -> Equity:
         unit=unit,
     )
     not_known = sum(1 for d, w in zip(deciles, weights, strict=True) if d is None or w is None)
-    return Equity(item, quintiles, result, explanation, len(figures), not_known)
+    published = data.published.get(item.id)
+    beside, over_time = None, []
+    if published is not None and session is not None and user is not None:
+        beside = england.figures(session, data.collection.icb_id, item, list(published.periods))
+        over_time = inequality_over_time(session, user, data, item)
+    return Equity(
+        item, quintiles, result, explanation, len(figures), not_known, published, beside, over_time
+    )
+
+
+def inequality_over_time(
+    session: Session, user: User, data: CollectionData, item: Item
+) -> list[InequalityPoint]:
+    """The ICB's slope index (every practice's published figure) beside England's, for
+    every period England's figures exist, oldest first."""
+    stored = england.aggregates_of_item(session, data.collection.icb_id, item.id)
+    if not stored:
+        return []
+    codes = sorted(stored)
+    rows = visibility.published_figures(
+        session, user, item_ids=[item.id], period_codes=codes,
+        practice_ids=[p.id for p in data.practices],
+    )  # fmt: skip
+    by_id = {p.id: p for p in data.practices}
+    by_period: dict[str, list[tuple[float, Practice]]] = defaultdict(list)
+    for practice_id, _, code, value, _ in rows:
+        if value is not None and math.isfinite(value):
+            by_period[code].append((value, by_id[practice_id]))
+    points = []
+    for code in codes:
+        found = by_period.get(code, [])
+        result = equity.slope_index(
+            [v for v, _ in found],
+            [p.imd_decile for _, p in found],
+            weights=[p.list_size for _, p in found],
+        )
+        points.append(InequalityPoint(Period.parse(code), result, stored[code]))
+    return sorted(points, key=lambda p: p.period)
 
 
 # --------------------------------------------------------------------------- spending mix

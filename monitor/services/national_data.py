@@ -28,7 +28,7 @@ from pathlib import Path
 
 from sqlmodel import Session, select
 
-from monitor.core.checklist import ChecklistTemplate, Frequency, Item
+from monitor.core.checklist import ALLOCATION_ITEM, ChecklistTemplate, Frequency, Item
 from monitor.core.clock import utcnow
 from monitor.core.formatting import item_value, number
 from monitor.core.periods import Period
@@ -44,7 +44,6 @@ from monitor.models import (
     User,
 )
 from monitor.services import audit, england, records
-from monitor.services.figures import ALLOCATION_ITEM
 
 CHUNK = 200
 

@@ -18,8 +18,15 @@ nothing.
   lead reads medians of member practices' submitted returns (`pcn_collections`).
 - National-data imports: ICB analysts and administrators their own ICB's imports (to
   start, confirm, cancel and undo them, and read their provenance); no one else.
+- Published figures: what an import of NHS England's data (or the ICB's HEP payment
+  schedule) set is public, so whoever reaches a practice reaches its published figures,
+  submitted or not (`published_figures`); what a practice typed is never among them.
 - The audit log: an administrator reads the events of their own ICB, its PCNs, practices,
   users, collections, onboarding runs and national-data imports (`audit_filter`).
+- A PCN's published figures: a practice user reads the figures NHS England published
+  for the other practices of its PCN as bare values, without which practice has which
+  (`pcn_published_values`), so the metric page can say where the practice sits among
+  them; never a figure a practice typed.
 
 Rules read the database on every call, so unsharing takes effect on the next request.
 """
@@ -33,11 +40,15 @@ from sqlalchemy import ColumnElement, String, and_, cast, false, or_
 from sqlmodel import Session, SQLModel, select
 from sqlmodel.sql.expression import SelectOfScalar
 
+from monitor.core.checklist import ALLOCATION_ITEM, Frequency
+from monitor.core.periods import Period
 from monitor.models import (
     PRACTICE_ROLES,
     AuditEvent,
     CaseExample,
     Collection,
+    HepAllocation,
+    MetricValue,
     NationalImport,
     Pcn,
     Practice,
@@ -91,6 +102,84 @@ def icb_pcns(session: Session, user: User) -> list[Pcn]:
     if user.role_enum not in ICB_ROLES or not user.is_active or user.icb_id is None:
         return []
     return list(session.exec(select(Pcn).where(Pcn.icb_id == user.icb_id).order_by(Pcn.name)))
+
+
+# Published figures -------------------------------------------------------------------------
+
+
+def published_figures(
+    session: Session,
+    user: User,
+    *,
+    item_ids: list[str],
+    period_codes: list[str],
+    practice_ids: list[int] | None = None,
+) -> list[tuple[int, str, str, float, int | None]]:
+    """(practice id, item id, period code, published value, import id) for the practices
+    `user` reaches (of `practice_ids`, if given): the figure an import set where it
+    stands, the published figure remembered beside it where the practice overrode it or
+    recorded its own. Never a figure the practice typed."""
+    if not item_ids or not period_codes:
+        return []
+    reached = select(Practice.id).where(practice_filter(user))
+    if practice_ids is not None:
+        reached = reached.where(Practice.id.in_(practice_ids))
+    rows = session.exec(
+        select(
+            MetricValue.practice_id,
+            MetricValue.item_id,
+            MetricValue.period_code,
+            MetricValue.value_number,
+            MetricValue.import_id,
+            MetricValue.override_reason,
+            MetricValue.published_number,
+        ).where(
+            MetricValue.practice_id.in_(reached),
+            MetricValue.item_id.in_(item_ids),
+            MetricValue.period_code.in_(period_codes),
+            or_(MetricValue.import_id.is_not(None), MetricValue.published_number.is_not(None)),
+        )
+    )
+    found = [
+        (practice_id, item_id, code, value, import_id)
+        for practice_id, item_id, code, number, import_id, reason, published in rows
+        if (value := _published(number, import_id, reason, published)) is not None
+    ]
+    years = {
+        code: period.fy
+        for code in period_codes
+        if (period := Period.parse(code)).frequency is Frequency.ANNUAL
+    }
+    if ALLOCATION_ITEM in item_ids and years:
+        by_year = {fy: code for code, fy in years.items()}
+        for practice_id, fy, amount, import_id, reason, published in session.exec(
+            select(
+                HepAllocation.practice_id,
+                HepAllocation.financial_year,
+                HepAllocation.amount,
+                HepAllocation.import_id,
+                HepAllocation.override_reason,
+                HepAllocation.published_amount,
+            ).where(
+                HepAllocation.practice_id.in_(reached),
+                HepAllocation.financial_year.in_(list(by_year)),
+                or_(
+                    HepAllocation.import_id.is_not(None),
+                    HepAllocation.published_amount.is_not(None),
+                ),
+            )
+        ):
+            amount = None if amount is None else float(amount)
+            published = None if published is None else float(published)
+            if (value := _published(amount, import_id, reason, published)) is not None:
+                found.append((practice_id, ALLOCATION_ITEM, by_year[fy], value, import_id))
+    return found
+
+
+def _published(number, import_id, reason, published) -> float | None:
+    if import_id is not None and not reason:
+        return number
+    return published
 
 
 # A practice's own records ------------------------------------------------------------------
@@ -348,3 +437,41 @@ def audit_filter(icb_id: int) -> ColumnElement[bool]:
         and_(AuditEvent.object_type == "collection", AuditEvent.object_id.in_(collections)),
         and_(AuditEvent.object_type == "national_import", AuditEvent.object_id.in_(imports)),
     )
+
+
+# A PCN's published figures --------------------------------------------------------------------
+
+
+def pcn_published_values(
+    session: Session, user: User, *, item_id: str, period_code: str
+) -> list[float]:
+    """The published figures for one item and period of the other practices in the PCN
+    of a practice user's practice, in ascending order and with nothing to say whose each
+    one is: an import's figure where it stands, the published figure remembered beside
+    the practice's own where the practice overrode it (or kept its own). Never a figure
+    the practice typed; nothing for anyone but an active practice user of a practice in
+    a PCN."""
+    practice = own_practice(session, user)
+    if practice is None or practice.pcn_id is None:
+        return []
+    peers = select(Practice.id).where(
+        Practice.pcn_id == practice.pcn_id, Practice.id != practice.id
+    )
+    rows = session.exec(
+        select(
+            MetricValue.value_number,
+            MetricValue.import_id,
+            MetricValue.override_reason,
+            MetricValue.published_number,
+        ).where(
+            MetricValue.practice_id.in_(peers),
+            MetricValue.item_id == item_id,
+            MetricValue.period_code == period_code,
+            or_(MetricValue.import_id.is_not(None), MetricValue.published_number.is_not(None)),
+        )
+    )
+    published = [
+        number if import_id is not None and not reason else remembered
+        for number, import_id, reason, remembered in rows
+    ]
+    return sorted(v for v in published if v is not None)

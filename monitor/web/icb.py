@@ -111,7 +111,7 @@ def metrics(collection_id: int):
 def distribution(collection_id: int, item_id: str):
     data = _data(collection_id)
     item = _item(data, item_id)
-    view = icb_views.distribution(data, item)
+    view = icb_views.distribution(data, item, session=db())
     return _render(
         "distribution",
         data,
@@ -119,6 +119,8 @@ def distribution(collection_id: int, item_id: str):
         view=view,
         fmt=present.formatter(item),
         alt=present.ranked_alt(view),
+        coverage=present.coverage(view.published, len(data.practices)),
+        england=present.england_lines(view.england, item),
     )
 
 
@@ -127,18 +129,23 @@ def distribution(collection_id: int, item_id: str):
 def distribution_chart(collection_id: int, item_id: str, fmt: str):
     data = _data(collection_id)
     item = _item(data, item_id)
-    view = icb_views.distribution(data, item)
+    view = icb_views.distribution(data, item, session=db())
     values = [r.figure.value for r in view.ranked]
     summary = view.summary
+    beside = view.england.summary if view.england is not None else None
     key = charts.chart_key(
-        "icb-ranked", data.collection.id, item.id, item.type, item.label, values, summary
+        "icb-ranked", data.collection.id, item.id, item.type, item.label, values, summary, beside
     )
     return chart_response(
         key,
         fmt,
         lambda: charts.ranked_chart(
-            values, summary, title=item.label, format_value=present.formatter(item)
-        ),
+            values,
+            summary,
+            title=item.label,
+            format_value=present.formatter(item),
+            england=beside,
+        ),  # fmt: skip
         filename=f"{item.id}-ranked",
     )
 
@@ -150,7 +157,9 @@ def distribution_chart(collection_id: int, item_id: str, fmt: str):
 @allow(*ANALYST)
 def equity(collection_id: int):
     data = _data(collection_id)
-    views = [icb_views.equity_view(data, item) for item in data.items()]
+    views = [
+        icb_views.equity_view(data, item, session=db(), user=current_user) for item in data.items()
+    ]
     return _render(
         "equity",
         data,
@@ -158,6 +167,8 @@ def equity(collection_id: int):
         formatter=present.formatter,
         alt=present.equity_alt,
         sii_text=present.sii_text,
+        coverage=lambda view: present.coverage(view.published, len(data.practices)),
+        gap_text=present.gap_text,
     )
 
 

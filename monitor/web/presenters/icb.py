@@ -7,12 +7,16 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from monitor import charts
+from monitor.analysis.equity import compare_gaps
 from monitor.core.checklist import Item, ItemType
 from monitor.core.formatting import difference_format, item_value
 from monitor.core.small_numbers import MIN_PRACTICES
 from monitor.services import icb_views
 
 __all__ = [
+    "coverage",
+    "england_lines",
+    "gap_text",
     "equity_alt",
     "equity_title",
     "figure_text",
@@ -36,13 +40,79 @@ def formatter(item: Item) -> Callable[[float | None], str]:
     return lambda value: figure_text(item, value)
 
 
+def coverage(published: icb_views.Published | None, practices: int) -> str | None:
+    """Where a national item's figures came from, and how many practices they cover:
+    "From NHS England's publication (Cloud Based Telephony, February 2026 publication),
+    all 128 practices"; None for an item from the returns."""
+    if published is None:
+        return None
+    n = len(published.figures)
+    sources = "; ".join(published.publications) or "NHS England's data"
+    whose = (
+        "your ICB's HEP payment schedule"
+        if published.publications
+        and all(p.startswith("HEP payment schedule") for p in published.publications)
+        else "NHS England's publication"
+    )
+    if n == practices:
+        count = f"all {n:,} practices"
+    else:
+        count = f"{n:,} of the ICB's {practices:,} practices (the others had none published)"
+    return (
+        f"From {whose} ({sources}), {count}, whether or not they submitted a return: "
+        "published figures are public. What practices typed themselves is used only from "
+        "submitted returns."
+    )
+
+
+def england_lines(found, item: Item) -> list[tuple[str, str]]:
+    """England's figures as (label, value) rows, or none when there are none."""
+    if found is None or not found.summary.enough:
+        return []
+    fmt = formatter(item)
+    s = found.summary
+    return [
+        ("England's practices", f"{s.n:,}"),
+        ("England median", fmt(s.median)),
+        ("England lower quartile", fmt(s.q1)),
+        ("England upper quartile", fmt(s.q3)),
+        ("Source", "; ".join(found.publications)),
+    ]
+
+
+GAP_WORDS = {
+    "narrower": "narrower than England's",
+    "similar": "similar to England's (the confidence intervals overlap)",
+    "wider": "wider than England's",
+}
+
+
+def gap_text(item: Item, ours, england_sii) -> str | None:
+    """One sentence comparing the ICB's slope index of inequality with England's."""
+    if ours is None or england_sii is None or not ours.ok or not england_sii.ok:
+        return None
+    gap = compare_gaps(
+        (ours.sii, ours.ci_lower, ours.ci_upper),
+        (england_sii.sii, england_sii.ci_lower, england_sii.ci_upper),
+    )
+    return (
+        f"The ICB's gap in {item.label} between its most and least deprived practices "
+        f"({sii_text(item, ours.sii)}, 95% CI {sii_text(item, ours.ci_lower, with_unit=False)} "
+        f"to {sii_text(item, ours.ci_upper)}) is {GAP_WORDS[gap]} "
+        f"({sii_text(item, england_sii.sii)}, 95% CI "
+        f"{sii_text(item, england_sii.ci_lower, with_unit=False)} to "
+        f"{sii_text(item, england_sii.ci_upper)})."
+    )
+
+
 def ranked_alt(view: icb_views.Distribution) -> str:
     fmt = formatter(view.item)
     n = view.summary.n
     if n == 0:
         return f"Chart of {view.item.label}: no practice submitted this figure."
+    whose = "practice" if view.published is not None else "submitting practice"
     text = (
-        f"Bar chart of {view.item.label} for {n} submitting practice{'s' if n != 1 else ''}, "
+        f"Bar chart of {view.item.label} for {n} {whose}{'s' if n != 1 else ''}, "
         "ranked from highest to lowest and labelled by rank only"
     )
     s = view.summary
@@ -53,6 +123,12 @@ def ranked_alt(view: icb_views.Distribution) -> str:
         )
     else:
         text += f"; fewer than {MIN_PRACTICES} practices, so no median is shown."
+    e = view.england.summary if view.england is not None else None
+    if e is not None and e.enough:
+        text += (
+            f" England's median, drawn across, is {fmt(e.median)} (quartiles {fmt(e.q1)} to "
+            f"{fmt(e.q3)}, {e.n:,} practices)."
+        )
     return text + " The figures are in the table below."
 
 
