@@ -23,11 +23,16 @@ Data Count colours), and ``notes`` adds footnotes saying which publications they
 ``definition_change`` is the period index where the metric's definition changed, drawn
 as a dotted line with a legend entry.
 
+``band`` is a reference drawn behind the practice's points, such as England's: its median
+for each period as a solid line and its interquartile range shaded, with one legend entry
+("England median (IQR shaded)"), a footnote and a sentence of the alt text. It is
+context only: process limits and signals come from ``result`` (or ``values``) alone.
+
 Artists drawn on the chart carry labels that start with "_" ("_values", "_mean",
 "_limit", "_trial_limit", "_inner_line", "_points_<category>",
 "_imported_points_<category>", "_median", "_target", "_comparison_<i>", "_marker",
-"_definition_change", "_baseline"): matplotlib leaves such labels out of the legend,
-and tests find the artists by them.
+"_definition_change", "_baseline", "_band", "_band_median"): matplotlib leaves such
+labels out of the legend, and tests find the artists by them.
 """
 
 from __future__ import annotations
@@ -44,6 +49,7 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure, SubFigure
 from matplotlib.gridspec import GridSpec
+from matplotlib.legend_handler import HandlerTuple
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator
@@ -51,7 +57,7 @@ from matplotlib.transforms import blended_transform_factory
 
 from monitor.analysis.spc import SpcResult
 from monitor.core.formatting import long_date
-from monitor.core.palette import NHS_BLACK, NHS_DARK_GREY, NHS_PALE_GREY
+from monitor.core.palette import NHS_BLACK, NHS_DARK_GREY, NHS_DARK_PINK, NHS_PALE_GREY
 
 from .style import (
     COMPARISON_STYLES,
@@ -76,6 +82,7 @@ __all__ = [
     "DURATION_TICK_STEPS",
     "ComparisonSeries",
     "Marker",
+    "ReferenceBand",
     "RunChartSpec",
     "SpcChartSpec",
     "alt_text",
@@ -116,7 +123,15 @@ _RULE_PHRASES = {  # (high side, low side)
     ),
     "shift": ("a shift above the mean", "a shift below the mean"),
 }
-# zorder, bottom to top: shading, comparisons, limits, mean, target, markers, values.
+BAND_LINE = NHS_DARK_PINK
+"""A reference band's median; no comparison line is solid, so it reads apart from them."""
+BAND_FILL_ALPHA = 0.13
+"""The band's interquartile range: a light tint of BAND_LINE, so the points stay clear."""
+BAND_HALF_WIDTH = 0.3
+"""Half the width, in periods, of a band's period with no neighbour in the band."""
+
+# zorder, bottom to top: shading, band, comparisons, limits, mean, target, markers, values.
+_Z_BAND = 1.0
 _Z_SPAN, _Z_COMPARISON, _Z_LIMIT, _Z_MEAN, _Z_TARGET, _Z_MARKER = 0, 1.5, 2, 2.2, 2.4, 2.6
 _Z_VALUE_LINE, _Z_POINTS = 3, 4
 
@@ -161,6 +176,50 @@ class ComparisonSeries:
         object.__setattr__(self, "values", tuple(_optional_float(v) for v in self.values))
 
 
+@dataclass(frozen=True)
+class ReferenceBand:
+    """A reference median and interquartile range aligned to the chart's periods, such
+    as England's practices' (``name`` "England"): drawn behind the chart's own points,
+    the median as a line and the range from ``lower`` to ``upper`` shaded.
+
+    Aggregates only, as for ``ComparisonSeries``. A period has all three values or none
+    (None or NaN), and ``lower <= median <= upper``.
+    """
+
+    name: str
+    median: Sequence[float | None]
+    lower: Sequence[float | None]
+    upper: Sequence[float | None]
+
+    def __post_init__(self) -> None:
+        columns = [tuple(_optional_float(v) for v in values) for values in self.columns]
+        if len({len(c) for c in columns}) != 1:
+            raise ValueError("a band's median, lower and upper values must be as many")
+        for median, lower, upper in zip(*columns, strict=True):
+            known = [v is not None for v in (median, lower, upper)]
+            if any(known) and not all(known):
+                raise ValueError("a band's period has its median, lower and upper or none")
+            if all(known) and not lower <= median <= upper:
+                raise ValueError("a band's lower value <= its median <= its upper value")
+        for name, values in zip(("median", "lower", "upper"), columns, strict=True):
+            object.__setattr__(self, name, values)
+
+    @property
+    def columns(self) -> tuple[Sequence[float | None], ...]:
+        return self.median, self.lower, self.upper
+
+    @property
+    def label(self) -> str:
+        """The legend entry: "England median (IQR shaded)"."""
+        name = clean_text(self.name, max_chars=MAX_LABEL_CHARS) or "Reference"
+        return f"{name} median (IQR shaded)"
+
+    @property
+    def shown(self) -> list[int]:
+        """Indexes of the periods the band has figures for."""
+        return [i for i, v in enumerate(self.median) if v is not None]
+
+
 def _optional_float(value: object) -> float | None:
     if value is None:
         return None
@@ -201,6 +260,8 @@ class _TrendSpec(ABC):
     """Footnotes of the caller's, under the chart's own (where the values came from)."""
     definition_change: int | None = None
     """Index of the first period of a changed definition of the metric."""
+    band: ReferenceBand | None = None
+    """A median and interquartile range drawn behind the points (England's), or None."""
 
     @property
     def imported_count(self) -> int:
@@ -256,6 +317,10 @@ class _TrendSpec(ABC):
             if not 0 <= index < n:
                 raise ValueError(f"definition_change must be a period index within 0 to {n - 1}")
             object.__setattr__(self, "definition_change", index)
+        if self.band is not None and len(self.band.median) != n:
+            raise ValueError(
+                f"band {self.band.name!r} has {len(self.band.median)} values for {n} periods"
+            )
 
 
 @dataclass(frozen=True, kw_only=True, eq=False)
@@ -317,6 +382,7 @@ class RunChartSpec(_TrendSpec):
             imported=spec.imported,
             notes=spec.notes,
             definition_change=spec.definition_change,
+            band=spec.band,
             values=[
                 None if missing else v
                 for v, missing in zip(points["value"], points["missing"], strict=True)
@@ -407,12 +473,14 @@ def spc_chart(spec: SpcChartSpec) -> Figure:
         )
     notes.extend(_marker_notes(spec.markers_heading, markers))
     notes.append(result.describe(format_period=lambda p: label_of.get(p, str(p))))
+    notes.extend(_band_notes(spec.band))
     notes.extend(spec.notes)
 
     with chart_context():
         fig, grid, top, ax = _trend_figure(notes)
         context_handles = [
             *_draw_baseline(ax, spec.baseline),
+            *_draw_band(ax, x, spec.band),
             *_draw_comparisons(ax, x, spec.comparisons),
         ]
 
@@ -557,6 +625,7 @@ def run_chart(spec: RunChartSpec) -> Figure:
         *_gap_notes(n - count, n),
         about,
         *_marker_notes(spec.markers_heading, markers),
+        *_band_notes(spec.band),
         *spec.notes,
     ]
 
@@ -564,6 +633,7 @@ def run_chart(spec: RunChartSpec) -> Figure:
         fig, grid, top, ax = _trend_figure(notes)
         context_handles = [
             *_draw_baseline(ax, spec.baseline),
+            *_draw_band(ax, x, spec.band),
             *_draw_comparisons(ax, x, spec.comparisons),
         ]
         if math.isfinite(median):
@@ -676,7 +746,27 @@ def alt_text(spec: SpcChartSpec | RunChartSpec) -> str:
         )
     if spec.definition_change is not None:
         text += f" The definition changed from {labels[spec.definition_change]}."
+    text += _band_alt(spec.band, labels, fmt)
     return text
+
+
+def _band_alt(
+    band: ReferenceBand | None, labels: Sequence[str], fmt: Callable[[float], str]
+) -> str:
+    """ "England's median and interquartile range (shaded) are drawn behind the values
+    for 12 of the 14 periods; in February 2026 England's median was 91.3% (interquartile
+    range 85.0% to 95.2%)."; "" without a band."""
+    if band is None or not band.shown:
+        return ""
+    name = clean_text(band.name, max_chars=MAX_LABEL_CHARS) or "The reference"
+    n, shown = len(labels), band.shown
+    periods = "every period" if len(shown) == n else f"{len(shown)} of the {n} periods"
+    last = shown[-1]
+    return (
+        f" {name}'s median and interquartile range (shaded) are drawn behind the values "
+        f"for {periods}; in {labels[last]} {name}'s median was {fmt(band.median[last])} "
+        f"(interquartile range {fmt(band.lower[last])} to {fmt(band.upper[last])})."
+    )
 
 
 def _signal_phrase(result: SpcResult) -> str:
@@ -714,6 +804,60 @@ def _marker_notes(heading: str, markers: list[_PlacedMarker]) -> list[str]:
         return []
     listed = "; ".join(f"{m.number} {m.label} ({m.when})" for m in markers)
     return [f"{clean_text(heading, max_chars=40) or 'Markers'}: {listed}."]
+
+
+def _band_notes(band: ReferenceBand | None) -> list[str]:
+    if band is None or not band.shown:
+        return []
+    name = clean_text(band.name, max_chars=MAX_LABEL_CHARS) or "The reference"
+    return [
+        f"{band.label}: the solid line is {name}'s median; the shading runs from its lower "
+        "to its upper quartile, where the middle half of its practices' figures lie."
+    ]
+
+
+def _band_runs(shown: list[int]) -> list[list[int]]:
+    runs: list[list[int]] = []
+    for i in shown:
+        if runs and runs[-1][-1] == i - 1:
+            runs[-1].append(i)
+        else:
+            runs.append([i])
+    return runs
+
+
+class _Together(tuple):
+    """A legend entry of several artists drawn on one another, under one label."""
+
+    def __new__(cls, artists: Sequence[Any], label: str) -> _Together:
+        together = super().__new__(cls, artists)
+        together.label = label
+        return together
+
+    def get_label(self) -> str:
+        return self.label
+
+
+def _draw_band(ax: Axes, x: np.ndarray, band: ReferenceBand | None) -> list[Any]:
+    """The band's median and shaded interquartile range over each run of periods it has
+    figures for (a lone period as a short bar), broken where it has none."""
+    if band is None or not band.shown:
+        return []
+    columns = [np.array([np.nan if v is None else v for v in c], dtype=float) for c in band.columns]
+    for run in _band_runs(band.shown):
+        xs = x[run]
+        median, lower, upper = (c[run] for c in columns)
+        if len(run) == 1:
+            xs = np.array([xs[0] - BAND_HALF_WIDTH, xs[0] + BAND_HALF_WIDTH])
+            median, lower, upper = (np.repeat(v, 2) for v in (median, lower, upper))
+        ax.fill_between(
+            xs, lower, upper, color=BAND_LINE, alpha=BAND_FILL_ALPHA, lw=0, zorder=_Z_BAND,
+            label="_band",
+        )  # fmt: skip
+        ax.plot(xs, median, color=BAND_LINE, lw=1.5, zorder=_Z_COMPARISON, label="_band_median")
+    shade = Patch(facecolor=BAND_LINE, alpha=BAND_FILL_ALPHA, edgecolor="none")
+    line = Line2D([], [], color=BAND_LINE, lw=1.5)
+    return [_Together((shade, line), band.label)]
 
 
 def _point_size(n: int) -> float:
@@ -980,6 +1124,8 @@ def _finish_axes(
     ]
     target = spec.target_value
     extra = [np.array([target], dtype=float)] if target is not None else []
+    if spec.band is not None:
+        extra += [np.array([np.nan if v is None else v for v in c]) for c in spec.band.columns]
     bottom, top_y = _y_range(
         [*data, *comparison_values, *extra], spec.value_floor, spec.value_ceiling
     )
@@ -1023,10 +1169,13 @@ def _finish_axes(
     )
     legend_rows = 0
     if handles:
-        columns = _legend_columns([h.get_label() for h in handles])
+        entries = [h.get_label() for h in handles]
+        columns = _legend_columns(entries)
         legend_rows = math.ceil(len(handles) / columns)
         top.legend(
             handles=handles,
+            labels=entries,
+            handler_map={_Together: HandlerTuple(ndivide=1, pad=0)},
             loc="outside lower center",
             ncols=columns,
             handlelength=2.6,

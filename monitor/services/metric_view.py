@@ -1,12 +1,23 @@
 """Everything a metric page shows, assembled once: the evidence, the chart spec and its
 cache key, the before/after comparison, peer medians and the data table rows.
 
+On the practice's own metric page (`viewer` given) an item with a national source also
+has England beside it, from the national files the ICB imported (monitor.services.england):
+England's median and interquartile range for each period on the chart and in the table,
+and where the practice sits (`Placement`) for the latest period with both its figure and
+England's: among England's practices, and among the other practices of its PCN whose
+figure for the period is published (never which practice has which figure, and only with
+MIN_PRACTICES of them). England's figures are context: limits and signals are the
+practice's own points' alone.
+
 No Flask here; the web layer parses the person's chart options and serves the result.
 """
 
 from __future__ import annotations
 
+import bisect
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -14,12 +25,14 @@ from sqlmodel import Session
 
 from monitor import charts
 from monitor.analysis import spc
+from monitor.charts.trend import ReferenceBand
 from monitor.core.checklist import ChecklistTemplate, Item, ItemType
 from monitor.core.formatting import item_value
 from monitor.core.inputs import InvalidValue, parse_item_value
 from monitor.core.periods import Period, financial_year_label, financial_year_of
-from monitor.models import Intervention, Practice
-from monitor.services import evidence
+from monitor.core.small_numbers import enough
+from monitor.models import Intervention, NationalAggregate, Practice, User
+from monitor.services import england, evidence, visibility
 
 TWO_IN_THREE = {
     "within_limits": "Two of three points beyond two sigma but within the limits (default)",
@@ -109,6 +122,29 @@ class TableRow:
     imported: bool = False
     earlier_definition: bool = False
     """Recorded under the definition the figure had before it changed."""
+    england_median: float | None = None
+    england_q1: float | None = None
+    england_q3: float | None = None
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where the practice's figure for one period sits among England's practices and
+    among its PCN's: percentiles only, never another practice's figure."""
+
+    period: Period
+    value: float
+    """The practice's figure as stored (its own where it overrode the published one)."""
+    england_percentile: int
+    """The share of England's practices with a lower figure (ties count half), 0-100."""
+    england_practices: int
+    publications: tuple[str, ...]
+    """The national imports England's figures are from ("Cloud Based Telephony, …")."""
+    pcn_peers: int | None = None
+    """Other practices of the PCN whose figure for the period is published; None when
+    the practice is in no PCN."""
+    pcn_percentile: int | None = None
+    """As `england_percentile`, among those peers; None when they are too few."""
 
 
 @dataclass(frozen=True)
@@ -131,6 +167,9 @@ class MetricView:
     """Which periods are NHS England's published figures, from which publications."""
     definition_note: str | None = None
     """ "From April 2026 the definition changed: …"."""
+    has_england: bool = False
+    """England's median and quartiles are on the chart and in the table."""
+    placement: Placement | None = None
 
     def fmt(self, value: float | None) -> str:
         return "" if value is None else item_value(value, self.item.type, self.item.unit)
@@ -152,6 +191,75 @@ def formatter(item: Item):
     return lambda value: item_value(value, item.type, item.unit)
 
 
+def percentile_among(values: Sequence[float], value: float) -> int:
+    """The share of `values` below `value`, ties counting half, as a whole percentile
+    0-100 (as England's, monitor.services.england.EnglandFigures.percentile)."""
+    ordered = sorted(values)
+    below = bisect.bisect_left(ordered, value)
+    at_most = bisect.bisect_right(ordered, value)
+    return round(100 * (below + (at_most - below) / 2) / len(ordered))
+
+
+def england_beside(
+    session: Session, *, practice: Practice, item: Item, periods: Sequence[Period]
+) -> dict[str, NationalAggregate]:
+    """Period code → England's median and quartiles for `item`, from the latest national
+    file the practice's ICB imported for each period; empty for an item no national
+    collection publishes."""
+    if item.national is None or not periods:
+        return {}
+    found = england.aggregates(session, practice.icb_id, [item.id], [p.code for p in periods])
+    return {code: aggregate for (_, code), aggregate in found.items()}
+
+
+def placement(
+    session: Session,
+    *,
+    viewer: User,
+    practice: Practice,
+    item: Item,
+    series: evidence.Series,
+    beside: dict[str, NationalAggregate],
+) -> Placement | None:
+    """Where the practice sits in the latest period with both its figure for `item` and
+    England's; None when there is no such period."""
+    latest = next(
+        (
+            n
+            for n in reversed(range(len(series.periods)))
+            if series.values[n] is not None
+            and series.periods[n].code in beside
+            and (origin := series.origin(n)) is not None
+            and origin.item_id == item.id  # not a continued item's earlier definition
+        ),
+        None,
+    )
+    if latest is None:
+        return None
+    period, value = series.periods[latest], float(series.values[latest])
+    found = england.figures(session, practice.icb_id, item, [period.code])
+    if found is None:
+        return None
+    peers = None
+    pcn_percentile = None
+    if practice.pcn_id is not None:
+        values = visibility.pcn_published_values(
+            session, viewer, item_id=item.id, period_code=period.code
+        )
+        peers = len(values)
+        if enough(peers):
+            pcn_percentile = percentile_among(values, value)
+    return Placement(
+        period=period,
+        value=value,
+        england_percentile=found.percentile(value),
+        england_practices=found.summary.n,
+        publications=found.publications,
+        pcn_peers=peers,
+        pcn_percentile=pcn_percentile,
+    )
+
+
 def build(
     session: Session,
     *,
@@ -160,7 +268,14 @@ def build(
     item: Item,
     today: date,
     options: ChartOptions = ChartOptions(),
+    viewer: User | None = None,
 ) -> MetricView | None:
+    """The metric page of `practice` for `item`, or None with no figures.
+
+    `viewer` is the signed-in user reading the practice's own metric page: for an item
+    with a national source the page then has England beside the practice (see the
+    module's docstring). Without it (a case example's chart) it is the practice's
+    figures and peer medians only."""
     until = Period.latest_complete(today, item.frequency)
     series = evidence.series_for(
         session, practice_id=practice.id, item=item, until=until, template_version=template.version
@@ -209,6 +324,24 @@ def build(
 
     pcn = evidence.peer_medians(session, practice=practice, item=item, periods=periods, scope="pcn")
     icb = evidence.peer_medians(session, practice=practice, item=item, periods=periods, scope="icb")
+    beside: dict[str, NationalAggregate] = {}
+    if viewer is not None and visibility.own_practice_id(viewer) == practice.id:
+        beside = england_beside(session, practice=practice, item=item, periods=periods)
+    at = [beside.get(p.code) for p in periods]
+
+    def england_column(name: str) -> list[float | None]:
+        return [None if a is None else getattr(a, name) for a in at]
+
+    band = (
+        ReferenceBand(
+            "England",
+            median=england_column("median"),
+            lower=england_column("q1"),
+            upper=england_column("q3"),
+        )
+        if beside
+        else None
+    )
     comparisons = []
     if any(v is not None for v in pcn):
         comparisons.append(charts.ComparisonSeries("PCN median", pcn))
@@ -228,6 +361,7 @@ def build(
         "value_floor": item.min if item.min is not None else 0.0,
         "value_ceiling": 100.0 if item.type is ItemType.PERCENT else None,
         "y_tick_steps": charts.DURATION_TICK_STEPS if item.type is ItemType.DURATION else None,
+        "band": band,
         **evidence.chart_sources(series),
     }
     spec: charts.SpcChartSpec | charts.RunChartSpec = charts.SpcChartSpec(
@@ -252,6 +386,8 @@ def build(
         spec.imported,
         spec.notes,
         spec.definition_change,
+        # A revised national file changes England's figures: its import is in the key.
+        sorted((code, a.import_id, a.median, a.q1, a.q3) for code, a in beside.items()),
     )
 
     def split_after(event: Intervention) -> Period:
@@ -317,6 +453,9 @@ def build(
                 source="" if missing or origin is None else origin.text,
                 imported=bool(origin and origin.imported and not missing),
                 earlier_definition=bool(origin and origin.earlier_definition and not missing),
+                england_median=band.median[n] if band else None,
+                england_q1=band.lower[n] if band else None,
+                england_q3=band.upper[n] if band else None,
             )
         )
     return MetricView(
@@ -336,6 +475,14 @@ def build(
         has_peers=bool(comparisons),
         source_note=series.source_note,
         definition_note=series.definition_note,
+        has_england=bool(beside),
+        placement=(
+            placement(
+                session, viewer=viewer, practice=practice, item=item, series=series, beside=beside
+            )
+            if beside
+            else None
+        ),
     )
 
 

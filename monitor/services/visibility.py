@@ -470,8 +470,5 @@ def pcn_published_values(
             or_(MetricValue.import_id.is_not(None), MetricValue.published_number.is_not(None)),
         )
     )
-    published = [
-        number if import_id is not None and not reason else remembered
-        for number, import_id, reason, remembered in rows
-    ]
+    published = [_published(*row) for row in rows]  # the rule of `published_figures`
     return sorted(v for v in published if v is not None)

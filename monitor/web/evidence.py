@@ -21,6 +21,7 @@ from monitor.web.chart_cache import chart_response
 from monitor.web.context import db, own_practice, template_for_user, templates
 from monitor.web.downloads import csv_download
 from monitor.web.presenters import evidence as text
+from monitor.web.presenters import practice as practice_text
 
 bp = Blueprint("evidence", __name__)
 
@@ -149,6 +150,7 @@ def _view(item):
         item=item,
         today=today(),
         options=options,
+        viewer=current_user,
     )
     return view, options, interventions
 
@@ -174,6 +176,9 @@ def metric(item_id: str):
         chart_args=_chart_args(),
         baseline_items=_baseline_items(),
         two_in_three=metric_view.TWO_IN_THREE,
+        placement=practice_text.placement_text(item, view.placement)
+        if view is not None and view.placement is not None
+        else None,
         target_text=request.args.get("target", ""),
         interventions_items=text.intervention_items,
         rebase_items=text.rebase_items,

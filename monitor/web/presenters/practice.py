@@ -13,8 +13,10 @@ from typing import Any
 from monitor.core.checklist import ChecklistTemplate, Frequency, Item
 from monitor.core.formatting import item_value
 from monitor.core.periods import Period, financial_year_label
+from monitor.core.small_numbers import MIN_PRACTICES
 from monitor.models import HepAllocation, Intervention, SpendItem, StaffingChange
 from monitor.services.figures import PeriodSummary, Recorded
+from monitor.services.metric_view import Placement
 from monitor.services.records import SaveResult
 
 RECORD_NOUNS = {
@@ -255,3 +257,48 @@ def year_options(current: int) -> list[tuple[str, str]]:
 
 def sharing_saved(changed: bool) -> str:
     return "Sharing choices saved." if changed else "Sharing choices unchanged."
+
+
+# Where the practice sits among England's and its PCN's practices ----------------------
+
+
+@dataclass(frozen=True)
+class PlacementText:
+    """The sentences under a metric page's chart: England's, then the PCN's (or why the
+    PCN's is not shown)."""
+
+    england: str
+    pcn: str | None = None
+    pcn_withheld: str | None = None
+
+
+def placement_text(item: Item, placement: Placement) -> PlacementText:
+    """ "In February 2026 your figure (91.3%) was higher than 72% of England's 6,312
+    practices (NHS England: Cloud Based Telephony, February 2026 publication)." and where
+    the practice sits among its PCN's published figures. Higher or lower only, never
+    better or worse: that is the item's direction, and some items have none."""
+    period = placement.period.label
+    value = item_value(placement.value, item.type, item.unit)
+    sources = "; ".join(f"NHS England: {p}" for p in placement.publications) or "NHS England"
+    england = (
+        f"In {period} your figure ({value}) was higher than {placement.england_percentile}% "
+        f"of England's {placement.england_practices:,} practices ({sources})."
+    )
+    if placement.pcn_peers is None:
+        return PlacementText(england)
+    if placement.pcn_percentile is None:
+        return PlacementText(
+            england,
+            pcn_withheld=(
+                "Where your figure sits in your PCN is not shown: fewer than "
+                f"{MIN_PRACTICES} other practices in your PCN have a published figure for "
+                f"{period}."
+            ),
+        )
+    return PlacementText(
+        england,
+        pcn=(
+            f"In your PCN your figure was higher than {placement.pcn_percentile}% of the "
+            f"{placement.pcn_peers} other practices with a published figure for {period}."
+        ),
+    )
