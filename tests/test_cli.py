@@ -78,7 +78,7 @@ def test_onboard_refuses_a_malformed_file_naming_its_row_and_changes_nothing(app
 
 
 def test_onboard_refuses_a_file_it_does_not_read(runner, tmp_path):
-    other = files_in(tmp_path, "qof_achievement_template_NHSDigital.csv")
+    other = files_in(tmp_path, "qof_prevalence_template_NHSDigital.csv")
 
     result = runner.invoke(args=["onboard", "--icb", "QK1", *other])
 

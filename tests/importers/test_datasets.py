@@ -260,10 +260,11 @@ def test_synthetic_fingertips_in_windows_1252_with_tied_scores():
 
 def test_a_file_the_service_does_not_read_is_refused_saying_what_it_looks_like():
     with pytest.raises(Refused) as refused:
-        datasets.read(real("qof_achievement_template_NHSDigital.csv"))
+        datasets.read(real("qof_prevalence_template_NHSDigital.csv"))
     message = str(refused.value)
     assert message.startswith(
-        "This looks like a CSV whose first row is “PRACTICE_CODE, INDICATOR_CODE, MEASURE, VALUE”"
+        "This looks like a CSV whose first row is “PRACTICE_CODE, GROUP_CODE, REGISTER, "
+        "PATIENT_LIST_TYPE, PRACTICE_LIST_SIZE”"
     )
     assert "ODS practice register (epraccur.csv)" in message
 

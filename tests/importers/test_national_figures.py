@@ -27,7 +27,15 @@ import pytest
 from monitor.config import PROJECT_ROOT
 from monitor.core.checklist import load_template
 from monitor.importers import datasets
+from monitor.importers.datasets import hep_schedule
 from monitor.importers.published import Refused, collecting_cycles_after, read_published
+from tests.importers.test_fingertips_workforce import (
+    WF_HEADINGS,
+    WF_NAME,
+    fingertips_export,
+    screening_rows,
+    wf_rows,
+)
 from tests.published_files import (
     CBT_REAL,
     FFT_HEADINGS,
@@ -47,6 +55,7 @@ from tests.published_files import (
     real_sheets,
     with_month,
 )
+from tests.published_gpps_qof import gpps_2024, gpps_row, qof_achievement, qof_indicator
 
 
 def figures_of(extract, code: str) -> dict[str, float | None]:
@@ -739,8 +748,10 @@ def test_the_fft_reader_given_another_dataset_says_what_it_looks_like(name, look
 
 def test_a_kind_the_service_does_not_know_is_refused_listing_the_kinds():
     with pytest.raises(Refused) as refused:
-        datasets.read(real(FFT_REAL), kind="gpps")
-    assert problems(refused)[0].startswith("“gpps” is not a kind of file the service reads: ")
+        datasets.read(real(FFT_REAL), kind="no_such_kind")
+    assert problems(refused)[0].startswith(
+        "“no_such_kind” is not a kind of file the service reads: "
+    )
     assert "cbt" in problems(refused)[0]
 
 
@@ -753,19 +764,43 @@ NATIONAL_ITEMS = sorted(
 
 
 def read_for(dataset: str):
-    """The dataset's real excerpt, read; FFT also as its monthly workbook (synthetic)."""
+    """The dataset's real excerpt, read, where there is one with figures; FFT also as its
+    monthly workbook; the others as synthetic files in their published layouts."""
     files = {
-        "cbt": [datasets.read(real(CBT_REAL))],
-        "online_consultations": [datasets.read(real(OC_REAL))],
-        "gpad_appointments": [datasets.read_path(OPENDATA / GPAD_REAL)],
-        "fft": [datasets.read(real(FFT_REAL)), read_fft(fft_workbook(fft_rows()))],
+        "cbt": lambda: [datasets.read(real(CBT_REAL))],
+        "online_consultations": lambda: [datasets.read(real(OC_REAL))],
+        "gpad_appointments": lambda: [datasets.read_path(OPENDATA / GPAD_REAL)],
+        "fft": lambda: [datasets.read(real(FFT_REAL)), read_fft(fft_workbook(fft_rows()))],
+        "gpps": lambda: [
+            datasets.read(
+                read_published(
+                    "synthetic-GPPS_2025_Practice_data.csv", gpps_2024([gpps_row("C82001")])
+                )
+            )
+        ],
+        "qof": lambda: [
+            datasets.read(
+                read_published(
+                    "synthetic-ACHIEVEMENT_2324.csv",
+                    qof_achievement(qof_indicator("C82001", "AF001", "5")),
+                )
+            )
+        ],
+        "fingertips": lambda: [fingertips_export(screening_rows())],
+        "workforce": lambda: [
+            datasets.read(read_published(WF_NAME, csv_bytes([WF_HEADINGS, *wf_rows()])))
+        ],
+        "hep_schedule": lambda: [
+            datasets.read(read_published("synthetic-schedule.csv", hep_schedule.layout_csv()))
+        ],
     }
-    return files[dataset]
+    return files[dataset]()
 
 
-def test_template_v2_names_every_national_monthly_dataset():
+def test_template_v2_names_every_national_dataset():
     assert {dataset for _, dataset, _ in NATIONAL_ITEMS} == {
-        "cbt", "online_consultations", "gpad_appointments", "fft"
+        "cbt", "online_consultations", "gpad_appointments", "fft", "gpps", "qof", "fingertips",
+        "workforce", "hep_schedule",
     }  # fmt: skip
 
 

@@ -55,7 +55,8 @@ def test_the_move_says_which_items_are_new_carried_redefined_and_no_longer_asked
     new = {i.id for i in move.new_items}
     assert new == {
         "calls_answered_pct", "calls_answered_within_2_min_pct", "callbacks_requested",
-        "oc_clinical_per_1000", "oc_admin_per_1000",
+        "oc_clinical_per_1000", "oc_admin_per_1000", "gp_fte_per_10000", "clinical_fte_per_10000",
+        "cervical_screening_coverage", "bowel_screening_coverage", "breast_screening_coverage",
     }  # fmt: skip
     assert [(n.id, o.id) for n, o in move.redefined] == [
         ("calls_missed_pct", "calls_abandoned_pct")
@@ -63,7 +64,11 @@ def test_the_move_says_which_items_are_new_carried_redefined_and_no_longer_asked
     assert {"inbound_calls", "call_answer_time", "hep_allocation"} <= {
         n.id for n, _ in move.carried
     }
-    assert move.no_longer_asked == []  # every version 1 item is continued
+    # Screening coverage is Fingertips' annual figure from version 2, not the practice's
+    # quarterly one: the quarterly items are not asked, their values kept as they are.
+    assert {i.id for i in move.no_longer_asked} == {
+        "cervical_screening_pct", "bowel_screening_pct", "breast_screening_pct"
+    }  # fmt: skip
     assert move.stored_values == 9  # this ICB's, not the other ICB's
     lines = template_versions.summary_lines(move)
     assert any(line.startswith("Calls missed") and "changed definition" in line for line in lines)

@@ -172,6 +172,11 @@ def test_the_upload_page_names_the_datasets_and_its_limit(client, llr):
         "GP appointments (GPAD) practice-level crosstab",
         "Online consultation submissions publication workbook",
         "Friends and Family Test GP practice data",
+        "Fingertips indicator export (GP practices)",
+        "GP Patient Survey practice results",
+        "Quality and Outcomes Framework achievement",
+        "General Practice Workforce, practice level",
+        "HEP payment schedule",
     ]
     assert "aria-describedby" in soup.select_one("input#file").attrs
     assert soup.select_one("form input[name=csrf_token]") is not None

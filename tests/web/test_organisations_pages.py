@@ -23,7 +23,7 @@ ORGANISATIONS = "/admin/organisations"
 UPDATE = "/admin/organisations/update"
 CBT = "cbt_publication_summary_feb2026_LLR_excerpt.xlsx"
 REGISTERED = "gp_registered_patients_feb2026_LLR.csv"
-QOF = "qof_achievement_template_NHSDigital.csv"
+QOF = "qof_prevalence_template_NHSDigital.csv"  # a layout no dataset reads
 MB = 1024 * 1024
 
 
@@ -255,8 +255,9 @@ BAD_MAPPING = csv_bytes(  # synthetic: a GPAD Mapping.csv with a broken practice
     [
         (
             (QOF, (OPENDATA / QOF).read_bytes()),
-            f"{QOF}: This looks like a CSV whose first row is “PRACTICE_CODE, INDICATOR_CODE, "
-            "MEASURE, VALUE”, which is not a file the service reads.",
+            f"{QOF}: This looks like a CSV whose first row is “PRACTICE_CODE, GROUP_CODE, "
+            "REGISTER, PATIENT_LIST_TYPE, PRACTICE_LIST_SIZE”, which is not a file the service "
+            "reads.",
         ),
         (
             ("Mapping.csv", BAD_MAPPING),
