@@ -1,8 +1,12 @@
-"""The ICB's view across practices, and the PCN lead's trends: all from submitted returns.
+"""The ICB's view across practices, and the PCN lead's trends.
 
-Everything here reads the frozen snapshots practices chose to submit (a `PracticeReturn`
-with status "submitted" and its `ReturnValue` / `ReturnSpend` rows), never the practices'
-live figures, and a withdrawn return drops out at once. Every function takes the practices
+What practices typed is read only from the frozen snapshots they chose to submit (a
+`PracticeReturn` with status "submitted" and its `ReturnValue` / `ReturnSpend` rows),
+never from their live figures, and a withdrawn return drops out at once. A national item
+(one NHS England publishes for every practice) is different: its published figures are
+public, so the ICB's views of it cover every practice of the ICB, from the publication
+(`visibility.published_figures`), whether or not it submitted, with England's figures
+from the same publication beside them (monitor.services.england). Every function takes the practices
 the signed-in user may reach and a collection found through `monitor.services.visibility`,
 which only answers for the user's own ICB.
 

@@ -87,6 +87,11 @@ def read(file: PublishedFile) -> Extract:
                 imd_decile=decile_of_score[score],
             )
         )
+    if extract.skipped["another indicator"]:
+        extract.notes.append(
+            f"{extract.skipped['another indicator']:,} rows of other indicators were passed "
+            "over: export them without indicator 93553 to import them as Fingertips figures."
+        )
     if 0 < total < NATIONAL_PRACTICES:
         extract.notes.append(
             f"Deciles rank the {total:,} practices in this file, not every practice in "

@@ -92,9 +92,11 @@ def metric_table(item: Item, view: MetricView) -> tuple[list[str], list[list[Any
         "Special cause",
         "PCN median",
         "ICB median",
+        *(["England median", "England lower quartile", "England upper quartile"]
+          if view.has_england else []),
         "Source",
         "Definition",
-    ]
+    ]  # fmt: skip
     body: list[list[Any]] = [
         [
             row.period.label,
@@ -105,11 +107,13 @@ def metric_table(item: Item, view: MetricView) -> tuple[list[str], list[list[Any
             row.signal,
             view.fmt(row.pcn_median),
             view.fmt(row.icb_median),
+            *([view.fmt(row.england_median), view.fmt(row.england_q1), view.fmt(row.england_q3)]
+              if view.has_england else []),
             row.source,
             "Earlier definition" if row.earlier_definition else "",
         ]
         for row in view.rows
-    ]
+    ]  # fmt: skip
     body.append([])
     body.append(["Settings", view.settings_text])
     for name, note in (("Sources", view.source_note), ("Definition", view.definition_note)):
