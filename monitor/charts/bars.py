@@ -12,7 +12,14 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
-from monitor.core.palette import NHS_BLACK, NHS_BLUE, NHS_DARK_GREY, NHS_MID_GREY, NHS_PALE_GREY
+from monitor.core.palette import (
+    NHS_BLACK,
+    NHS_BLUE,
+    NHS_DARK_GREY,
+    NHS_DARK_PINK,
+    NHS_MID_GREY,
+    NHS_PALE_GREY,
+)
 
 from .style import (
     EDGE_PT,
@@ -58,10 +65,14 @@ def bar_chart(
     title: str,
     format_value: Callable[[float], str] = compact_money,
     highlight: str | None = None,
+    reference: Sequence[float | None] | None = None,
+    reference_label: str = "",
 ) -> Figure:
     """Horizontal bars, first category at the top, each labelled with its value.
 
-    With ``highlight`` (a category name) that bar is NHS blue and the rest grey.
+    With ``highlight`` (a category name) that bar is NHS blue and the rest grey. With
+    ``reference`` (a value per category, None for none), each is marked across its bar
+    (England's median beside the ICB's), named ``reference_label`` in a legend.
     """
     if len(categories) != len(values):
         raise ValueError(f"{len(categories)} categories but {len(values)} values")
@@ -96,7 +107,15 @@ def bar_chart(
         )
         ax.set_yticks(positions, names, **_TEXT)
         ax.invert_yaxis()
-        low, high = min(0.0, numbers.min()), max(0.0, numbers.max())
+        marks = [] if reference is None else [
+            (p, float(v)) for p, v in zip(positions, reference, strict=True) if v is not None
+        ]  # fmt: skip
+        if marks:
+            ax.scatter([v for _, v in marks], [p for p, _ in marks], marker="D", s=42,
+                       color=NHS_DARK_PINK, zorder=4, label=reference_label)  # fmt: skip
+            fig.legend(loc="outside lower center", frameon=False, fontsize=SMALL_FONT_SIZE)
+        shown = np.concatenate([numbers, [v for _, v in marks]])
+        low, high = min(0.0, shown.min()), max(0.0, shown.max())
         span = (high - low) or 1.0
         # Room beyond the longest bar for its label.
         ax.set_xlim(low - (0.2 * span if low < 0 else 0), high + 0.2 * span)

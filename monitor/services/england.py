@@ -232,6 +232,8 @@ class EnglandFigures:
     sii: equity.SiiResult | None
     values: np.ndarray  # every England practice's figure, sorted
     publications: tuple[str, ...]  # the imports' descriptions
+    quintiles: tuple[equity.QuintileSummary, ...] = ()
+    """England's practices by IMD quintile (by England's deciles), when known."""
 
     def percentile(self, value: float) -> int:
         """The share of England's practices whose figure is below `value` (ties half), as a
@@ -340,6 +342,18 @@ def figures(
         .where(NationalImport.id.in_(sorted(set(latest.values()))))
         .order_by(NationalImport.id)
     ).all()
+    quintiles: tuple[equity.QuintileSummary, ...] = ()
+    if facts:
+        codes = list(by_code)
+        quintiles = tuple(
+            q
+            for q in equity.by_quintile(
+                [by_code[c] for c in codes],
+                [facts[c].imd_decile if c in facts else None for c in codes],
+                weights=[facts[c].list_size if c in facts else None for c in codes],
+            )
+            if q.quintile is not None
+        )
     return EnglandFigures(
         item_id=item.id,
         periods=tuple(sorted(code for _, code in latest)),
@@ -347,4 +361,5 @@ def figures(
         sii=slope_index(by_code, facts) if facts else None,
         values=np.sort(np.fromiter(by_code.values(), dtype=float)),
         publications=tuple(dict.fromkeys(descriptions)),
+        quintiles=quintiles,
     )

@@ -169,6 +169,7 @@ def equity(collection_id: int):
         sii_text=present.sii_text,
         coverage=lambda view: present.coverage(view.published, len(data.practices)),
         gap_text=present.gap_text,
+        england_quintiles=present.england_quintiles,
     )
 
 
@@ -177,9 +178,12 @@ def equity(collection_id: int):
 def equity_chart(collection_id: int, item_id: str, fmt: str):
     data = _data(collection_id)
     item = _item(data, item_id)
-    view = icb_views.equity_view(data, item)
+    view = icb_views.equity_view(data, item, session=db(), user=current_user)
     shown = present.quintile_bars(view)
-    key = charts.chart_key("icb-equity", data.collection.id, item.id, item.type, item.label, shown)
+    marks = present.england_marks(view)
+    key = charts.chart_key(
+        "icb-equity", data.collection.id, item.id, item.type, item.label, shown, marks
+    )
     return chart_response(
         key,
         fmt,
@@ -188,6 +192,8 @@ def equity_chart(collection_id: int, item_id: str, fmt: str):
             [value for _, value in shown],
             title=present.equity_title(item),
             format_value=present.formatter(item),
+            reference=marks if any(m is not None for m in marks) else None,
+            reference_label="England median",
         ),
         filename=f"{item.id}-by-deprivation",
     )

@@ -17,6 +17,8 @@ __all__ = [
     "coverage",
     "england_lines",
     "gap_text",
+    "england_marks",
+    "england_quintiles",
     "equity_alt",
     "equity_title",
     "figure_text",
@@ -151,6 +153,27 @@ def quintile_bars(view: icb_views.Equity) -> list[tuple[str, float]]:
     ]
 
 
+def england_quintiles(view: icb_views.Equity) -> dict[int, float]:
+    """England's median by quintile (quintile → median), where England's are known."""
+    if view.england is None:
+        return {}
+    return {
+        q.quintile: q.median
+        for q in view.england.quintiles
+        if q.quintile is not None and q.median is not None and q.n_practices >= MIN_PRACTICES
+    }
+
+
+def england_marks(view: icb_views.Equity) -> list[float | None]:
+    """England's median for each bar of the equity chart (None where not known)."""
+    known = england_quintiles(view)
+    return [
+        known.get(q.quintile)
+        for q in view.quintiles
+        if q.quintile is not None and q.n_practices >= MIN_PRACTICES
+    ]
+
+
 def equity_title(item: Item) -> str:
     return f"{item.label}: median by deprivation quintile"
 
@@ -164,10 +187,17 @@ def equity_alt(view: icb_views.Equity) -> str:
             f"{MIN_PRACTICES} or more submitting practices."
         )
     parts = "; ".join(f"{label} {fmt(value)}" for label, value in shown)
+    marks = england_marks(view)
+    beside = ""
+    if any(m is not None for m in marks):
+        england = "; ".join(
+            f"{label} {fmt(m)}" for (label, _), m in zip(shown, marks, strict=True) if m is not None
+        )
+        beside = f" England's median in each quintile is marked with a diamond: {england}."
     return (
         f"Bar chart of the median {view.item.label} by deprivation quintile, most deprived "
         f"first: {parts}. Quintiles with fewer than {MIN_PRACTICES} practices are "
-        "left out. The figures are in the table below."
+        f"left out.{beside} The figures are in the table below."
     )
 
 
