@@ -28,6 +28,7 @@ import pytest
 from monitor.analysis.equity import (
     SiiResult,
     by_quintile,
+    compare_gaps,
     explain_sii,
     imd_quintile,
     relative_ranks,
@@ -542,3 +543,21 @@ def test_by_quintile_adds_a_group_for_unknown_deprivation_only_when_needed():
     assert unknown.label == "Deprivation not known"
     assert unknown.n_practices == 1 and unknown.median == 3
     assert unknown.weighted_mean is None  # no weights given
+
+
+# Comparing two gaps (the ICB's beside England's) ---------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("ours", "theirs", "expected"),
+    [
+        ((2.0, 1.0, 3.0), (5.0, 4.5, 5.5), "narrower"),  # apart, and ours is smaller
+        ((-8.0, -9.0, -7.0), (-5.0, -5.5, -4.5), "wider"),  # apart, and ours is larger
+        ((4.0, 2.0, 6.0), (5.0, 4.8, 5.2), "similar"),  # the intervals overlap
+        ((3.0, 2.9, 3.1), (3.2, 3.1, 3.3), "similar"),  # they touch: not shown apart
+        ((2.0, 1.5, 2.5), (-6.0, -6.5, -5.5), "narrower"),  # opposite ways: by size
+        ((2.0, None, None), (5.0, 4.5, 5.5), "similar"),  # no interval: cannot tell
+    ],
+)
+def test_compare_gaps_says_narrower_similar_or_wider_by_size_and_interval(ours, theirs, expected):
+    assert compare_gaps(ours, theirs) == expected
