@@ -112,6 +112,9 @@ def save_allocation(
     elif existing.override_reason and data.amount == existing.published_amount:
         changes |= {"override_reason": None, "published_amount": None, "source": "hep_schedule"}
         summary = f"Went back to the ICB's payment schedule for the {label}"
+    elif existing.override_reason and data.amount != existing.amount and data.note.strip():
+        # Another figure of the practice's own: its note says why, as the first one's did.
+        changes["override_reason"] = data.note
     return records.update_fields(
         session,
         user=user,

@@ -125,5 +125,9 @@ def figures_period(period_code: str):
         can_edit=can_edit(),
         confirmed={k for k in warnings if request.form.get(f"confirm-{k}")},
         reason_field=figures.reason_field,
-        published_note=text.published_note,
+        source_note=text.source_note,
+        prefilled_intro=text.prefilled_intro,
+        override_text=text.override_text,
+        overridden_hint=text.overridden_hint,
+        recorded_source=text.recorded_source,
     ), status

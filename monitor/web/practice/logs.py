@@ -199,6 +199,7 @@ def _form_context() -> dict[str, Any]:
         "change_type_options": [(c.id, c.label) for c in template.staffing_change_types],
         "item_options": [(i.id, i.label) for i in template.items],
         "recurrence_options": list(logs.RECURRENCE.items()),
+        "allocation_form_text": text.allocation_form_text,
     }
 
 
@@ -295,11 +296,13 @@ def _year_links(endpoint: str) -> list[tuple[str, str, int]]:
 @bp.get("/allocations")
 @allow(*READERS)
 def allocations():
-    rows = logs.allocation_history(visibility.own_records(db(), current_user, HepAllocation))
+    allocations = visibility.own_records(db(), current_user, HepAllocation)
     return render_template(
         "practice/allocations.jinja",
         practice=own_practice(),
-        rows=rows,
+        rows=logs.allocation_history(allocations),
+        from_schedule=text.any_from_schedule(allocations),
+        allocation_source=text.allocation_source,
         can_edit=can_edit(),
         financial_year_label=financial_year_label,
     )

@@ -10,8 +10,8 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from monitor.core.checklist import ChecklistTemplate, Frequency, Item
-from monitor.core.formatting import item_value
+from monitor.core.checklist import ALLOCATION_ITEM, ChecklistTemplate, Frequency, Item
+from monitor.core.formatting import item_value, long_date, money
 from monitor.core.periods import Period, financial_year_label
 from monitor.core.small_numbers import MIN_PRACTICES
 from monitor.models import HepAllocation, Intervention, SpendItem, StaffingChange
@@ -301,4 +301,171 @@ def placement_text(item: Item, placement: Placement) -> PlacementText:
             f"In your PCN your figure was higher than {placement.pcn_percentile}% of the "
             f"{placement.pcn_peers} other practices with a published figure for {period}."
         ),
+    )
+
+
+# The HEP allocation from the ICB's payment schedule -----------------------------------
+#
+# The allocation is prefilled like a national figure, but the ICB's own payment schedule
+# filled it, not NHS England's publications, so every sentence naming its source says so.
+
+SCHEDULE = "your ICB's HEP payment schedule"
+
+
+def _pounds(value: float | Decimal | None) -> str:
+    """£48,000, or £48,000.50 when there are pence (a schedule is to the penny, and a
+    figure to type back in must be exact)."""
+    if value is None:
+        return ""
+    return money(float(value), pence=Decimal(str(value)) % 1 != 0)
+
+
+def prefilled_intro(layout: FiguresLayout, can_edit: bool) -> str:
+    """What the read-only figures at the top of a period's form are and who filled them."""
+    ids = {item.id for item, _ in layout.prefilled}
+    national = bool(ids - {ALLOCATION_ITEM})
+    if ALLOCATION_ITEM in ids and national:
+        filled = (
+            "Your ICB filled these from what NHS England publishes for every practice and "
+            "from its own HEP payment schedule, so you do not need to type them."
+        )
+    elif ALLOCATION_ITEM in ids:
+        filled = (
+            "Your ICB filled this from its HEP payment schedule, so you do not need to type it."
+        )
+    else:
+        filled = (
+            "Your ICB filled these from what NHS England publishes for every practice, so "
+            "you do not need to type them."
+        )
+    if not can_edit:
+        return filled
+    wrong = "If it is wrong" if ids == {ALLOCATION_ITEM} else "If one is wrong"
+    return f"{filled} {wrong} for your practice, override it and say why."
+
+
+@dataclass(frozen=True)
+class OverrideText:
+    """The words around a prefilled figure's box once the practice overrides it."""
+
+    reason_label: str
+    reason_hint: str
+    cancel: str
+    """The link that closes the box and keeps the prefilled figure."""
+
+
+def override_text(item: Item) -> OverrideText:
+    if item.id == ALLOCATION_ITEM:
+        return OverrideText(
+            reason_label="Reason for overriding the payment schedule",
+            reason_hint=(
+                "Say why your figure is the right one, for example “the ICB recovered £2,000 "
+                "of an overpayment in March”. Nothing about individual patients."
+            ),
+            cancel="Cancel: keep the schedule's figure",
+        )
+    return OverrideText(
+        reason_label="Reason for overriding the published figure",
+        reason_hint=(
+            "Say why your figure is the right one, for example “the telephony supplier's "
+            "report counted transferred calls twice”. Nothing about individual patients."
+        ),
+        cancel="Cancel: keep the published figure",
+    )
+
+
+def overridden_hint(item: Item, recorded: Recorded) -> str:
+    """The start of the hint of a box holding the practice's override: whose figure it
+    replaced and what to enter to go back to it."""
+    published = recorded.provenance.published_number
+    if item.id == ALLOCATION_ITEM:
+        return (
+            f"Your own figure, instead of the one in {SCHEDULE}. To go back to the "
+            f"schedule's figure, enter {_pounds(published)}."
+        )
+    return (
+        "Your own figure, instead of NHS England's published one. To go back to the "
+        f"published figure, enter {item_value(published, item.type, item.unit)}."
+    )
+
+
+def source_note(item: Item, recorded: Recorded | None, period: Period) -> str | None:
+    """The note beside a practice's own figure that differs from the prefilled one:
+    "NHS England published 612 for this month.", or for the allocation what the ICB's
+    payment schedule says; None when they agree or nothing was published."""
+    if item.id != ALLOCATION_ITEM:
+        return published_note(item, recorded, period)
+    if recorded is None or not recorded.provenance.differs(recorded.number):
+        return None
+    says = f"{_pounds(recorded.provenance.published_number)} for {period.label}"
+    if recorded.provenance.overridden:
+        return f"Your figure overrides {SCHEDULE}, which says {says}."
+    return f"{_capitalised(SCHEDULE)} says {says}."
+
+
+def recorded_source(item: Item, recorded: Recorded) -> str:
+    """Where a figure a viewer reads came from, as its row says under the figure."""
+    if item.id == ALLOCATION_ITEM and recorded.provenance.overridden:
+        return f"Entered by the practice (overrides {SCHEDULE})"
+    return recorded.provenance.text
+
+
+def allocation_source(allocation: HepAllocation) -> str:
+    """The source column of the allocations list."""
+    if allocation.override_reason:
+        return (
+            f"Overrides your ICB's payment schedule (schedule: "
+            f"{_pounds(allocation.published_amount)}; reason: {allocation.override_reason})"
+        )
+    if allocation.import_id is not None:
+        paid = f" (paid {long_date(allocation.received_on)})" if allocation.received_on else ""
+        return f"From {SCHEDULE}{paid}"
+    if allocation.published_amount is not None and allocation.published_amount != allocation.amount:
+        return f"Entered by the practice ({SCHEDULE} says {_pounds(allocation.published_amount)})"
+    return "Entered by the practice"
+
+
+def any_from_schedule(allocations: Iterable[HepAllocation]) -> bool:
+    return any(a.import_id is not None for a in allocations)
+
+
+@dataclass(frozen=True)
+class AllocationFormText:
+    """The hints of the allocation form, which depend on where the allocation came from."""
+
+    amount_hint: str
+    note_label: str
+    note_hint: str
+
+
+def allocation_form_text(allocation: HepAllocation | None) -> AllocationFormText:
+    if allocation is not None and allocation.override_reason:
+        return AllocationFormText(
+            amount_hint=(
+                f"Your own figure, instead of the {_pounds(allocation.published_amount)} in "
+                f"{SCHEDULE}. To go back to the schedule's figure, enter "
+                f"{_money_text(allocation.published_amount)}."
+            ),
+            note_label="Note",
+            note_hint=(
+                f"Why your figure differs from the schedule. The reason you gave: "
+                f"“{allocation.override_reason}”. A new note replaces it."
+            ),
+        )
+    if allocation is not None and allocation.import_id is not None:
+        return AllocationFormText(
+            amount_hint=(
+                f"From {SCHEDULE}. If it is wrong for your practice, enter your own figure "
+                "and say why in the note."
+            ),
+            note_label="Note",
+            note_hint=(
+                "Needed if you change the amount: say why your figure differs from the "
+                "schedule, for example “the ICB recovered £2,000 of an overpayment in March”."
+            ),
+        )
+    return AllocationFormText(
+        amount_hint="From your ICB remittance, like 48,000",
+        note_label="Note (optional)",
+        note_hint="For example, paid in two instalments",
     )
