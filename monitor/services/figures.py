@@ -484,6 +484,12 @@ def publisher(item: Item) -> str:
     return "NHS England's published figure"
 
 
+def _kept(item: Item) -> str:
+    if item.id == ALLOCATION_ITEM:
+        return "your ICB's HEP payment schedule"
+    return "the published figure"
+
+
 def _check_override(check, item, old: Recorded, new, reasons, can_override) -> str | None:
     """The reason for changing a prefilled (or already overridden) figure; a message on
     the field when the change is not allowed as asked."""
@@ -509,7 +515,7 @@ def _check_override(check, item, old: Recorded, new, reasons, can_override) -> s
         if new.blank:
             check.add(
                 item.id,
-                f"Enter your figure for {item.label}, or cancel to keep the published figure",
+                f"Enter your figure for {item.label}, or cancel to keep {_kept(item)}",
             )
     elif new.blank:  # an override: the practice's own figure instead of the published one
         check.add(
@@ -523,7 +529,7 @@ def _check_override(check, item, old: Recorded, new, reasons, can_override) -> s
         reason_field(item.id),
         label="The reason",
         limit=OVERRIDE_REASON_LIMIT,
-        required=f"Enter why you are overriding the published figure for {item.label}",
+        required=f"Enter why you are overriding {_kept(item)} for {item.label}",
     )
 
 

@@ -46,6 +46,8 @@ from monitor.models import (
 from monitor.services import audit, england, records
 
 CHUNK = 200
+REMEMBER = "remember"
+"""An ImportChange that kept the published figure beside a practice's own value."""
 
 
 class ImportRefused(ValueError):
@@ -295,6 +297,22 @@ class Stored:
             return None if found is None else float(found)
         return self.record.published_number
 
+    @property
+    def item_id(self) -> str:
+        return ALLOCATION_ITEM if isinstance(self.record, HepAllocation) else self.record.item_id
+
+    @property
+    def period_code(self) -> str:
+        if isinstance(self.record, HepAllocation):
+            return Period(Frequency.ANNUAL, self.record.financial_year, 1).code
+        return self.record.period_code
+
+    def published_field(self, value: float | None) -> dict[str, object]:
+        """The change that sets the published figure kept beside the practice's own."""
+        if isinstance(self.record, HepAllocation):
+            return {"published_amount": None if value is None else Decimal(str(value))}
+        return {"published_number": value}
+
     def remember_published(self, value: float) -> None:
         if isinstance(self.record, HepAllocation):
             self.record.published_amount = Decimal(str(value))
@@ -381,6 +399,19 @@ def apply_import(
             if progress is not None:
                 progress(done / total, f"{number(done)} of {number(len(plan.changes))} values")
         for kept, published in plan.kept_values:
+            # Recorded too, so that undoing this import forgets the published figure.
+            session.add(
+                ImportChange(
+                    import_id=national_import.id,
+                    practice_id=kept.record.practice_id,
+                    item_id=kept.item_id,
+                    period_code=kept.period_code,
+                    action=REMEMBER,
+                    before_number=kept.published,
+                    before_import_id=kept.record.import_id,
+                    after_number=published,
+                )
+            )
             kept.remember_published(published)
             session.add(kept.record)
         if plan.england is not None:
@@ -504,11 +535,29 @@ def undo_import(session: Session, *, user: User | None, national_import: Nationa
         select(ImportChange).where(ImportChange.import_id == national_import.id)
     ).all()
     restored = 0
+    summary = f"Undid the import “{national_import.description}”"
     for change in changes:
         value = _changed_record(session, change)
-        if value is None or value.import_id != national_import.id or _practices_own(value):
-            continue  # changed since (a later import, or the practice overrode it): it stands
-        summary = f"Undid the import “{national_import.description}”"
+        if value is None:
+            continue
+        if change.action == REMEMBER:
+            restored += _forget_published(session, user, Stored(value), change, summary)
+            continue
+        if value.import_id != national_import.id:
+            continue  # changed since by a later import: it stands
+        if _practices_own(value):
+            # Overridden since: the practice's figure stands, beside what was published
+            # before this import (if anything was).
+            fields = Stored(value).published_field(change.before_number)
+            fields["import_id"] = change.before_import_id
+            if change.before_import_id is None:
+                fields |= {"override_reason": None, "source": "manual"}
+            records.update_fields(
+                session, user=user, record=value, changes=fields,
+                expected_version=value.version, summary=summary, commit=False,
+            )  # fmt: skip
+            restored += 1
+            continue
         if change.action == "add":
             records.delete(
                 session, user=user, record=value, expected_version=value.version,
@@ -548,6 +597,20 @@ def undo_import(session: Session, *, user: User | None, national_import: Nationa
     )
     session.commit()
     return restored
+
+
+def _forget_published(session, user, stored: Stored, change: ImportChange, summary: str) -> int:
+    """Put back the published figure an import remembered beside a practice's own value,
+    unless a later import has remembered another since."""
+    if stored.published != change.after_number:
+        return 0
+    record = stored.record
+    fields = stored.published_field(change.before_number)
+    records.update_fields(
+        session, user=user, record=record, changes=fields,
+        expected_version=record.version, summary=summary, commit=False,
+    )  # fmt: skip
+    return 1
 
 
 def _changed_record(session: Session, change: ImportChange) -> MetricValue | HepAllocation | None:

@@ -102,6 +102,8 @@ def metrics(collection_id: int):
         data,
         metrics=icb_views.metric_index(data),
         submitted=len(data.submissions),
+        published=set(data.published),
+        practices=len(data.practices),
         fmt=present.figure_text,
     )
 

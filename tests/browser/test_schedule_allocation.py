@@ -116,7 +116,7 @@ def test_manager_sees_the_schedules_allocation_and_overrides_it_with_a_reason(
 
     summary = page.locator(".nhsuk-error-summary")
     expect(summary).to_contain_text(
-        "Enter why you are overriding the published figure for HEP allocation received"
+        "Enter why you are overriding your ICB's HEP payment schedule for HEP allocation received"
     )
     summary.get_by_role("link").first.click()
     reason = page.get_by_label("Reason for overriding the payment schedule")

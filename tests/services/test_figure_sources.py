@@ -189,7 +189,9 @@ def test_going_back_to_the_published_figure_ends_the_override(session, world, cb
 
 def test_an_overridden_figure_survives_a_reimport_and_undo(session, world, icb, cbt):
     """The override keeps the import named; the import service treats it as the
-    practice's own, so neither a revised publication nor an undo replaces it."""
+    practice's own, so neither a revised publication nor an undo replaces it. Undone,
+    the import's published figure goes with it: the practice's figure stands as its own,
+    overriding nothing."""
     value = imported(session, world, cbt)
     session.add(
         ImportChange(
@@ -219,7 +221,8 @@ def test_an_overridden_figure_survives_a_reimport_and_undo(session, world, icb, 
     assert (plan.kept, plan.changes) == (1, [])
     session.expire_all()
     row = session.get(MetricValue, value.id)
-    assert (row.value_number, row.override_reason) == (1250, "Branch")
+    assert (row.value_number, row.override_reason) == (1250, None)
+    assert (row.import_id, row.published_number, row.source) == (None, None, "manual")
 
 
 def test_period_share_counts_only_figures_recorded_for_the_period(session, world, cbt):
@@ -246,8 +249,8 @@ def test_period_share_counts_only_figures_recorded_for_the_period(session, world
         session, practice_id=world.practice.id, template=V2, periods=[FEBRUARY]
     )
 
-    assert (summary.imported, summary.recorded, summary.total) == (2, 4, 13)
-    assert summary.to_add == 9
+    assert (summary.imported, summary.recorded, summary.total) == (2, 4, 15)
+    assert summary.to_add == 11
     rows = session.exec(
         select(MetricValue).where(
             MetricValue.practice_id == world.practice.id,
@@ -377,7 +380,9 @@ def test_an_earlier_item_nobody_continues_is_retired_not_lost(session, world):
 
     retired = evidence.retired_items(templates, trimmed)
 
-    assert [i.id for i in retired] == ["staff_leavers"]
-    assert retired[0].label == V1.items_by_id["staff_leavers"].label
-    # Everything version 1 had, version 2 as shipped has or carries on.
-    assert evidence.retired_items(TEMPLATES, V2) == []
+    screening = ["cervical_screening_pct", "bowel_screening_pct", "breast_screening_pct"]
+    assert [i.id for i in retired] == [*screening, "staff_leavers"]
+    assert retired[-1].label == V1.items_by_id["staff_leavers"].label
+    # Everything version 1 had, version 2 as shipped has or carries on, but the quarterly
+    # screening coverage a practice typed: version 2 takes Fingertips' yearly figure.
+    assert [i.id for i in evidence.retired_items(TEMPLATES, V2)] == screening

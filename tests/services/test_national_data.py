@@ -318,7 +318,7 @@ def test_undo_puts_back_what_the_import_changed_and_leaves_later_edits(session, 
 
     restored = national_data.undo_import(session, user=analyst, national_import=revised)
 
-    assert restored == 2
+    assert restored == 3  # the overridden value too: it no longer names the undone import
     back = stored(session, first, "inbound_calls")
     assert (back.value_number, back.source) == (4321, "cbt")
     assert stored(session, first, "calls_answered_pct") is None

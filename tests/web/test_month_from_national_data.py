@@ -1,9 +1,9 @@
 """The issue's "done when", end to end: an ICB onboarded from published files (the real
 LLR excerpts) moves to template version 2 and imports a month of Cloud Based Telephony
-and online consultations (the real February 2026 excerpts) and GP appointments and FFT
-(synthetic files in the published layouts for the same practices and month, since the
-real excerpts are of other ICBs); a practice manager's February then needs no typed
-figure."""
+and online consultations (the real February 2026 excerpts) and GP appointments, FFT and
+General Practice Workforce (synthetic files in the published layouts for the same
+practices and month, since the real excerpts are of other ICBs or there are none); a
+practice manager's February then needs no typed figure."""
 
 from __future__ import annotations
 
@@ -13,7 +13,8 @@ from sqlmodel import select
 
 from monitor.models import Practice, Role
 from tests.factories import make_user
-from tests.published_files import fft_row, fft_workbook, gpad_crosstab, gpad_row
+from tests.importers.test_fingertips_workforce import WF_HEADINGS
+from tests.published_files import csv_bytes, fft_row, fft_workbook, gpad_crosstab, gpad_row
 from tests.test_cli import LLR_FILES, files_in
 
 CBT_PRACTICES = ("C82016", "C82022", "C82038", "C82042", "C82056", "C82078")
@@ -32,7 +33,19 @@ def synthetic_month_files(folder):
     gpad.write_bytes(gpad_crosstab(rows))
     fft = folder / "fft_gp_feb2026_LLR_SYNTHETIC.xlsx"
     fft.write_bytes(fft_workbook([fft_row(code, 120, 40, 5, 3) for code in CBT_PRACTICES]))
-    return [str(gpad), str(fft)]
+    workforce = (
+        folder / "synthetic-3 General Practice – February 2026 Practice Level - High level.csv"
+    )
+    staff = []
+    for code in CBT_PRACTICES:
+        staff += [
+            [code, f"PRACTICE {code}", "GP", "Total", "FTE", "4.5"],
+            [code, f"PRACTICE {code}", "Nurses", "Total", "FTE", "2"],
+            [code, f"PRACTICE {code}", "Direct Patient Care", "Total", "FTE", "1.5"],
+            [code, f"PRACTICE {code}", "Admin/Non-Clinical", "Total", "FTE", "6"],
+        ]
+    workforce.write_bytes(csv_bytes([WF_HEADINGS, *staff], encoding="utf-8-sig"))
+    return [str(gpad), str(fft), str(workforce)]
 
 
 def test_an_onboarded_icb_imports_a_month_and_a_practice_types_nothing(
@@ -67,7 +80,7 @@ def test_an_onboarded_icb_imports_a_month_and_a_practice_types_nothing(
         c for c in home.select(".nhsuk-card") if "February 2026" in c.select_one("h3").get_text()
     )
     share = card.select_one(".app-imported-share").get_text(" ", strip=True)
-    assert share.startswith("12 of 12 figures for February 2026 came from NHS data.")
+    assert share.startswith("14 of 14 figures for February 2026 came from NHS data.")
     month = client.page("/figures/2026-02")
     typed = month.select("main input[type=text], main input[type=number]")
     # Only the practice's own answer time (optional, no national source) is left to type.

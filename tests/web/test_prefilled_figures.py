@@ -26,6 +26,7 @@ CBT = "Cloud Based Telephony, February 2026 publication"
 OC = "Submissions via Online Consultation Systems, February 2026 publication"
 GPAD = "Appointments in General Practice, February 2026 publication"
 FFT = "Friends and Family Test, February 2026 publication"
+GPW = "General Practice Workforce, February 2026"
 V2 = shipped_templates()[("hep-light-touch", 2)]
 
 PUBLISHED = {  # item: (dataset, publication, value) for February 2026
@@ -41,6 +42,8 @@ PUBLISHED = {  # item: (dataset, publication, value) for February 2026
     "home_visits": ("gpad_appointments", GPAD, 21),
     "fft_positive_pct": ("fft", FFT, 91.0),
     "fft_responses": ("fft", FFT, 140),
+    "gp_fte_per_10000": ("workforce", GPW, 6.1),
+    "clinical_fte_per_10000": ("workforce", GPW, 14.3),
 }
 
 
@@ -113,7 +116,7 @@ def test_prefilled_figures_come_first_read_only_with_their_source(client, v2_wor
         row.select_one(".nhsuk-summary-list__key").get_text(strip=True): row
         for row in prefilled.select(".nhsuk-summary-list__row")
     }
-    assert len(rows) == 12
+    assert len(rows) == 14
     calls = rows["Inbound calls"]
     assert calls.select_one(".app-figure").get_text(strip=True) == "1,200"
     assert calls.select_one(".app-figure-source").get_text(strip=True) == f"From {CBT}"
@@ -141,7 +144,7 @@ def test_overriding_needs_a_reason_and_saves_nothing_without_one(client, v2_worl
         row.select_one(".nhsuk-summary-list__key").get_text(strip=True)
         for row in page.select("#prefilled .nhsuk-summary-list__row")
     ]
-    assert "Inbound calls" not in listed and len(listed) == 11
+    assert "Inbound calls" not in listed and len(listed) == 13
     token = page.select_one("input[name=token]")["value"]
     before = rows_of(session, v2_world.practice)
     audit_before = len(session.exec(select(AuditEvent)).all())
@@ -369,9 +372,9 @@ def test_overview_and_home_say_how_many_figures_came_from_nhs_data(
         if tr.select_one("a").get_text(strip=True) == "February 2026"
     )
     cells = [td.get_text(" ", strip=True) for td in row.select("td")]
-    # 13 figures recorded: 11 filled by NHS data, 1 typed, 1 overridden.
-    assert cells[1] == "13 of 13 monthly items"
-    assert cells[2] == "11 of 13 figures for February 2026 came from NHS data"
+    # 15 figures recorded: 13 filled by NHS data, 1 typed, 1 overridden.
+    assert cells[1] == "15 of 15 monthly items"
+    assert cells[2] == "13 of 15 figures for February 2026 came from NHS data"
     january = next(
         tr
         for tr in overview.select("tbody tr")
@@ -384,7 +387,7 @@ def test_overview_and_home_say_how_many_figures_came_from_nhs_data(
         c for c in home.select(".nhsuk-card") if "February 2026" in c.select_one("h3").get_text()
     )
     assert card.select_one(".app-imported-share").get_text(" ", strip=True) == (
-        "11 of 13 figures for February 2026 came from NHS data. Nothing left to add."
+        "13 of 15 figures for February 2026 came from NHS data. Nothing left to add."
     )
 
 
@@ -411,7 +414,7 @@ def test_the_share_counts_only_figures_recorded_for_the_period(
     )
 
     assert card.select_one(".app-imported-share").get_text(" ", strip=True) == (
-        "12 of 12 figures for February 2026 came from NHS data. 1 figure left to add yourself."
+        "14 of 14 figures for February 2026 came from NHS data. 1 figure left to add yourself."
     )
 
 

@@ -235,7 +235,9 @@ def test_overriding_the_allocation_without_a_reason_saves_nothing(client, schedu
 
     assert response.status_code == 400
     page = soup_of(response)
-    message = "Enter why you are overriding the published figure for HEP allocation received"
+    message = (
+        "Enter why you are overriding your ICB's HEP payment schedule for HEP allocation received"
+    )
     assert field_error(page, "hep_allocation-reason") == message
     assert error_summary(page) == [message]
     assert page.select_one(".nhsuk-error-summary a")["href"] == "#hep_allocation-reason"
@@ -491,6 +493,7 @@ def test_a_new_figure_with_a_new_note_gives_the_override_its_reason(
 
 
 def test_undoing_the_import_leaves_an_overridden_allocation_alone(client, schedule_world, session):
+    """The practice's figure stands; the undone schedule's amount goes with the import."""
     done = import_schedule(session, schedule_world)
     client.sign_in(schedule_world.editor.email)
     override(client, "50,000")
@@ -498,12 +501,10 @@ def test_undoing_the_import_leaves_an_overridden_allocation_alone(client, schedu
     national_data.undo_import(session, user=schedule_world.analyst, national_import=done)
 
     row = allocation_of(session, schedule_world.practice)
-    assert (row.amount, row.published_amount, row.override_reason) == (
-        Decimal("50000"), Decimal("48000"), REASON,
+    assert (row.amount, row.published_amount, row.override_reason, row.import_id) == (
+        Decimal("50000"), None, None, None,
     )  # fmt: skip
     assert allocation_of(session, schedule_world.sibling) is None  # the schedule's own: gone
-    assert source_column(client)["2025/26"] == (
-        f"Overrides your ICB's payment schedule (schedule: £48,000; reason: {REASON})"
-    )
+    assert source_column(client)["2025/26"] == "Entered by the practice"
     page = client.page(FIGURES)
     assert page.select_one("input[name=hep_allocation]")["value"] == "50,000"
