@@ -36,36 +36,31 @@ not a whole number of appointments is refused, naming the row.
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
-from pathlib import Path
-from typing import BinaryIO
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.csv as pacsv
 
 from monitor.core.formatting import MONTHS
 from monitor.core.names import tidy_name
-from monitor.importers.datasets import Dataset, Extract, PracticeFacts
+from monitor.importers.datasets import Extract, PracticeFacts
 from monitor.importers.datasets._hierarchy import (
     add_figure,
     month_code,
     pcn_of,
     row_code,
 )
-from monitor.importers.published import (
-    Problem,
-    PublishedFile,
-    Refused,
-    heading_key,
-    parse_published_date,
+from monitor.importers.datasets._streamed import (
+    MOST_PROBLEMS,
+    CsvSource,
+    Header,
+    has_headings,
+    streamed_dataset,
 )
-from monitor.importers.upload import cell_text
+from monitor.importers.published import Problem, Refused, parse_published_date
 
 MONTH = "APPOINTMENT_MONTH_START_DATE"
 CODE = "GP_CODE"
@@ -80,15 +75,6 @@ REQUIRED = (MONTH, CODE, NAME, PCN_CODE, PCN_NAME, "HCP_TYPE", MODE, COUNT, STAT
 COUNT_OF_APPOINTMENTS; the sub-ICB crosstabs have no GP_CODE)."""
 READ = (MONTH, CODE, NAME, PCN_CODE, PCN_NAME, MODE, COUNT, STATUS)
 
-BLOCK_BYTES = 2 * 1024 * 1024
-"""Rows are read in blocks of about this many bytes (~15,000 rows). pyarrow reads ahead
-of the blocks handed over, so its memory is some forty blocks (~80 MB here, whatever the
-file's size); smaller blocks save memory but cost time per block. A whole national
-month's read peaks ~150 MB above the process's start, the same for half or twice the
-file (bench/README.md)."""
-MOST_PROBLEMS = 20
-"""A broken file is refused naming this many rows at most."""
-
 TOTALS = ("all", "attended", "face_to_face", "telephone", "home_visit", "dna")
 MEASURES = {
     "appointments": "Appointments, every status",
@@ -100,112 +86,49 @@ MEASURES = {
 }
 
 
-def recognise_header(line: str) -> bool:
-    try:
-        headings = next(csv.reader([line]), [])
-    except csv.Error:
-        return False
-    return _is_header(headings)
-
-
-def recognise(file: PublishedFile) -> bool:
-    return file.is_csv and _is_header(file.grids["CSV"].row_texts(1))
-
-
-def _is_header(headings: list[str]) -> bool:
-    return {heading_key(r) for r in REQUIRED} <= {heading_key(h) for h in headings}
-
-
-def read_path(path: Path, filename: str) -> Extract:
-    return _read(lambda: open(path, "rb"), str(path), filename)
-
-
-def read(file: PublishedFile) -> Extract:
-    """A crosstab that came in as cells (an upload read by `read_published`, so at most
-    the size limit of uploads): written back as CSV and read as a file on disk is."""
-    buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\n").writerows(
-        [cell_text(v) for v in row] for row in file.grids["CSV"].rows
-    )
-    data = buffer.getvalue().encode("utf-8")
-    return _read(lambda: io.BytesIO(data), pa.BufferReader(data), file.filename)
-
-
 @dataclass
 class _Totals:
     """What the blocks of a file add up to."""
 
-    names: dict[str, str]  # heading as the file spells it -> column name pyarrow uses
     months: set[str] = field(default_factory=set)
     blocks: list[pa.Table] = field(default_factory=list)
-    rows: int = 0
     broken: bool = False  # a row pyarrow could not take; the csv module will say why
 
 
-def _read(open_binary: Callable[[], BinaryIO], source: object, filename: str) -> Extract:
-    with open_binary() as stream:
-        first = stream.readline()
-    headings = next(csv.reader([first.decode("utf-8-sig", errors="replace")]), [])
-    names = {heading_key(h): h for h in headings}
-    encoding = "utf8"
+def _read(source: CsvSource) -> Extract:
+    header = source.header()
+    column = {heading: header.column(heading) for heading in READ}
+    totals = _Totals()
+    broken: list[Problem] = []
     try:
-        totals = _stream(source, names, encoding)
-    except UnicodeError:
-        # Saved from Excel on Windows: read again as Windows-1252, as read_published does.
-        encoding = "cp1252"
-        totals = _stream(source, names, encoding)
+        for first_row, batch in source.blocks(
+            list(column.values()),
+            broken,
+            types={column[COUNT]: pa.int64()},  # so an empty count is null
+            parallel=True,
+            newlines_in_values=False,
+        ):
+            _total(batch, first_row, column, totals)
+    except pa.ArrowInvalid:
+        totals.broken = True  # a count that is not a whole number, as a rule
     months = totals.months - {""}
-    if totals.broken or len(months) != 1 or parse_published_date(next(iter(months))) is None:
-        problems = _locate(open_binary, encoding)
+    if (
+        broken
+        or totals.broken
+        or len(months) != 1
+        or parse_published_date(next(iter(months))) is None
+    ):
+        problems = source.reread(_row_checker(header))
         if not problems and not months:
             problems = [Problem("has no rows of appointments", row=2)]
         raise Refused(problems or [Problem("could not be read as the GPAD crosstab")])
     month = parse_published_date(next(iter(months))).replace(day=1)
-    return _extract(totals, month, filename)
+    return _extract(totals, month, source.filename)
 
 
-def _stream(source: object, names: dict[str, str], encoding: str) -> _Totals:
-    if isinstance(source, pa.BufferReader):
-        source.seek(0)
-    totals = _Totals(names)
-    column = {heading: names[heading_key(heading)] for heading in READ}
-    types = {name: pa.string() for name in column.values()}
-    types[column[COUNT]] = pa.int64()
-
-    def broken_row(_row: object) -> str:
-        totals.broken = True
-        return "skip"  # and read on: the file is refused, with every broken row named
-
-    try:
-        # open_csv reads the first block at once, so a broken first block fails here.
-        reader = pacsv.open_csv(
-            source,
-            read_options=pacsv.ReadOptions(block_size=BLOCK_BYTES, encoding=encoding),
-            parse_options=pacsv.ParseOptions(
-                ignore_empty_lines=False,  # so that a row's number is its line's
-                invalid_row_handler=broken_row,
-            ),
-            convert_options=pacsv.ConvertOptions(
-                column_types=types,
-                include_columns=list(column.values()),
-                strings_can_be_null=False,
-                null_values=[""],  # only the count is not a string: an empty count is null
-            ),
-        )
-        for batch in reader:
-            _total(batch, column, totals)
-    except pa.ArrowInvalid as error:
-        if "UTF8" in str(error) or "UTF-8" in str(error):
-            raise UnicodeError(str(error)) from None
-        totals.broken = True  # a count that is not a whole number, as a rule
-    return totals
-
-
-def _total(batch: pa.RecordBatch, column: dict[str, str], totals: _Totals) -> None:
+def _total(batch: pa.RecordBatch, first_row: int, column: dict[str, str], totals: _Totals) -> None:
     """Total one block by practice, status and mode: a few hundred groups a block, from
     which `_extract` makes the figures. Blank rows fall in the group of code ""."""
-    first_row = totals.rows + 2  # the header is row 1
-    totals.rows += batch.num_rows
     count = batch[column[COUNT]]
     totals.months.update(pc.unique(batch[column[MONTH]]).to_pylist())
     if count.null_count:  # an empty count: broken unless the whole row is blank
@@ -330,56 +253,43 @@ def _add_practice(extract: Extract, code: str, p: dict[str, object]) -> None:
         add_figure(extract, code, measure, value, "CSV", row)
 
 
-def _locate(open_binary: Callable[[], BinaryIO], encoding: str) -> list[Problem]:
-    """Every broken row (up to MOST_PROBLEMS), read again with the csv module."""
-    problems: list[Problem] = []
-    with open_binary() as raw:
-        text = io.TextIOWrapper(raw, encoding="utf-8-sig" if encoding == "utf8" else encoding,
-                                newline="")  # fmt: skip
-        rows = csv.reader(text)
-        headings = next(rows, [])
-        at = {heading_key(h): c for c, h in enumerate(headings)}
-        expected = None
-        for n, row in enumerate(rows, start=2):
-            problems += _row_problems(n, row, len(headings), at, expected)
-            if expected is None and len(row) == len(headings):
-                expected = row[at[heading_key(MONTH)]].strip() or None
-            if len(problems) >= MOST_PROBLEMS:
-                break
-    return problems[:MOST_PROBLEMS]
+def _row_checker(header: Header) -> Callable[[int, list[str]], list[Problem]]:
+    """What is wrong with a row of the right width, read again: its count, its month,
+    or a month other than the rows' above."""
+    at = {heading: header.at[heading] for heading in (COUNT, MONTH)}
+    expected: str | None = None
 
-
-def _row_problems(
-    n: int, row: list[str], width: int, at: dict[str, int], expected: str | None
-) -> list[Problem]:
-    if not any(v.strip() for v in row):
-        return []
-    if len(row) != width:
-        return [Problem(f"has {len(row)} fields; the header has {width}", row=n)]
-    problems = []
-    count = row[at[heading_key(COUNT)]].strip()
-    if not count.isdigit():
-        problems.append(Problem(f"“{count}” is not a number of appointments", row=n, column=COUNT))
-    month = row[at[heading_key(MONTH)]].strip()
-    if parse_published_date(month) is None:
-        problems.append(Problem(f"“{month}” is not a month", row=n, column=MONTH))
-    elif expected is not None and month != expected:
-        problems.append(
-            Problem(
-                f"is for {month} but the rows above are for {expected}: a file holds one month",
-                row=n,
-                column=MONTH,
+    def check(n: int, row: list[str]) -> list[Problem]:
+        nonlocal expected
+        problems = []
+        count = row[at[COUNT]].strip()
+        if not count.isdigit():
+            problems.append(
+                Problem(f"“{count}” is not a number of appointments", row=n, column=COUNT)
             )
-        )
-    return problems
+        month = row[at[MONTH]].strip()
+        if parse_published_date(month) is None:
+            problems.append(Problem(f"“{month}” is not a month", row=n, column=MONTH))
+        elif expected is not None and month != expected:
+            problems.append(
+                Problem(
+                    f"is for {month} but the rows above are for {expected}: a file holds one month",
+                    row=n,
+                    column=MONTH,
+                )
+            )
+        if expected is None:
+            expected = month or None
+        return problems
+
+    return check
 
 
-DATASET = Dataset(
+DATASET = streamed_dataset(
     key="gpad_appointments",
     title="GP appointments (GPAD) practice-level crosstab",
-    recognise=recognise,
-    read=read,
     rank=40,
-    recognise_header=recognise_header,
-    read_path=read_path,
+    is_header=lambda headings: has_headings(headings, REQUIRED),
+    read=_read,
 )
+recognise, recognise_header = DATASET.recognise, DATASET.recognise_header

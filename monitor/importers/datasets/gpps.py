@@ -51,21 +51,14 @@ sample, and the registers say where practices are.
 
 from __future__ import annotations
 
-import codecs
-import csv
-import io
 import re
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from pathlib import Path, PurePath
-from typing import BinaryIO
-
-import pyarrow as pa
-import pyarrow.csv as pacsv
+from pathlib import PurePath
 
 from monitor.core.checklist import Frequency
 from monitor.core.periods import Period
-from monitor.importers.datasets import Dataset, Extract
+from monitor.importers.datasets import Extract
 from monitor.importers.datasets._hierarchy import (
     add_figure,
     each_once,
@@ -73,112 +66,15 @@ from monitor.importers.datasets._hierarchy import (
     published_number,
     row_code,
 )
-from monitor.importers.published import Grid, Problem, PublishedFile, Refused, heading_key
-from monitor.importers.upload import cell_text
-
-BLOCK_BYTES = 2 * 1024 * 1024
-"""Rows are handed over in blocks of about this many bytes, as for the GPAD crosstab."""
-MOST_PROBLEMS = 20
-"""A broken file is refused naming this many rows at most."""
-BLANK = "blank row"
-NO_CODE = "no practice code (a total row)"
-
-
-# Streaming a CSV's columns (also used by the QOF reader) ---------------------------------
-
-
-@dataclass(frozen=True)
-class CsvSource:
-    """A CSV on disk, or an upload's cells written back as one, to read in blocks of rows
-    of the columns wanted, each as text."""
-
-    open_binary: Callable[[], BinaryIO]
-    arrow_source: Callable[[], object]  # what pyarrow reads: a path, or a buffer
-    filename: str
-
-    @classmethod
-    def at(cls, path: Path, filename: str) -> CsvSource:
-        return cls(lambda: open(path, "rb"), lambda: str(path), filename)
-
-    @classmethod
-    def of(cls, file: PublishedFile) -> CsvSource:
-        """An upload read by `read_published` (so at most the size limit of uploads): its
-        rows written back as UTF-8 CSV, a row a record, so row numbers stay the same."""
-        buffer = io.StringIO()
-        csv.writer(buffer, lineterminator="\n").writerows(
-            [cell_text(v) for v in row] for row in file.grids["CSV"].rows
-        )
-        data = buffer.getvalue().encode("utf-8")
-        return cls(lambda: io.BytesIO(data), lambda: pa.BufferReader(data), file.filename)
-
-    def headings(self) -> list[str]:
-        """The header row, as the file spells it."""
-        with self.open_binary() as stream:
-            first = stream.readline()
-        try:
-            text = first.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            text = first.decode("cp1252", errors="replace")
-        return next(csv.reader([text.rstrip("\r\n")]), [])
-
-    def encoding(self) -> str:
-        """UTF-8 (with or without a byte-order mark), else Windows-1252, as
-        `read_published` decodes: the whole file is checked first, a block at a time,
-        so that pyarrow reads it once, in the right encoding."""
-        decoder = codecs.getincrementaldecoder("utf-8")()
-        with self.open_binary() as stream:
-            try:
-                while block := stream.read(BLOCK_BYTES):
-                    decoder.decode(block)
-                decoder.decode(b"", final=True)
-            except UnicodeDecodeError:
-                return "cp1252"
-        return "utf8"
-
-    def blocks(
-        self, columns: Sequence[str], broken: list[Problem]
-    ) -> Iterator[tuple[int, pa.RecordBatch]]:
-        """(row number of the block's first row, block) of the `columns` (headings as the
-        file spells them), each as text ("" for an empty cell). A row with the wrong
-        number of fields is added to `broken` and left out, so the rows after it are
-        numbered one short: a caller refuses the file naming `broken` alone."""
-
-        def invalid(row: pacsv.InvalidRow) -> str:
-            fields = f"has {row.actual_columns} fields; the header has {row.expected_columns}"
-            broken.append(Problem(fields, row=row.number))
-            return "skip"
-
-        reader = pacsv.open_csv(
-            self.arrow_source(),
-            read_options=pacsv.ReadOptions(
-                block_size=BLOCK_BYTES,
-                encoding=self.encoding(),
-                use_threads=False,  # so that pyarrow numbers a broken row
-            ),
-            parse_options=pacsv.ParseOptions(
-                ignore_empty_lines=False,  # so that a row's number is its record's
-                newlines_in_values=True,  # as the csv module reads a quoted line break
-                invalid_row_handler=invalid,
-            ),
-            convert_options=pacsv.ConvertOptions(
-                column_types={c: pa.string() for c in columns},
-                include_columns=list(columns),
-                strings_can_be_null=False,
-            ),
-        )
-        first = 2  # the header is row 1
-        for batch in reader:
-            yield first, batch
-            first += batch.num_rows
-
-
-def header_of(line: str) -> list[str]:
-    """A header line's headings (a `recognise_header` line)."""
-    try:
-        return next(csv.reader([line]), [])
-    except csv.Error:
-        return []
-
+from monitor.importers.datasets._streamed import (
+    BLANK,
+    MOST_PROBLEMS,
+    NO_CODE,
+    CsvSource,
+    has_headings,
+    streamed_dataset,
+)
+from monitor.importers.published import Grid, Problem, Refused
 
 # The layouts ------------------------------------------------------------------------------
 
@@ -260,41 +156,22 @@ _YEAR_CELL = re.compile(r"^\s*(\d{4})(?:\.0*)?\s*$")
 
 
 def _layout(headings: Sequence[str]) -> Layout | None:
-    keys = {heading_key(h) for h in headings}
-    return next((lay for lay in LAYOUTS if {heading_key(h) for h in lay.identifying} <= keys), None)
+    return next((lay for lay in LAYOUTS if has_headings(headings, lay.identifying)), None)
 
 
-def recognise_header(line: str) -> bool:
-    return _layout(header_of(line)) is not None
-
-
-def recognise(file: PublishedFile) -> bool:
-    return file.is_csv and _layout(file.grids["CSV"].row_texts(1)) is not None
+def _is_header(headings: Sequence[str]) -> bool:
+    return _layout(headings) is not None
 
 
 # Reading ----------------------------------------------------------------------------------
 
 
-def read_path(path: Path, filename: str) -> Extract:
-    return _read(CsvSource.at(path, filename))
-
-
-def read(file: PublishedFile) -> Extract:
-    return _read(CsvSource.of(file))
-
-
 def _read(source: CsvSource) -> Extract:
-    headings = source.headings()
-    layout = _layout(headings)
+    header = source.header()
+    layout = _layout(header.headings)
     if layout is None:
         raise Refused(Problem("does not have the GP Patient Survey practice results' header"))
-    spelt = {}
-    for heading in headings:
-        spelt.setdefault(heading_key(heading), heading)
-
-    def column(heading: str) -> str | None:
-        return spelt.get(heading_key(heading))
-
+    column = header.column
     figures = [(f, column(f.heading)) for f in layout.figures]
     missing = [f.heading for f, c in figures if c is None and f.required]
     if missing:
@@ -303,7 +180,7 @@ def _read(source: CsvSource) -> Extract:
     figures = [(f, c) for f, c in figures if c is not None]
     code = column(layout.code)
     areas = [c for c in map(column, layout.areas) if c]
-    year_column = next((c for c in map(column, YEAR_HEADINGS) if c), None)
+    year_column = header.first_column(YEAR_HEADINGS)
     wanted = list(dict.fromkeys([code, *areas, *(c for _, c in figures)]))
     if year_column:
         wanted.append(year_column)
@@ -314,7 +191,7 @@ def _read(source: CsvSource) -> Extract:
         for c in wanted:
             cells[c].extend(batch[c].to_pylist())
     if broken:
-        raise Refused(broken[:MOST_PROBLEMS])
+        raise Refused(broken)  # `blocks` keeps MOST_PROBLEMS at most
 
     years = (cells[year_column], year_column) if year_column else None
     extract = _extract(source.filename, layout, figures, years)
@@ -462,12 +339,11 @@ def _value(text: str, kind: str) -> float | None:
     return number
 
 
-DATASET = Dataset(
+DATASET = streamed_dataset(
     key="gpps",
     title="GP Patient Survey practice results",
-    recognise=recognise,
-    read=read,
     rank=60,
-    recognise_header=recognise_header,
-    read_path=read_path,
+    is_header=_is_header,
+    read=_read,
 )
+recognise, recognise_header = DATASET.recognise, DATASET.recognise_header

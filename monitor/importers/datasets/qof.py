@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from pathlib import Path, PurePath
+from pathlib import PurePath
 
 import numpy as np
 import pyarrow as pa
@@ -41,16 +41,22 @@ import pyarrow.compute as pc
 
 from monitor.core.checklist import Frequency
 from monitor.core.periods import Period
-from monitor.importers.datasets import Dataset, Extract
+from monitor.importers.datasets import Extract
 from monitor.importers.datasets._hierarchy import NOT_PUBLISHED, add_figure, row_code
-from monitor.importers.datasets.gpps import BLANK, NO_CODE, CsvSource, header_of
-from monitor.importers.published import Problem, PublishedFile, Refused, heading_key
+from monitor.importers.datasets._streamed import (
+    BLANK,
+    MOST_PROBLEMS,
+    NO_CODE,
+    CsvSource,
+    has_headings,
+    streamed_dataset,
+)
+from monitor.importers.published import Problem, Refused
 
 CODE, INDICATOR, MEASURE, VALUE = "PRACTICE_CODE", "INDICATOR_CODE", "MEASURE", "VALUE"
 POINTS = "ACHIEVED_POINTS"
 MEASURES_READ = ("REGISTER", "NUMERATOR", "DENOMINATOR", "PCAS", POINTS)
 YEAR_HEADINGS = ("FINANCIAL_YEAR", "REPORTING_YEAR", "FYEAR", "YEAR")
-MOST_PROBLEMS = 20
 
 POINTS_AVAILABLE = {
     # The sum of INDICATOR_POINT_VALUE over the year's indicators in NHS Digital's own
@@ -93,25 +99,7 @@ def financial_year_in(text: str) -> int | None:
 
 
 def _is_header(headings: list[str]) -> bool:
-    return {heading_key(h) for h in (CODE, INDICATOR, MEASURE, VALUE)} <= {
-        heading_key(h) for h in headings
-    }
-
-
-def recognise_header(line: str) -> bool:
-    return _is_header(header_of(line))
-
-
-def recognise(file: PublishedFile) -> bool:
-    return file.is_csv and _is_header(file.grids["CSV"].row_texts(1))
-
-
-def read_path(path: Path, filename: str) -> Extract:
-    return _read(CsvSource.at(path, filename))
-
-
-def read(file: PublishedFile) -> Extract:
-    return _read(CsvSource.of(file))
+    return has_headings(headings, (CODE, INDICATOR, MEASURE, VALUE))
 
 
 @dataclass
@@ -128,14 +116,11 @@ class _Totals:
 
 
 def _read(source: CsvSource) -> Extract:
-    headings = source.headings()
-    if not _is_header(headings):
+    header = source.header()
+    if not _is_header(header.headings):
         raise Refused(Problem("does not have the QOF achievement header", row=1))
-    spelt: dict[str, str] = {}
-    for heading in headings:
-        spelt.setdefault(heading_key(heading), heading)
-    columns = {h: spelt[heading_key(h)] for h in (CODE, INDICATOR, MEASURE, VALUE)}
-    year = next((spelt[heading_key(h)] for h in YEAR_HEADINGS if heading_key(h) in spelt), None)
+    columns = {h: header.column(h) for h in (CODE, INDICATOR, MEASURE, VALUE)}
+    year = header.first_column(YEAR_HEADINGS)
     if year:
         columns["year"] = year
     totals = _Totals(columns)
@@ -145,7 +130,7 @@ def _read(source: CsvSource) -> Extract:
         if len(totals.problems) >= MOST_PROBLEMS:
             break
     if broken:
-        raise Refused(broken[:MOST_PROBLEMS])
+        raise Refused(broken)  # `blocks` keeps MOST_PROBLEMS at most
     extract = _extract(source.filename, totals)
     problems = totals.problems + _add_practices(extract, totals)
     if problems:
@@ -360,12 +345,11 @@ def _regroup(
     return table.to_pylist()
 
 
-DATASET = Dataset(
+DATASET = streamed_dataset(
     key="qof",
     title="Quality and Outcomes Framework achievement",
-    recognise=recognise,
-    read=read,
     rank=60,
-    recognise_header=recognise_header,
-    read_path=read_path,
+    is_header=_is_header,
+    read=_read,
 )
+recognise, recognise_header = DATASET.recognise, DATASET.recognise_header

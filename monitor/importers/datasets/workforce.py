@@ -56,32 +56,26 @@ group, measure and Total-or-role, and only those totals are kept. An upload read
 
 from __future__ import annotations
 
-import csv
-import io
 import re
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
-from pathlib import Path, PurePath
-from typing import BinaryIO
+from pathlib import PurePath
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.csv as pacsv
 
 from monitor.core.formatting import MONTHS
-from monitor.importers.datasets import Dataset, Extract
+from monitor.importers.datasets import Extract
 from monitor.importers.datasets._hierarchy import NOT_PUBLISHED, add_figure, month_code, row_code
-from monitor.importers.datasets.fft import month_in, period_value
-from monitor.importers.published import (
-    Problem,
-    PublishedFile,
-    Refused,
-    heading_key,
-    parse_published_date,
+from monitor.importers.datasets._streamed import (
+    MOST_PROBLEMS,
+    CsvSource,
+    has_headings,
+    streamed_dataset,
 )
-from monitor.importers.upload import cell_text
+from monitor.importers.datasets.fft import month_in, period_value
+from monitor.importers.published import Problem, Refused, parse_published_date
 
 CODE = "PRAC_CODE"
 NAME = "PRAC_NAME"
@@ -99,8 +93,6 @@ FTE, HEADCOUNT = "fte", "headcount"
 ESTIMATED = "est"
 MARKERS = pa.array(sorted(NOT_PUBLISHED | {"na", "nd", ESTIMATED}), pa.string())
 NUMBER = r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$"
-BLOCK_BYTES = 2 * 1024 * 1024
-MOST_PROBLEMS = 20
 MEASURES = {
     "gp_fte": "GPs, full-time equivalent (all GPs, trainees and locums included)",
     "nurse_fte": "Nurses, full-time equivalent",
@@ -109,43 +101,6 @@ MEASURES = {
     "clinical_fte": "GPs, nurses and direct patient care staff, full-time equivalent",
     "gp_headcount": "GPs, headcount",
 }
-
-
-# Recognising ------------------------------------------------------------------------------
-
-
-def recognise_header(line: str) -> bool:
-    try:
-        headings = next(csv.reader([line]), [])
-    except csv.Error:
-        return False
-    return _is_header(headings)
-
-
-def recognise(file: PublishedFile) -> bool:
-    return file.is_csv and _is_header(file.grids["CSV"].row_texts(1))
-
-
-def _is_header(headings: list[str]) -> bool:
-    return {heading_key(r) for r in REQUIRED} <= {heading_key(h) for h in headings}
-
-
-# Reading ----------------------------------------------------------------------------------
-
-
-def read_path(path: Path, filename: str) -> Extract:
-    return _read(lambda: open(path, "rb"), str(path), filename)
-
-
-def read(file: PublishedFile) -> Extract:
-    """An upload read as cells (at most the size limit of uploads): written back as CSV and
-    read as a file on disk is, so both say the same."""
-    buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\n").writerows(
-        [cell_text(v) for v in row] for row in file.grids["CSV"].rows
-    )
-    data = buffer.getvalue().encode("utf-8")
-    return _read(lambda: io.BytesIO(data), pa.BufferReader(data), file.filename)
 
 
 @dataclass
@@ -157,76 +112,37 @@ class _Totals:
     blocks: list[pa.Table] = field(default_factory=list)
     months: dict[str, int] = field(default_factory=dict)  # month column text -> first row
     wrong: list[dict[str, object]] = field(default_factory=list)  # rows whose VALUE is wrong
-    rows: int = 0
-    broken: bool = False  # a row with the wrong number of fields
+    broken: bool = False  # a row pyarrow could not take; the csv module will say why
 
 
-def _read(open_binary: Callable[[], BinaryIO], source: object, filename: str) -> Extract:
-    with open_binary() as stream:
-        first = stream.readline()
-    headings = next(csv.reader([first.decode("utf-8-sig", errors="replace")]), [])
-    names = {heading_key(h): h for h in headings}
-    column = {heading: names[heading_key(heading)] for heading in REQUIRED}
-    period = next((names[heading_key(h)] for h in PERIOD_HEADINGS if heading_key(h) in names),
-                  None)  # fmt: skip
-    encoding = "utf8"
+def _read(source: CsvSource) -> Extract:
+    header = source.header()
+    column = {heading: header.column(heading) for heading in REQUIRED}
+    period = header.first_column(PERIOD_HEADINGS)
+    totals = _Totals(column, period)
+    broken: list[Problem] = []
     try:
-        totals = _stream(source, column, period, encoding)
-    except UnicodeError:
-        # Saved from Excel on Windows: read again as Windows-1252, as read_published does.
-        encoding = "cp1252"
-        totals = _stream(source, column, period, encoding)
-    if totals.broken:
-        raise Refused(_broken_rows(open_binary, encoding, len(headings)) or [
+        for first_row, batch in source.blocks(
+            [*column.values(), *([period] if period else [])], broken, parallel=True
+        ):
+            _total(batch, first_row, totals)
+    except pa.ArrowInvalid:
+        totals.broken = True
+    if broken or totals.broken:
+        raise Refused(source.reread() or [
             Problem("could not be read as the General Practice Workforce practice-level CSV")
         ])  # fmt: skip
-    return _extract(totals, filename)
-
-
-def _stream(source: object, column: dict[str, str], period: str | None, encoding: str) -> _Totals:
-    if isinstance(source, pa.BufferReader):
-        source.seek(0)
-    totals = _Totals(column, period)
-    wanted = [*column.values(), *([period] if period else [])]
-
-    def broken_row(_row: object) -> str:
-        totals.broken = True
-        return "skip"  # and read on: the file is refused, with every broken row named
-
-    try:
-        reader = pacsv.open_csv(
-            source,
-            read_options=pacsv.ReadOptions(block_size=BLOCK_BYTES, encoding=encoding),
-            parse_options=pacsv.ParseOptions(
-                ignore_empty_lines=False,  # so that a row's number is its record's
-                newlines_in_values=True,
-                invalid_row_handler=broken_row,
-            ),
-            convert_options=pacsv.ConvertOptions(
-                column_types=dict.fromkeys(wanted, pa.string()),
-                include_columns=wanted,
-                strings_can_be_null=False,
-            ),
-        )
-        for batch in reader:
-            _total(batch, totals)
-    except pa.ArrowInvalid as error:
-        if "UTF8" in str(error) or "UTF-8" in str(error):
-            raise UnicodeError(str(error)) from None
-        totals.broken = True
-    return totals
+    return _extract(totals, source.filename)
 
 
 def _trimmed(array: pa.Array) -> pa.Array:
     return pc.utf8_trim_whitespace(array)
 
 
-def _total(batch: pa.RecordBatch, totals: _Totals) -> None:
+def _total(batch: pa.RecordBatch, first_row: int, totals: _Totals) -> None:
     """Total one block by practice code (as published), staff group, measure and Total or
     role: a few thousand groups a block, from which `_extract` makes the figures."""
     column = totals.column
-    first_row = totals.rows + 2  # the header is row 1
-    totals.rows += batch.num_rows
     row = pa.array(np.arange(first_row, first_row + batch.num_rows, dtype=np.int64))
     code = _trimmed(batch[column[CODE]])
     text = _trimmed(batch[column[VALUE]])
@@ -262,30 +178,24 @@ def _total(batch: pa.RecordBatch, totals: _Totals) -> None:
 _KEYS = ["code", "group", "measure", "total"]
 _NAMES = ["number", "numbers", "unpublished", "estimated", "first_row", "last_row", "rows"]
 """What `_grouped` and `_regrouped` give for each group, beside its keys."""
+_BY_ROW = [("number", "sum"), ("number", "count"), ("unpublished", "sum"), ("estimated", "sum"),
+           ("row", "min"), ("row", "max"), ("row", "count")]  # fmt: skip
+_BY_GROUP = [("number", "sum"), ("numbers", "sum"), ("unpublished", "sum"), ("estimated", "sum"),
+             ("first_row", "min"), ("last_row", "max"), ("rows", "sum")]  # fmt: skip
+"""How `_NAMES` are made from a block's rows, and again from the blocks' groups."""
 
 
-def _grouped(table: pa.Table) -> pa.Table:
-    """One block's rows totalled by practice code, staff group, measure and Total."""
-    grouped = table.group_by(_KEYS, use_threads=False).aggregate(
-        [("number", "sum"), ("number", "count"), ("unpublished", "sum"), ("estimated", "sum"),
-         ("row", "min"), ("row", "max"), ("row", "count")]
-    )  # fmt: skip
-    aggregated = ["number_sum", "number_count", "unpublished_sum", "estimated_sum",
-                  "row_min", "row_max", "row_count"]  # fmt: skip
-    names = dict(zip(aggregated, _NAMES, strict=True))
+def _grouped(table: pa.Table, aggregates: list[tuple[str, str]] = _BY_ROW) -> pa.Table:
+    """One block's rows (or, with _BY_GROUP, the blocks' groups) totalled by practice
+    code, staff group, measure and Total."""
+    grouped = table.group_by(_KEYS, use_threads=False).aggregate(aggregates)
+    names = {f"{c}_{how}": name for (c, how), name in zip(aggregates, _NAMES, strict=True)}
     return grouped.rename_columns([names.get(n, n) for n in grouped.column_names])
 
 
 def _regrouped(blocks: list[pa.Table]) -> pa.Table:
     """The blocks' groups totalled again across blocks."""
-    grouped = pa.concat_tables(blocks).group_by(_KEYS, use_threads=False).aggregate(
-        [("number", "sum"), ("numbers", "sum"), ("unpublished", "sum"), ("estimated", "sum"),
-         ("first_row", "min"), ("last_row", "max"), ("rows", "sum")]
-    )  # fmt: skip
-    aggregated = ["number_sum", "numbers_sum", "unpublished_sum", "estimated_sum",
-                  "first_row_min", "last_row_max", "rows_sum"]  # fmt: skip
-    names = dict(zip(aggregated, _NAMES, strict=True))
-    return grouped.rename_columns([names.get(n, n) for n in grouped.column_names])
+    return _grouped(pa.concat_tables(blocks), _BY_GROUP)
 
 
 @dataclass
@@ -459,29 +369,11 @@ def _month(totals: _Totals, filename: str, problems: list[Problem]) -> tuple[dat
     return month, True
 
 
-def _broken_rows(open_binary: Callable[[], BinaryIO], encoding: str, width: int) -> list[Problem]:
-    """Every row with the wrong number of fields (up to MOST_PROBLEMS), read again with the
-    csv module to say where."""
-    problems: list[Problem] = []
-    with open_binary() as raw:
-        text = io.TextIOWrapper(raw, encoding="utf-8-sig" if encoding == "utf8" else encoding,
-                                newline="")  # fmt: skip
-        rows = csv.reader(text)
-        next(rows, None)
-        for n, row in enumerate(rows, start=2):
-            if any(v.strip() for v in row) and len(row) != width:
-                problems.append(Problem(f"has {len(row)} fields; the header has {width}", row=n))
-                if len(problems) >= MOST_PROBLEMS:
-                    break
-    return problems
-
-
-DATASET = Dataset(
+DATASET = streamed_dataset(
     key="workforce",
     title="General Practice Workforce, practice level",
-    recognise=recognise,
-    read=read,
     rank=60,
-    recognise_header=recognise_header,
-    read_path=read_path,
+    is_header=lambda headings: has_headings(headings, REQUIRED),
+    read=_read,
 )
+recognise, recognise_header = DATASET.recognise, DATASET.recognise_header
