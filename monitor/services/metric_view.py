@@ -25,7 +25,7 @@ from sqlmodel import Session
 
 from monitor import charts
 from monitor.analysis import spc
-from monitor.charts.trend import ReferenceBand
+from monitor.charts import ReferenceBand
 from monitor.core.checklist import ChecklistTemplate, Item, ItemType
 from monitor.core.formatting import item_value
 from monitor.core.inputs import InvalidValue, parse_item_value
@@ -212,6 +212,22 @@ def england_beside(
     return {code: aggregate for (_, code), aggregate in found.items()}
 
 
+def england_band(
+    beside: dict[str, NationalAggregate], periods: Sequence[Period]
+) -> ReferenceBand | None:
+    """England's median and interquartile range aligned to the chart's periods, or None
+    when England has none of them."""
+    if not beside:
+        return None
+    at = [beside.get(p.code) for p in periods]
+
+    def column(name: str) -> list[float | None]:
+        return [None if a is None else getattr(a, name) for a in at]
+
+    return ReferenceBand("England", median=column("median"), lower=column("q1"),
+                         upper=column("q3"))  # fmt: skip
+
+
 def placement(
     session: Session,
     *,
@@ -327,21 +343,7 @@ def build(
     beside: dict[str, NationalAggregate] = {}
     if viewer is not None and visibility.own_practice_id(viewer) == practice.id:
         beside = england_beside(session, practice=practice, item=item, periods=periods)
-    at = [beside.get(p.code) for p in periods]
-
-    def england_column(name: str) -> list[float | None]:
-        return [None if a is None else getattr(a, name) for a in at]
-
-    band = (
-        ReferenceBand(
-            "England",
-            median=england_column("median"),
-            lower=england_column("q1"),
-            upper=england_column("q3"),
-        )
-        if beside
-        else None
-    )
+    band = england_band(beside, periods)
     comparisons = []
     if any(v is not None for v in pcn):
         comparisons.append(charts.ComparisonSeries("PCN median", pcn))

@@ -48,7 +48,7 @@ from monitor.models import (
     SpendItem,
     StaffingChange,
 )
-from monitor.services import evidence, figures, logs
+from monitor.services import evidence, figures, logs, metric_view
 
 
 @dataclass(frozen=True)
@@ -374,7 +374,11 @@ def build_summary(
             )
         )
         if with_charts and len(series.observed) >= 2:
-            chart_images.append(_metric_chart(result, events, render_png or _render_png))
+            beside = metric_view.england_beside(
+                session, practice=practice, item=item, periods=series.periods
+            )
+            band = metric_view.england_band(beside, series.periods)
+            chart_images.append(_metric_chart(result, events, render_png or _render_png, band=band))
 
     tables = (
         Table(
@@ -563,7 +567,11 @@ def _png_size(png: bytes) -> tuple[int, int]:
 
 
 def _metric_chart(
-    result: evidence.Evidence, events: list[Intervention], render_png: PngRenderer
+    result: evidence.Evidence,
+    events: list[Intervention],
+    render_png: PngRenderer,
+    *,
+    band: charts.ReferenceBand | None = None,
 ) -> ChartImage:
     item = result.item
     series = result.series
@@ -590,6 +598,7 @@ def _metric_chart(
         value_floor=item.min if item.min is not None else 0.0,
         value_ceiling=100.0 if item.type is ItemType.PERCENT else None,
         y_tick_steps=charts.DURATION_TICK_STEPS if item.type is ItemType.DURATION else None,
+        band=band,
         **evidence.chart_sources(series),
     )
     if len(series.observed) < result.chart.settings.short_group_threshold:
