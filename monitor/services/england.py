@@ -55,9 +55,12 @@ SII_CONFIDENCE = 0.95
 
 def record_facts(session: Session, extracts: Iterable[Extract]) -> int:
     """Keep what national files say of every practice in England (deprivation, list size),
-    from the files an ICB is set up from; returns how many practices it touched. Only a
-    file of England's practices counts, so deciles are always England's."""
-    touched = 0
+    from the files an ICB is set up from; returns how many practices it added or
+    changed. Only a file of England's practices counts, so deciles are always England's.
+    A count of patients older than the one kept does not replace it."""
+    known: dict[str, EnglandPractice] | None = None
+    added: dict[str, dict[str, object]] = {}
+    changed = 0
     for extract in extracts:
         facts = [
             f
@@ -66,23 +69,39 @@ def record_facts(session: Session, extracts: Iterable[Extract]) -> int:
         ]
         if len(facts) < NATIONAL_PRACTICES:
             continue
-        known = {e.ods_code: e for e in session.exec(select(EnglandPractice))}
+        if known is None:
+            known = {e.ods_code: e for e in session.exec(select(EnglandPractice))}
         for fact in facts:
-            row = known.get(fact.ods_code) or EnglandPractice(ods_code=fact.ods_code)
+            row = known.get(fact.ods_code)
+            if row is not None:
+                on = row.list_size_on
+            else:
+                on = added.get(fact.ods_code, {}).get("list_size_on")
+            update: dict[str, object] = {}
             if fact.list_size is not None and (
-                row.list_size_on is None
-                or extract.as_of is None
-                or extract.as_of >= row.list_size_on
+                on is None or extract.as_of is None or extract.as_of >= on
             ):
-                row.list_size = fact.list_size
-                row.list_size_on = extract.as_of
+                update |= {"list_size": fact.list_size, "list_size_on": extract.as_of}
             if fact.imd_decile is not None:
-                row.imd_decile = fact.imd_decile
-                row.imd_score = fact.imd_score
-            row.updated_at = utcnow()
-            session.add(row)
-            touched += 1
-    return touched
+                update |= {"imd_decile": fact.imd_decile, "imd_score": fact.imd_score}
+            if row is None:
+                added.setdefault(fact.ods_code, {"ods_code": fact.ods_code}).update(update)
+            elif any(getattr(row, k) != v for k, v in update.items()):
+                for k, v in update.items():
+                    setattr(row, k, v)
+                row.updated_at = utcnow()
+                session.add(row)
+                changed += 1
+    if added:
+        now = utcnow()
+        rows = [
+            {"list_size": None, "list_size_on": None, "imd_decile": None, "imd_score": None,
+             **values, "updated_at": now}
+            for values in added.values()
+        ]  # fmt: skip
+        for start in range(0, len(rows), 5000):
+            session.execute(insert(EnglandPractice), rows[start : start + 5000])
+    return changed + len(added)
 
 
 # --------------------------------------------------------------------------- at import
