@@ -280,7 +280,18 @@ def _file_summary(extract: Extract, icb_code: str, ours: dict[str, _Merged]) -> 
         in_icb=in_icb,
         other_icbs=other,
         skipped=tuple(sorted(extract.skipped.items())),
-        notes=tuple(extract.notes),
+        notes=tuple(extract.notes) + _figures_only(extract),
+    )
+
+
+def _figures_only(extract: Extract) -> tuple[str, ...]:
+    """A note for a file of figures that says nothing of who the practices are."""
+    if extract.practices or not extract.figures:
+        return ()
+    return (
+        "This file holds figures for practices, not who they are or where they belong: it "
+        "sets nothing up. Import it as national data (`monitor import`, or NHS data → "
+        "Import NHS data) to fill the practices' figures.",
     )
 
 

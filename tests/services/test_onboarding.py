@@ -378,3 +378,16 @@ def test_a_move_between_pcns_is_described_with_their_names(session):
         "practice Countesthorpe Health Centre (C82002): "
         "PCN South Blaby & Lutterworth PCN → Cross Counties PCN"
     )
+
+
+def test_a_file_of_figures_sets_nothing_up_and_says_to_import_it(session):
+    from tests.published_gpps_qof import gpps_2024, gpps_row
+
+    survey = extract("synthetic-GPPS_2025_Practice_data.csv", gpps_2024([gpps_row("C82001")]))
+    result = onboard(session, [*first_files(), survey])
+
+    summary = next(f for f in result.files if f.filename == survey.filename)
+    assert summary.in_icb == 0
+    assert any("Import it as national data" in note for note in summary.notes)
+    assert any("sets nothing up" in line for line in result.summary_lines())
+    assert practice(session, "C82001").list_size == 25760  # the other files still count
