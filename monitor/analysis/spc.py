@@ -1,21 +1,36 @@
 """Statistical process control: the XmR chart of NHS England's "Making Data Count".
 
-The reference implementation is NHSRplotthedots 0.2.x (NHS-R community,
-github.com/nhs-r-community/NHSRplotthedots: R/ptd_spc_standard.R,
+The reference implementation is NHSRplotthedots 0.2.2 (NHS-R community,
+github.com/nhs-r-community/NHSRplotthedots, tag 0.2.2 =
+050b07d7eacc011767532732f69b8fd7d6a28fd3: R/ptd_spc_standard.R,
 R/ptd_calculate_point_type.R, R/ptd_add_short_group_warnings.R,
 R/ptd_calculate_assurance_type.R, R/geom_ptd_icon.R). Names of outputs
 (``point_type``, ``special_cause_type``, variation and assurance types) follow it so
-that figures can be checked against it.
+that figures can be checked against it; on a series without gaps the results are
+R's (to the last bit on x86-64, see ``r_mean``) except where this docstring says
+otherwise.
 
 How a chart is calculated, per group (a group starts at each rebase point):
 
-* centre line: the mean of the values;
+* centre line: the mean of the values, computed as R's ``mean()`` computes it (see
+  ``r_mean``: a long-double sum, a division, then a second pass adding the mean
+  residual), so that a point R finds exactly on the mean is exactly on it here;
 * moving range: ``|x[t] - x[t-1]|`` between neighbouring periods of the same group;
-* average moving range, screened by default (``screen_outliers``, as NHSRplotthedots):
-  moving ranges not below 3.267 × the average are dropped and the average recomputed
-  once. The Making Data Count Excel tools do not screen (``screen_outliers=False``);
+* average moving range (R's ``mean()`` again), screened by default
+  (``screen_outliers``, as NHSRplotthedots): moving ranges not below 3.267 × the
+  average are dropped and the average recomputed once. The Making Data Count Excel
+  tools do not screen (``screen_outliers=False``);
 * process limits at mean ± 2.66 × average moving range, inner ("two sigma") lines at
   mean ± (2/3 × 2.66) × average moving range;
+* no variation, no limits: when the average moving range is zero (the values used for
+  the limits never change from one period to the next, or screening leaves only moving
+  ranges of 0) there are no process limits or inner lines. With screening
+  on, a flat series is exactly R's case (every moving range is screened out, the
+  average is NaN: ptd_spc_standard.R lines 72-78). Where this module differs from R:
+  with ``screen_outliers=False``, or when screening leaves only zero moving ranges, R
+  draws zero-width limits on the mean and calls every other point "outside"; here there
+  are no limits, as there is no estimate of the process's variation to draw them from.
+  Without limits the trend and shift rules still apply (they do not use the limits);
 * with ``fix_after_n_points`` the mean and moving ranges come from the first N values of
   each group only; the limits then apply to every point of the group.
 
@@ -23,7 +38,13 @@ Special-cause rules, highest precedence first (each point records the first that
 
 1. ``outside_limits``: a point strictly above the upper or below the lower limit;
 2. ``trend``: ``trend_run_length`` (7) points each strictly higher, or each strictly
-   lower, than the one before; every point of the run is flagged;
+   lower, than the one before; every point of the run is flagged. Its direction
+   ("Increasing"/"Decreasing", so improvement or concern) is R's
+   (ptd_calculate_point_type.R lines 91-98 and 104): a trend point whose next point is
+   also a trend point takes the direction of the step to that next point, any other
+   takes the step from the point before; only a rising step is "Increasing", so where
+   two trends meet the shared point can be labelled by the step after it (a fall, or
+   a tie between two rising runs, makes it "Decreasing");
 3. ``two_in_three``: two of three consecutive points close to a limit (beyond the inner
    line but not outside the limits), all three on the same side of the mean; only the
    close points are flagged. ``two_in_three="beyond_two_sigma"`` is the 2023 Making
@@ -31,13 +52,25 @@ Special-cause rules, highest precedence first (each point records the first that
 4. ``shift``: ``shift_run_length`` (7) points in a row on the same side of the mean (a
    point exactly on the mean breaks the run).
 
-Gaps (a period without a value, given as ``None`` or NaN) are kept as rows so charts can
-show them, but are left out of the mean and the moving ranges; no moving range is taken
-across a gap, and a gap breaks every run (trend, shift, two-in-three): points either side
-of it are never joined. NHSRplotthedots asks for series without gaps.
+Gaps (a period without a value, given as ``None`` or NaN) are this module's choice, not
+R's. Here a gap is kept as a row so charts can show it, but is left out of the mean and
+the moving ranges; no moving range is taken across a gap, and a gap breaks every run
+(trend, shift, two-in-three): points either side of it are never joined;
+``fix_after_n_points`` counts values, not gaps. NHSRplotthedots asks for series without
+gaps ("There should be no gaps in the time series", R/ptd_spc.R lines 11-13) but does
+not check: a period with no row is joined to its neighbours as if they were
+consecutive (moving range and runs are taken across it), and a row whose value is NA
+is left out of the mean and the average moving range but can stop its trend rule with
+an error (``if (all(d == 1))`` on a window holding the NA,
+ptd_calculate_point_type.R lines 54-63). A series without gaps gets R's results.
 
 A group with fewer than ``short_group_threshold`` (13, NHSRplotthedots' default
 warning threshold) values has trial limits (``short_group``).
+
+Assurance against a target follows ptd_calculate_assurance_type.R lines 25-33: a target
+above the upper or below the lower limit is consistently passed or failed; anything
+else, including a chart without limits (too few values, or no variation), is
+"inconsistent" (hit or miss).
 """
 
 from __future__ import annotations
@@ -72,7 +105,9 @@ __all__ = [
     "explain_variation",
     "mark_runs",
     "point_type",
+    "r_mean",
     "shift_run_ends",
+    "trend_directions",
     "trend_run_ends",
     "two_in_three_windows",
     "variation_icon",
@@ -271,6 +306,33 @@ def mark_runs(run_ends: Sequence[int] | np.ndarray, run_length: int = 7) -> np.n
     return marked
 
 
+def trend_directions(
+    values: Sequence[float] | np.ndarray, in_trend: Sequence[bool] | np.ndarray
+) -> np.ndarray:
+    """+1 ("Increasing") / -1 ("Decreasing") for every point of a trend, 0 elsewhere, as
+    NHSRplotthedots labels them (``ptd_special_cause_type``,
+    R/ptd_calculate_point_type.R lines 91-98 and 104 at 0.2.2).
+
+    A trend point whose next point is also in a trend takes the sign of the step to
+    that next point; any other trend point takes the sign of the step from the point
+    before. Only a rising step is "Increasing": a fall or a tie is "Decreasing". So
+    where two trends meet, the shared point follows the step after it, whichever run
+    it belongs to.
+    """
+    y = np.asarray(values, dtype=float)
+    trend = np.asarray(in_trend, dtype=bool)
+    directions = np.zeros(y.size, dtype=int)
+    for k in np.flatnonzero(trend):
+        if k + 1 < y.size and trend[k + 1]:
+            step = y[k + 1] - y[k]
+        elif k > 0:
+            step = y[k] - y[k - 1]
+        else:
+            step = 0.0
+        directions[k] = 1 if step > 0 else -1
+    return directions
+
+
 def two_in_three_windows(
     close: Sequence[bool] | np.ndarray, relative_to_mean: Sequence[int] | np.ndarray
 ) -> np.ndarray:
@@ -321,14 +383,14 @@ def variation_icon(point_type: str | None, improvement: str) -> str | None:
 
 def assurance_type(*, target: float | None, lpl: float, upl: float, improvement: str) -> str | None:
     """Whether the process will meet ``target`` (NHSRplotthedots
-    ``ptd_calculate_assurance_type``): "consistent_pass" or "consistent_fail" when the
-    target lies outside the process limits, "inconsistent" (hit or miss) when it lies
-    within them (a target on a limit is within). None without a target, for a neutral
-    measure, or when there are no limits yet."""
+    ``ptd_calculate_assurance_type``, R/ptd_calculate_assurance_type.R lines 18-33 at
+    0.2.2): "consistent_pass" or "consistent_fail" when the target lies outside the
+    process limits, otherwise "inconsistent" (hit or miss): a target within the limits
+    or on one, and any target when there are no limits (too few values, or values that
+    do not vary), since R's comparisons with a missing limit fall through to
+    "inconsistent". None without a target or for a neutral measure."""
     _check_improvement(improvement)
     if target is None or improvement == "neutral":
-        return None
-    if not (math.isfinite(lpl) and math.isfinite(upl)):
         return None
     increasing = improvement == "increase"
     if target > upl:
@@ -355,6 +417,13 @@ class GroupLimits:
     inner_lower: float
     inner_upper: float
     short: bool
+    no_variation: bool = False
+    """The values used for the limits do not vary (average moving range 0), so there are
+    no limits."""
+
+    @property
+    def has_limits(self) -> bool:
+        return math.isfinite(self.lpl) and math.isfinite(self.upl)
 
 
 @dataclass(frozen=True)
@@ -423,6 +492,7 @@ class SpcResult:
             inner_lower=float(row["inner_lower"]),
             inner_upper=float(row["inner_upper"]),
             short=bool(row["short"]),
+            no_variation=bool(row["no_variation"]),
         )
 
     @property
@@ -587,8 +657,8 @@ def before_after(
         outcome = "mixed"
     else:
         (outcome,) = categories
-    baseline_mean = _mean(frame["value"].to_numpy()[baseline])
-    since_mean = _mean(since["value"].to_numpy())
+    baseline_mean = r_mean(frame["value"].to_numpy()[baseline])
+    since_mean = r_mean(since["value"].to_numpy())
     return BeforeAfter(
         split_at=split_at,
         baseline_n=baseline_n,
@@ -684,7 +754,7 @@ def _chart(
 
         trend_ends = trend_run_ends(gy, settings.trend_run_length)
         in_trend = mark_runs(trend_ends, settings.trend_run_length)
-        trend_direction = _run_direction(trend_ends, settings.trend_run_length)
+        trend_direction = trend_directions(gy, in_trend)
         near = beyond_inner if settings.two_in_three == "beyond_two_sigma" else close
         in_two_of_three = two_in_three_windows(near, side) & near
         in_shift = mark_runs(
@@ -765,30 +835,37 @@ def _chart(
 def _group_limits(
     y: np.ndarray, used: np.ndarray, settings: SpcSettings
 ) -> tuple[GroupLimits, np.ndarray, np.ndarray]:
+    # As R/ptd_spc_standard.R lines 66-85 (0.2.2), with R's mean().
     basis = np.where(used, y, np.nan)
-    mean = _mean(basis[~np.isnan(basis)])
+    mean = r_mean(basis[~np.isnan(basis)])
     # Moving ranges of every neighbouring pair (NaN across a gap); only those between two
     # basis points feed the average.
     moving_range = np.concatenate(([np.nan], np.abs(np.diff(y))))
     basis_range = np.concatenate(([np.nan], np.abs(np.diff(basis))))
     in_average = ~np.isnan(basis_range)
-    average = _mean(basis_range[in_average])
-    # An average of zero would screen out every moving range (NHSRplotthedots then has no
-    # limits at all); with no variation there is nothing to screen.
-    if settings.screen_outliers and average > 0:
-        in_average &= basis_range < OUTLIER_SCALE * average
-        average = _mean(basis_range[in_average])
+    average = r_mean(basis_range[in_average])
+    no_variation = average == 0
+    if settings.screen_outliers:
+        # An average of 0 screens out every moving range, as in R (0 < 3.267 × 0 is
+        # false), leaving no average.
+        with np.errstate(invalid="ignore"):
+            in_average &= basis_range < OUTLIER_SCALE * average
+        average = r_mean(basis_range[in_average])
+        no_variation |= average == 0
+    # No variation, no limits: a zero-width band would call every other point "outside".
+    width = math.nan if no_variation else average
     limits = GroupLimits(
         group=0,
         n=0,
         n_missing=0,
         mean=mean,
         average_moving_range=average,
-        lpl=mean - LIMIT_SCALE * average,
-        upl=mean + LIMIT_SCALE * average,
-        inner_lower=mean - INNER_SCALE * average,
-        inner_upper=mean + INNER_SCALE * average,
+        lpl=mean - LIMIT_SCALE * width,
+        upl=mean + LIMIT_SCALE * width,
+        inner_lower=mean - INNER_SCALE * width,
+        inner_upper=mean + INNER_SCALE * width,
         short=False,
+        no_variation=bool(no_variation),
     )
     return limits, moving_range, in_average
 
@@ -813,6 +890,7 @@ def _group_table(summaries: list[GroupLimits], points: pd.DataFrame) -> pd.DataF
                 "inner_lower": limits.inner_lower,
                 "inner_upper": limits.inner_upper,
                 "short": limits.short,
+                "no_variation": limits.no_variation,
                 "common_cause": int(counts.get("common_cause", 0)),
                 "special_cause_improvement": int(counts.get("special_cause_improvement", 0)),
                 "special_cause_concern": int(counts.get("special_cause_concern", 0)),
@@ -824,15 +902,6 @@ def _group_table(summaries: list[GroupLimits], points: pd.DataFrame) -> pd.DataF
             }
         )
     return pd.DataFrame(rows)
-
-
-def _run_direction(run_ends: np.ndarray, run_length: int) -> np.ndarray:
-    # Where a rising and a falling run share a point (a peak or trough), the later run wins,
-    # as NHSRplotthedots takes the direction from the right-hand side.
-    direction = np.zeros(run_ends.size, dtype=int)
-    for end in np.flatnonzero(run_ends):
-        direction[max(0, end - run_length + 1) : end + 1] = run_ends[end]
-    return direction
 
 
 def _special_cause_type(rule: str | None, side: str | None, settings: SpcSettings) -> str:
@@ -869,15 +938,40 @@ def _signal(row: pd.Series) -> Signal:
     )
 
 
-def _mean(values: np.ndarray) -> float:
-    """Mean without numpy's empty-slice warning; exact for identical values, so a flat
-    series sits exactly on its mean."""
-    if values.size == 0:
+def r_mean(values: Sequence[float] | np.ndarray) -> float:
+    """The mean as R's ``mean()`` of a double vector computes it; NaN when empty.
+
+    R's ``real_mean`` (src/main/summary.c lines 479-518 in R 4.4.1, wch/r-source tag
+    R-4-4-1 = 24e4ab74c81594bdbf9e05fd60b60cff2efe4215; ``mean.default`` in
+    src/library/base/R/mean.R lines 21-41 calls it after dropping NAs) sums in
+    ``LDOUBLE`` in order, divides by n, then adds the mean of the residuals
+    ``x - mean`` (also summed in ``LDOUBLE``) and rounds to double once. Where the sum
+    overflows a double it first sums ``x / n`` instead (lines 491-499, 508-516).
+
+    ``LDOUBLE`` is C's ``long double`` (src/include/Defn.h lines 2391-2395): 80-bit
+    extended precision on x86-64, which ``numpy.longdouble`` also is there, so the
+    result is R's to the last bit. The last bit matters: it decides whether a point
+    lies on the mean (which breaks a shift) or just beside it.
+    """
+    x = np.asarray(values, dtype=np.float64)
+    n = x.size
+    if n == 0:
         return math.nan
-    first = float(values[0])
-    if np.all(values == first):
-        return first
-    return math.fsum(values.tolist()) / values.size
+    extended = x.astype(np.longdouble)
+    count = np.longdouble(n)
+    # cumsum, not sum: numpy's sum adds pairwise, R adds left to right.
+    with np.errstate(over="ignore", invalid="ignore"):
+        total = np.cumsum(extended)[-1]
+        finite_sum = math.isfinite(float(total))
+        # R's fallback divides each double by n in double (dx[k]/n), then sums in LDOUBLE.
+        mean = total / count if finite_sum else np.cumsum((x / n).astype(np.longdouble))[-1]
+        if not math.isfinite(float(mean)):
+            return float(mean)
+        if finite_sum:
+            mean += np.cumsum(extended - mean)[-1] / count
+        else:
+            mean += np.cumsum((extended - mean) / count)[-1]
+    return float(mean)
 
 
 # --------------------------------------------------------------------------- explanations
@@ -936,7 +1030,15 @@ def explain_variation(
     last = int(observed[-1])
     row = points.iloc[last]
     lpl, upl = float(row["lpl"]), float(row["upl"])
-    if not (math.isfinite(lpl) and math.isfinite(upl)):
+    limits = result.group_limits(int(row["group"]))
+    if not row["special_cause"] and not limits.has_limits:
+        if limits.no_variation:
+            return (
+                "No process limits: the values used to calculate them do not change from "
+                "one period to the next (the average moving range is 0), so there is no "
+                "variation to set limits from. No special cause rule applies to the latest "
+                f"point ({format_value(row['value'])}, {format_period(row['period'])})."
+            )
         return (
             "Too few values to calculate process limits yet: at least two values in a row "
             "are needed."
@@ -1015,11 +1117,15 @@ def explain_assurance(
         )
     limits = result.limits
     lpl, upl = format_value(limits.lpl), format_value(limits.upl)
-    if result.assurance is None:
-        return (
-            f"The target of {target} cannot be assessed until there are enough values to "
-            "calculate process limits."
+    if not limits.has_limits:
+        # R's assurance is "inconsistent" here (its comparisons with the missing limits
+        # fall through); say why rather than quote limits that do not exist.
+        reason = (
+            "the values do not vary, so there are no process limits to compare it with"
+            if limits.no_variation
+            else "there are not yet enough values to calculate process limits"
         )
+        return f"The target of {target} cannot be assured: {reason} (hit or miss)."
     if result.assurance == "inconsistent":
         return (
             f"The target of {target} lies within the process limits ({lpl} to {upl}), so it "
@@ -1072,6 +1178,13 @@ def explain_before_after(
         sentences.append(
             f"Against limits fixed on the baseline, the SPC rules detect {kind}: "
             f"{_RULE_NAMES[first.rule]} from {format_period(first.period)}."
+        )
+    elif comparison.since_n and not comparison.chart.limits.has_limits:
+        # A baseline of two or more values without limits is one that does not vary.
+        sentences.append(
+            "The baseline values do not change from one period to the next, so there are "
+            "no process limits to judge the difference against, and the SPC rules detect "
+            "neither a trend nor a shift."
         )
     elif comparison.since_n:
         sentences.append(

@@ -2,9 +2,16 @@
 
 Tests marked "Reproduces" restate a test or documented figure of NHSRplotthedots
 (github.com/nhs-r-community/NHSRplotthedots, the version stored at the commit named;
-R's 1-based positions are converted to Python's 0-based ones). The rest cover what this
-module adds or decides for itself: gaps, a flat series, the 2023 two-in-three variant,
-run lengths, explanations and before/after comparisons.
+R's 1-based positions are converted to Python's 0-based ones). What they cite is
+unchanged at the 0.2.2 release, tag 0.2.2 = commit
+050b07d7eacc011767532732f69b8fd7d6a28fd3 ("050b07d" below), but for restyled
+function signatures and one word of prose. Tests marked "R parity" work out what R's
+code gives for a case its own tests do not have, from the lines cited at that commit
+(and, for R's ``mean()``, R 4.4.1's src/main/summary.c: github.com/wch/r-source, tag
+R-4-4-1 = 24e4ab74c81594bdbf9e05fd60b60cff2efe4215). The rest cover what this module
+adds or decides for itself: gaps, no limits without variation where R would draw
+zero-width ones, the 2023 two-in-three variant, run lengths, explanations and
+before/after comparisons.
 """
 
 from __future__ import annotations
@@ -12,6 +19,9 @@ from __future__ import annotations
 import csv
 import dataclasses
 import datetime as dt
+import itertools
+import math
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
@@ -27,7 +37,9 @@ from monitor.analysis.spc import (
     explain_before_after,
     explain_variation,
     mark_runs,
+    r_mean,
     shift_run_ends,
+    trend_directions,
     trend_run_ends,
     two_in_three_windows,
     variation_icon,
@@ -304,20 +316,96 @@ def test_inner_lines_sit_two_thirds_of_the_way_to_the_limits():
     assert limits.inner_lower == pytest.approx(-limits.inner_upper)
 
 
-def test_a_flat_series_has_limits_on_the_mean_and_no_special_causes():
+def test_a_flat_series_has_a_mean_but_no_limits_and_no_special_causes():
+    """R parity: every moving range of ``[5.1] * 20`` is 0, so screening (R/ptd_spc_standard.R
+    lines 73-77 at 050b07d: ``mr < 3.267 * amr`` is ``0 < 0``) drops them all and the
+    average of none (line 78) is NaN, so are the limits (lines 81-85)."""
     result = xmr([5.1] * 20, improvement="increase")
     limits = result.limits
-    assert limits.average_moving_range == 0
-    assert limits.lpl == limits.mean == limits.upl == 5.1
+    assert limits.mean == 5.1
+    assert np.isnan(limits.average_moving_range)
+    assert np.isnan(limits.lpl) and np.isnan(limits.upl)
+    assert np.isnan(limits.inner_lower) and np.isnan(limits.inner_upper)
+    assert limits.no_variation and not limits.has_limits
+    assert not result.points["moving_range_used"].any()
     assert not result.points["special_cause"].any()
     assert result.variation == "common_cause"
+    assert explain_variation(result).startswith(
+        "No process limits: the values used to calculate them do not change from one "
+        "period to the next (the average moving range is 0)"
+    )
 
 
-def test_with_zero_average_moving_range_only_points_off_the_mean_are_outside():
-    result = xmr([5] * 12 + [5, 6, 4], settings=FIXED_12)
-    assert result.limits.upl == result.limits.lpl == 5
-    assert rules(result) == [None] * 13 + ["outside_limits", "outside_limits"]
-    assert result.points["side"].tolist()[13:] == ["high", "low"]
+def test_flat_data_fixed_on_12_points_has_no_limits_so_points_off_the_mean_are_common_cause():
+    """R parity, NHSRplotthedots 0.2.2 (050b07d), ``[5] * 12 + [5, 6, 4]`` fixed on 12
+    points with screening on (R's default, R/ptd_spc.R line 96):
+
+    * R/ptd_spc_standard.R line 67: ``fix_y`` is 5 for rows 1-12, NA after; line 69: the
+      moving ranges are NA then eleven 0s and NAs; line 70: ``amr`` 0;
+    * lines 73-77: ``0 < 3.267 * 0`` is FALSE, so every moving range becomes NA; line
+      78: ``amr`` is ``mean(<none>)``, NaN; lines 81-85: the limits are NaN;
+    * line 88: ``outside_limits`` is NA for every row (``6 > NaN``), line 93
+      ``close_to_limits`` NA; R/ptd_calculate_point_type.R line 103: ``NA != 0`` is NA,
+      which ``case_when`` does not take; lines 87-89: no trend (a tie and then a fall),
+      no two-in-three (the window sums are NA), no shift (only two points off the
+      mean); line 107: "Common Cause"; line 122/131: "common_cause".
+
+    Before this change 6 and 4 were "outside" limits drawn on the mean at 5.
+    """
+    result = xmr([5] * 12 + [5, 6, 4], improvement="increase", settings=FIXED_12)
+    assert result.limits.mean == 5
+    assert not result.limits.has_limits
+    assert result.limits.no_variation
+    assert not result.points["outside_limits"].any()
+    assert rules(result) == [None] * 15
+    assert result.points["special_cause_type"].tolist() == ["Common Cause"] * 15
+    assert result.points["point_type"].tolist() == ["common_cause"] * 15
+    assert result.points["relative_to_mean"].tolist()[12:] == [0, 1, -1]
+
+
+@pytest.mark.parametrize(
+    ("values", "settings", "expected"),
+    [
+        # screening off: R's amr is 0 and its limits sit on the mean (5), so R calls 6 and
+        # 4 "Above UCL" / "Below LCL"
+        (
+            [5] * 12 + [5, 6, 4],
+            dataclasses.replace(FIXED_12, screen_outliers=False),
+            [None] * 15,
+        ),
+        # screening on, but it leaves only zero moving ranges: the one moving range of 10
+        # is at least 3.267 × 10/11 and is dropped; R's amr is then 0 (not NaN) and its
+        # limits sit on the mean (65/12), so R calls every point outside. Here the eleven
+        # 5s below the mean are a shift and the 15 is common cause.
+        ([5] * 11 + [15], SpcSettings(), ["shift"] * 11 + [None]),
+    ],
+)
+def test_a_zero_average_moving_range_never_gives_limits_even_where_r_draws_them_on_the_mean(
+    values, settings, expected
+):
+    """Where this module differs from R, on purpose (issue 14: "a zero average moving
+    range must never produce limits"): R/ptd_spc_standard.R lines 81-85 at 050b07d
+    compute ``mean ± 2.66 × 0`` and line 88 then flags every point off the mean as
+    outside. Without variation there is nothing to set limits from, so here there are
+    none, and no point is outside them; the trend and shift rules still apply."""
+    result = xmr(values, improvement="increase", settings=settings)
+    assert result.limits.average_moving_range == 0
+    assert result.limits.no_variation
+    assert not result.limits.has_limits
+    assert not result.points["outside_limits"].any()
+    assert rules(result) == expected
+
+
+def test_without_limits_the_trend_and_shift_rules_still_apply():
+    """R parity: the trend and shift rules do not use the limits
+    (R/ptd_calculate_point_type.R lines 87 and 89 at 050b07d, from ``y`` and
+    ``relative_to_mean``), so flat data followed by a rise is still a trend."""
+    data = [5] * 12 + [6, 7, 8, 9, 10, 11, 12]
+    result = xmr(data, improvement="increase", settings=FIXED_12)
+    assert not result.limits.has_limits
+    assert rules(result) == [None] * 11 + ["trend"] * 8
+    assert result.variation == "special_cause_improvement"
+    assert explain_variation(result).startswith("Special cause variation — improvement")
 
 
 def test_a_single_value_has_no_limits_and_no_signals():
@@ -325,6 +413,315 @@ def test_a_single_value_has_no_limits_and_no_signals():
     assert np.isnan(result.limits.upl)
     assert result.variation == "common_cause"
     assert explain_variation(result).startswith("Too few values")
+
+
+# --------------------------------------------------------------------------- R's mean
+
+
+def r_real_mean_transcribed(values: list[float]) -> float:
+    """R 4.4.1's ``real_mean`` (src/main/summary.c lines 479-518), line by line, with
+    numpy.longdouble scalars for ``LDOUBLE`` (finite branch only)."""
+    s = np.longdouble(0.0)
+    for v in values:  # lines 483-486
+        s += np.longdouble(v)
+    with np.errstate(invalid="ignore"):  # R's mean of nothing is 0/0, NaN
+        s /= np.longdouble(len(values))  # line 489
+    t = np.longdouble(0.0)
+    for v in values:  # lines 501-505
+        t += np.longdouble(v) - s
+    if values:
+        s += t / np.longdouble(len(values))  # line 506
+    return float(s)  # line 517
+
+
+LONG_DOUBLE_IS_X87 = np.finfo(np.longdouble).nmant == 63
+needs_x87 = pytest.mark.skipif(
+    not LONG_DOUBLE_IS_X87,
+    reason="R's LDOUBLE is 80-bit extended on x86-64; numpy.longdouble is not here",
+)
+
+
+@needs_x87
+def test_r_mean_is_rs_real_mean():
+    rng = np.random.default_rng(14)
+    for size in (1, 2, 7, 12, 13, 24, 100, 1000):
+        values = (rng.normal(size=size) * 10.0 ** rng.integers(-3, 4)).tolist()
+        assert r_mean(values) == r_real_mean_transcribed(values)
+    assert r_mean([5.1] * 20) == 5.1
+    assert np.isnan(r_mean([]))
+    # the overflow fallback of lines 491-499 and 508-516: sum x/n instead
+    assert r_mean([1.5e308, 1.5e308]) == 1.5e308
+
+
+@needs_x87
+def test_points_exactly_on_r_s_mean_break_a_shift():
+    """R parity: ``[0.3, 0.1] * 5 + [0.2] * 7`` (17 values), improvement "increase".
+
+    R/ptd_spc_standard.R line 68 at 050b07d takes ``mean(fix_y, na.rm = TRUE)``; R
+    4.4.1's ``real_mean`` (src/main/summary.c lines 479-518) sums the doubles in 80-bit
+    long double: 0.3 + 0.1 + ... is 3.40000000000000005551..., exactly the sum of the
+    doubles (0.3 is 0.2999999999999999889, 0.1 is 0.1000000000000000055, 0.2 is
+    0.2000000000000000111), so the mean of the doubles is 0.2 − 8.16e-18 (worked out
+    with fractions below); the second pass changes it by less than 1e-20, and rounding
+    to double gives the double 0.2, as the gap to the next double down (0.2 − 2.78e-17)
+    is wider than twice that. So line 90's ``sign(y - mean_col)`` is 0 for the last
+    seven points and R/ptd_calculate_point_type.R lines 29-35 find no run of seven:
+    common cause throughout.
+
+    The old mean, ``math.fsum(x) / 17``, rounded the sum to the double 3.4
+    (3.399999999999999911) first and 3.4 / 17 is 0.19999999999999998, which put the
+    last seven points above the mean: a shift R does not see.
+    """
+    data = [0.3, 0.1] * 5 + [0.2] * 7
+    exact = sum(Fraction(v) for v in data) / len(data)
+    assert Fraction(0.2) - exact == pytest.approx(8.163e-18, rel=1e-3)
+    assert float(exact) == 0.2  # the correctly rounded mean is the double 0.2
+    assert math.fsum(data) / len(data) == math.nextafter(0.2, 0)  # the old mean
+
+    result = xmr(data, improvement="increase")
+    assert result.limits.mean == 0.2
+    assert result.points["relative_to_mean"].tolist()[10:] == [0] * 7
+    assert not result.points["special_cause"].any()
+    assert result.variation == "common_cause"
+
+
+@needs_x87
+def test_points_just_above_r_s_mean_are_a_shift():
+    """R parity: ``[0.3, -0.1] * 4 + [0.1] * 7`` (15 values), improvement "increase".
+
+    The doubles sum, exactly, to 1.49999999999999997224 (0.1 is 0.1000000000000000055,
+    -0.1 its negative, 0.3 is 0.2999999999999999889), which R's long-double sum
+    (src/main/summary.c lines 483-486, R 4.4.1) holds exactly; divided by 15 that is
+    0.1 − 7.40e-18, and the second pass (lines 500-507) moves it by under 1e-20. That
+    is more than half the gap (1.39e-17) to the next double down, 0.09999999999999999,
+    so R's mean is that double and the last seven 0.1s are above it
+    (R/ptd_spc_standard.R line 90 at 050b07d): "7 Points Above CL" on each
+    (R/ptd_calculate_point_type.R lines 29-35, 89, 106), special cause improvement.
+
+    The old mean, ``math.fsum(x) / 15``, rounded the sum to 1.5 first, and 1.5 / 15 is
+    0.1: the seven points sat on it and no shift was found.
+    """
+    data = [0.3, -0.1] * 4 + [0.1] * 7
+    exact = sum(Fraction(v) for v in data) / len(data)
+    assert Fraction(0.1) - exact == pytest.approx(7.401e-18, rel=1e-3)
+    assert float(exact) == math.nextafter(0.1, 0)
+    assert math.fsum(data) / len(data) == 0.1  # the old mean
+
+    result = xmr(data, improvement="increase")
+    assert result.limits.mean == math.nextafter(0.1, 0) == 0.09999999999999999
+    assert result.points["relative_to_mean"].tolist()[8:] == [1] * 7
+    assert rules(result) == [None] * 8 + ["shift"] * 7
+    assert result.points["special_cause_type"].tolist()[8:] == ["7 Points Above CL"] * 7
+    assert result.variation == "special_cause_improvement"
+
+
+@needs_x87
+def test_the_average_moving_range_is_r_s_mean_of_the_moving_ranges():
+    """R/ptd_spc_standard.R lines 69-78 at 050b07d: the moving ranges are double
+    differences (as numpy's) and their average is R's ``mean()`` before and after
+    screening."""
+    dates, y = r_rnorm_data()
+    y[14] = 10
+    ranges = np.abs(np.diff(y))
+    first = r_real_mean_transcribed(ranges.tolist())
+    kept = ranges[ranges < 3.267 * first]
+    for screen, expected in ((False, first), (True, r_real_mean_transcribed(kept.tolist()))):
+        result = xmr(y, periods=dates, settings=SpcSettings(screen_outliers=screen))
+        assert result.limits.average_moving_range == expected
+        assert result.limits.mean == r_real_mean_transcribed(y)
+        assert result.limits.upl == result.limits.mean + 2.66 * expected
+
+
+# --------------------------------------------------------------------------- R, transcribed
+
+
+# NHSRplotthedots 0.2.2's calculation (R/ptd_spc_standard.R lines 51-97 and
+# R/ptd_calculate_point_type.R lines 12-134 at 050b07d) transcribed line by line, with R's
+# NA as NaN and R's three-valued logic, to compare this module with on series R's own
+# tests do not have. ``no_limits_without_variation`` applies this module's one deliberate
+# difference (a zero average moving range gives no limits, as R's does only when
+# screening leaves no moving range at all).
+
+NA = math.nan
+
+
+def _r_and(a: float, b: float) -> float:
+    if a == 0 or b == 0:
+        return 0.0
+    return NA if math.isnan(a) or math.isnan(b) else 1.0
+
+
+def _r_or(a: float, b: float) -> float:
+    if a == 1 or b == 1:
+        return 1.0
+    return NA if math.isnan(a) or math.isnan(b) else 0.0
+
+
+def _r_is_one(a: float) -> float:
+    return NA if math.isnan(a) else float(a == 1)
+
+
+def _r_seven_point_one_side_mean(v: list[float]) -> list[float]:  # lines 29-35
+    vp = [0.0] * 6 + v
+    return [
+        float(all(vp[i] == vp[i - j] for j in range(1, 7)) and vp[i] != 0)
+        for i in range(6, len(vp))
+    ]
+
+
+def _r_part_of_seven_trend(v: list[float]) -> list[float]:  # lines 37-44
+    vp = [*v, *[0.0] * 6]
+    return [float(any(abs(vp[i + j]) == 1 for j in range(7))) for i in range(len(v))]
+
+
+def _r_seven_point_trend(y: list[float]) -> list[float]:  # lines 46-65
+    if len(y) < 7:
+        return [0.0] * len(y)
+    out = [0.0] * 6
+    for i in range(6, len(y)):
+        d = [float(np.sign(y[i - j] - y[i - j - 1])) for j in range(6)]
+        out.append(1.0 if all(s == 1 for s in d) else -1.0 if all(s == -1 for s in d) else 0.0)
+    return out
+
+
+def _r_two_in_three(v: list[float], rtm: list[float]) -> list[float]:  # lines 67-80
+    vp, rtmp = [0.0, 0.0, *v, 0.0, 0.0], [0.0, 0.0, *rtm, 0.0, 0.0]
+
+    def window(start: int) -> float:
+        close = sum(vp[start : start + 3])  # NaN if any is NA
+        near = NA if math.isnan(close) else float(close >= 2)
+        return _r_and(near, float(abs(sum(rtmp[start : start + 3])) == 3))
+
+    return [_r_or(_r_or(window(i), window(i + 1)), window(i + 2)) for i in range(len(v))]
+
+
+def _r_special_cause_type(y, rtm, close, outside) -> list[str]:  # lines 86-109
+    trend = _r_part_of_seven_trend(_r_seven_point_trend(y))
+    windows = _r_two_in_three(close, rtm)
+    two = [_r_and(_r_is_one(w), _r_is_one(abs(c))) for w, c in zip(windows, close, strict=True)]
+    shift = _r_part_of_seven_trend(_r_seven_point_one_side_mean(rtm))
+    n = len(y)
+    sdy = [float(np.sign(y[k + 1] - y[k])) for k in range(n - 1)]
+    right = [*sdy, sdy[-1] if sdy else NA]
+    left = [0.0, *sdy]
+    nxt = [*trend[1:], 0.0]
+    direction = [right[k] if (nxt[k] and trend[k]) else left[k] for k in range(n)]
+    labels = []
+    for k in range(n):
+        above = "Above" if rtm[k] > 0 else "Below"
+        if not math.isnan(outside[k]) and outside[k] != 0:
+            labels.append("Above UCL" if rtm[k] == 1 else "Below LCL")
+        elif trend[k] != 0:
+            labels.append(f"7 Point Trend ({'In' if direction[k] == 1 else 'De'}creasing)")
+        elif not math.isnan(two[k]) and two[k] != 0:
+            labels.append(f"2 in 3 {above} CL")
+        elif shift[k] != 0:
+            labels.append(f"7 Points {above} CL")
+        else:
+            labels.append("Common Cause")
+    return labels
+
+
+def _r_point_type(label: str, improvement: int) -> str:  # lines 111-134
+    v = (
+        1
+        if ("Above" in label or "Increasing" in label)
+        else -1
+        if ("Below" in label or "Decreasing" in label)
+        else 0
+    )
+    if improvement == 0:
+        return {1: "special_cause_neutral_high", -1: "special_cause_neutral_low"}.get(
+            v, "common_cause"
+        )
+    v *= improvement
+    return {1: "special_cause_improvement", -1: "special_cause_concern"}.get(v, "common_cause")
+
+
+def r_ptd_spc(
+    y: list[float],
+    *,
+    rebase_at: int | None = None,
+    fix_after_n_points: int | None = None,
+    screen_outliers: bool = True,
+    improvement: int = 1,
+    no_limits_without_variation: bool = False,
+) -> dict[str, list]:
+    """One facet of ``ptd_spc`` on a series without gaps: per rebase group, the limits of
+    R/ptd_spc_standard.R lines 66-94 and the labels of ptd_calculate_point_type()."""
+    starts = [0] if rebase_at is None else [0, rebase_at]
+    bounds = [*starts[1:], len(y)]
+    out: dict[str, list] = {"mean": [], "lpl": [], "upl": [], "label": [], "point_type": []}
+    for start, stop in zip(starts, bounds, strict=True):
+        gy = list(y[start:stop])
+        fix_y = [v if i < (fix_after_n_points or math.inf) else NA for i, v in enumerate(gy)]
+        mean_col = r_real_mean_transcribed([v for v in fix_y if not math.isnan(v)])
+        mr = [NA, *(abs(b - a) for a, b in itertools.pairwise(fix_y))]
+        amr = r_real_mean_transcribed([m for m in mr if not math.isnan(m)])
+        if screen_outliers:
+            mr = [m if m < 3.267 * amr else NA for m in mr]
+            amr = r_real_mean_transcribed([m for m in mr if not math.isnan(m)])
+        if no_limits_without_variation and amr == 0:
+            amr = NA
+        lpl, upl = mean_col - 2.66 * amr, mean_col + 2.66 * amr
+        nlpl, nupl = mean_col - 2 * (2.66 / 3) * amr, mean_col + 2 * (2.66 / 3) * amr
+        no_limits = math.isnan(upl)
+        outside = [NA if no_limits else float(v > upl or v < lpl) for v in gy]
+        rtm = [float(np.sign(v - mean_col)) for v in gy]
+        close = [
+            NA if no_limits else float(not o and (v < nlpl or v > nupl))
+            for v, o in zip(gy, outside, strict=True)
+        ]
+        labels = _r_special_cause_type(gy, rtm, close, outside)
+        out["mean"] += [mean_col] * len(gy)
+        out["lpl"] += [lpl] * len(gy)
+        out["upl"] += [upl] * len(gy)
+        out["label"] += labels
+        out["point_type"] += [_r_point_type(label, improvement) for label in labels]
+    return out
+
+
+@needs_x87
+def test_random_series_match_the_transcribed_reference():
+    """Beyond R's own tests: 600 random series (steps of -1, 0 or +1 tenths, so ties,
+    meeting trends, points on the mean and flat stretches are common), with and without
+    screening, fixing and a rebase, charted here and by the transcription above, agree
+    on the mean, the limits and every point's label and type; the only difference from
+    R is where its average moving range is 0 and it draws zero-width limits. (The code
+    before issue 14 disagreed with the transcription on the mean of 148 of these series,
+    in the last bit, and on the labels of 4.)"""
+    rng = np.random.default_rng(2026)
+    differs_from_r = 0
+    for case in range(600):
+        n = int(rng.integers(1, 40))
+        steps = rng.choice([-1, 0, 1], size=n, p=[0.35, 0.3, 0.35])
+        y = (np.cumsum(steps) / 10 + 1).tolist()
+        screen = bool(case % 2)
+        fix = 12 if case % 3 == 0 and n > 12 else None
+        rebase = int(rng.integers(2, n - 1)) if case % 5 == 0 and n > 4 else None
+        improvement = [1, -1, 0][(case // 2) % 3]
+        name = {1: "increase", -1: "decrease", 0: "neutral"}[improvement]
+        options = {
+            "rebase_at": rebase,
+            "fix_after_n_points": fix,
+            "screen_outliers": screen,
+            "improvement": improvement,
+        }
+        expected = r_ptd_spc(y, **options, no_limits_without_variation=True)
+        as_r = r_ptd_spc(y, **options)
+        differs_from_r += any(u == m for u, m in zip(as_r["upl"], as_r["mean"], strict=True))
+        settings = SpcSettings(screen_outliers=screen, fix_after_n_points=fix)
+        result = xmr(
+            y, improvement=name, settings=settings, rebase_at=[] if rebase is None else [rebase]
+        )
+        points = result.points
+        context = f"case {case}: y={y} {options}"
+        np.testing.assert_array_equal(points["mean"], expected["mean"], err_msg=context)
+        np.testing.assert_array_equal(points["lpl"], expected["lpl"], err_msg=context)
+        np.testing.assert_array_equal(points["upl"], expected["upl"], err_msg=context)
+        assert points["special_cause_type"].tolist() == expected["label"], context
+        assert points["point_type"].tolist() == expected["point_type"], context
+    assert differs_from_r > 0  # the zero-average case does come up
 
 
 # --------------------------------------------------------------------------- rules
@@ -403,14 +800,72 @@ def test_where_a_rising_and_a_falling_trend_meet_the_later_trend_sets_the_direct
     assert result.points["side"].tolist()[12:] == ["high"] * 6 + ["low"] * 7
 
 
-def test_a_point_ending_one_rising_trend_keeps_its_direction_when_another_starts_after_a_drop():
-    # NHSRplotthedots labels the 10 "Decreasing" (it looks at the drop to the next point);
-    # it ends a rising trend, so it is marked high here
-    baseline = alternating(12, low=0, high=10)
-    data = [*baseline, 4, 5, 6, 7, 8, 9, 10, 5, 6, 7, 8, 9, 10, 11]
-    result = xmr(data, settings=FIXED_12, improvement="increase")
+def test_where_two_rising_trends_tie_the_shared_point_is_decreasing_as_in_r():
+    """R parity, issue 14's case: ``[0, 10] * 6 + [1..7, 7..13]`` (0, 10 six times, then
+    1, 2, ..., 7 and 7, 8, ..., 13: 26 values) fixed on 12 points, improvement
+    "increase" (R's default).
+
+    Fixed on the baseline the mean is 5 and the limits -21.6 to 31.6, so only trends
+    fire. Rows 12-18 (0-based; R's rows 13-19) rise 1..7 and rows 19-25 rise 7..13: two
+    7-point trends (R/ptd_calculate_point_type.R lines 46-65 and 87 at 050b07d). Lines
+    91-98: a trend point whose next point is also in a trend takes the sign of the step
+    to it, ``sign(diff(y))``; row 18 (the first 7) is followed by row 19 (the second 7),
+    a step of 0. Line 104: ``ifelse(sdy == 1, "In", "De")`` makes 0 "Decreasing", and
+    lines 113-114 and 126-131 make it -1, so "special_cause_concern". Before this change
+    row 18 took the direction of the run it ends and was "Increasing"/improvement.
+    """
+    data = [0, 10] * 6 + [*range(1, 8), *range(7, 14)]
+    assert len(data) == 26 and data[18] == data[19] == 7
+    result = xmr(data, improvement="increase", settings=FIXED_12)
+    points = result.points
     assert rules(result)[12:] == ["trend"] * 14
-    assert set(result.points["point_type"].iloc[12:]) == {"special_cause_improvement"}
+    assert points["special_cause_type"].iloc[18] == "7 Point Trend (Decreasing)"
+    assert points["point_type"].iloc[18] == "special_cause_concern"
+    assert points["side"].iloc[18] == "low"
+    others = [k for k in range(12, 26) if k != 18]
+    assert set(points["special_cause_type"].iloc[others]) == {"7 Point Trend (Increasing)"}
+    assert set(points["point_type"].iloc[others]) == {"special_cause_improvement"}
+    assert result.variation == "special_cause_improvement"
+
+
+@pytest.mark.parametrize(
+    ("after_baseline", "shared", "label"),
+    [
+        # a rising trend ends at 10, the next rising one starts after a drop to 5: the
+        # 10 is followed by a fall, "Decreasing"
+        ([4, 5, 6, 7, 8, 9, 10, 5, 6, 7, 8, 9, 10, 11], 18, "Decreasing"),
+        # a falling trend ends at 11, the next falling one starts after a jump to 19:
+        # the 11 is followed by a rise, "Increasing"
+        ([17, 16, 15, 14, 13, 12, 11, 19, 18, 17, 16, 15, 14, 13], 18, "Increasing"),
+        # a rise to a peak then a fall: the peak is followed by a fall
+        ([1, 2, 3, 4, 5, 6, 7, 6, 5, 4, 3, 2, 1], 18, "Decreasing"),
+        # a fall to a trough then a rise (the baseline's last 10 starts the fall)
+        ([9, 8, 7, 6, 5, 4, 3, 4, 5, 6, 7, 8, 9], 18, "Increasing"),
+    ],
+)
+def test_where_two_trends_meet_the_shared_point_follows_the_step_after_it(
+    after_baseline, shared, label
+):
+    """R parity: R/ptd_calculate_point_type.R lines 91-98 and 104 at 050b07d; the shared
+    point is the last of one run and its successor is in the next run, so its label is
+    the sign of the step to the successor, whichever way its own run went."""
+    data = [*alternating(12, low=0, high=10), *after_baseline]
+    result = xmr(data, improvement="increase", settings=FIXED_12)
+    assert rules(result)[shared] == "trend"
+    assert result.points["special_cause_type"].iloc[shared] == f"7 Point Trend ({label})"
+    expected = "special_cause_improvement" if label == "Increasing" else "special_cause_concern"
+    assert result.points["point_type"].iloc[shared] == expected
+
+
+# Reproduces the trend labels of tests/testthat/test-ptd_calculate_point_type.R
+# ("ptd_special_cause_type works as expected", lines 247-287 at 050b07d: y = 1:8 and
+# ptd_part_of_seven_trend mocked to c(1, -1, 0, 0, 0, 0, 0, 0) give
+# "7 Point Trend (Increasing)" twice; row 1 looks right, row 2 left)
+def test_trend_directions_reproduce_the_reference_labels():
+    directions = trend_directions(list(range(1, 9)), [1, 1, 0, 0, 0, 0, 0, 0])
+    assert directions.tolist() == [1, 1, 0, 0, 0, 0, 0, 0]
+    # a tie to the next trend point is "Decreasing" (line 104: only sdy == 1 is "In")
+    assert trend_directions([1, 2, 2, 3], [1, 1, 1, 1]).tolist() == [1, -1, 1, 1]
 
 
 # --------------------------------------------------------------------------- direction
@@ -506,6 +961,42 @@ def test_assurance_of_a_rebased_chart_uses_the_latest_group():
 
 def test_a_target_on_a_limit_is_within_the_limits():
     assert assurance_type(target=3, lpl=1, upl=3, improvement="increase") == "inconsistent"
+
+
+@pytest.mark.parametrize(
+    ("values", "target", "reason"),
+    [
+        ([3], 2, "there are not yet enough values to calculate process limits"),
+        (
+            [5.1] * 20,
+            6,
+            "the values do not vary, so there are no process limits to compare it with",
+        ),
+    ],
+)
+def test_without_limits_a_target_is_hit_or_miss_as_in_r(values, target, reason):
+    """R parity: R/ptd_calculate_assurance_type.R lines 25-33 at 050b07d compare the
+    target with the last row's ``upl`` and ``lpl``; with NaN limits (one value: no moving
+    range, R/ptd_spc_standard.R lines 69-70; flat values: every moving range screened
+    out, lines 73-78) both comparisons are NA, which ``case_when`` does not take, so
+    ``TRUE ~ "inconsistent"`` (line 30) answers. Before this change there was no
+    assurance at all."""
+    result = xmr(values, improvement="increase", target=target)
+    assert not result.limits.has_limits
+    assert result.assurance == "inconsistent"
+    assert result.assurance_icon == "inconsistent"
+    assert explain_assurance(result) == (
+        f"The target of {target} cannot be assured: {reason} (hit or miss)."
+    )
+
+
+@pytest.mark.parametrize("improvement", ["increase", "decrease"])
+def test_assurance_without_limits_is_inconsistent_in_either_direction(improvement):
+    nan = float("nan")
+    assert assurance_type(target=4, lpl=nan, upl=nan, improvement=improvement) == "inconsistent"
+    # R/ptd_calculate_assurance_type.R lines 18-19: no target or a neutral measure, NA
+    assert assurance_type(target=None, lpl=nan, upl=nan, improvement=improvement) is None
+    assert assurance_type(target=4, lpl=nan, upl=nan, improvement="neutral") is None
 
 
 # --------------------------------------------------------------------------- rebasing
@@ -671,6 +1162,22 @@ def test_a_gap_breaks_a_shift():
 def test_a_gap_breaks_a_trend():
     assert "trend" in rules(xmr([1, 2, 3, 4, 5, 6, 7, 8]))
     assert "trend" not in rules(xmr([1, 2, 3, 4, None, 5, 6, 7, 8]))
+
+
+def test_a_gap_is_kept_as_a_row_where_r_would_join_its_neighbours():
+    """Our documented choice, not R's. NHSRplotthedots 0.2.2 asks for series without
+    gaps (R/ptd_spc.R lines 11-13 at 050b07d) and does not check: a period with no row
+    is simply not there, so it charts the remaining rows as consecutive
+    (R/ptd_spc_standard.R lines 62 and 69) and finds a trend across the gap. Here the
+    gap stays a row, the moving ranges either side of it are not taken and the trend is
+    broken; with the gap left out the result is R's."""
+    rising = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7]
+    with_gap = xmr([*BASELINE, *rising[:3], None, *rising[3:]], settings=FIXED_12)
+    assert with_gap.points["missing"].tolist()[12:] == [False] * 3 + [True] + [False] * 4
+    assert not with_gap.points["special_cause"].any()
+
+    as_r_sees_it = xmr([*BASELINE, *rising], settings=FIXED_12)
+    assert rules(as_r_sees_it)[12:] == ["trend"] * 7
 
 
 def test_a_gap_breaks_two_in_three():
@@ -867,6 +1374,17 @@ def test_before_after_finds_no_change_in_common_cause_variation():
     assert comparison.outcome is None
     assert comparison.difference == 0
     assert "detect no change" in explain_before_after(comparison)[2]
+
+
+def test_before_after_on_a_flat_baseline_says_there_are_no_limits_to_judge_against():
+    comparison = before_after([10] * 12 + [14, 6, 10], split_at=12, improvement="decrease")
+    assert not comparison.chart.limits.has_limits
+    assert not comparison.shift_detected
+    assert explain_before_after(comparison)[2] == (
+        "The baseline values do not change from one period to the next, so there are no "
+        "process limits to judge the difference against, and the SPC rules detect neither "
+        "a trend nor a shift."
+    )
 
 
 def test_before_after_needs_a_baseline_and_no_rebasing():
