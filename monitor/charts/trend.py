@@ -8,6 +8,11 @@ target line, comparison medians (PCN / ICB / national), numbered intervention ma
 whose labels are listed under the chart (so many markers never overlap), and footnotes
 for gaps, trial limits and the SPC settings.
 
+Unlike NHSRplotthedots, a limit (or two-sigma line) outside what the figure can be (a
+count's below 0, a percentage's above 100: ``value_floor`` and ``value_ceiling``) is
+drawn at that bound, with a footnote giving its computed value; the alt text says so
+too, and tables and sentences elsewhere keep the computed value.
+
 ``run_chart`` is for a series too short for process limits (Making Data Count asks for
 at least 13 points before limits are relied on): values and their median only. Which
 one to show is the caller's choice; ``spc_chart`` on a short series draws the limits
@@ -52,7 +57,7 @@ from matplotlib.gridspec import GridSpec
 from matplotlib.legend_handler import HandlerTuple
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
-from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator
+from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator, MultipleLocator
 from matplotlib.transforms import blended_transform_factory
 
 from monitor.analysis.spc import SpcResult
@@ -101,8 +106,13 @@ MAX_LABEL_CHARS = 40
 MAX_MARKER_LABEL_CHARS = 80
 MAX_PERIOD_LABEL_CHARS = 20
 
-DURATION_TICK_STEPS: tuple[float, ...] = (1, 1.5, 3, 6, 10)
-"""``y_tick_steps`` for values in seconds: ticks fall on 15 s, 30 s, 1, 2:30, 5, 10 min…"""
+DURATION_TICK_STEPS: tuple[float, ...] = (60, 120, 300, 600, 900, 1800, 3600, 7200)
+"""``y_tick_steps`` for values in seconds: ticks at whole minutes (0:00, 1:00, 2:00 …,
+or every 2, 5, 10 … minutes as the axis grows), never 1:40 or 3:20. An axis narrower
+than two minutes ticks every 30, 15, 10 or 5 seconds, so that every whole minute on it
+is still a tick."""
+MAX_Y_INTERVALS = 6
+"""At most this many intervals between y ticks (matplotlib's ``nbins``)."""
 
 _TEXT: dict[str, Any] = {"parse_math": False}
 _CATEGORY_LABELS = {
@@ -248,11 +258,15 @@ class _TrendSpec(ABC):
     comparisons: Sequence[ComparisonSeries] = ()
     value_floor: float | None = 0.0
     """Lowest value the metric can take (None: unbounded). The y axis starts here when
-    the data come near it, and never goes below it."""
+    the data come near it, and never goes below it; a limit below it is drawn at it."""
     value_ceiling: float | None = None
-    """Highest value the metric can take (100 for a percentage), or None."""
+    """Highest value the metric can take (100 for a percentage), or None; a limit above
+    it is drawn at it."""
     y_tick_steps: Sequence[float] | None = None
-    """Tick steps for matplotlib's MaxNLocator; ``DURATION_TICK_STEPS`` for seconds."""
+    """Intervals between y ticks to choose from, in the value's units, smallest first
+    (``DURATION_TICK_STEPS`` for seconds): the chart takes the smallest that leaves at
+    most ``MAX_Y_INTERVALS``. None: matplotlib's 1, 2, 2.5, 5 steps (whole numbers only
+    when every value is whole, as a count's are)."""
     imported: Sequence[bool] = ()
     """Per period (or empty): is the value NHS England's published figure? Drawn as a
     square instead of a circle."""
@@ -306,7 +320,10 @@ class _TrendSpec(ABC):
         if self.target is not None and not math.isfinite(float(self.target)):
             raise ValueError("target must be a finite number")
         if self.y_tick_steps is not None:
-            object.__setattr__(self, "y_tick_steps", tuple(self.y_tick_steps))
+            steps = tuple(sorted(float(step) for step in self.y_tick_steps))
+            if not steps or not all(math.isfinite(step) and step > 0 for step in steps):
+                raise ValueError("y_tick_steps must be positive intervals")
+            object.__setattr__(self, "y_tick_steps", steps)
         imported = tuple(bool(flag) for flag in self.imported)
         if imported and len(imported) != n:
             raise ValueError(f"{n} periods but {len(imported)} imported flags")
@@ -462,7 +479,7 @@ def spc_chart(spec: SpcChartSpec) -> Figure:
     label_of = dict(zip(points["period"], spec.period_labels, strict=True))
     markers = _placed_markers(spec)
 
-    notes = [*_gap_notes(result.missing_count, n)]
+    notes = [*_gap_notes(result.missing_count, n, spc=True)]
     short = points["short_group"].to_numpy(dtype=bool)
     threshold = result.settings.short_group_threshold
     if short.any():
@@ -471,6 +488,7 @@ def spc_chart(spec: SpcChartSpec) -> Figure:
             f"Trial limits: fewer than {threshold} points{where}, so the limits are "
             "provisional and will be revised as more data arrives."
         )
+    notes.extend(_clip_notes(spec))
     notes.extend(_marker_notes(spec.markers_heading, markers))
     notes.append(result.describe(format_period=lambda p: label_of.get(p, str(p))))
     notes.extend(_band_notes(spec.band))
@@ -505,6 +523,8 @@ def spc_chart(spec: SpcChartSpec) -> Figure:
             trial = bool(row["short_group"])
             for value in (lpl, upl):
                 if math.isfinite(value):
+                    # Inside what the figure can be; the footnote gives the computed value.
+                    value = _within(value, spec.value_floor, spec.value_ceiling)
                     ax.plot(
                         [first, last],
                         [value, value],
@@ -518,7 +538,7 @@ def spc_chart(spec: SpcChartSpec) -> Figure:
                     limit_values.append(value)
             if spec.show_inner_lines:
                 for name in ("inner_lower", "inner_upper"):
-                    value = float(row[name])
+                    value = _within(float(row[name]), spec.value_floor, spec.value_ceiling)
                     if math.isfinite(value):
                         ax.plot(
                             [first, last],
@@ -586,9 +606,11 @@ def spc_chart(spec: SpcChartSpec) -> Figure:
 
         latest = result.limits
         side_labels = [
-            ("Mean", latest.mean),
-            ("Upper limit", latest.upl),
-            ("Lower limit", latest.lpl),
+            ("Mean", latest.mean, latest.mean),
+            *(
+                (name, value, _within(value, spec.value_floor, spec.value_ceiling))
+                for name, value in (("Upper limit", latest.upl), ("Lower limit", latest.lpl))
+            ),
         ]
         _finish_axes(
             fig,
@@ -599,6 +621,7 @@ def spc_chart(spec: SpcChartSpec) -> Figure:
             data=[y, np.array(limit_values, dtype=float)],
             handles=handles,
             side_labels=side_labels,
+            whole=_all_whole(y),
         )
         freeze_layout(fig)
     return fig
@@ -672,7 +695,8 @@ def run_chart(spec: RunChartSpec) -> Figure:
             spec,
             data=[y, np.array([median])],
             handles=handles,
-            side_labels=[("Median", median)],
+            side_labels=[("Median", median, median)],
+            whole=_all_whole(y),
         )
         freeze_layout(fig)
     return fig
@@ -721,7 +745,10 @@ def alt_text(spec: SpcChartSpec | RunChartSpec) -> str:
             parts.append(f"mean {fmt(limits.mean)}")
         if math.isfinite(limits.lpl) and math.isfinite(limits.upl):
             trial = " (trial limits)" if limits.short else ""
-            parts.append(f"process limits {fmt(limits.lpl)} to {fmt(limits.upl)}{trial}")
+            parts.append(
+                f"process limits {fmt(limits.lpl)} to {fmt(limits.upl)}{trial}"
+                f"{_clip_phrase(spec, limits.lpl, limits.upl)}"
+            )
         parts.append(_signal_phrase(spec.result))
     else:
         median = float(np.median([values[i] for i in observed]))
@@ -791,12 +818,102 @@ def _signal_phrase(result: SpcResult) -> str:
 # --------------------------------------------------------------------------- pieces
 
 
-def _gap_notes(missing: int, n: int) -> list[str]:
+def _gap_notes(missing: int, n: int, *, spc: bool = False) -> list[str]:
+    """What a chart does with periods that have no figure; on an XmR chart also that no
+    moving range spans one, unlike NHSRplotthedots (whose ptd_spc documents "There
+    should be no gaps in the time series", R/ptd_spc.R lines 11-13, and checks nothing:
+    a period with no row is joined across, moving range and all)."""
     if not missing:
         return []
     if missing == 1:
-        return [f"1 of {n} periods has no value; it shows as a gap in the line."]
-    return [f"{missing} of {n} periods have no value; they show as gaps in the line."]
+        told = f"1 of {n} periods has no figure: it is left as a gap"
+        joined, spans = "the line is not joined across it", "between its neighbours"
+    else:
+        told = f"{missing} of {n} periods have no figure: each is left as a gap"
+        joined, spans = "the line is not joined across one", "between a gap's neighbours"
+    if not spc:
+        return [f"{told} and {joined}."]
+    return [
+        f"{told}, {joined} and no moving range is taken {spans}; the mean and limits come "
+        "from the other figures. NHSRplotthedots (R) asks for a series without gaps but "
+        "does not check, and would join a missing period's neighbours as if consecutive."
+    ]
+
+
+def _within(value: float, floor: float | None, ceiling: float | None) -> float:
+    """``value`` moved inside the figure's possible range (NaN stays NaN)."""
+    if floor is not None and value < floor:
+        return floor
+    if ceiling is not None and value > ceiling:
+        return ceiling
+    return value
+
+
+_LIMIT_NAMES = {  # (trial limits?, side) -> what the footnote calls it
+    (False, "lpl"): "lower process limit",
+    (False, "upl"): "upper process limit",
+    (True, "lpl"): "lower trial limit",
+    (True, "upl"): "upper trial limit",
+}
+
+
+def _clip_notes(spec: SpcChartSpec) -> list[str]:
+    """A footnote for each limit drawn inside the figure's possible range instead of
+    where it was computed (a count's lower limit below 0, a percentage's upper above
+    100): NHSRplotthedots draws them where they fall; tables and text keep the computed
+    value. Limits a rebase splits are named by the period their group starts."""
+    floor, ceiling = spec.value_floor, spec.value_ceiling
+    if floor is None and ceiling is None:
+        return []
+    points = spec.result.points
+    groups = points["group"].to_numpy()
+    several = len(np.unique(groups)) > 1
+    fmt = spec.format_value
+    notes = []
+    for group in np.unique(groups):
+        first = int(np.flatnonzero(groups == group)[0])
+        row = points.iloc[first]
+        trial = bool(row["short_group"])
+        since = f" from {spec.period_labels[first]}" if several else ""
+        for side, inner, bound, beyond in (
+            ("lpl", "inner_lower", floor, "below"),
+            ("upl", "inner_upper", ceiling, "above"),
+        ):
+            value = float(row[side])
+            if bound is None or not math.isfinite(value) or _within(value, floor, ceiling) == value:
+                continue
+            name = _LIMIT_NAMES[(trial, side)]
+            note = (
+                f"The {name}{since} is {beyond} {fmt(bound)} ({fmt(value)}), which cannot "
+                f"happen: it is drawn at {fmt(bound)}"
+            )
+            inner_value = float(row[inner])
+            if (
+                spec.show_inner_lines
+                and math.isfinite(inner_value)
+                and _within(inner_value, floor, ceiling) != inner_value
+            ):
+                note += f", as is the two-sigma line beside it ({fmt(inner_value)})"
+            notes.append(f"{note}.")
+    return notes
+
+
+def _clip_phrase(spec: SpcChartSpec, lpl: float, upl: float) -> str:
+    """For the alt text: " (the lower drawn at 0, the lowest possible)" and the like."""
+    floor, ceiling = spec.value_floor, spec.value_ceiling
+    fmt = spec.format_value
+    drawn = []
+    if floor is not None and lpl < floor:
+        drawn.append(f"the lower drawn at {fmt(floor)}, the lowest possible")
+    if ceiling is not None and upl > ceiling:
+        drawn.append(f"the upper drawn at {fmt(ceiling)}, the highest possible")
+    return f" ({'; '.join(drawn)})" if drawn else ""
+
+
+def _all_whole(values: np.ndarray) -> bool:
+    """Every value is a whole number (a count's are): y ticks then fall on whole numbers."""
+    known = values[np.isfinite(values)]
+    return bool(known.size) and bool(np.all(known == np.round(known)))
 
 
 def _marker_notes(heading: str, markers: list[_PlacedMarker]) -> list[str]:
@@ -1114,7 +1231,8 @@ def _finish_axes(
     *,
     data: list[np.ndarray],
     handles: list[Any],
-    side_labels: list[tuple[str, float]],
+    side_labels: list[tuple[str, float, float]],
+    whole: bool = False,
 ) -> None:
     n = spec.period_count
     fmt = spec.format_value
@@ -1132,8 +1250,7 @@ def _finish_axes(
     ax.set_ylim(bottom, top_y)
     ax.set_xlim(-0.7, n - 0.3)
 
-    steps = list(spec.y_tick_steps) if spec.y_tick_steps else [1, 2, 2.5, 5, 10]
-    ax.yaxis.set_major_locator(MaxNLocator(nbins=6, steps=steps))
+    ax.yaxis.set_major_locator(_y_locator(spec.y_tick_steps, bottom, top_y, whole=whole))
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: clean_text(fmt(v))))
     ax.grid(axis="y", color=NHS_PALE_GREY, lw=0.8, zorder=0.5)
     ax.set_axisbelow(True)
@@ -1198,32 +1315,52 @@ def _legend_columns(labels: list[str]) -> int:
     return math.ceil(len(labels) / rows)  # balance the rows
 
 
+def _y_locator(
+    steps: Sequence[float] | None, bottom: float, top: float, *, whole: bool
+) -> MaxNLocator | MultipleLocator:
+    """Ticks every ``steps`` interval (the smallest leaving at most MAX_Y_INTERVALS); on
+    an axis too narrow for two of the smallest, the largest of its half, quarter, sixth
+    or twelfth that fits twice, so the smallest's multiples are still ticks."""
+    default = MaxNLocator(nbins=MAX_Y_INTERVALS, steps=[1, 2, 2.5, 5, 10], integer=whole)
+    span = top - bottom
+    if not steps or not span > 0:
+        return default
+    if span / steps[0] < 2:
+        fractions = [steps[0] / k for k in (2, 4, 6, 12)]
+        step = next((f for f in fractions if span / f >= 2), None)
+        return MultipleLocator(step) if step is not None else default
+    step = next((s for s in steps if span / s <= MAX_Y_INTERVALS), None)
+    return MultipleLocator(step) if step is not None else default
+
+
 def _side_labels(
     ax: Axes,
-    labels: list[tuple[str, float]],
+    labels: list[tuple[str, float, float]],
     target: float | None,
     fmt: Callable[[float], str],
     y_range: tuple[float, float],
 ) -> None:
     """The latest mean and limits (and target) written at the right-hand end of their
-    lines, leaving out any that would overlap one already written."""
+    lines, leaving out any that would overlap one already written. Each label is
+    (name, value, where it is drawn): a limit drawn at 0 because it cannot be below is
+    labelled there with its computed value."""
     wanted = list(labels)
     if target is not None:
-        wanted.append(("Target", target))
+        wanted.append(("Target", target, target))
     bottom, top = y_range
     gap = 0.055 * (top - bottom)
     placed: list[float] = []
     transform = blended_transform_factory(ax.transAxes, ax.transData)
-    for name, value in wanted:
-        if not math.isfinite(value) or not bottom <= value <= top:
+    for name, value, at in wanted:
+        if not math.isfinite(at) or not bottom <= at <= top:
             continue
-        if any(abs(value - other) < gap for other in placed):
+        if any(abs(at - other) < gap for other in placed):
             continue
-        placed.append(value)
+        placed.append(at)
         colour = TARGET_LINE if name == "Target" else NHS_DARK_GREY
         ax.text(
             1.008,
-            value,
+            at,
             f"{name} {clean_text(fmt(value), max_chars=20)}",
             transform=transform,
             ha="left",

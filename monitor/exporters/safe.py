@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import re
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from enum import Enum
@@ -68,6 +69,11 @@ def signed(number_format: str) -> str:
     return f"+{positive};-{positive};{positive}"
 
 
+NEGATIVE_NUMBER = re.compile(r"-\d+(\.\d+)?")
+"""Text that is only a negative number ("-1.5"): a spreadsheet reads it as that number,
+which cannot run as anything."""
+
+
 def looks_like_formula(value: object) -> bool:
     """True for text that a spreadsheet would take as a formula if typed in."""
     return isinstance(value, str) and value.startswith(FORMULA_STARTS)
@@ -75,8 +81,12 @@ def looks_like_formula(value: object) -> bool:
 
 def safe_text(value: object) -> object:
     """For CSV, where a cell has no type: text that could run as a formula gets a
-    leading ' so a spreadsheet shows it as text."""
-    return "'" + value if looks_like_formula(value) else value
+    leading ' so a spreadsheet shows it as text. Only text: a number (int, float,
+    Decimal) is never touched, and nor is text that is just a negative number, so a
+    fall of 1.5 stays the number -1.5 and not the text '-1.5."""
+    if not looks_like_formula(value) or NEGATIVE_NUMBER.fullmatch(value):
+        return value
+    return "'" + value
 
 
 def neutralise_text(value: object) -> object:

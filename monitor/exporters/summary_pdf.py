@@ -50,7 +50,15 @@ from reportlab.platypus import (
 
 from monitor.core import palette
 from monitor.core.clock import to_uk
-from monitor.core.formatting import duration, long_date, money, number, percent
+from monitor.core.formatting import (
+    duration,
+    item_value,
+    long_date,
+    money,
+    number,
+    percent,
+    percentage_points,
+)
 from monitor.core.tables import DATE, DURATION, INTEGER, MONEY, NUMBER, PERCENT, TEXT, WTE
 from monitor.core.tables import Table as SummaryTable
 from monitor.services.summary import ImpactSummary, MetricLine
@@ -490,7 +498,13 @@ def _metrics(summary: ImpactSummary) -> list[Flowable]:
             "The latest figure in the period compared with the "
             + (f"{_text(baseline)} average, before the HEP" if baseline else "pre-HEP average")
             + ". “What the statistics say” uses NHS Making Data Count rules, so ordinary "
-            "month-to-month variation is not mistaken for change.",
+            "month-to-month variation is not mistaken for change."
+            + (
+                " A change in a percentage is in percentage points (pp): from 45% to 57.5% "
+                "is +12.5 pp."
+                if any(m.format == PERCENT and m.change is not None for m in summary.metrics)
+                else ""
+            ),
             NOTE,
         )
     )
@@ -520,7 +534,7 @@ def _metric_row(m: MetricLine) -> list[str]:
     the strength of evidence in colour above the verdict."""
     small = f'<font size="7" color="{_hex(SECONDARY)}">'
     label, colour = STRENGTHS.get(m.strength, (m.strength.capitalize(), SECONDARY))
-    change = _signed(m.show(m.change), m.change) if m.change is not None else ""
+    change = _change(m)
     return [
         f"<b>{_text(m.label)}</b><br/>{small}{_text(m.frequency)}</font>",
         _text(m.show(m.baseline_value)),
@@ -528,6 +542,16 @@ def _metric_row(m: MetricLine) -> list[str]:
         _text(change),
         f'<font color="{_hex(colour)}"><b>{_text(label)}</b></font><br/>{_text(m.verdict)}',
     ]
+
+
+def _change(m: MetricLine) -> str:
+    """+£1,200, -0:30, +56, and a change in a percentage as "+12.5 pp" (the column is
+    narrow; the note above the table spells pp out). Rounded, then signed: never -0."""
+    if m.change is None:
+        return ""
+    if m.format == PERCENT:
+        return percentage_points(m.change, short=True)
+    return item_value(m.change, m.format, change=True)
 
 
 def _hex(colour: colors.Color) -> str:

@@ -32,11 +32,14 @@ from openpyxl.styles import Alignment
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.units import pixels_to_EMU
 
-from monitor.core.tables import DATE, DURATION, MONEY, PERCENT, TEXT, Table
+from monitor.core.formatting import percentage_points
+from monitor.core.tables import DATE, DURATION, INTEGER, MONEY, NUMBER, PERCENT, TEXT, Table
 from monitor.exporters.csv_file import csv_text
 from monitor.exporters.safe import (
     DATE_FORMAT,
     DATETIME_FORMAT,
+    DURATION_FORMAT,
+    INTEGER_FORMAT,
     MONEY_FORMAT,
     MONEY_PENCE_FORMAT,
     WTE_FORMAT,
@@ -223,32 +226,57 @@ def _metrics_block(sheet: Sheet, summary: ImpactSummary) -> None:
         return
     sheet.header(METRIC_COLUMNS, numeric=[3, 5, 6], by_word=True)
     for metric in summary.metrics:
+        # Counts show no decimals; a mean of counts keeps its fraction in the cell.
+        whole = INTEGER_FORMAT if metric.format == INTEGER else None
         sheet.put(1, metric.label, wrap=True)
         sheet.put(2, metric.baseline_label or "")
-        sheet.put(3, metric.baseline_value, metric.format)
+        sheet.put(3, metric.baseline_value, metric.format, number_format=whole)
         sheet.put(4, metric.latest_period)
-        sheet.put(5, metric.latest_value, metric.format)
+        sheet.put(5, metric.latest_value, metric.format, number_format=whole)
         value, number_format = _change(metric.change, metric.format)
-        sheet.put(6, value, number_format=number_format)
+        cell = sheet.put(6, value, number_format=number_format)
+        if metric.format == PERCENT and metric.change is not None:
+            # The width measure knows no " pp": make room so Excel shows no ####.
+            shown = len(percentage_points(metric.change, short=True)) + 1
+            sheet.measured[cell.column] = max(sheet.measured[cell.column], shown)
         sheet.put(7, metric.verdict, wrap=True)
         sheet.skip()
     sheet.note(
         "Durations are minutes:seconds; a fall in a duration shows in seconds (-30 s), "
         "because Excel cannot show a negative time."
     )
+    if any(m.format == PERCENT and m.change is not None for m in summary.metrics):
+        sheet.note(
+            "A change in a percentage is in percentage points (pp): from 45% to 57.5% is +12.5 pp."
+        )
     sheet.skip()
 
 
+POINTS_FORMAT = '+0.0" pp";-0.0" pp";0.0" pp"'
+"""A change in a percentage: +12.5 pp (percentage points), never +12.5%."""
+CHANGE_PLACES = {MONEY: 2, PERCENT: 1, DURATION: 0, INTEGER: 0, NUMBER: 1}
+"""The places a change is shown to: one that rounds to zero is written as 0, so the
+sheet never shows -0, -£0 or +0:00."""
+
+
 def _change(change: float | None, kind: str) -> tuple[object, str | None]:
-    """A change since the baseline with its sign shown: +£1,200, -2.5%, -30 s."""
+    """A change since the baseline with its sign shown: +£1,200, +12.5 pp (percentage
+    points), -30 s, +56 (a count, no decimals)."""
     if change is None:
         return None, None
+    places = CHANGE_PLACES.get(kind)
+    if places is not None and round(change, places) == 0:
+        change = 0
+    if kind == PERCENT:
+        return change, POINTS_FORMAT
+    if kind == INTEGER:
+        return change, signed(INTEGER_FORMAT)
     if kind == DURATION:
         if change < 0:
             return typed_value(change, DURATION)
         value, _ = typed_value(change, DURATION)
         # A rise in a duration as a time, signed like the others: +0:30.
-        return value, "+[m]:ss"
+        return value, "+[m]:ss" if value else DURATION_FORMAT
     value, number_format = typed_value(change, kind)
     return value, signed(number_format) if number_format else None
 

@@ -220,14 +220,17 @@ def test_a_missing_period_breaks_the_line_and_is_counted_under_the_chart():
     (line,) = drawn(chart_axes(fig), "_values")
     assert np.isnan(line.get_ydata()[10])  # NaN: matplotlib leaves a gap, never joins
     words = svg_words(render_svg(fig))
-    assert "1 of 24 periods has no value; it shows as a gap in the line." in words
+    assert (
+        "1 of 24 periods has no figure: it is left as a gap, the line is not joined across it "
+        "and no moving range is taken between its neighbours;" in words
+    )
 
 
 def test_several_gaps_are_counted():
     values = call_wait_values(30, step_at=40)
     values[3] = values[4] = values[20] = None
     words = svg_words(render_svg(spc_chart(make_spec(values))))
-    assert "3 of 30 periods have no value; they show as gaps in the line." in words
+    assert "3 of 30 periods have no figure: each is left as a gap" in words
 
 
 def test_comparison_gaps_break_the_comparison_line():

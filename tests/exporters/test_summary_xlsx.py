@@ -28,6 +28,7 @@ from monitor.core.periods import Period, financial_year_label
 from monitor.exporters import safe
 from monitor.exporters.summary_xlsx import (
     MAX_WIDTH,
+    POINTS_FORMAT,
     metrics_csv,
     summary_csv,
     summary_filename,
@@ -493,7 +494,8 @@ def test_every_cell_has_the_number_format_of_what_it_holds(session, history):
     assert call[5].value < 0
     abandoned = metrics["Calls abandoned"]
     assert abandoned[2].number_format == safe.PERCENT_FORMAT
-    assert abandoned[5].number_format == safe.signed(safe.PERCENT_FORMAT)
+    # A change in a percentage is in percentage points, not per cent.
+    assert abandoned[5].number_format == POINTS_FORMAT
     calls = metrics["Inbound calls"]
     assert calls[4].number_format == safe.INTEGER_FORMAT
     # A baseline mean of counts keeps its fraction.

@@ -164,8 +164,9 @@ def test_data_download_is_excel_safe_csv(client, world, history):
     client.sign_in(world.editor.email)
     response = client.get("/metrics/call_answer_time/data.csv")
     text = response.data.decode("utf-8")
-    assert text.startswith("\ufeffPeriod,Average time to answer calls (mm:ss),Mean")
-    assert "April 2021,4:50," in text
+    # Durations as numbers of seconds (a spreadsheet would read "4:50" as a time of day).
+    assert text.startswith("\ufeffPeriod,Average time to answer calls (seconds),Mean (seconds)")
+    assert "April 2021,290," in text
     assert response.headers["Content-Disposition"].startswith("attachment")
 
 

@@ -1,13 +1,13 @@
 """Wording of the evidence pages: alt text of the money charts, the options of a metric
-page's chart controls, and the headings of a metric's data download."""
+page's chart controls, and the headings and numbers of a metric's data download."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from monitor.core.checklist import Item
-from monitor.core.formatting import money
+from monitor.core.checklist import Item, ItemType
+from monitor.core.formatting import export_number, money
 from monitor.core.periods import financial_year_label
 from monitor.models import Intervention
 from monitor.services.logs import SpendSummary
@@ -81,33 +81,56 @@ def two_in_three_items(variants: Mapping[str, str], chosen: str | None) -> list[
 # A metric's data download -------------------------------------------------------------
 
 
+def download_unit(item: Item) -> str:
+    """The unit a download's numbers are in: seconds for a duration (a spreadsheet would
+    read "4:50" as ten to five in the morning), "%" for a percentage (0–100), "£"."""
+    if item.type is ItemType.DURATION:
+        return "seconds"
+    if item.type is ItemType.PERCENT:
+        return "%"
+    if item.type is ItemType.MONEY:
+        return "£"
+    return item.unit
+
+
 def metric_table(item: Item, view: MetricView) -> tuple[list[str], list[list[Any]]]:
-    """The CSV of a metric chart: a row per period, then the chart settings."""
+    """The CSV of a metric chart: a row per period, then the chart settings. Figures are
+    numbers at the item's precision (``export_number``), their unit in the heading, so
+    a spreadsheet can chart them again; a negative limit stays a number."""
+    unit = download_unit(item)
+
+    def heading(name: str) -> str:
+        return f"{name} ({unit})" if unit else name
+
+    def figure(value: float | None) -> int | float | None:
+        return export_number(value, item.type)
+
+    def derived(value: float | None) -> int | float | None:
+        return export_number(value, item.type, derived=True)
+
     header = [
         "Period",
-        f"{item.label} ({item.unit})",
-        "Mean",
-        "Lower process limit",
-        "Upper process limit",
+        heading(item.label),
+        *(heading(name) for name in ("Mean", "Lower process limit", "Upper process limit")),
         "Special cause",
-        "PCN median",
-        "ICB median",
-        *(["England median", "England lower quartile", "England upper quartile"]
-          if view.has_england else []),
+        *(heading(name) for name in ("PCN median", "ICB median")),
+        *(heading(name) for name in
+          ("England median", "England lower quartile", "England upper quartile")
+          if view.has_england),
         "Source",
         "Definition",
     ]  # fmt: skip
     body: list[list[Any]] = [
         [
             row.period.label,
-            view.fmt(row.value),
-            view.fmt(row.mean),
-            view.fmt(row.lower),
-            view.fmt(row.upper),
+            figure(row.value),
+            derived(row.mean),
+            derived(row.lower),
+            derived(row.upper),
             row.signal,
-            view.fmt(row.pcn_median),
-            view.fmt(row.icb_median),
-            *([view.fmt(row.england_median), view.fmt(row.england_q1), view.fmt(row.england_q3)]
+            derived(row.pcn_median),
+            derived(row.icb_median),
+            *([derived(row.england_median), derived(row.england_q1), derived(row.england_q3)]
               if view.has_england else []),
             row.source,
             "Earlier definition" if row.earlier_definition else "",
