@@ -17,6 +17,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
 
+from sqlalchemy import or_
 from sqlmodel import Session, select
 
 from monitor.core.checklist import ChecklistTemplate, Frequency, Item, Section
@@ -112,11 +113,14 @@ def _practices_with_values(
     item_ids = {item_id for item_id, _ in pairs}
     codes = {code for _, code in pairs}
     found: set[int] = set()
+    # A figure an import filled (and the practice did not override) is not the practice
+    # starting its return: only what it recorded itself is.
     rows = session.exec(
         select(MetricValue.practice_id, MetricValue.item_id, MetricValue.period_code).where(
             MetricValue.practice_id.in_(practice_ids),
             MetricValue.item_id.in_(item_ids),
             MetricValue.period_code.in_(codes),
+            or_(MetricValue.import_id.is_(None), MetricValue.override_reason.is_not(None)),
         )
     )
     for practice_id, item_id, code in rows:
@@ -129,6 +133,10 @@ def _practices_with_values(
                 select(HepAllocation.practice_id).where(
                     HepAllocation.practice_id.in_(practice_ids),
                     HepAllocation.financial_year.in_(years),
+                    or_(
+                        HepAllocation.import_id.is_(None),
+                        HepAllocation.override_reason.is_not(None),
+                    ),
                 )
             ).all()
         )

@@ -34,6 +34,14 @@ from monitor.services.records import EditConflict, SaveResult
 OVERRIDE_REASON_LIMIT = 500  # MetricValue.override_reason
 
 
+PUBLISHERS = {
+    "hep_schedule": "Your ICB",
+    "fingertips": "OHID Fingertips",
+    "fingertips_imd": "OHID Fingertips",
+}
+"""Who published a dataset's figures, where it is not NHS England."""
+
+
 def reason_field(item_id: str) -> str:
     """The form field holding why a practice overrides a prefilled figure."""
     return f"{item_id}-reason"
@@ -85,7 +93,7 @@ class Provenance:
     def text(self) -> str:
         """The source column of every table and export."""
         if self.imported:
-            publisher = "Your ICB" if self.dataset == "hep_schedule" else "NHS England"
+            publisher = PUBLISHERS.get(self.dataset or "", "NHS England")
             return f"{publisher}: {self.publication}" if self.publication else publisher
         if self.overridden:
             return "Entered by the practice (overrides the published value)"

@@ -78,7 +78,7 @@ def test_manager_sees_published_figures_first_and_overrides_one_with_a_reason(
     expect(page.get_by_label("Calls answered", exact=True)).to_have_count(0)  # not a box
     expect(page.get_by_role("heading", name="Figures to add yourself")).to_be_visible()
 
-    prefilled.get_by_role("link", name="Override calls answered", exact=True).click()
+    prefilled.get_by_role("link", name="Override Calls answered", exact=True).click()
     box = page.get_by_label("Calls answered", exact=True)
     expect(box).to_have_value("88.5")
     box.fill("90")

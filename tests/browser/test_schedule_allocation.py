@@ -108,7 +108,7 @@ def test_manager_sees_the_schedules_allocation_and_overrides_it_with_a_reason(
     )
     expect(page.get_by_label("HEP allocation received", exact=True)).to_have_count(0)
 
-    prefilled.get_by_role("link", name="Override hep allocation received", exact=True).click()
+    prefilled.get_by_role("link", name="Override HEP allocation received", exact=True).click()
     box = page.get_by_label("HEP allocation received", exact=True)
     expect(box).to_have_value("52,340")
     box.fill("50,340")

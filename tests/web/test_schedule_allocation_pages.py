@@ -173,7 +173,7 @@ def test_the_schedules_allocation_is_prefilled_read_only_with_its_source(
     assert row.select_one(".app-figure").get_text(strip=True) == "£48,000"
     assert row.select_one(".app-figure-source").get_text(strip=True) == SOURCE
     link = row.select_one("a[href*='override=hep_allocation']")
-    assert link.get_text(" ", strip=True) == "Override hep allocation received"
+    assert link.get_text(" ", strip=True) == "Override HEP allocation received"
     assert page.select_one("#prefilled-intro").get_text(" ", strip=True) == (
         "Your ICB filled this from its HEP payment schedule, so you do not need to type "
         "it. If it is wrong for your practice, override it and say why."
@@ -227,7 +227,7 @@ def test_overriding_the_allocation_without_a_reason_saves_nothing(client, schedu
         "Reason for overriding the payment schedule"
     )
     links = [a.get_text(" ", strip=True) for a in opened.select("form a")]
-    assert "Cancel: keep the schedule's figure for hep allocation received" in links
+    assert "Cancel: keep the schedule's figure for HEP allocation received" in links
     assert "NHS England" not in main_text(opened)
     before, audits = stored(session, schedule_world.practice), audit_count(session)
 

@@ -297,7 +297,9 @@ def _range_fits(text: str, period: Period) -> bool:
 
 def _add_figures(extract: Extract, rows: list[_Row], names: dict[str, str]) -> None:
     latest = max(row.placed.period for row in rows)
-    extract.description = f"Fingertips indicator export (GP practices), {latest.label}"
+    earliest = min(row.placed.period for row in rows)
+    covers = latest.label if earliest == latest else f"{earliest.label} to {latest.label}"
+    extract.description = f"Fingertips indicator export (GP practices), {covers}"
     extract.as_of = latest.start
     extract.period = latest.code
     combinations: dict[str, set[tuple[str, str]]] = {}
