@@ -44,6 +44,7 @@ from monitor.models import (
     ReturnSpend,
     ReturnStatus,
     ReturnValue,
+    Role,
     User,
 )
 from monitor.services import england, visibility
@@ -739,7 +740,10 @@ def tidy_rows(data: CollectionData) -> list[TidyRow]:
     return rows
 
 
-# --------------------------------------------------------------------------- PCN trends
+# --------------------------------------------------------------------------- trends
+# Across collections: the PCN lead's (member practices' submitted returns) and the ICB
+# analyst's (every collection's figures, as its own views have them). A collection's
+# period is a quarter or a year; a trend is in the order the periods end.
 
 
 @dataclass(frozen=True)
@@ -748,6 +752,8 @@ class TrendPoint:
     period: Period
     summary: Summary
     members: int
+    published: bool = False
+    """The figures are every practice's, from a national publication."""
 
 
 @dataclass(frozen=True)
@@ -759,6 +765,28 @@ class Trend:
     def medians(self) -> list[float | None]:
         return [p.summary.median for p in self.points]
 
+    @property
+    def lower_quartiles(self) -> list[float | None]:
+        return [p.summary.q1 for p in self.points]
+
+    @property
+    def upper_quartiles(self) -> list[float | None]:
+        return [p.summary.q3 for p in self.points]
+
+    @property
+    def plotted(self) -> int:
+        """How many points have a median (enough practices for one)."""
+        return sum(1 for m in self.medians if m is not None)
+
+    @property
+    def mixed_frequencies(self) -> bool:
+        """Quarters and years in one trend (the ICB ran both kinds of collection)."""
+        return len({p.period.frequency for p in self.points}) > 1
+
+    @property
+    def published(self) -> bool:
+        return any(p.published for p in self.points)
+
 
 @dataclass(frozen=True)
 class PcnTrends:
@@ -766,6 +794,59 @@ class PcnTrends:
     practices: list[Practice]
     collections: list[tuple[Collection, Period, int]]  # and how many members submitted
     trends: list[Trend]
+
+
+@dataclass(frozen=True)
+class TrendCollection:
+    collection: Collection
+    period: Period
+    submitted: int
+    practices: int
+
+
+@dataclass(frozen=True)
+class IcbTrends:
+    collections: list[TrendCollection]
+    trends: list[Trend]
+
+
+def trend_order(period: Period) -> tuple[int, int]:
+    """Sort key of a trend's periods: in the order they end, so a year's collection comes
+    after the quarters it spans, and after its last quarter, which ends with it."""
+    return period.end.toordinal(), -period.start.toordinal()
+
+
+def _collection_order(collection: Collection) -> tuple:
+    return (*trend_order(collection_period(collection)), collection.opens_on, collection.id)
+
+
+def _trends(loaded: Sequence[CollectionData], members: Sequence[int]) -> list[Trend]:
+    """A trend for each numeric item some collection has figures for, with a point for
+    each collection that asks for the item (its template has it and its period covers
+    one of the item's periods: a quarter's collection asks for no annual item)."""
+    latest: dict[str, Item] = {}
+    order: dict[str, int] = {}
+    # The newest collection's template decides labels and order.
+    for data in reversed(loaded):
+        for n, item in enumerate(data.template.items):
+            latest.setdefault(item.id, item)
+            order.setdefault(item.id, n)
+    present = {item.id for data in loaded for item in data.items()}
+    trends = []
+    for item_id in sorted(present, key=lambda i: (order[i], i)):
+        points = [
+            TrendPoint(
+                data.collection,
+                data.period,
+                summarise([f.value for f in data.figures(asked)]),
+                count,
+                published=item_id in data.published,
+            )
+            for data, count in zip(loaded, members, strict=True)
+            if (asked := data.item(item_id)) is not None and covered_periods(asked, data.period)
+        ]
+        trends.append(Trend(latest[item_id], points))
+    return trends
 
 
 def pcn_trends(
@@ -780,10 +861,7 @@ def pcn_trends(
     # A return stays with the PCN it was submitted from, even after its practice moves.
     practices = members + visibility.pcn_former_members(session, user)
     pcns = {pcn.id: pcn}
-    collections = sorted(
-        visibility.pcn_collections(session, user),
-        key=lambda c: (collection_period(c), c.opens_on, c.id),
-    )
+    collections = sorted(visibility.pcn_collections(session, user), key=_collection_order)
     loaded = []
     for collection in collections:
         template = templates.get((collection.template_id, collection.template_version))
@@ -796,33 +874,41 @@ def pcn_trends(
         ]
         data = CollectionData(collection, template, members, pcns, from_here)
         loaded.append(data)
-    items: dict[str, Item] = {}
-    for data in loaded:
-        for item in data.items():
-            items.setdefault(item.id, item)
-    # The newest collection's template decides labels and order.
-    order = {}
-    for data in reversed(loaded):
-        for n, item in enumerate(data.template.items):
-            order.setdefault(item.id, n)
-    trends = [
-        Trend(
-            item,
-            [
-                TrendPoint(
-                    data.collection,
-                    data.period,
-                    summarise([f.value for f in data.figures(item)]),
-                    len(members),
-                )
-                for data in loaded
-            ],
-        )
-        for item in sorted(items.values(), key=lambda i: order.get(i.id, 0))
-    ]
     return PcnTrends(
         pcn=pcn,
         practices=members,
         collections=[(d.collection, d.period, len(d.submissions)) for d in loaded],
+        trends=_trends(loaded, [len(members)] * len(loaded)),
+    )
+
+
+def icb_trends(
+    session: Session,
+    *,
+    user: User,
+    templates: dict[tuple[str, int], ChecklistTemplate],
+    item_id: str | None = None,
+) -> IcbTrends:
+    """For an ICB analyst: the median and quartiles across the ICB's practices of each
+    metric in each of the ICB's collections, oldest first, from each collection's
+    figures as its own views have them (`load`): submitted returns, and for a national
+    item every practice's published figures for the collection's periods. With
+    `item_id`, that item's trend only."""
+    if user.role_enum is not Role.ICB_ANALYST:
+        raise PermissionError("ICB trends are for an ICB analyst")
+    collections = sorted(visibility.icb_collections(session, user), key=_collection_order)
+    loaded = []
+    for collection in collections:
+        template = templates.get((collection.template_id, collection.template_version))
+        if template is not None:
+            loaded.append(load(session, user=user, collection=collection, template=template))
+    trends = _trends(loaded, [len(d.practices) for d in loaded])
+    if item_id is not None:
+        trends = [t for t in trends if t.item.id == item_id]
+    return IcbTrends(
+        collections=[
+            TrendCollection(d.collection, d.period, len(d.submissions), len(d.practices))
+            for d in loaded
+        ],
         trends=trends,
     )

@@ -281,8 +281,7 @@ def pcn_trends():
     return render_template(
         "icb/pcn_trends.jinja",
         trends=trends,
-        formatter=present.formatter,
-        alt=present.trend_alt,
+        views=[present.pcn_trend_view(t) for t in trends.trends],
         min_practices=MIN_PRACTICES,
         value_rule=icb_views.VALUE_RULE,
     )
@@ -293,16 +292,41 @@ def pcn_trends():
 def pcn_trend_chart(item_id: str, fmt: str):
     trends = _pcn_trends()
     trend = next((t for t in trends.trends if t.item.id == item_id), None)
-    if trend is None:
+    view = present.pcn_trend_view(trend) if trend is not None else None
+    if view is None or view.spec is None:
         abort(404)
-    spec = present.trend_spec(trend)
-    key = charts.chart_key(
-        "pcn-trend",
-        trends.pcn.id,
-        trend.item.id,
-        trend.item.type,
-        trend.item.label,
-        trend.medians,
-        [p.period.code for p in trend.points],
+    key = present.trend_chart_key("pcn-trend", trends.pcn.id, view)
+    spec = view.spec
+    return chart_response(key, fmt, lambda: present.draw_trend(spec), filename=f"{item_id}-pcn")
+
+
+# ICB trends across collections --------------------------------------------------------
+
+
+def _icb_trends(item_id: str | None = None) -> icb_views.IcbTrends:
+    return icb_views.icb_trends(db(), user=current_user, templates=templates(), item_id=item_id)
+
+
+@bp.get("/trends")
+@allow(*ANALYST)
+def trends():
+    found = _icb_trends()
+    return render_template(
+        "icb/trends.jinja",
+        trends=found,
+        views=[present.icb_trend_view(t) for t in found.trends],
+        min_practices=MIN_PRACTICES,
+        value_rule=icb_views.VALUE_RULE,
     )
-    return chart_response(key, fmt, lambda: charts.run_chart(spec), filename=f"{item_id}-pcn")
+
+
+@bp.get("/trends/<item_id>/chart.<fmt>")
+@allow(*ANALYST)
+def trend_chart(item_id: str, fmt: str):
+    found = _icb_trends(item_id)
+    view = present.icb_trend_view(found.trends[0]) if found.trends else None
+    if view is None or view.spec is None:
+        abort(404)
+    key = present.trend_chart_key("icb-trend", current_user.icb_id, view)
+    spec = view.spec
+    return chart_response(key, fmt, lambda: present.draw_trend(spec), filename=f"{item_id}-icb")

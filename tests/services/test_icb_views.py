@@ -392,17 +392,15 @@ def test_pcn_lead_sees_own_pcn_medians_over_collections(client, scene):
     assert_no_sentinel(str(soup))
 
 
-def test_pcn_trend_chart_is_drawn_from_submitted_medians(client, scene):
+def test_pcn_trend_of_two_medians_is_a_table_without_a_chart(client, scene):
+    # Two collections are two points: no line is drawn through them (charts of three or
+    # more medians: tests/web/test_icb_trends_pages.py).
     signed_in(client, scene.world.pcn_lead)
     soup = client.page("/pcn/trends")
-    image = soup.select_one("#trend-home_visits img")
-    assert "2025/26 Q1 to 2025/26 Q2" in image["alt"]
-    response = client.get(image["src"])
-    assert response.status_code == 200
-    svg = svg_text(response.get_data(as_text=True))
-    assert "Home visits" in svg
-    assert "555" not in svg
-    assert_no_sentinel(svg)
+    assert soup.select_one("#trend-home_visits img") is None
+    status = soup.select_one("#trend-status-home_visits").get_text(" ", strip=True)
+    assert status.startswith("PCN medians for only 2 collections so far")
+    assert client.get("/pcn/trends/home_visits/chart.svg").status_code == 404
     assert client.get("/pcn/trends/nonsense/chart.svg").status_code == 404
 
 

@@ -128,6 +128,8 @@ ROUTES = {
     ),
     "icb.workbook": ("GET", lambda w: f"/collections/{w.collection.id}/workbook.xlsx", ANALYST),
     "icb.tidy_csv": ("GET", lambda w: f"/collections/{w.collection.id}/returns.csv", ANALYST),
+    "icb.trends": ("GET", lambda w: "/trends", ANALYST),
+    "icb.trend_chart": ("GET", lambda w: "/trends/home_visits/chart.svg", ANALYST),
     "icb.pcn_trends": ("GET", lambda w: "/pcn/trends", frozenset({Role.PCN_LEAD})),
     "icb.pcn_trend_chart": (
         "GET",
@@ -220,6 +222,7 @@ def world(world, session):
     session.commit()
     if getattr(world, "collection", None) is None:
         world.collection = _submitted_collection(session, world)
+        _trend_collections(session, world)
     if getattr(world, "national_import", None) is None:
         from monitor.models import NationalImport
 
@@ -252,6 +255,28 @@ def _submitted_collection(session, world):
         values={"home_visits": [("2025-09", 40)]},
     )
     return collection
+
+
+def _trend_collections(session, world) -> None:
+    """Three earlier quarters in which three North PCN practices submitted home visits:
+    enough medians for the ICB's and the PCN's trend charts (fewer than three, and a
+    trend is a table only, its chart not found)."""
+    from tests.factories import make_practice
+
+    third = make_practice(session, pcn=world.pcn)
+    for n, (code, month) in enumerate(
+        (("2024-25-q2", "2024-07"), ("2024-25-q3", "2024-10"), ("2024-25-q4", "2025-01"))
+    ):
+        collection = make_collection(
+            session, icb=world.icb, name=f"{code} return", period_code=code
+        )
+        for practice, number in ((world.practice, 10), (world.sibling, 20), (third, 30)):
+            make_return(
+                session,
+                collection=collection,
+                practice=practice,
+                values={"home_visits": [(month, number + n)]},
+            )
 
 
 def test_every_route_declares_an_access_rule(app):

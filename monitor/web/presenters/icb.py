@@ -5,13 +5,16 @@ equity chart and the PCN trend chart's labels."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from monitor import charts
+from monitor.analysis import spc
 from monitor.analysis.equity import compare_gaps
-from monitor.core.checklist import Item, ItemType
+from monitor.core.checklist import Frequency, Item, ItemType
 from monitor.core.formatting import difference_format, item_value
 from monitor.core.small_numbers import MIN_PRACTICES
 from monitor.services import icb_views
+from monitor.services.evidence import IMPROVEMENT
 
 __all__ = [
     "coverage",
@@ -231,3 +234,207 @@ def trend_spec(trend: icb_views.Trend) -> charts.RunChartSpec:
 
 def trend_alt(trend: icb_views.Trend) -> str:
     return charts.alt_text(trend_spec(trend))
+
+
+# --------------------------------------------------------------------------- trends
+# A trend across collections is drawn as Making Data Count asks: no chart for one or two
+# medians (the table alone), a run chart with its median below 13, an XmR chart from 13.
+
+MIN_TREND_CHART_POINTS = 3
+"""Fewest medians a trend is drawn for: one or two make no line worth reading."""
+
+SPC_POINTS = spc.DEFAULT_SETTINGS.short_group_threshold
+"""Medians an XmR chart needs for process limits (13)."""
+
+MIXED_NOTE = (
+    "Quarterly and annual collections are shown together, in the order their periods "
+    "end: a point labelled “full year” is a whole year's collection."
+)
+
+
+@dataclass(frozen=True)
+class TrendRow:
+    """One row of a trend's data table: the period and its figures as the page shows them
+    (median and quartiles None where too few practices have a figure)."""
+
+    label: str
+    n: int
+    members: int
+    median: str | None
+    lower: str | None
+    upper: str | None
+
+
+@dataclass(frozen=True)
+class TrendView:
+    """What a page shows of one trend: its chart (None for a table only), the sentence
+    saying which chart it is or why there is none, the alt text and the table's rows."""
+
+    trend: icb_views.Trend
+    labels: list[str]
+    spec: charts.SpcChartSpec | charts.RunChartSpec | None
+    status: str
+    alt: str | None
+    rows: list[TrendRow]
+
+    @property
+    def kind(self) -> str:
+        """ "xmr", "run" or "table"."""
+        if isinstance(self.spec, charts.SpcChartSpec):
+            return "xmr"
+        return "table" if self.spec is None else "run"
+
+
+def trend_labels(trend: icb_views.Trend) -> list[str]:
+    """Each point's period as people say it ("2025/26 Q3"); a year's "2025/26 full year"
+    where quarters and years share the trend, so neither is taken for the other."""
+    return [
+        f"{p.period.label} full year"
+        if trend.mixed_frequencies and p.period.frequency is Frequency.ANNUAL
+        else p.period.label
+        for p in trend.points
+    ]
+
+
+def _trend_status(trend: icb_views.Trend, whose: str) -> str:
+    n = trend.plotted
+    if n < MIN_TREND_CHART_POINTS:
+        if n == 0:
+            return (
+                f"No {whose} median yet: no collection has {MIN_PRACTICES} or more practices "
+                "with the figure, so there is no chart; the figures are in the table."
+            )
+        found = f"{whose} medians for only {n} collections"
+        if n == 1:
+            article = "An" if whose == "ICB" else "A"
+            found = f"{article} {whose} median for only 1 collection"
+        return (
+            f"{found} so far ({MIN_PRACTICES} or more practices with the figure): too few "
+            "points for a chart, so the figures are in the table."
+        )
+    if n < SPC_POINTS:
+        return (
+            f"Run chart of the {whose} median, with the median of its {n} points drawn "
+            f"across: not enough points yet for process limits ({n} of {SPC_POINTS})."
+        )
+    return (
+        f"XmR chart of the {whose} median over {n} points, with their mean and process "
+        "limits (Making Data Count)."
+    )
+
+
+def _trend_spec(
+    trend: icb_views.Trend,
+    labels: list[str],
+    *,
+    title: str,
+    band: charts.ReferenceBand | None = None,
+) -> charts.SpcChartSpec | charts.RunChartSpec | None:
+    item = trend.item
+    if trend.plotted < MIN_TREND_CHART_POINTS:
+        return None
+    common = {
+        "title": title,
+        "y_label": item.unit if item.type is not ItemType.DURATION else "minutes:seconds",
+        "period_labels": labels,
+        "format_value": formatter(item),
+        "value_floor": item.min if item.min is not None else 0.0,
+        "value_ceiling": 100.0 if item.type is ItemType.PERCENT else None,
+        "y_tick_steps": charts.DURATION_TICK_STEPS if item.type is ItemType.DURATION else None,
+        "band": band,
+        "notes": [MIXED_NOTE] if trend.mixed_frequencies else [],
+    }
+    if trend.plotted < SPC_POINTS:
+        return charts.RunChartSpec(values=trend.medians, min_spc_points=SPC_POINTS, **common)
+    result = spc.xmr(
+        trend.medians,
+        periods=list(range(len(trend.points))),
+        improvement=IMPROVEMENT[item.direction],
+    )
+    return charts.SpcChartSpec(result=result, **common)
+
+
+def _trend_view(
+    trend: icb_views.Trend, *, whose: str, title: str, band: charts.ReferenceBand | None = None
+) -> TrendView:
+    labels = trend_labels(trend)
+    spec = _trend_spec(trend, labels, title=title, band=band)
+    fmt = formatter(trend.item)
+    rows = [
+        TrendRow(
+            label,
+            p.summary.n,
+            p.members,
+            *(
+                (fmt(p.summary.median), fmt(p.summary.q1), fmt(p.summary.q3))
+                if p.summary.enough
+                else (None, None, None)
+            ),
+        )
+        for label, p in zip(labels, trend.points, strict=True)
+    ]
+    alt = None
+    if spec is not None:
+        alt = charts.alt_text(spec)
+        if trend.mixed_frequencies:
+            alt += f" {MIXED_NOTE}"
+        alt += " The figures are in the table below."
+    return TrendView(trend, labels, spec, _trend_status(trend, whose), alt, rows)
+
+
+def pcn_trend_view(trend: icb_views.Trend) -> TrendView:
+    """A PCN lead's trend of the PCN median."""
+    return _trend_view(trend, whose="PCN", title=f"{trend.item.label}: PCN median")
+
+
+def icb_trend_view(trend: icb_views.Trend) -> TrendView:
+    """An ICB analyst's trend: the ICB median, its interquartile range shaded behind."""
+    band = charts.ReferenceBand(
+        name="ICB",
+        median=trend.medians,
+        lower=trend.lower_quartiles,
+        upper=trend.upper_quartiles,
+    )
+    return _trend_view(
+        trend,
+        whose="ICB",
+        title=f"{trend.item.label}: ICB median and interquartile range",
+        band=band,
+    )
+
+
+def trend_chart_key(scope: str, owner: int | None, view: TrendView) -> str:
+    """The chart cache's key: everything the chart draws."""
+    trend, item = view.trend, view.trend.item
+    return charts.chart_key(
+        scope,
+        owner,
+        item.id,
+        item.type,
+        item.label,
+        view.kind,
+        view.labels,
+        trend.medians,
+        trend.lower_quartiles,
+        trend.upper_quartiles,
+    )
+
+
+def draw_trend(spec: charts.SpcChartSpec | charts.RunChartSpec):
+    """The trend's chart as a matplotlib Figure."""
+    if isinstance(spec, charts.SpcChartSpec):
+        return charts.spc_chart(spec)
+    return charts.run_chart(spec)
+
+
+__all__ += [
+    "MIN_TREND_CHART_POINTS",
+    "SPC_POINTS",
+    "TrendRow",
+    "TrendView",
+    "draw_trend",
+    "icb_trend_view",
+    "pcn_trend_view",
+    "trend_chart_key",
+    "trend_labels",
+]
