@@ -192,12 +192,10 @@ def formatter(item: Item):
 
 
 def percentile_among(values: Sequence[float], value: float) -> int:
-    """The share of `values` below `value`, ties counting half, as a whole percentile
-    0-100 (as England's, monitor.services.england.EnglandFigures.percentile)."""
+    """The share of `values` strictly below `value`, as a whole percentile 0-100 (as
+    England's, monitor.services.england.EnglandFigures.percentile)."""
     ordered = sorted(values)
-    below = bisect.bisect_left(ordered, value)
-    at_most = bisect.bisect_right(ordered, value)
-    return round(100 * (below + (at_most - below) / 2) / len(ordered))
+    return round(100 * bisect.bisect_left(ordered, value) / len(ordered))
 
 
 def england_beside(

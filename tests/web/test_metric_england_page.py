@@ -90,10 +90,10 @@ def test_the_sentences_say_where_the_practice_sits_in_england_and_its_pcn(client
     assert text_of(page, "#england-placement") == (
         f"In February 2026 your figure ({percent(value_of(OURS))}) was higher than {share}% "
         f"of England's {ENGLAND:,} practices (NHS England: Cloud Based Telephony, February "
-        "2026 publication)."
+        "2026 publication). Higher is better for this figure."
     )
     assert text_of(page, "#pcn-placement") == (
-        "In your PCN your figure was higher than 67% of the 3 other practices with a "
+        "In your PCN your figure was higher than 2 of the 3 other practices with a "
         "published figure for February 2026."
     )
     assert text_of(page, "#pcn-placement-withheld") is None

@@ -10,7 +10,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from monitor.core.checklist import ALLOCATION_ITEM, ChecklistTemplate, Frequency, Item
+from monitor.core.checklist import ALLOCATION_ITEM, ChecklistTemplate, Direction, Frequency, Item
 from monitor.core.formatting import item_value, long_date, money
 from monitor.core.periods import Period, financial_year_label
 from monitor.core.small_numbers import MIN_PRACTICES
@@ -280,10 +280,15 @@ def placement_text(item: Item, placement: Placement) -> PlacementText:
     period = placement.period.label
     value = item_value(placement.value, item.type, item.unit)
     sources = "; ".join(f"NHS England: {p}" for p in placement.publications) or "NHS England"
-    england = (
-        f"In {period} your figure ({value}) was higher than {placement.england_percentile}% "
-        f"of England's {placement.england_practices:,} practices ({sources})."
-    )
+    everyone = f"England's {placement.england_practices:,} practices"
+    if placement.england_percentile == 0:
+        england = f"In {period} none of {everyone} had a lower figure than yours ({value})"
+    else:
+        england = (
+            f"In {period} your figure ({value}) was higher than "
+            f"{placement.england_percentile}% of {everyone}"
+        )
+    england += f" ({sources}).{_which_is_better(item)}"
     if placement.pcn_peers is None:
         return PlacementText(england)
     if placement.pcn_percentile is None:
@@ -295,13 +300,23 @@ def placement_text(item: Item, placement: Placement) -> PlacementText:
                 f"{period}."
             ),
         )
+    lower = round(placement.pcn_percentile * placement.pcn_peers / 100)
     return PlacementText(
         england,
         pcn=(
-            f"In your PCN your figure was higher than {placement.pcn_percentile}% of the "
-            f"{placement.pcn_peers} other practices with a published figure for {period}."
+            f"In your PCN your figure was higher than {lower} of the {placement.pcn_peers} "
+            f"other practices with a published figure for {period}."
         ),
     )
+
+
+def _which_is_better(item: Item) -> str:
+    """Which way is better, where the item says (a neutral item says nothing)."""
+    if item.direction is Direction.HIGHER_BETTER:
+        return " Higher is better for this figure."
+    if item.direction is Direction.LOWER_BETTER:
+        return " Lower is better for this figure."
+    return ""
 
 
 # The HEP allocation from the ICB's payment schedule -----------------------------------
