@@ -103,7 +103,9 @@ def test_the_sentences_say_where_the_practice_sits_in_england_and_its_pcn(client
     placement = text_of(page, "#placement")
     for i in PEERS:
         assert percent(value_of(i)) not in placement
-    assert "better" not in placement and "worse" not in placement
+    # The item's direction is stated, once; the sentences never judge the practice.
+    assert placement.count("better") == 1 and "Higher is better for this figure." in placement
+    assert "worse" not in placement
 
 
 def test_fewer_than_three_published_peers_show_no_pcn_place(client, session):
