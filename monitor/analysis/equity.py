@@ -1,87 +1,94 @@
 """Equity lens: practices by IMD deprivation quintile, and the slope index of inequality.
 
-Pure numpy (no pandas, no scipy), so it can be checked against published figures.
+Pure numpy (no pandas, no scipy), so it can be checked against published figures. The
+method is that of OHID/PHE Fingertips and the ``phe_sii`` function of the R package
+PHEindicatormethods (github.com/ukhsa-collaboration/PHEindicatormethods at commit 093fd28,
+R/SII_function.R and R/utils.R; Low and Low, J Public Health 2004;26:388-95), reproduced
+on PHE's own test data in tests/analysis/test_sii_phe.py.
 
 Deprivation
 -----------
-Each practice carries an Index of Multiple Deprivation (IMD) decile, 1 = the most deprived
-tenth of England and 10 = the least deprived (the national convention, as in OHID
-Fingertips' practice profiles). The quintile is ``(decile + 1) // 2``, so quintile 1 is the
-most deprived fifth and quintile 5 the least.
+Practices are **ranked by their IMD score** (the Fingertips IMD 2019 score of the
+practice's registered population: higher is more deprived), most deprived first. Equal
+scores are tied, as PHE ties them (``phe_quantile`` ranks with ``ties.method = "min"``,
+R/Quantiles.R lines 110-116, so equal scores share one rank): tied practices form one
+*rank group* that occupies one slice of the cumulative population, and each gets the
+slice's midpoint. Where no practice has a score, practices are ranked by their IMD decile
+(1 = the most deprived tenth of England), each decile a rank group, and results say so.
+
+The quintile is ``(decile + 1) // 2``: "IMD quintile 1 (most deprived)" holds deciles 1-2,
+"IMD quintile 5 (least deprived)" deciles 9-10 (never "Q1", which reads as a quarter).
 
 Slope index of inequality (SII)
 -------------------------------
-The method is that of OHID/PHE Fingertips and the ``phe_sii`` function of the R package
-PHEindicatormethods (Low and Low, J Public Health 2004;26:388-95):
-
 1. Units (practices, or deprivation groups) are ordered from most to least deprived.
-2. Each unit gets a *relative rank*: the midpoint of its slice of the cumulative population,
-   with population = registered list size. A group holding the first 12% of the population
-   has relative rank 0.06; the next, holding 10%, has 0.12 + 0.10 / 2 = 0.17. Ranks run
-   from 0 (most deprived end) to 1 (least deprived end).
+2. Each unit gets a *relative rank*: the midpoint of its rank group's slice of the
+   cumulative population, population = registered list size (PHE's ``FindXValues``,
+   R/utils.R lines 268-289). A group holding the first 12% of the population has rank
+   0.06; the next, holding 10%, 0.12 + 0.10 / 2 = 0.17.
 3. A weighted least squares line is fitted of the value on the relative rank, each unit
-   weighted by its population share. (``phe_sii`` fits the equivalent ordinary regression
-   of ``value * sqrt(share)`` on ``sqrt(share)`` and ``rank * sqrt(share)`` without an
-   intercept; the two give identical coefficients and standard errors.)
-4. **SII = fitted value at rank 1 minus fitted value at rank 0**, i.e. the slope: the
-   modelled gap between the least and the most deprived ends of the population.
+   weighted by its population share (``phe_sii`` fits the equivalent
+   ``lm(value * sqrt(a) ~ sqrt(a) + b * sqrt(a) - 1)``: identical coefficients).
+4. **SII = fitted value at rank 1 minus fitted value at rank 0**, the slope: the modelled
+   gap between the least and the most deprived ends of the population.
 
-Sign convention (PHE's): the most deprived end sits at rank 0, so a **positive SII means
-the value is higher in less deprived areas** (e.g. screening coverage rising away from
-deprivation), a negative SII that it is higher in more deprived areas. Whether that is good
-or bad depends on the measure, which is why :func:`explain_sii` takes ``higher_is_better``.
+Sign convention (PHE's): a **positive SII means the value is higher in less deprived
+areas**. The relative index of inequality (RII) is the ratio of the two ends, ``(intercept +
+SII) / intercept``, given only when both ends are positive.
 
-The relative index of inequality (RII) is PHE's ratio of the two ends, fitted value at
-rank 1 over fitted value at rank 0, ``(intercept + SII) / intercept``; it is only given when
-both ends are positive (it suits rates and percentages, not differences or scores).
+Rates, not counts
+-----------------
+A count (calls, appointments, home visits, leavers) grows with a practice's list, so it is
+never compared across practices as it is: :func:`practices_slope_index` and
+:func:`practices_by_quintile` divide it by the list size and multiply by 1,000 (**per
+1,000 registered patients**). Each practice's rate then has PHE's 95% confidence limits for
+a rate (``phe_rate``, R/Rates.R lines 141-144: the exact Poisson limits below 10 events,
+Byar's method from 10), from which ``phe_sii`` takes the standard error below.
 
-Ties and units
---------------
-Practices sharing an IMD decile are tied on deprivation. They form one *rank group*: the
-group occupies one slice of the cumulative population and every practice in it gets the
-group's midpoint as its relative rank (as PHE ranks whole deciles). ``unit`` chooses what
-the regression is fitted to:
+Confidence interval
+-------------------
+* ``ci_method="simulation"`` (the default whenever the units have a standard error or
+  confidence limits): PHE's Monte Carlo (``SimulationFunc``, R/utils.R lines 330-460). Each
+  unit's value is redrawn ``repetitions`` times (PHE's default 100,000, minimum 1,000) from
+  a normal distribution with its standard error, the line refitted, and the limits taken
+  as the order statistics at ``round(repetitions * (1 - confidence) / 2)`` and
+  ``round(repetitions * (1 + confidence) / 2)`` of the sorted SIIs. A standard error not
+  given is PHE's ``(upper - lower) / qnorm(0.975) / 2`` of the 95% limits
+  (R/SII_function.R lines 451-459), on the log scale for a rate and the logit scale for a
+  proportion (``value_type``), where the draws are made and turned back before the refit.
+  When the fit is linear in the draws (``value_type="normal"``, or ``transform=True``),
+  the refitted intercept and slope are exactly bivariate normal, so they are drawn from
+  that distribution directly (``per_unit_draws=False``, the default): the same random
+  variable PHE samples, in O(repetitions) rather than O(units x repetitions), which keeps
+  England's 6,300 practices fast enough for a page. ``per_unit_draws=True`` draws every
+  unit as PHE does. PHE sets no seed (R's own stream decides); here numpy's generator is
+  seeded with ``seed`` (``DEFAULT_SEED``) so a page shows the same interval on every load.
+* ``ci_method="regression"``: from the weighted least squares residuals, with Student's t on
+  ``n - 2`` degrees of freedom (R's ``confint(lm(..., weights=))``), for units with no
+  standard error (a percentage published without its numerator and denominator). Named
+  "regression residuals" wherever it is shown.
+* ``ci_method="known_se"``: the closed form the simulation converges to in the linear case.
 
-* ``"practice"`` (default): one point per practice, weighted by its list size, placed at its
-  decile group's rank. The SII is then exactly the SII of the decile groups' list-size-
-  weighted means (the weighted normal equations only see each rank's total weight and
-  weighted mean), but the confidence interval uses the spread of practices around the line,
-  with ``n_practices - 2`` degrees of freedom.
-* ``"decile"`` / ``"quintile"``: practices are first aggregated into deprivation groups
-  (value = list-size-weighted mean, population = total list size), exactly PHE's input,
-  and the line is fitted to the groups (``n_groups - 2`` degrees of freedom).
+Transforms (``transform=True``): PHE's log (rates) or logit (proportions) before the fit,
+the SII and its limits turned back to the value's own units through the fitted midpoint
+(R/SII_function.R lines 608-780, ``xequalshalf``). They need each unit's confidence
+limits, as in PHE.
 
-``weights=None`` counts every practice equally (population 1 each) instead of by list size.
-Practices with no value, no decile, or a zero or missing list size cannot be placed on the
-population scale; they are left out and counted on the result. At least three deprivation
-groups and three units are needed; otherwise the result has ``sii=None`` and a ``reason``.
-
-Confidence intervals
---------------------
-* ``ci_method="regression"`` (default): from the weighted least squares standard error of
-  the slope, with Student's t on ``n - 2`` degrees of freedom (what R's ``confint(lm(...,
-  weights=))`` gives). The t quantile is computed here without scipy (:func:`t_quantile`).
-* ``ci_method="simulation"``: PHEindicatormethods' Monte Carlo method for units that each
-  have their own standard error (``standard_errors``): each unit's value is redrawn from a
-  normal distribution with that standard error ``repetitions`` times, the line refitted,
-  and the limits taken as the order statistics PHE uses (positions
-  ``round(repetitions * (1 - confidence) / 2)`` and ``round(repetitions * (1 + confidence)
-  / 2)`` of the sorted SIIs). numpy's generator, seeded with ``seed``, so figures are
-  reproducible, but they are not R's random draws. Only PHE's "normal" value type (no log or
-  logit transformation) is implemented.
-* ``ci_method="known_se"``: the closed form that simulation converges to: the SII is a
-  fixed linear combination of the unit values, so its standard error is
-  ``sqrt(sum(c_i**2 * se_i**2))``, with a normal quantile.
-
-The RII interval is a delta-method approximation for the two analytic methods, and the
-simulated percentiles for the simulation method (as PHE).
+Minimum numbers
+---------------
+``phe_sii`` refuses fewer than 5 quantiles ("Number of quantiles must be between 5 and
+100", R/SII_function.R lines 374-375), so an SII here needs at least ``MIN_UNITS`` (5)
+units at at least ``MIN_RANK_GROUPS`` (5) different places on the deprivation scale;
+otherwise the result has ``sii=None`` and a ``reason``. Units with no value, no
+deprivation or no list size are left out and counted on the result.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import lru_cache
 from statistics import NormalDist
 from typing import Literal
 
@@ -89,37 +96,56 @@ import numpy as np
 
 __all__ = [
     "CI_METHODS",
+    "DEFAULT_REPETITIONS",
     "MIN_RANK_GROUPS",
     "MIN_UNITS",
+    "PER_PATIENTS",
     "UNITS",
+    "VALUE_TYPES",
     "QuintileSummary",
     "SiiResult",
     "SiiUnit",
     "by_quintile",
+    "byars_limits",
+    "compare_gaps",
     "explain_sii",
     "imd_quintile",
+    "poisson_limits",
+    "practices_by_quintile",
+    "practices_slope_index",
+    "quintile_label",
+    "rates_per_patients",
     "relative_ranks",
     "slope_index",
     "slope_index_from_groups",
     "t_cdf",
     "t_quantile",
+    "wilson_limits",
 ]
 
 Unit = Literal["practice", "decile", "quintile"]
 CiMethod = Literal["regression", "simulation", "known_se"]
+ValueType = Literal["normal", "rate", "proportion"]
 
 UNITS: tuple[str, ...] = ("practice", "decile", "quintile")
 CI_METHODS: tuple[str, ...] = ("regression", "simulation", "known_se")
-MIN_UNITS = 3
-"""A line with a confidence interval needs at least three points (one residual df)."""
-MIN_RANK_GROUPS = 3
-"""...and at least three distinct positions on the deprivation scale."""
+VALUE_TYPES: tuple[str, ...] = ("normal", "rate", "proportion")
+"""PHE's ``value_type`` 0, 1 and 2."""
+MIN_UNITS = 5
+"""Fewest units (practices, or groups) for an SII: ``phe_sii`` needs at least 5 quantiles."""
+MIN_RANK_GROUPS = 5
+"""...at at least this many different places on the deprivation scale."""
 MIN_REPETITIONS = 1000
 """PHEindicatormethods' minimum number of simulation repetitions."""
 DEFAULT_REPETITIONS = 100_000
 """PHEindicatormethods' default number of simulation repetitions."""
 DEFAULT_SEED = 20250401
-_SIMULATION_BATCH = 10_000
+PER_PATIENTS = 1000
+"""Counts are compared as rates per this many registered patients."""
+Z_95 = NormalDist().inv_cdf(0.975)
+"""``phe_sii`` takes standard errors from 95% limits whatever the confidence asked for."""
+_DRAW_BUDGET = 1_000_000
+"""Values drawn at once when every unit is redrawn (memory, not results)."""
 _T_SERIES_MAX_DF = 2000
 
 _UNIT_NOUNS = {
@@ -127,8 +153,11 @@ _UNIT_NOUNS = {
     "decile": "deprivation deciles",
     "quintile": "deprivation quintiles",
 }
-
-
+_CI_LABELS = {
+    "simulation": "PHE simulation",
+    "regression": "regression residuals",
+    "known_se": "normal approximation from standard errors",
+}
 # --------------------------------------------------------------------------- input checks
 
 
@@ -143,27 +172,39 @@ def _is_missing(value: object) -> bool:
         return False
 
 
+_PLAIN_NUMBERS = frozenset({float, int, type(None), np.float64, np.int64})
+
+
 def _floats(values: Sequence[object], name: str) -> np.ndarray:
     """Numbers as floats, ``None``/NaN/pandas NA as NaN; infinities and text are errors."""
-    out = np.empty(len(values), dtype=float)
-    for i, value in enumerate(values):
-        if _is_missing(value):
-            out[i] = math.nan
-            continue
-        if isinstance(value, str | bytes | bool):
-            raise ValueError(f"{name}[{i}] is not a number: {value!r}")
-        try:
-            number = float(value)  # type: ignore[arg-type]
-        except (TypeError, ValueError):
-            raise ValueError(f"{name}[{i}] is not a number: {value!r}") from None
-        if math.isinf(number):
-            raise ValueError(f"{name}[{i}] must be finite")
-        out[i] = number
+    if isinstance(values, np.ndarray) and values.dtype.kind == "f":
+        out = values.astype(float)
+    elif all(type(value) in _PLAIN_NUMBERS for value in values):
+        out = np.array(values, dtype=float)  # None becomes NaN; England's 6,300 at once
+    else:
+        out = np.empty(len(values), dtype=float)
+        for i, value in enumerate(values):
+            if _is_missing(value):
+                out[i] = math.nan
+                continue
+            if isinstance(value, str | bytes | bool):
+                raise ValueError(f"{name}[{i}] is not a number: {value!r}")
+            try:
+                out[i] = float(value)  # type: ignore[arg-type]
+            except (TypeError, ValueError):
+                raise ValueError(f"{name}[{i}] is not a number: {value!r}") from None
+    infinite = np.flatnonzero(np.isinf(out))
+    if infinite.size:
+        raise ValueError(f"{name}[{infinite[0]}] must be finite")
     return out
 
 
 def _deciles(imd_deciles: Sequence[object]) -> np.ndarray:
     """Deciles as ints 1-10, 0 where missing."""
+    if all(type(value) is int or value is None for value in imd_deciles):
+        out = np.array([0 if value is None else value for value in imd_deciles], dtype=int)
+        if np.all((out == 0) | ((out >= 1) & (out <= 10))):
+            return out
     out = np.zeros(len(imd_deciles), dtype=int)
     for i, value in enumerate(imd_deciles):
         if _is_missing(value):
@@ -241,14 +282,16 @@ class QuintileSummary:
     maximum: float | None
 
 
-def _quintile_label(quintile: int | None) -> str:
+def quintile_label(quintile: int | None) -> str:
+    """ "IMD quintile 1 (most deprived)" … "IMD quintile 5 (least deprived)": never "Q1",
+    which reads as a financial quarter."""
     if quintile is None:
-        return "Deprivation not known"
+        return "IMD quintile not known"
     if quintile == 1:
-        return "1 (most deprived)"
+        return "IMD quintile 1 (most deprived)"
     if quintile == 5:
-        return "5 (least deprived)"
-    return str(quintile)
+        return "IMD quintile 5 (least deprived)"
+    return f"IMD quintile {quintile}"
 
 
 def by_quintile(
@@ -299,7 +342,7 @@ def by_quintile(
         out.append(
             QuintileSummary(
                 quintile=quintile,
-                label=_quintile_label(quintile),
+                label=quintile_label(quintile),
                 n_practices=n,
                 n_missing=int(np.count_nonzero(in_group & np.isnan(y))),
                 weighted_mean=weighted_mean,
@@ -396,6 +439,123 @@ def _normal_quantile(p: float) -> float:
     return NormalDist().inv_cdf(p)
 
 
+# --------------------------------------------------------------------------- rates and limits
+
+
+def _z(confidence: float) -> float:
+    return NormalDist().inv_cdf(confidence + (1 - confidence) / 2)
+
+
+def byars_limits(count: float, confidence: float = 0.95) -> tuple[float, float]:
+    """Byar's approximate Poisson limits of a count (PHE's ``byars_lower`` and
+    ``byars_upper``, R/utils.R): ``x (1 - 1/(9x) - z/(3 sqrt x))^3`` and
+    ``(x+1) (1 - 1/(9(x+1)) + z/(3 sqrt(x+1)))^3``. PHE uses them from 10 events."""
+    x = float(count)
+    if x < 0 or not math.isfinite(x):
+        raise ValueError("observed events must be a number of at least zero")
+    z = _z(_check_confidence(confidence))
+    lower = x * (1 - 1 / (9 * x) - z / (3 * math.sqrt(x))) ** 3 if x > 0 else 0.0
+    upper = (x + 1) * (1 - 1 / (9 * (x + 1)) + z / (3 * math.sqrt(x + 1))) ** 3
+    return max(lower, 0.0), upper
+
+
+def _gamma_p(shape: float, t: float) -> float:
+    """The regularised lower incomplete gamma function P(shape, t) (Numerical Recipes
+    6.2: the series below shape + 1, the continued fraction above)."""
+    if t <= 0:
+        return 0.0
+    log_front = -t + shape * math.log(t) - math.lgamma(shape)
+    if t < shape + 1:
+        term = total = 1 / shape
+        n = shape
+        for _ in range(10_000):
+            n += 1
+            term *= t / n
+            total += term
+            if abs(term) < abs(total) * 1e-16:
+                break
+        return min(1.0, total * math.exp(log_front))
+    tiny = 1e-300
+    b = t + 1 - shape
+    c, d = 1 / tiny, 1 / b
+    h = d
+    for i in range(1, 10_000):
+        an = -i * (i - shape)
+        b += 2
+        d = an * d + b
+        d = tiny if abs(d) < tiny else d
+        c = b + an / c
+        c = tiny if abs(c) < tiny else c
+        d = 1 / d
+        h *= d * c
+        if abs(d * c - 1) < 1e-16:
+            break
+    return max(0.0, 1 - math.exp(log_front) * h)
+
+
+@lru_cache(maxsize=4096)
+def _gamma_quantile(p: float, shape: float) -> float:
+    """The p quantile of Gamma(shape, 1), i.e. R's ``qchisq(p, 2 * shape) / 2``, by
+    bisection (counts below 10, cached: they repeat)."""
+    if shape == 0:
+        return 0.0
+    low, high = 0.0, shape + 20 * math.sqrt(shape) + 40
+    for _ in range(200):
+        middle = (low + high) / 2
+        if _gamma_p(shape, middle) < p:
+            low = middle
+        else:
+            high = middle
+        if high - low <= 1e-15 * max(high, 1e-300):
+            break
+    return (low + high) / 2
+
+
+def poisson_limits(count: float, confidence: float = 0.95) -> tuple[float, float]:
+    """PHE's confidence limits of a count of events (``phe_rate``, R/Rates.R lines 141-144): exact
+    Poisson limits below 10 events, ``qchisq((1 - c) / 2, 2x) / 2`` and
+    ``qchisq((1 + c) / 2, 2x + 2) / 2``, and Byar's method from 10."""
+    x = float(count)
+    if x < 0 or not math.isfinite(x):
+        raise ValueError("observed events must be a number of at least zero")
+    confidence = _check_confidence(confidence)
+    if x >= 10:
+        return byars_limits(x, confidence)
+    tail = (1 - confidence) / 2
+    return _gamma_quantile(tail, x), _gamma_quantile(1 - tail, x + 1)
+
+
+def wilson_limits(
+    numerator: float, denominator: float, confidence: float = 0.95
+) -> tuple[float, float]:
+    """Wilson score limits of a proportion (PHE's ``wilson_lower`` and ``wilson_upper``,
+    R/utils.R), as fractions 0-1."""
+    x, n = float(numerator), float(denominator)
+    if x < 0 or n <= 0 or x > n:
+        raise ValueError("a proportion needs 0 <= numerator <= denominator, denominator > 0")
+    z = _z(_check_confidence(confidence))
+    root = z * math.sqrt(z * z + 4 * x * (1 - x / n))
+    return (2 * x + z * z - root) / 2 / (n + z * z), (2 * x + z * z + root) / 2 / (n + z * z)
+
+
+def rates_per_patients(
+    values: Sequence[float | None],
+    list_sizes: Sequence[float | None],
+    *,
+    per: int = PER_PATIENTS,
+) -> list[float | None]:
+    """Each count per ``per`` registered patients; None where the count or a positive list
+    size is missing."""
+    if len(values) != len(list_sizes):
+        raise ValueError(f"list_sizes has {len(list_sizes)} entries for {len(values)} values")
+    y = _floats(values, "values")
+    n = _weights(list_sizes, len(y))
+    return [
+        None if math.isnan(v) or math.isnan(size) or size <= 0 else v / size * per
+        for v, size in zip(y.tolist(), n.tolist(), strict=True)
+    ]
+
+
 # --------------------------------------------------------------------------- SII
 
 
@@ -403,11 +563,14 @@ def _normal_quantile(p: float) -> float:
 class SiiUnit:
     """One point of the regression, in deprivation order.
 
-    ``group`` is the IMD decile (or quintile for ``unit="quintile"``); ``index`` is the
-    practice's position in the input for ``unit="practice"`` (None for groups).
-    ``population`` is the list size (or count of practices when unweighted), ``share``
-    its fraction of the total and ``relative_rank`` the midpoint of its rank group's slice
-    of the cumulative population (0 = most deprived end, 1 = least deprived end).
+    ``group`` is the unit's rank group: the IMD decile (or quintile for
+    ``unit="quintile"``), or the position of its IMD score among the distinct scores
+    (1 = the most deprived) when ranked by score. ``index`` is the practice's position in
+    the input for ``unit="practice"`` (None for groups). ``population`` is the list size (or
+    1 when unweighted), ``share`` its fraction of the total and ``relative_rank`` the
+    midpoint of its rank group's slice of the cumulative population (0 = most deprived
+    end, 1 = least deprived end). ``standard_error`` is on the scale the draws are made
+    (log for a rate, logit for a proportion).
     """
 
     group: int
@@ -424,12 +587,15 @@ class SiiResult:
     """A slope index of inequality; ``sii`` is None, with a ``reason``, when not calculable.
 
     ``sii`` = fitted value at the least deprived end (rank 1) minus fitted value at the most
-    deprived end (rank 0): positive when the value is higher in less deprived areas.
-    ``intercept`` is the fitted value at the most deprived end, ``least_deprived_value``
-    that at the least deprived end. ``df`` is the t distribution's degrees of freedom
-    (``ci_method="regression"``; None for the normal-based methods). ``input_unit`` is what
-    the ``n_missing_*`` counts count: "practice" for :func:`slope_index`, the group
-    ("decile" or "quintile") for :func:`slope_index_from_groups`.
+    deprived end (rank 0), times ``multiplier``: positive when the value is higher in less
+    deprived areas. ``intercept`` is the fitted value at the most deprived end (PHE's,
+    not multiplied unless transformed), ``least_deprived_value`` that at the least deprived
+    end. ``df`` is the t distribution's degrees of freedom (regression only).
+    ``input_unit`` is what the ``n_missing_*`` counts count: "practice" for
+    :func:`slope_index`, the group ("decile" or "quintile") for
+    :func:`slope_index_from_groups`. ``ranked_by`` is "imd_score", "imd_decile" or
+    "group" (groups given in order). ``per_patients`` is 1,000 when counts were compared
+    as rates per 1,000 registered patients.
     """
 
     sii: float | None
@@ -454,6 +620,12 @@ class SiiResult:
     n_no_population: int = 0
     reason: str | None = None
     input_unit: str = "practice"
+    ranked_by: str = "imd_decile"
+    value_type: str = "normal"
+    transform: bool = False
+    multiplier: float = 1.0
+    repetitions: int | None = None
+    per_patients: int | None = None
 
     @property
     def ok(self) -> bool:
@@ -471,8 +643,20 @@ class SiiResult:
             return None
         return self.ci_lower <= 0 <= self.ci_upper
 
+    @property
+    def ci_label(self) -> str:
+        """How the interval was worked out: "PHE simulation", "regression residuals"."""
+        return _CI_LABELS[self.ci_method]
 
-def relative_ranks(populations: Sequence[float], groups: Sequence[int] | None = None) -> np.ndarray:
+    @property
+    def interval_name(self) -> str:
+        """ "95% confidence interval (regression residuals)" and the like."""
+        return f"{_percent(self.confidence)} confidence interval ({self.ci_label})"
+
+
+def relative_ranks(
+    populations: Sequence[float], groups: Sequence[float] | None = None
+) -> np.ndarray:
     """Each unit's relative rank: the midpoint of its rank group's cumulative population share.
 
     ``groups`` orders the units on deprivation (smaller = more deprived; equal = tied);
@@ -490,14 +674,12 @@ def relative_ranks(populations: Sequence[float], groups: Sequence[int] | None = 
     keys = np.arange(pop.size) if groups is None else np.asarray(groups)
     if keys.shape != pop.shape:
         raise ValueError("groups must have one entry per population")
-    ranks = np.empty(pop.size)
-    below = 0.0
-    for key in np.unique(keys):  # sorted: most deprived group first
-        members = keys == key
-        share = math.fsum(pop[members].tolist()) / total
-        ranks[members] = below + share / 2
-        below += share
-    return ranks
+    # Groups sorted, most deprived first; each group's share of the population, and the
+    # midpoint of its slice of the cumulative share.
+    _, group_of = np.unique(keys, return_inverse=True)
+    shares = np.bincount(group_of.ravel(), weights=pop) / total
+    midpoints = np.cumsum(shares) - shares / 2
+    return midpoints[group_of.ravel()]
 
 
 def _unavailable(reason: str, **fields: object) -> SiiResult:
@@ -517,19 +699,37 @@ def _unavailable(reason: str, **fields: object) -> SiiResult:
     return SiiResult(**base)  # type: ignore[arg-type]
 
 
-def _fit(
-    y: np.ndarray,
-    shares: np.ndarray,
-    x: np.ndarray,
-    se: np.ndarray | None,
-    *,
-    confidence: float,
-    ci_method: str,
-    repetitions: int,
-    seed: int | None,
-) -> dict[str, object]:
-    """Weighted least squares of y on x (weights = shares, summing to 1) and intervals."""
-    n = y.size
+# PHE's transformations (value_type 1: log, 2: logit) and their inverses.
+def _forward(value_type: str, v: np.ndarray) -> np.ndarray:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if value_type == "rate":
+            return np.log(v)
+        if value_type == "proportion":
+            return np.log(v / (1 - v))
+    return v
+
+
+def _inverse(value_type: str, t: np.ndarray | float) -> np.ndarray | float:
+    if value_type == "rate":
+        return np.exp(t)
+    if value_type == "proportion":
+        return 1 / (1 + np.exp(-t))
+    return t
+
+
+@dataclass(frozen=True)
+class _Line:
+    """A weighted least squares line and its coefficients as linear maps of the values."""
+
+    slope: float
+    intercept: float
+    c_slope: np.ndarray  # slope = c_slope @ y
+    c_intercept: np.ndarray  # intercept = c_intercept @ y
+    sxx: float
+    xbar: float
+
+
+def _line(y: np.ndarray, shares: np.ndarray, x: np.ndarray) -> _Line:
     xbar = float(shares @ x)
     ybar = float(shares @ y)
     dx = x - xbar
@@ -539,53 +739,192 @@ def _fit(
     else:
         slope = float(shares @ (dx * (y - ybar))) / sxx
         intercept = ybar - slope * xbar
-    # The fit is linear in y: slope = c_slope @ y and intercept = c_intercept @ y.
     c_slope = shares * dx / sxx
-    c_intercept = shares - xbar * c_slope
+    return _Line(slope, intercept, c_slope, shares - xbar * c_slope, sxx, xbar)
+
+
+def _positions(repetitions: int, confidence: float) -> tuple[int, int]:
+    """PHE's order statistics (R/utils.R lines 446-448), 1-based, kept inside
+    1..repetitions: at a high confidence with few repetitions round() can give 0."""
+    upper_p = confidence + (1 - confidence) / 2
+    lower = min(max(round(repetitions * (1 - upper_p)), 1), repetitions)
+    upper = min(max(round(repetitions * upper_p), 1), repetitions)
+    return lower, upper
+
+
+def _draws(
+    mean: np.ndarray,
+    se: np.ndarray,
+    line: _Line,
+    value_type: str,
+    transform: bool,
+    repetitions: int,
+    seed: int | None,
+    per_unit: bool,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Simulated (intercepts, slopes) of PHE's Monte Carlo.
+
+    Each unit is drawn from N(mean, se) on the transformed scale, turned back unless
+    ``transform`` (PHE's ``yvals_transformed``) and the line refitted. Where that is linear
+    (no turning back), the refitted coefficients are exactly bivariate normal and are drawn
+    so, unless ``per_unit``.
+    """
+    rng = np.random.default_rng(seed)
+    linear = transform or value_type == "normal"
+    if linear and not per_unit:
+        var = se * se
+        m_a, m_b = float(line.c_intercept @ mean), float(line.c_slope @ mean)
+        s_a = math.sqrt(float(line.c_intercept**2 @ var))
+        s_b = math.sqrt(float(line.c_slope**2 @ var))
+        cov = float(line.c_intercept * line.c_slope @ var)
+        z = rng.standard_normal((repetitions, 2))
+        rho = cov / (s_a * s_b) if s_a > 0 and s_b > 0 else 0.0
+        rho = max(-1.0, min(1.0, rho))
+        intercepts = m_a + s_a * z[:, 0]
+        slopes = m_b + s_b * (rho * z[:, 0] + math.sqrt(1 - rho * rho) * z[:, 1])
+        return intercepts, slopes
+    intercepts = np.empty(repetitions)
+    slopes = np.empty(repetitions)
+    batch = max(1, _DRAW_BUDGET // mean.size)
+    done = 0
+    while done < repetitions:
+        rows = min(batch, repetitions - done)
+        drawn = rng.standard_normal((rows, mean.size))
+        drawn *= se
+        drawn += mean
+        if not transform:
+            drawn = _inverse(value_type, drawn)
+        slopes[done : done + rows] = drawn @ line.c_slope
+        intercepts[done : done + rows] = drawn @ line.c_intercept
+        done += rows
+    return intercepts, slopes
+
+
+def _back(value_type: str, line: _Line, log_slope: float, multiplier: float) -> float:
+    """A slope (or limit) on the transformed scale back in the value's units, PHE's way:
+    about the fitted midpoint (R/SII_function.R, ``xequalshalf``)."""
+    middle = line.intercept + line.slope / 2
+    low_end, high_end = middle - log_slope / 2, middle + log_slope / 2
+    return float(_inverse(value_type, high_end) - _inverse(value_type, low_end)) * multiplier
+
+
+def _back_ratio(value_type: str, line: _Line, log_slope: float) -> float:
+    middle = line.intercept + line.slope / 2
+    return float(
+        _inverse(value_type, middle + log_slope / 2) / _inverse(value_type, middle - log_slope / 2)
+    )
+
+
+def _fit(
+    values: np.ndarray,
+    shares: np.ndarray,
+    x: np.ndarray,
+    se: np.ndarray | None,
+    *,
+    value_type: str,
+    transform: bool,
+    multiplier: float,
+    confidence: float,
+    ci_method: str,
+    repetitions: int,
+    seed: int | None,
+    per_unit_draws: bool,
+) -> dict[str, object]:
+    """The line, its point estimates and interval, on PHE's terms."""
+    n = values.size
+    fitted_on = _forward(value_type, values) if transform else values
+    line = _line(fitted_on, shares, x)
+    negative = multiplier < 0
     upper_p = 1 - (1 - confidence) / 2
+
+    # Point estimates (R/SII_function.R: transform = FALSE, then TRUE).
+    if transform:
+        bottom = float(_inverse(value_type, line.intercept))
+        top = float(_inverse(value_type, line.intercept + line.slope))
+        sii = (top - bottom) * multiplier
+        rii = top / bottom if bottom > 0 else None
+        intercept = bottom * abs(multiplier)
+    else:
+        sii = line.slope * multiplier
+        top = line.intercept + line.slope
+        rii = top / line.intercept if line.intercept > 0 and top > 0 else None
+        intercept = line.intercept
+    if rii is not None and negative:
+        rii = 1 / rii
+
     df: int | None = None
+    rii_lower = rii_upper = None
     if ci_method == "regression":
-        residuals = y - intercept - slope * x
+        residuals = fitted_on - line.intercept - line.slope * x
         df = n - 2
         sigma2 = float(shares @ (residuals * residuals)) / df
-        var_slope = sigma2 / sxx
-        var_intercept = sigma2 * (1 + xbar * xbar / sxx)
-        cov = -sigma2 * xbar / sxx
+        var_slope = sigma2 / line.sxx
+        var_intercept = sigma2 * (1 + line.xbar**2 / line.sxx)
+        cov = -sigma2 * line.xbar / line.sxx
         q = t_quantile(upper_p, df)
     else:
         assert se is not None
         var = se * se
-        var_slope = float(c_slope * c_slope @ var)
-        var_intercept = float(c_intercept * c_intercept @ var)
-        cov = float(c_slope * c_intercept @ var)
+        var_slope = float(line.c_slope**2 @ var)
+        var_intercept = float(line.c_intercept**2 @ var)
+        cov = float(line.c_slope * line.c_intercept @ var)
         q = _normal_quantile(upper_p)
     se_slope = math.sqrt(max(var_slope, 0.0))
-    ci_lower, ci_upper = slope - q * se_slope, slope + q * se_slope
-
-    rii = rii_lower = rii_upper = None
-    least = intercept + slope
-    if intercept > 0 and least > 0:
-        rii = least / intercept
-        # delta method for 1 + slope / intercept
-        grad_a, grad_b = -slope / intercept**2, 1 / intercept
-        var_rii = grad_a**2 * var_intercept + grad_b**2 * var_slope + 2 * grad_a * grad_b * cov
-        se_rii = math.sqrt(max(var_rii, 0.0))
-        rii_lower, rii_upper = rii - q * se_rii, rii + q * se_rii
 
     if ci_method == "simulation":
         assert se is not None
-        slopes, riis = _simulate(y, se, c_slope, c_intercept, repetitions, seed)
-        # PHE's positions, kept inside 1..repetitions: at a high confidence with few
-        # repetitions round() can give 0, and slopes[-1] would be the largest draw.
-        lower_pos = min(max(round(repetitions * (1 - upper_p)), 1), repetitions)
-        upper_pos = min(max(round(repetitions * upper_p), 1), repetitions)
-        slopes.sort()
-        ci_lower, ci_upper = float(slopes[lower_pos - 1]), float(slopes[upper_pos - 1])
-        if rii is not None:
-            riis.sort()
-            rii_lower, rii_upper = float(riis[lower_pos - 1]), float(riis[upper_pos - 1])
+        mean = _forward(value_type, values)
+        intercepts, slopes = _draws(
+            mean, se, line, value_type, transform, repetitions, seed, per_unit_draws
+        )
+        low, high = _positions(repetitions, confidence)
+        if transform:
+            ordered = np.sort(slopes)
+            s_low, s_high = float(ordered[low - 1]), float(ordered[high - 1])
+            limits = (_back(value_type, line, s_low, multiplier),
+                      _back(value_type, line, s_high, multiplier))  # fmt: skip
+            ratios = (_back_ratio(value_type, line, s_low), _back_ratio(value_type, line, s_high))
+            if negative:
+                limits, ratios = limits[::-1], (1 / ratios[1], 1 / ratios[0])
+            ci_lower, ci_upper = limits
+            if rii is not None:
+                rii_lower, rii_upper = ratios
+        else:
+            ordered = np.sort(slopes * multiplier)
+            ci_lower, ci_upper = float(ordered[low - 1]), float(ordered[high - 1])
+            if rii is not None:
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    riis = (intercepts + slopes) / intercepts
+                    if negative:
+                        riis = 1 / riis
+                riis.sort()
+                rii_lower, rii_upper = float(riis[low - 1]), float(riis[high - 1])
+    else:
+        s_low, s_high = line.slope - q * se_slope, line.slope + q * se_slope
+        if transform:
+            ci_lower = _back(value_type, line, s_low, multiplier)
+            ci_upper = _back(value_type, line, s_high, multiplier)
+        else:
+            ci_lower, ci_upper = s_low * multiplier, s_high * multiplier
+        if negative:
+            ci_lower, ci_upper = ci_upper, ci_lower
+        if rii is not None and not transform:
+            # delta method for 1 + slope / intercept
+            a, b = line.intercept, line.slope
+            grad_a, grad_b = -b / a**2, 1 / a
+            var_rii = grad_a**2 * var_intercept + grad_b**2 * var_slope + 2 * grad_a * grad_b * cov
+            half = q * math.sqrt(max(var_rii, 0.0))
+            plain = (a + b) / a
+            rii_lower, rii_upper = plain - half, plain + half
+            if negative:
+                rii_lower, rii_upper = 1 / rii_upper, 1 / rii_lower
+        elif rii is not None:
+            rii_lower, rii_upper = (_back_ratio(value_type, line, s_low),
+                                    _back_ratio(value_type, line, s_high))  # fmt: skip
+            if negative:
+                rii_lower, rii_upper = 1 / rii_upper, 1 / rii_lower
     return {
-        "sii": slope,
+        "sii": sii,
         "intercept": intercept,
         "standard_error": se_slope,
         "ci_lower": ci_lower,
@@ -597,35 +936,10 @@ def _fit(
     }
 
 
-def _simulate(
-    y: np.ndarray,
-    se: np.ndarray,
-    c_slope: np.ndarray,
-    c_intercept: np.ndarray,
-    repetitions: int,
-    seed: int | None,
-) -> tuple[np.ndarray, np.ndarray]:
-    """PHE's Monte Carlo: redraw every unit from N(value, se) and refit, in batches."""
-    rng = np.random.default_rng(seed)
-    slopes = np.empty(repetitions)
-    riis = np.empty(repetitions)
-    done = 0
-    while done < repetitions:
-        batch = min(_SIMULATION_BATCH, repetitions - done)
-        draws = y + se * rng.standard_normal((batch, y.size))
-        b = draws @ c_slope
-        a = draws @ c_intercept
-        slopes[done : done + batch] = b
-        with np.errstate(divide="ignore", invalid="ignore"):
-            riis[done : done + batch] = (a + b) / a
-        done += batch
-    return slopes, riis
-
-
-def _check_method(ci_method: str, repetitions: int) -> None:
-    if ci_method not in CI_METHODS:
+def _check_method(ci_method: str | None, repetitions: int) -> None:
+    if ci_method is not None and ci_method not in CI_METHODS:
         raise ValueError(f"ci_method must be one of {', '.join(CI_METHODS)}")
-    if ci_method == "simulation" and (
+    if (
         isinstance(repetitions, bool)
         or not isinstance(repetitions, int | np.integer)
         or repetitions < MIN_REPETITIONS
@@ -633,55 +947,164 @@ def _check_method(ci_method: str, repetitions: int) -> None:
         raise ValueError(f"repetitions must be a whole number of at least {MIN_REPETITIONS}")
 
 
+def _check_value_type(value_type: str, transform: bool) -> None:
+    if value_type not in VALUE_TYPES:
+        raise ValueError(f"value_type must be one of {', '.join(VALUE_TYPES)}")
+    if transform and value_type == "normal":
+        raise ValueError("value_type should be rate or proportion when transform is true")
+
+
+def _optional(values: Sequence[object] | None, n: int, name: str) -> np.ndarray | None:
+    if values is None:
+        return None
+    if len(values) != n:
+        raise ValueError(f"{name} has {len(values)} entries for {n} values")
+    return _floats(values, name)
+
+
+@dataclass(frozen=True)
+class _Spread:
+    """What a unit's standard error comes from: given, or 95% limits (or neither)."""
+
+    se: np.ndarray | None = None
+    lower: np.ndarray | None = None
+    upper: np.ndarray | None = None
+
+    @property
+    def known(self) -> bool:
+        return self.se is not None or (self.lower is not None and self.upper is not None)
+
+    def take(self, keep: np.ndarray) -> _Spread:
+        return _Spread(*(None if a is None else a[keep] for a in (self.se, self.lower, self.upper)))
+
+
+def _spread(
+    n: int,
+    standard_errors: Sequence[object] | None,
+    lower_cls: Sequence[object] | None,
+    upper_cls: Sequence[object] | None,
+    transform: bool,
+) -> _Spread:
+    if (lower_cls is None) != (upper_cls is None):
+        raise ValueError("give both lower_cls and upper_cls, or neither")
+    if standard_errors is not None and lower_cls is not None:
+        raise ValueError("give standard_errors or confidence limits, not both")
+    if transform and lower_cls is None:
+        # R/SII_function.R lines 259-266: the limits are needed to transform.
+        raise ValueError("transform needs lower_cls and upper_cls, not standard errors")
+    return _Spread(
+        _optional(standard_errors, n, "standard_errors"),
+        _optional(lower_cls, n, "lower_cls"),
+        _optional(upper_cls, n, "upper_cls"),
+    )
+
+
+def _domain_problem(value_type: str, values: np.ndarray, spread: _Spread, noun: str) -> str | None:
+    """Why PHE's log or logit cannot be taken of these values or limits, if it cannot."""
+    limits = [a for a in (spread.lower, spread.upper) if a is not None]
+    if value_type == "rate":
+        bad = int(np.count_nonzero((values <= 0) | np.any([a <= 0 for a in limits], axis=0)))
+        if bad:
+            return (
+                f"a rate is drawn on the log scale, which needs every rate and lower limit "
+                f"above zero, and {bad} {noun if bad != 1 else noun.removesuffix('s')} "
+                f"{'has' if bad == 1 else 'have'} none"
+            )
+    if value_type == "proportion":
+        outside = (values <= 0) | (values >= 1)
+        for a in limits:
+            outside |= (a <= 0) | (a >= 1)
+        bad = int(np.count_nonzero(outside))
+        if bad:
+            return (
+                "a proportion is drawn on the logit scale, which needs every proportion and "
+                f"limit strictly between 0 and 1, and {bad} {noun} are not"
+            )
+    return None
+
+
 def _from_units(
     groups: np.ndarray,
     indexes: np.ndarray | None,
     y: np.ndarray,
     pop: np.ndarray,
-    se: np.ndarray | None,
+    spread: _Spread,
     *,
     unit: str,
     weighted: bool,
+    ranked_by: str,
+    value_type: str,
+    transform: bool,
+    multiplier: float,
     confidence: float,
-    ci_method: str,
+    ci_method: str | None,
     repetitions: int,
     seed: int | None,
+    per_unit_draws: bool,
     counts: dict[str, object],
 ) -> SiiResult:
+    method = ci_method or ("simulation" if spread.known else "regression")
+    if method != "regression" and not spread.known:
+        raise ValueError(f"ci_method={method!r} needs standard errors or confidence limits")
+    if method == "regression" and transform:
+        raise ValueError("transform needs confidence limits, and so PHE's simulation")
+    if method == "known_se" and value_type != "normal" and not transform:
+        raise ValueError("known_se needs value_type normal, or a transform")
     total = math.fsum(pop.tolist())
     n_groups = int(np.unique(groups).size)
     common: dict[str, object] = {
         "confidence": confidence,
-        "ci_method": ci_method,
+        "ci_method": method,
         "unit": unit,
         "weighted": weighted,
         "n_units": int(y.size),
         "n_rank_groups": n_groups,
         "population": total,
+        "ranked_by": ranked_by,
+        "value_type": value_type,
+        "transform": transform,
+        "multiplier": multiplier,
+        "repetitions": repetitions if method == "simulation" else None,
         **counts,
     }
     nouns = _UNIT_NOUNS[unit]
+    places = {
+        "imd_score": "IMD scores",
+        "imd_decile": "deprivation deciles",
+        "group": "deprivation groups",
+    }[ranked_by]
+    if unit == "quintile":
+        places = "deprivation quintiles"
     if y.size < MIN_UNITS:
         needs = (
-            "practices with a value, a deprivation decile and a list size"
+            f"practices with a value, {_deprivation_noun(ranked_by)} and a list size"
             if unit == "practice"
             else f"{nouns} with a value and a population"
         )
         return _unavailable(
-            f"it needs at least {MIN_UNITS} {needs}, and there "
+            f"it needs at least {MIN_UNITS} {needs}, as PHE's method needs at least "
+            f"{MIN_UNITS} places on the deprivation scale, and there "
             f"{'is' if y.size == 1 else 'are'} {y.size}",
             **common,
         )
     if n_groups < MIN_RANK_GROUPS:
         return _unavailable(
-            f"it needs {nouns} in at least {MIN_RANK_GROUPS} different deprivation "
-            f"{'quintiles' if unit == 'quintile' else 'deciles'}, and there "
-            f"{'is' if n_groups == 1 else 'are'} {n_groups}",
+            f"it needs {nouns} at at least {MIN_RANK_GROUPS} different {places}, as PHE's "
+            f"method does, and there {'is' if n_groups == 1 else 'are'} {n_groups}",
             **common,
         )
-    if ci_method != "regression":
-        if se is None:
-            raise ValueError(f"ci_method={ci_method!r} needs standard_errors")
+    se = None
+    if method != "regression":
+        problem = _domain_problem(value_type, y, spread, nouns)
+        if problem:
+            return _unavailable(problem, **common)
+        if spread.se is not None:
+            se = spread.se
+        else:
+            assert spread.lower is not None and spread.upper is not None
+            lower = _forward(value_type, spread.lower)
+            upper = _forward(value_type, spread.upper)
+            se = (upper - lower) / Z_95 / 2  # R/SII_function.R lines 451-459
         n_missing_se = int(np.count_nonzero(np.isnan(se)))
         if n_missing_se:
             return _unavailable(
@@ -697,59 +1120,84 @@ def _from_units(
         y,
         shares,
         x,
-        se if ci_method != "regression" else None,
+        se,
+        value_type=value_type,
+        transform=transform,
+        multiplier=multiplier,
         confidence=confidence,
-        ci_method=ci_method,
+        ci_method=method,
         repetitions=repetitions,
         seed=seed,
+        per_unit_draws=per_unit_draws,
+    )
+    order = np.argsort(x, kind="stable")
+    _, positions = np.unique(groups, return_inverse=True)
+    places = (positions.ravel() + 1) if ranked_by == "imd_score" else groups
+    columns = (
+        places[order].tolist(),
+        [None] * order.size if indexes is None else indexes[order].tolist(),
+        y[order].tolist(),
+        pop[order].tolist(),
+        shares[order].tolist(),
+        x[order].tolist(),
+        [None] * order.size if se is None else se[order].tolist(),
     )
     units = tuple(
-        SiiUnit(
-            group=int(groups[i]),
-            index=None if indexes is None else int(indexes[i]),
-            value=float(y[i]),
-            population=float(pop[i]),
-            share=float(shares[i]),
-            relative_rank=float(x[i]),
-            standard_error=None if se is None else float(se[i]),
-        )
-        for i in np.argsort(x, kind="stable")
+        SiiUnit(int(g), i, v, p, a, b, e) for g, i, v, p, a, b, e in zip(*columns, strict=True)
     )
     return SiiResult(units=units, reason=None, **fitted, **common)  # type: ignore[arg-type]
 
 
+def _deprivation_noun(ranked_by: str) -> str:
+    return "an IMD score" if ranked_by == "imd_score" else "a deprivation decile"
+
+
 def slope_index_from_groups(
-    values: Sequence[float],
+    values: Sequence[float | None] | None,
     populations: Sequence[float],
     *,
+    numerators: Sequence[float | None] | None = None,
     unit: Literal["decile", "quintile"] = "decile",
     standard_errors: Sequence[float | None] | None = None,
+    lower_cls: Sequence[float | None] | None = None,
+    upper_cls: Sequence[float | None] | None = None,
+    value_type: ValueType = "normal",
+    transform: bool = False,
+    multiplier: float = 1.0,
     confidence: float = 0.95,
-    ci_method: CiMethod = "regression",
+    ci_method: CiMethod | None = None,
     repetitions: int = DEFAULT_REPETITIONS,
     seed: int | None = DEFAULT_SEED,
+    per_unit_draws: bool = False,
 ) -> SiiResult:
-    """SII of deprivation groups already in order, most deprived first (``phe_sii``'s input).
+    """``phe_sii`` of one area: deprivation groups already in order, most deprived first.
 
-    One value and population per group (e.g. deciles 1 to 10); each group is its own rank
-    group. ``unit`` only names the groups in explanations. Groups with a missing value or a
-    zero population are left out (PHE instead refuses the whole area).
+    One value (or, for a proportion, ``numerators`` over the populations) and population
+    per group (deciles 1 to 10, say); each group is its own rank group. The spread of each
+    value is its ``standard_errors`` (on the log scale for a rate, logit for a proportion,
+    as PHE's ``se``) or its 95% ``lower_cls`` and ``upper_cls``. ``unit`` only names the
+    groups in explanations. Groups with a missing value or a zero population are left out
+    (PHE instead refuses the whole area).
     """
     if unit not in ("decile", "quintile"):
         raise ValueError("unit must be decile or quintile")
-    if len(values) != len(populations):
-        raise ValueError(f"populations has {len(populations)} entries for {len(values)} values")
-    if standard_errors is None and ci_method != "regression":
-        raise ValueError(f"ci_method={ci_method!r} needs standard_errors")
+    _check_value_type(value_type, transform)
     confidence = _check_confidence(confidence)
     _check_method(ci_method, repetitions)
-    y = _floats(values, "values")
-    pop = _weights(populations, len(y))
-    se = None
-    if standard_errors is not None:
-        if len(standard_errors) != len(y):
-            raise ValueError(f"standard_errors has {len(standard_errors)} entries for {len(y)}")
-        se = _floats(standard_errors, "standard_errors")
+    pop = _weights(populations, len(populations))
+    if values is None:
+        if numerators is None or value_type != "proportion":
+            raise ValueError("values are needed, or numerators for a proportion")
+        x_counts = _floats(numerators, "numerators")
+        if len(x_counts) != pop.size:
+            raise ValueError(f"numerators has {len(x_counts)} entries for {pop.size} populations")
+        with np.errstate(divide="ignore", invalid="ignore"):
+            y = x_counts / pop
+    else:
+        if len(values) != len(populations):
+            raise ValueError(f"populations has {len(populations)} entries for {len(values)} values")
+        y = _floats(values, "values")
+    spread = _spread(y.size, standard_errors, lower_cls, upper_cls, transform)
     has_value = ~np.isnan(y)
     has_pop = ~np.isnan(pop) & (pop > 0)
     keep = has_value & has_pop
@@ -758,85 +1206,118 @@ def slope_index_from_groups(
         "n_no_population": int(np.count_nonzero(has_value & ~has_pop)),
         "input_unit": unit,
     }
-    groups = np.arange(1, len(y) + 1)[keep]
     return _from_units(
-        groups,
+        np.arange(1, y.size + 1)[keep],
         None,
         y[keep],
         pop[keep],
-        None if se is None else se[keep],
+        spread.take(keep),
         unit=unit,
         weighted=True,
+        ranked_by="group",
+        value_type=value_type,
+        transform=transform,
+        multiplier=float(multiplier),
         confidence=confidence,
         ci_method=ci_method,
         repetitions=repetitions,
         seed=seed,
+        per_unit_draws=per_unit_draws,
         counts=counts,
     )
 
 
 def slope_index(
     values: Sequence[float | None],
-    imd_deciles: Sequence[int | None],
+    imd_deciles: Sequence[int | None] | None = None,
     *,
+    imd_scores: Sequence[float | None] | None = None,
     weights: Sequence[float | None] | None = None,
     unit: Unit = "practice",
     standard_errors: Sequence[float | None] | None = None,
+    lower_cls: Sequence[float | None] | None = None,
+    upper_cls: Sequence[float | None] | None = None,
+    value_type: ValueType = "normal",
+    transform: bool = False,
     confidence: float = 0.95,
-    ci_method: CiMethod = "regression",
+    ci_method: CiMethod | None = None,
     repetitions: int = DEFAULT_REPETITIONS,
     seed: int | None = DEFAULT_SEED,
+    per_unit_draws: bool = False,
 ) -> SiiResult:
     """Slope index of inequality of practices' values across IMD deprivation.
 
-    ``values``, ``imd_deciles`` (1 = most deprived), ``weights`` (list sizes; None counts
-    practices equally) and ``standard_errors`` (for the simulation and known_se intervals)
-    are aligned, one entry per practice. See the module docstring for the method, the sign
-    convention, ties and ``unit``.
+    ``values``, ``imd_scores`` (higher = more deprived) or ``imd_deciles`` (1 = most
+    deprived), ``weights`` (list sizes; None counts practices equally) and the spread
+    (``standard_errors`` or 95% ``lower_cls``/``upper_cls``) are aligned, one entry per
+    practice. With ``imd_scores`` practices are ranked by score (ties share a place) and a
+    practice with no score is left out; otherwise by decile. ``ci_method=None`` is PHE's
+    simulation when a spread is given, else the regression residuals. ``unit`` "decile" or
+    "quintile" first averages practices into their IMD groups (list-size weighted), which
+    needs deciles. See the module docstring.
     """
     if unit not in UNITS:
         raise ValueError(f"unit must be one of {', '.join(UNITS)}")
-    _check_lengths(values, imd_deciles)
+    _check_value_type(value_type, transform)
+    if imd_deciles is None and imd_scores is None:
+        raise ValueError("slope_index needs imd_scores or imd_deciles")
+    if unit != "practice" and imd_deciles is None:
+        raise ValueError(f"unit={unit!r} groups practices by their IMD deciles")
     confidence = _check_confidence(confidence)
     _check_method(ci_method, repetitions)
     y = _floats(values, "values")
-    deciles = _deciles(imd_deciles)
+    if imd_deciles is not None:
+        _check_lengths(values, imd_deciles)
+        deciles = _deciles(imd_deciles)
+    else:
+        deciles = np.zeros(y.size, dtype=int)
+    scores = None
+    if imd_scores is not None:
+        if len(imd_scores) != y.size:
+            raise ValueError(f"imd_scores has {len(imd_scores)} entries for {y.size} values")
+        scores = _floats(imd_scores, "imd_scores")
     w = _weights(weights, len(y))
-    se = None
-    if standard_errors is not None:
-        if len(standard_errors) != len(y):
-            raise ValueError(f"standard_errors has {len(standard_errors)} entries for {len(y)}")
-        se = _floats(standard_errors, "standard_errors")
-    elif ci_method != "regression":
-        raise ValueError(f"ci_method={ci_method!r} needs standard_errors")
+    spread = _spread(y.size, standard_errors, lower_cls, upper_cls, transform)
+    if spread.known and unit != "practice" and value_type != "normal":
+        raise ValueError("deprivation groups of practices need value_type normal")
 
+    ranked_by = "imd_score" if scores is not None and unit == "practice" else "imd_decile"
     has_value = ~np.isnan(y)
-    has_decile = deciles > 0
+    has_place = ~np.isnan(scores) if ranked_by == "imd_score" else deciles > 0
     has_pop = ~np.isnan(w) & (w > 0)
-    keep = has_value & has_decile & has_pop
+    keep = has_value & has_place & has_pop
     counts = {
         "n_missing_value": int(np.count_nonzero(~has_value)),
-        "n_missing_deprivation": int(np.count_nonzero(has_value & ~has_decile)),
-        "n_no_population": int(np.count_nonzero(has_value & has_decile & ~has_pop)),
+        "n_missing_deprivation": int(np.count_nonzero(has_value & ~has_place)),
+        "n_no_population": int(np.count_nonzero(has_value & has_place & ~has_pop)),
     }
     idx = np.flatnonzero(keep)
-    keys = deciles[idx] if unit != "quintile" else (deciles[idx] + 1) // 2
-    y, w = y[idx], w[idx]
-    se = None if se is None else se[idx]
+    y, w, spread = y[idx], w[idx], spread.take(idx)
     common = {
         "unit": unit,
         "weighted": weights is not None,
+        "ranked_by": ranked_by,
+        "value_type": value_type,
+        "transform": transform,
+        "multiplier": 1.0,
         "confidence": confidence,
         "ci_method": ci_method,
         "repetitions": repetitions,
         "seed": seed,
+        "per_unit_draws": per_unit_draws,
         "counts": counts,
     }
     if unit == "practice":
-        return _from_units(keys, idx, y, w, se, **common)  # type: ignore[arg-type]
+        # Most deprived first: the highest score, or the lowest decile.
+        keys = -scores[idx] if ranked_by == "imd_score" and scores is not None else deciles[idx]
+        return _from_units(keys, idx, y, w, spread, **common)  # type: ignore[arg-type]
 
     # Aggregate into deprivation groups: list-size-weighted mean, total list size and,
     # for independent practices, the standard error of that weighted mean.
+    keys = deciles[idx] if unit == "decile" else (deciles[idx] + 1) // 2
+    se = spread.se
+    if se is None and spread.lower is not None and spread.upper is not None:
+        se = (spread.upper - spread.lower) / Z_95 / 2
     group_keys = np.unique(keys)
     g_y = np.empty(group_keys.size)
     g_pop = np.empty(group_keys.size)
@@ -849,7 +1330,108 @@ def slope_index(
         if g_se is not None and se is not None:
             share = w[members] / total
             g_se[j] = math.sqrt(float(share * share @ (se[members] ** 2)))
-    return _from_units(group_keys, None, g_y, g_pop, g_se, **common)  # type: ignore[arg-type]
+    return _from_units(group_keys, None, g_y, g_pop, _Spread(g_se), **common)  # type: ignore[arg-type]
+
+
+def _counts_as_rates(
+    values: np.ndarray, sizes: np.ndarray, periods: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Rates per 1,000 registered patients and PHE's 95% limits of each (``phe_rate``):
+    a practice's figure is its mean count over ``periods`` periods, so its events are
+    ``value x periods`` and its patient-periods ``list size x periods``."""
+    usable = ~np.isnan(values) & (values >= 0) & ~np.isnan(sizes) & (sizes > 0)
+    rates = np.full(values.size, math.nan)
+    lower = np.full(values.size, math.nan)
+    upper = np.full(values.size, math.nan)
+    events = np.round(np.where(usable, values, 0) * periods, 9)  # means of whole counts
+    exposure = np.where(usable, sizes, 1) * periods / PER_PATIENTS
+    rates[usable] = values[usable] / sizes[usable] * PER_PATIENTS
+    # Byar's method from 10 events, vectorised (England's 6,300 practices at once) ...
+    byars = usable & (events >= 10)
+    x = events[byars]
+    z = Z_95
+    lower[byars] = x * (1 - 1 / (9 * x) - z / (3 * np.sqrt(x))) ** 3 / exposure[byars]
+    upper[byars] = (
+        (x + 1) * (1 - 1 / (9 * (x + 1)) + z / (3 * np.sqrt(x + 1))) ** 3 / exposure[byars]
+    )
+    # ... and the exact limits below 10 (few distinct counts: cached).
+    for i in np.flatnonzero(usable & (events < 10)):
+        low, high = poisson_limits(float(events[i]))
+        lower[i], upper[i] = low / exposure[i], high / exposure[i]
+    return rates, lower, upper
+
+
+def practices_slope_index(
+    values: Sequence[float | None],
+    *,
+    list_sizes: Sequence[float | None],
+    imd_scores: Sequence[float | None] | None = None,
+    imd_deciles: Sequence[int | None] | None = None,
+    counts: bool = False,
+    periods: Sequence[int] | None = None,
+    transform: bool = False,
+    confidence: float = 0.95,
+    repetitions: int = DEFAULT_REPETITIONS,
+    seed: int | None = DEFAULT_SEED,
+) -> SiiResult:
+    """The one way practices' figures of an item are compared across deprivation, the
+    ICB's and England's alike: weighted by list size; ranked by IMD score where any
+    practice has one, else by decile; a count as a rate per 1,000 registered patients,
+    with PHE's simulated interval from each practice's exact Poisson or Byar's limits
+    (``value_type="normal"``, as a practice with no events has a rate of 0 and 0 has no
+    log; ``transform=True`` takes PHE's log of the rates instead, which needs every
+    practice to have events); any other figure, having no standard error, with the
+    regression residuals' interval. ``periods`` is how many periods each practice's
+    figure is the mean of (1 each when not given)."""
+    n = len(values)
+    y = _floats(values, "values")
+    sizes = _weights(list_sizes, n)
+    if imd_scores is not None and any(not _is_missing(s) for s in imd_scores):
+        rank: dict[str, object] = {"imd_scores": imd_scores}
+    else:
+        rank = {"imd_deciles": [None] * n if imd_deciles is None else imd_deciles}
+    if not counts:
+        return slope_index(
+            y.tolist(), weights=list_sizes, confidence=confidence, repetitions=repetitions,
+            seed=seed, **rank,  # type: ignore[arg-type]
+        )  # fmt: skip
+    k = np.ones(n) if periods is None else _floats(periods, "periods")
+    rates, lower, upper = _counts_as_rates(y, sizes, k)
+    result = slope_index(
+        rates.tolist(), weights=list_sizes, lower_cls=lower.tolist(),
+        upper_cls=upper.tolist(), value_type="rate" if transform else "normal",
+        transform=transform, confidence=confidence, repetitions=repetitions, seed=seed,
+        **rank,  # type: ignore[arg-type]
+    )  # fmt: skip
+    # A figure with no list size has no rate: it was left out for want of a list size (or
+    # of deprivation), not of a value, as the figures of other items are.
+    if "imd_scores" in rank:
+        placed = ~np.isnan(_floats(rank["imd_scores"], "imd_scores"))  # type: ignore[arg-type]
+    else:
+        placed = _deciles(rank["imd_deciles"]) > 0  # type: ignore[arg-type]
+    unrated = ~np.isnan(y) & np.isnan(rates)
+    no_place = int(np.count_nonzero(unrated & ~placed))
+    no_size = int(np.count_nonzero(unrated & placed & (np.isnan(sizes) | (sizes <= 0))))
+    return replace(
+        result,
+        per_patients=PER_PATIENTS,
+        n_missing_value=result.n_missing_value - no_place - no_size,
+        n_missing_deprivation=result.n_missing_deprivation + no_place,
+        n_no_population=result.n_no_population + no_size,
+    )
+
+
+def practices_by_quintile(
+    values: Sequence[float | None],
+    *,
+    list_sizes: Sequence[float | None],
+    imd_deciles: Sequence[int | None],
+    counts: bool = False,
+) -> list[QuintileSummary]:
+    """Practices by IMD quintile, as :func:`practices_slope_index` compares them: a count
+    per 1,000 registered patients."""
+    shown = rates_per_patients(values, list_sizes) if counts else values
+    return by_quintile(shown, imd_deciles, weights=list_sizes)
 
 
 def compare_gaps(
@@ -894,6 +1476,60 @@ def _change_range(
     )
 
 
+def _method_sentence(result: SiiResult) -> str:
+    across = _UNIT_NOUNS.get(result.unit, "practices")
+    if result.input_unit != "practice":
+        order, weighting = "in deprivation order", "each weighted by its population"
+    else:
+        order = {
+            "imd_score": "ranked by IMD score (practices with the same score share one place)",
+            "imd_decile": "ranked by IMD decile (practices in the same decile share one place)",
+        }.get(result.ranked_by, "in deprivation order")
+        if result.unit != "practice":
+            order = "in deprivation order"
+        if not result.weighted:
+            weighting = "with every practice counted equally"
+        elif result.unit == "practice":
+            weighting = "each weighted by its registered list size"
+        else:
+            weighting = "each weighted by its practices' registered list sizes"
+    return (
+        "The slope index of inequality is the difference between the least and the most "
+        "deprived ends of the population, read from a straight line fitted across the "
+        f"{across} {order}, {weighting}."
+    )
+
+
+def _interval_sentence(result: SiiResult) -> str:
+    pct = _percent(result.confidence)
+    if result.ci_method == "regression":
+        return (
+            f"The {pct} confidence interval comes from how far the practices sit from the line "
+            "(regression residuals): these figures have no standard error of their own."
+        )
+    if result.ci_method == "known_se":
+        return (
+            f"The {pct} confidence interval is the normal approximation from each "
+            f"{result.input_unit}'s standard error."
+        )
+    what = "rate" if result.per_patients else "value"
+    source = (
+        "its own 95% confidence limits (exact Poisson below 10 events, Byar's method from "
+        "10, as PHE's phe_rate)"
+        if result.per_patients
+        else "its standard error"
+    )
+    scale = {"rate": " on the log scale", "proportion": " on the logit scale"}.get(
+        result.value_type, ""
+    )
+    return (
+        f"The {pct} confidence interval is PHE's simulation (PHEindicatormethods phe_sii): "
+        f"each {result.input_unit}'s {what} was redrawn {result.repetitions:,} times from "
+        f"{source}{scale}, the line refitted each time, and the middle {pct} of the gaps "
+        "kept."
+    )
+
+
 def explain_sii(
     result: SiiResult,
     *,
@@ -918,12 +1554,11 @@ def explain_sii(
             f"The slope index of inequality for {label} could not be calculated: {result.reason}."
         )
     else:
-        across = _UNIT_NOUNS.get(result.unit, "practices")
-        ends = across.removeprefix("deprivation ")
+        ends = _UNIT_NOUNS.get(result.unit, "practices").removeprefix("deprivation ")
         sii = result.sii
         lower, upper = result.ci_lower, result.ci_upper
         assert lower is not None and upper is not None
-        ci = f"{_percent(result.confidence)} confidence interval"
+        ci = result.interval_name
         interval = _change_range(lower, upper, format_value, suffix)
         if sii == 0 and lower == 0 and upper == 0:
             sentences.append(
@@ -953,24 +1588,20 @@ def explain_sii(
                         f"{_capitalise(better_word)} is better for this measure, so more "
                         f"deprived areas are doing {'worse' if worse else 'better'}."
                     )
-        if result.input_unit != "practice":
-            weighting = "each weighted by its population"
-        elif not result.weighted:
-            weighting = "with every practice counted equally"
-        elif result.unit == "practice":
-            weighting = "each weighted by its registered list size"
-        else:
-            weighting = "each weighted by its practices' registered list sizes"
-        sentences.append(
-            "The slope index of inequality is the difference between the least and the most "
-            "deprived ends of the population, read from a straight line fitted across the "
-            f"{across} in deprivation order, {weighting}."
-        )
+        method = _method_sentence(result)
+        if result.per_patients:
+            method += (
+                f" Counts are compared as rates per {result.per_patients:,} registered "
+                "patients, so a bigger list does not make a bigger figure."
+            )
+        sentences.append(method)
+        sentences.append(_interval_sentence(result))
     left_out = []
     if result.n_missing_value:
         left_out.append(f"{result.n_missing_value} with no value")
     if result.n_missing_deprivation:
-        left_out.append(f"{result.n_missing_deprivation} with no deprivation decile")
+        place = "IMD score" if result.ranked_by == "imd_score" else "deprivation decile"
+        left_out.append(f"{result.n_missing_deprivation} with no {place}")
     if result.n_no_population:
         population = "list size" if result.input_unit == "practice" else "population"
         left_out.append(f"{result.n_no_population} with no {population}")

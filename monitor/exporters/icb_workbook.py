@@ -8,8 +8,9 @@ Sheets, each a table with its header on row 1 (frozen) so it filters and pivots 
 - "Completeness": every practice in the ICB with its state, then totals by PCN.
 - "Practices x metrics": one row per submitting practice, one column per metric, each
   practice's figure for the collection (the mean of the months of a quarter).
-- "Equity": each metric's median by IMD deprivation quintile and its slope index of
-  inequality with the 95% confidence interval, explained in words.
+- "Equity": each metric's median by IMD quintile ("IMD quintile 1 (most deprived)" …) and
+  its slope index of inequality with the 95% confidence interval, explained in words (a
+  count as a rate per 1,000 registered patients, as the equity page compares it).
 - "Spending mix": HEP-attributed spend by category across practices, then per practice.
 
 Submitted returns only; every cell goes through ``monitor.exporters.safe`` so that a
@@ -21,6 +22,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
+from monitor.analysis import equity
 from monitor.core.checklist import Item, ItemType
 from monitor.core.small_numbers import MIN_PRACTICES
 from monitor.core.tables import ITEM_FORMATS
@@ -171,7 +173,7 @@ def _pivot(table: Sheet, data: icb_views.CollectionData) -> None:
 def _equity(table: Sheet, data: icb_views.CollectionData) -> None:
     header = ["Metric id", "Metric", "Practices"]
     for q in range(1, 6):
-        name = {1: "Q1 (most deprived)", 5: "Q5 (least deprived)"}.get(q, f"Q{q}")
+        name = equity.quintile_label(q)  # "IMD quintile 1 (most deprived)", never "Q1"
         header += [f"{name} median", f"{name} practices"]
     header += ["SII", "SII 95% CI lower", "SII 95% CI upper", "SII unit", "Explanation"]
     table.header(header)
@@ -187,7 +189,8 @@ def _equity(table: Sheet, data: icb_views.CollectionData) -> None:
             row += [q.median if enough else None, q.n_practices]
             formats += [NUMBER_FORMAT, INTEGER_FORMAT]
         sii = view.sii
-        row += [sii.sii, sii.ci_lower, sii.ci_upper, SII_UNITS.get(item.type, item.unit)]
+        measure = view.compared  # a count as a rate per 1,000 registered patients
+        row += [sii.sii, sii.ci_lower, sii.ci_upper, SII_UNITS.get(measure.type, measure.unit)]
         formats += [NUMBER_FORMAT] * 3 + [None]
         row.append(" ".join(view.explanation))
         table.line(row, formats)

@@ -6,13 +6,15 @@ kept (`EnglandValue`), and England's median, quartiles and slope index of inequa
 for the item and period are worked out once (`NationalAggregate`). The ICB's views then
 show England beside the ICB, and a practice sees where it sits among England's practices.
 
-England's slope index of inequality is the ICB's method exactly (monitor.analysis.equity:
-practices ranked by IMD deprivation decile, weighted by registered list size, the
-relative rank of each practice the midpoint of its decile's slice of the population),
-over England's practices. Their deciles and list sizes are `EnglandPractice`, recorded
+England's slope index of inequality is the ICB's method exactly
+(`monitor.analysis.equity.practices_slope_index`: practices ranked by IMD score, weighted
+by registered list size, a count as a rate per 1,000 registered patients with PHE's
+simulated interval, any other figure with the regression residuals' interval), over
+England's practices. Their scores, deciles and list sizes are `EnglandPractice`, recorded
 from the national files an ICB is set up from (the Fingertips IMD export, Patients
-Registered at a GP Practice): the deciles rank England's practices, so they are the
-ICB's too when the ICB was set up from the national export.
+Registered at a GP Practice). The SII is stored with each import (`NationalAggregate`)
+and can be worked out again from the values kept beside it (`recompute_aggregates`),
+as a database whose aggregates an earlier method stored needs once.
 
 An undone import's England figures are deleted with it; a revised publication (a later
 import of the same item and period) replaces the earlier one's in every view.
@@ -173,8 +175,9 @@ def plan(
             continue
         key = (item.id, periods[figure.period].code)
         result.values.setdefault(key, {})[figure.ods_code] = value
+    by_id = {item.id: item for item in items.values()}
     for (item_id, period_code), by_code in result.values.items():
-        found = aggregate_of(by_code, facts)
+        found = aggregate_of(by_code, facts, by_id[item_id])
         if found is not None:
             summary, sii = found
             result.aggregates.append(
@@ -196,24 +199,94 @@ def plan(
 
 
 def aggregate_of(
-    by_code: Mapping[str, float], facts: Mapping[str, EnglandPractice]
+    by_code: Mapping[str, float], facts: Mapping[str, EnglandPractice], item: Item
 ) -> tuple[Summary, equity.SiiResult] | None:
-    """England's summary and slope index of inequality of practices' values."""
+    """England's summary (of the figures as published) and slope index of inequality
+    (of the figures as the equity lens compares them) of practices' values of `item`."""
     summary = summarise(list(by_code.values()))
     if summary.median is None:
         return None
-    return summary, slope_index(by_code, facts)
+    return summary, slope_index(by_code, facts, item)
 
 
 def slope_index(
-    by_code: Mapping[str, float], facts: Mapping[str, EnglandPractice]
+    by_code: Mapping[str, float],
+    facts: Mapping[str, EnglandPractice],
+    item: Item,
+    *,
+    periods: Mapping[str, int] | None = None,
 ) -> equity.SiiResult:
+    """England's slope index of inequality of practices' figures of `item`, the ICB's way
+    (`monitor.analysis.equity.practices_slope_index`); `periods` says how many periods
+    each practice's figure is the mean of (one each when not given)."""
     codes = list(by_code)
-    deciles = [facts[c].imd_decile if c in facts else None for c in codes]
-    weights = [facts[c].list_size if c in facts else None for c in codes]
-    return equity.slope_index(
-        [by_code[c] for c in codes], deciles, weights=weights, confidence=SII_CONFIDENCE
+    known = [facts.get(c) for c in codes]
+    return equity.practices_slope_index(
+        [by_code[c] for c in codes],
+        list_sizes=[e.list_size if e else None for e in known],
+        imd_scores=[e.imd_score if e else None for e in known],
+        imd_deciles=[e.imd_decile if e else None for e in known],
+        counts=item.type is ItemType.COUNT,
+        periods=None if periods is None else [periods.get(c, 1) for c in codes],
+        confidence=SII_CONFIDENCE,
     )
+
+
+def quintiles_of(
+    by_code: Mapping[str, float], facts: Mapping[str, EnglandPractice], item: Item
+) -> tuple[equity.QuintileSummary, ...]:
+    """England's practices by IMD quintile (by England's deciles), as the equity lens
+    compares them: a count per 1,000 registered patients."""
+    codes = list(by_code)
+    known = [facts.get(c) for c in codes]
+    return tuple(
+        q
+        for q in equity.practices_by_quintile(
+            [by_code[c] for c in codes],
+            list_sizes=[e.list_size if e else None for e in known],
+            imd_deciles=[e.imd_decile if e else None for e in known],
+            counts=item.type is ItemType.COUNT,
+        )
+        if q.quintile is not None
+    )
+
+
+def recompute_aggregates(session: Session, items: Mapping[str, Item]) -> int:
+    """Work England's slope index of inequality out again for every stored import, item
+    (of `items`, by id) and period, from the practices' values kept with it and England's
+    practices as now known, in the caller's transaction; returns how many changed. For a
+    database whose aggregates were stored by an earlier method."""
+    facts = {e.ods_code: e for e in session.exec(select(EnglandPractice))}
+    changed = 0
+    for aggregate in session.exec(select(NationalAggregate)).all():
+        item = items.get(aggregate.item_id)
+        if item is None:
+            continue
+        by_code = dict(
+            session.exec(
+                select(EnglandValue.ods_code, EnglandValue.value).where(
+                    EnglandValue.import_id == aggregate.import_id,
+                    EnglandValue.item_id == aggregate.item_id,
+                    EnglandValue.period_code == aggregate.period_code,
+                )
+            ).all()
+        )
+        found = aggregate_of(by_code, facts, item) if by_code else None
+        if found is None:
+            continue
+        _, sii = found
+        stored = (sii.sii, sii.ci_lower, sii.ci_upper, sii.n_units if sii.ok else 0)
+        if stored != (
+            aggregate.sii,
+            aggregate.sii_lower,
+            aggregate.sii_upper,
+            aggregate.sii_practices,
+        ):
+            aggregate.sii, aggregate.sii_lower, aggregate.sii_upper = stored[:3]
+            aggregate.sii_practices = stored[3]
+            session.add(aggregate)
+            changed += 1
+    return changed
 
 
 def write(session: Session, england: EnglandPlan, import_id: int) -> None:
@@ -252,7 +325,8 @@ class EnglandFigures:
     values: np.ndarray  # every England practice's figure, sorted
     publications: tuple[str, ...]  # the imports' descriptions
     quintiles: tuple[equity.QuintileSummary, ...] = ()
-    """England's practices by IMD quintile (by England's deciles), when known."""
+    """England's practices by IMD quintile (by England's deciles), when known: a count per
+    1,000 registered patients, as the equity lens compares it."""
 
     def percentile(self, value: float) -> int:
         """The share of England's practices whose figure is below `value` (strictly: "your
@@ -361,24 +435,13 @@ def figures(
         .where(NationalImport.id.in_(sorted(set(latest.values()))))
         .order_by(NationalImport.id)
     ).all()
-    quintiles: tuple[equity.QuintileSummary, ...] = ()
-    if facts:
-        codes = list(by_code)
-        quintiles = tuple(
-            q
-            for q in equity.by_quintile(
-                [by_code[c] for c in codes],
-                [facts[c].imd_decile if c in facts else None for c in codes],
-                weights=[facts[c].list_size if c in facts else None for c in codes],
-            )
-            if q.quintile is not None
-        )
+    periods = {code: len(v) for code, v in sums.items()}
     return EnglandFigures(
         item_id=item.id,
         periods=tuple(sorted(code for _, code in latest)),
         summary=summarise(list(by_code.values())),
-        sii=slope_index(by_code, facts) if facts else None,
+        sii=slope_index(by_code, facts, item, periods=periods) if facts else None,
         values=np.sort(np.fromiter(by_code.values(), dtype=float)),
         publications=tuple(dict.fromkeys(descriptions)),
-        quintiles=quintiles,
+        quintiles=quintiles_of(by_code, facts, item) if facts else (),
     )

@@ -486,6 +486,48 @@ def _distribution(data: CollectionData, item: Item) -> Distribution:
 
 
 # --------------------------------------------------------------------------- equity
+# One method for the ICB's practices and England's (monitor.analysis.equity.
+# practices_slope_index, which monitor.services.england uses too): ranked by IMD score,
+# weighted by list size, a count as a rate per 1,000 registered patients with PHE's
+# simulated interval, any other figure with the regression residuals' interval.
+
+PER_PERIOD = {"monthly": "a month", "quarterly": "a quarter", "annual": "a year"}
+
+
+def compared_measure(item: Item) -> Item:
+    """The item as the equity lens compares it across practices: a count becomes a rate
+    per 1,000 registered patients (of its period: "per 1,000 registered patients a
+    month"), labelled so; any other item is compared as it is."""
+    if item.type is not ItemType.COUNT:
+        return item
+    per = f"per {equity.PER_PATIENTS:,} registered patients"
+    return item.model_copy(
+        update={
+            "type": ItemType.NUMBER,
+            "unit": f"{per} {PER_PERIOD[item.frequency.value]}",
+            "label": f"{item.label} {per}",
+        }
+    )
+
+
+def compared_slope_index(item: Item, figures: Sequence[tuple[float, Practice, int]]):
+    """The slope index of (value, practice, periods) figures of `item`, as the equity lens
+    compares them (see above)."""
+    return equity.practices_slope_index(
+        [value for value, _, _ in figures],
+        list_sizes=[p.list_size for _, p, _ in figures],
+        imd_scores=[p.imd_score for _, p, _ in figures],
+        imd_deciles=[p.imd_decile for _, p, _ in figures],
+        counts=item.type is ItemType.COUNT,
+        periods=[periods for _, _, periods in figures],
+        confidence=england.SII_CONFIDENCE,
+    )
+
+
+def comparable(ours: equity.SiiResult, ranked_by: str = "imd_score") -> bool:
+    """Whether an SII can be set beside England's: England's practices are ranked by
+    their IMD scores, so the ICB's must be too."""
+    return ours.ok and ours.ranked_by == ranked_by
 
 
 @dataclass(frozen=True)
@@ -499,7 +541,7 @@ class InequalityPoint:
     @property
     def gap(self) -> str | None:
         """ "narrower", "similar" or "wider" (the ICB's gap beside England's), or None."""
-        if self.england is None or self.england.sii is None or not self.icb.ok:
+        if self.england is None or self.england.sii is None or not comparable(self.icb):
             return None
         return equity.compare_gaps(
             (self.icb.sii, self.icb.ci_lower, self.icb.ci_upper),
@@ -521,6 +563,12 @@ class Equity:
     england: england.EnglandFigures | None = None
     """England's figures for the same item and periods, from the same publication."""
     over_time: list[InequalityPoint] = field(default_factory=list)
+    measure: Item | None = None
+    """The item as compared (a count per 1,000 registered patients); `item` if None."""
+
+    @property
+    def compared(self) -> Item:
+        return self.measure or self.item
 
     @property
     def enough(self) -> bool:
@@ -530,7 +578,7 @@ class Equity:
     def gap(self) -> str | None:
         """The ICB's gap beside England's over the collection's periods."""
         e = self.england.sii if self.england is not None else None
-        if e is None or not e.ok or not self.sii.ok:
+        if e is None or not e.ok or not comparable(self.sii, e.ranked_by):
             return None
         return equity.compare_gaps(
             (self.sii.sii, self.sii.ci_lower, self.sii.ci_upper), (e.sii, e.ci_lower, e.ci_upper)
@@ -543,29 +591,35 @@ def equity_view(
     """The item by deprivation; with `session` and `user`, and a national item, England's
     figures beside the ICB's and both slope indices period by period."""
     figures = data.figures(item)
+    practices = [f.practice for f in figures]
     values = [f.value for f in figures]
-    deciles = [f.practice.imd_decile for f in figures]
-    weights = [f.practice.list_size for f in figures]
-    quintiles = equity.by_quintile(values, deciles, weights=weights)
-    result = equity.slope_index(values, deciles, weights=weights)
-    fmt, unit = difference_format(item)
+    result = compared_slope_index(item, [(f.value, f.practice, f.periods) for f in figures])
+    quintiles = equity.practices_by_quintile(
+        values,
+        list_sizes=[p.list_size for p in practices],
+        imd_deciles=[p.imd_decile for p in practices],
+        counts=item.type is ItemType.COUNT,
+    )
+    measure = compared_measure(item)
+    fmt, unit = difference_format(measure)
     better = {Direction.HIGHER_BETTER: True, Direction.LOWER_BETTER: False}.get(item.direction)
     explanation = equity.explain_sii(
         result,
         format_value=fmt,
-        measure_label=item.label,
+        measure_label=measure.label,
         higher_is_better=better,
         unit=unit,
     )
-    not_known = sum(1 for d, w in zip(deciles, weights, strict=True) if d is None or w is None)
+    not_known = result.n_missing_deprivation + result.n_no_population
     published = data.published.get(item.id)
     beside, over_time = None, []
     if published is not None and session is not None and user is not None:
         beside = england.figures(session, data.collection.icb_id, item, list(published.periods))
         over_time = inequality_over_time(session, user, data, item)
     return Equity(
-        item, quintiles, result, explanation, len(figures), not_known, published, beside, over_time
-    )
+        item, quintiles, result, explanation, len(figures), not_known, published, beside,
+        over_time, measure,
+    )  # fmt: skip
 
 
 def inequality_over_time(
@@ -582,19 +636,16 @@ def inequality_over_time(
         practice_ids=[p.id for p in data.practices],
     )  # fmt: skip
     by_id = {p.id: p for p in data.practices}
-    by_period: dict[str, list[tuple[float, Practice]]] = defaultdict(list)
+    by_period: dict[str, list[tuple[float, Practice, int]]] = defaultdict(list)
     for practice_id, _, code, value, _ in rows:
         if value is not None and math.isfinite(value):
-            by_period[code].append((value, by_id[practice_id]))
-    points = []
-    for code in codes:
-        found = by_period.get(code, [])
-        result = equity.slope_index(
-            [v for v, _ in found],
-            [p.imd_decile for _, p in found],
-            weights=[p.list_size for _, p in found],
+            by_period[code].append((value, by_id[practice_id], 1))
+    points = [
+        InequalityPoint(
+            Period.parse(code), compared_slope_index(item, by_period.get(code, [])), stored[code]
         )
-        points.append(InequalityPoint(Period.parse(code), result, stored[code]))
+        for code in codes
+    ]
     return sorted(points, key=lambda p: p.period)
 
 

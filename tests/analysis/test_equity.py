@@ -11,10 +11,13 @@ Sources of the worked examples (each test says which it uses):
   simulation from each group's standard error.
 * The example data are those of the ``phe_sii`` documentation ("Examples" section of
   R/SII_function.R): two areas, ten deprivation deciles each, with population, life
-  expectancy and standard error. PHE's expected outputs for its own test data live in a
-  binary spreadsheet (tests/testthat/testdata_SII.xlsx) that could not be read here, so the
-  expected SII is recomputed in this file, independently of the module, with PHE's own
-  regression formula (``numpy.linalg.lstsq`` on the transformed design, no intercept).
+  expectancy and standard error. The expected SII is recomputed in this file,
+  independently of the module, with PHE's own regression formula (``numpy.linalg.lstsq``
+  on the transformed design, no intercept). PHE's own expected outputs for its test data
+  (tests/testthat/testdata_SII.xlsx) are checked in tests/analysis/test_sii_phe.py.
+* Minimum numbers: ``phe_sii`` needs at least 5 quantiles (R/SII_function.R lines
+  374-375), so every example here has at least 5 places on the deprivation scale, and the
+  tests of what is too few use fewer.
 * Student's t quantiles: R's ``qt`` (the values printed in any t table).
 """
 
@@ -26,11 +29,16 @@ import numpy as np
 import pytest
 
 from monitor.analysis.equity import (
+    Z_95,
     SiiResult,
     by_quintile,
     compare_gaps,
     explain_sii,
     imd_quintile,
+    poisson_limits,
+    practices_by_quintile,
+    practices_slope_index,
+    rates_per_patients,
     relative_ranks,
     slope_index,
     slope_index_from_groups,
@@ -90,13 +98,15 @@ def test_tied_practices_share_their_deciles_rank():
 # --------------------------------------------------------------------------- worked examples
 
 
-def test_hand_worked_example_three_equal_groups():
-    # By hand: ranks 1/6, 1/2, 5/6 with weight 1/3 each; mean rank 1/2, mean value 22;
-    # slope = sum(w dx dy) / sum(w dx^2) = (26/9) / (2/27) = 39; intercept = 22 - 39/2 = 2.5.
-    result = slope_index_from_groups([10, 20, 36], [1, 1, 1])
-    assert result.sii == pytest.approx(39)
-    assert result.intercept == pytest.approx(2.5)
-    assert result.least_deprived_value == pytest.approx(41.5)
+def test_hand_worked_example_five_equal_groups():
+    # By hand: ranks 0.1, 0.3, 0.5, 0.7, 0.9 with weight 0.2 each; mean rank 0.5, mean
+    # value 32; sum(w dx dy) = 0.2 (8.8 + 2.4 + 0 + 1.6 + 8.8) = 4.32 and
+    # sum(w dx^2) = 0.2 (0.16 + 0.04 + 0 + 0.04 + 0.16) = 0.08, so slope = 54 and
+    # intercept = 32 - 54 / 2 = 5.
+    result = slope_index_from_groups([10, 20, 36, 40, 54], [1, 1, 1, 1, 1])
+    assert result.sii == pytest.approx(54)
+    assert result.intercept == pytest.approx(5)
+    assert result.least_deprived_value == pytest.approx(59)
 
 
 @pytest.mark.parametrize("area", [PHE_AREA1, PHE_AREA2], ids=["area1", "area2"])
@@ -268,13 +278,21 @@ def test_equal_weights_reproduce_the_unweighted_least_squares_slope():
     assert equal.weighted is True
 
 
+LOPSIDED = {  # decile 1 holds a small practice at 40 and a large one at 60
+    "values": [40.0, 60.0, 55.0, 60.0, 65.0, 70.0],
+    "deciles": [1, 1, 3, 5, 8, 10],
+    "sizes": [1000, 9000, 5000, 5000, 5000, 5000],
+}
+
+
 def test_list_size_weights_act_like_counting_each_patient():
     # A list size of 9,000 counts like nine practices of 1,000 with the same value.
-    values = [40.0, 60.0, 60.0, 70.0]
-    deciles = [1, 1, 5, 10]
-    weighted = slope_index(values, deciles, weights=[1000, 9000, 5000, 5000])
+    values, deciles, sizes = LOPSIDED["values"], LOPSIDED["deciles"], LOPSIDED["sizes"]
+    weighted = slope_index(values, deciles, weights=sizes)
+    copies = [size // 1000 for size in sizes]
     replicated = slope_index(
-        [40.0] + [60.0] * 9 + [60.0] * 5 + [70.0] * 5, [1] * 10 + [5] * 5 + [10] * 5
+        [v for v, k in zip(values, copies, strict=True) for _ in range(k)],
+        [d for d, k in zip(deciles, copies, strict=True) for _ in range(k)],
     )
     assert weighted.sii == pytest.approx(replicated.sii, rel=1e-12)
     assert weighted.intercept == pytest.approx(replicated.intercept, rel=1e-12)
@@ -284,10 +302,9 @@ def test_list_size_weights_move_the_sii_towards_the_bigger_practice():
     # Decile 1 holds a small practice at 40 and a large one at 60. Counted equally, the
     # deprived end averages 50; weighted by list size it is pulled up towards 60, so the gap
     # to the least deprived end (70) narrows.
-    values = [40.0, 60.0, 60.0, 70.0]
-    deciles = [1, 1, 5, 10]
+    values, deciles = LOPSIDED["values"], LOPSIDED["deciles"]
     unweighted = slope_index(values, deciles)
-    weighted = slope_index(values, deciles, weights=[1000, 9000, 5000, 5000])
+    weighted = slope_index(values, deciles, weights=LOPSIDED["sizes"])
     assert 0 < weighted.sii < unweighted.sii
     assert weighted.intercept > unweighted.intercept
 
@@ -315,12 +332,12 @@ def test_quintile_unit_fits_the_quintiles_list_size_weighted_means():
 
 def test_positive_sii_means_higher_in_less_deprived_practices():
     # Rank 0 is the most deprived end (decile 1), rank 1 the least deprived (decile 10).
-    rising = slope_index([50, 55, 60, 65], [1, 4, 7, 10])
-    falling = slope_index([65, 60, 55, 50], [1, 4, 7, 10])
+    rising = slope_index([50, 55, 60, 65, 70], [1, 3, 5, 7, 10])
+    falling = slope_index([70, 65, 60, 55, 50], [1, 3, 5, 7, 10])
     assert rising.sii > 0
     assert falling.sii == pytest.approx(-rising.sii)
     assert rising.intercept < rising.least_deprived_value
-    assert [u.group for u in rising.units] == [1, 4, 7, 10]
+    assert [u.group for u in rising.units] == [1, 3, 5, 7, 10]
     assert rising.units[0].relative_rank < rising.units[-1].relative_rank
 
 
@@ -331,44 +348,57 @@ def test_same_value_everywhere_gives_exactly_no_gradient():
 
 
 def test_missing_values_deprivation_and_list_sizes_are_left_out_and_counted():
-    values = [50, None, 55, float("nan"), 60, 65, 70]
-    deciles = [1, 2, 4, 5, None, 8, 10]
-    sizes = [5000, 5000, 5000, 5000, 5000, 0, 5000]
+    values = [50, None, 55, float("nan"), 60, 65, 70, 58, 62]
+    deciles = [1, 2, 4, 5, None, 8, 10, 3, 6]
+    sizes = [5000, 5000, 5000, 5000, 5000, 0, 5000, 5000, 5000]
     result = slope_index(values, deciles, weights=sizes)
-    complete = slope_index([50, 55, 70], [1, 4, 10], weights=[5000, 5000, 5000])
+    complete = slope_index([50, 55, 70, 58, 62], [1, 4, 10, 3, 6], weights=[5000] * 5)
     assert result.sii == pytest.approx(complete.sii)
     assert (result.n_missing_value, result.n_missing_deprivation, result.n_no_population) == (
         2,
         1,
         1,
     )
-    assert result.n_units == 3
+    assert result.n_units == 5
 
 
-def test_fewer_than_three_practices_is_unavailable_with_a_reason():
-    result = slope_index([50, 60, None], [1, 10, 5])
+def test_fewer_than_five_practices_is_unavailable_with_a_reason():
+    # phe_sii: "Number of quantiles must be between 5 and 100" (R/SII_function.R 374-375).
+    result = slope_index([50, 60, None, 57, 52], [1, 10, 5, 3, 2])
     assert isinstance(result, SiiResult)
     assert result.sii is None and not result.ok
     assert result.ci_lower is None and result.ci_upper is None
     assert result.reason == (
-        "it needs at least 3 practices with a value, a deprivation decile and a list size, "
-        "and there are 2"
+        "it needs at least 5 practices with a value, a deprivation decile and a list size, "
+        "as PHE's method needs at least 5 places on the deprivation scale, and there are 4"
+    )
+    assert slope_index([50, 60, 55, 57, 52], [1, 10, 5, 3, 2]).ok
+
+
+def test_practices_in_only_four_deciles_is_unavailable_with_a_reason():
+    result = slope_index([50, 52, 60, 61, 55, 56], [1, 1, 10, 10, 5, 3])
+    assert result.sii is None
+    assert result.reason == (
+        "it needs practices at at least 5 different deprivation deciles, as PHE's method "
+        "does, and there are 4"
     )
 
 
-def test_practices_in_only_two_deciles_is_unavailable_with_a_reason():
-    result = slope_index([50, 52, 60, 61], [1, 1, 10, 10])
+def test_practices_at_only_four_imd_scores_is_unavailable_with_a_reason():
+    result = slope_index([50, 52, 60, 61, 55, 56], imd_scores=[40, 40, 10, 10, 25, 30])
     assert result.sii is None
     assert result.reason == (
-        "it needs practices in at least 3 different deprivation deciles, and there are 2"
+        "it needs practices at at least 5 different IMD scores, as PHE's method does, "
+        "and there are 4"
     )
 
 
 def test_too_few_quintiles_is_unavailable_with_a_reason():
-    result = slope_index([50, 52, 60, 61], [1, 2, 3, 4], unit="quintile")
+    result = slope_index([50, 52, 57, 61, 63], [1, 2, 3, 4, 6], unit="quintile")
     assert result.sii is None
     assert result.reason == (
-        "it needs at least 3 deprivation quintiles with a value and a population, and there are 2"
+        "it needs at least 5 deprivation quintiles with a value and a population, as PHE's "
+        "method needs at least 5 places on the deprivation scale, and there are 3"
     )
 
 
@@ -424,12 +454,16 @@ def test_explains_a_significant_positive_gap_with_its_interval():
     assert sentences == [
         "From the most to the least deprived practices, friends and family test % positive "
         f"rises by {result.sii:.1f} percentage points.",
-        f"The 95% confidence interval is a rise of between {low} and {high} percentage "
-        "points, so friends and family test % positive is lower in more deprived areas.",
+        f"The 95% confidence interval (regression residuals) is a rise of between {low} and "
+        f"{high} percentage points, so friends and family test % positive is lower in more "
+        "deprived areas.",
         "Higher is better for this measure, so more deprived areas are doing worse.",
         "The slope index of inequality is the difference between the least and the most "
         "deprived ends of the population, read from a straight line fitted across the "
-        "practices in deprivation order, with every practice counted equally.",
+        "practices ranked by IMD decile (practices in the same decile share one place), with "
+        "every practice counted equally.",
+        "The 95% confidence interval comes from how far the practices sit from the line "
+        "(regression residuals): these figures have no standard error of their own.",
     ]
 
 
@@ -445,8 +479,9 @@ def test_explains_a_significant_negative_gap():
         f"{-result.sii:.1f} minutes."
     )
     assert sentences[1] == (
-        f"The 95% confidence interval is a fall of between {-result.ci_upper:.1f} and "
-        f"{-result.ci_lower:.1f} minutes, so call waiting time is higher in more deprived areas."
+        "The 95% confidence interval (regression residuals) is a fall of between "
+        f"{-result.ci_upper:.1f} and {-result.ci_lower:.1f} minutes, so call waiting time is "
+        "higher in more deprived areas."
     )
     assert (
         sentences[2] == "Lower is better for this measure, so more deprived areas are doing worse."
@@ -460,27 +495,38 @@ def test_explains_a_gap_that_could_be_chance():
     sentences = explain(result, higher_is_better=True)
     assert sentences[0].startswith("From the most to the least deprived practices, ")
     assert sentences[1] == (
-        "This could be due to chance: the 95% confidence interval is anywhere from a fall of "
-        f"{-result.ci_lower:.1f} to a rise of {result.ci_upper:.1f}, which includes no "
-        "difference at all."
+        "This could be due to chance: the 95% confidence interval (regression residuals) is "
+        f"anywhere from a fall of {-result.ci_lower:.1f} to a rise of {result.ci_upper:.1f}, "
+        "which includes no difference at all."
     )
     assert not any("doing worse" in s or "doing better" in s for s in sentences)
 
 
 def test_explains_why_the_sii_is_unavailable_and_what_was_left_out():
-    result = slope_index([50, 60, None, 55], [1, 10, 5, None])
+    result = slope_index([50, 60, None, 55, 52, 58], [1, 10, 5, None, 3, 7])
     assert explain(result, higher_is_better=None) == [
         "The slope index of inequality for friends and family test % positive could not be "
-        "calculated: it needs at least 3 practices with a value, a deprivation decile and a "
-        "list size, and there are 2.",
+        "calculated: it needs at least 5 practices with a value, a deprivation decile and a "
+        "list size, as PHE's method needs at least 5 places on the deprivation scale, and "
+        "there are 4.",
         "2 practices are left out: 1 with no value and 1 with no deprivation decile.",
     ]
+
+
+def test_explains_practices_left_out_for_want_of_an_imd_score():
+    result = slope_index(
+        [50, 60, 55, 52, 58, 61], imd_scores=[40, 10, None, 30, 20, 15], weights=[5000] * 6
+    )
+    assert result.ok and result.ranked_by == "imd_score"
+    sentences = explain(result, higher_is_better=None)
+    assert "ranked by IMD score (practices with the same score share one place)" in sentences[-3]
+    assert sentences[-1] == "1 practice is left out: 1 with no IMD score."
 
 
 def test_neutral_measure_does_not_say_better_or_worse():
     result = slope_index([60, 62, 65, 70, 71, 75], [1, 2, 4, 6, 8, 10])
     sentences = explain(result, higher_is_better=None)
-    assert len(sentences) == 3
+    assert len(sentences) == 4
     assert not any("better" in s for s in sentences)
 
 
@@ -509,11 +555,11 @@ def test_by_quintile_summarises_each_quintile_most_deprived_first():
 
     assert [s.quintile for s in summaries] == [1, 2, 3, 4, 5]
     assert [s.label for s in summaries] == [
-        "1 (most deprived)",
-        "2",
-        "3",
-        "4",
-        "5 (least deprived)",
+        "IMD quintile 1 (most deprived)",
+        "IMD quintile 2",
+        "IMD quintile 3",
+        "IMD quintile 4",
+        "IMD quintile 5 (least deprived)",
     ]
     first = summaries[0]  # deciles 1 and 2: 50, 54, 58 and one practice with no value
     assert (first.n_practices, first.n_missing) == (3, 1)
@@ -540,7 +586,7 @@ def test_by_quintile_adds_a_group_for_unknown_deprivation_only_when_needed():
     assert len(summaries) == 6
     unknown = summaries[-1]
     assert unknown.quintile is None
-    assert unknown.label == "Deprivation not known"
+    assert unknown.label == "IMD quintile not known"
     assert unknown.n_practices == 1 and unknown.median == 3
     assert unknown.weighted_mean is None  # no weights given
 
@@ -561,3 +607,154 @@ def test_by_quintile_adds_a_group_for_unknown_deprivation_only_when_needed():
 )
 def test_compare_gaps_says_narrower_similar_or_wider_by_size_and_interval(ours, theirs, expected):
     assert compare_gaps(ours, theirs) == expected
+
+
+# Ranking by IMD score ------------------------------------------------------------------
+
+
+def test_practices_are_ranked_by_imd_score_most_deprived_first():
+    # Higher score = more deprived; the order given does not matter.
+    values = [70.0, 50.0, 62.0, 55.0, 66.0]
+    scores = [8.0, 45.0, 20.0, 33.0, 12.0]
+    result = slope_index(values, imd_scores=scores, weights=[1000] * 5)
+    assert result.ranked_by == "imd_score"
+    assert [u.value for u in result.units] == [50.0, 55.0, 62.0, 66.0, 70.0]
+    assert [u.relative_rank for u in result.units] == pytest.approx([0.1, 0.3, 0.5, 0.7, 0.9])
+    assert [u.group for u in result.units] == [1, 2, 3, 4, 5]
+    assert result.sii > 0
+
+
+def test_equal_imd_scores_share_one_place_as_phe_ranks_ties():
+    # phe_quantile ranks with ties.method = "min" (R/Quantiles.R 110-116): equal scores
+    # are one rank, so the two practices at 30.0 share the midpoint of their joint slice.
+    values = [50.0, 54.0, 58.0, 60.0, 64.0, 70.0]
+    scores = [40.0, 30.0, 30.0, 20.0, 10.0, 5.0]
+    sizes = [1000, 2000, 3000, 1000, 2000, 1000]
+    result = slope_index(values, imd_scores=scores, weights=sizes)
+    ranks = {u.index: u.relative_rank for u in result.units}
+    assert ranks[1] == ranks[2] == pytest.approx(0.1 + 0.5 / 2)
+    assert result.n_rank_groups == 5
+    # ... which is the SII of the same practices grouped by score, as PHE would group them.
+    grouped = slope_index(values, [1, 2, 2, 3, 4, 5], weights=sizes)
+    assert result.sii == pytest.approx(grouped.sii, rel=1e-12)
+
+
+def test_scores_not_deciles_decide_the_order_within_a_decile():
+    # Two practices in decile 1: by decile they tie; by score the first is more deprived.
+    values = [40.0, 60.0, 55.0, 60.0, 65.0, 70.0]
+    deciles = [1, 1, 3, 5, 8, 10]
+    scores = [60.0, 50.0, 35.0, 25.0, 12.0, 6.0]
+    by_decile = slope_index(values, deciles, weights=[5000] * 6)
+    by_score = slope_index(values, deciles, imd_scores=scores, weights=[5000] * 6)
+    assert by_score.ranked_by == "imd_score" and by_decile.ranked_by == "imd_decile"
+    assert by_score.n_rank_groups == 6 and by_decile.n_rank_groups == 5
+    assert by_score.sii != pytest.approx(by_decile.sii)
+
+
+# Practices' figures, the ICB's and England's alike ---------------------------------------
+
+
+def test_counts_are_compared_as_rates_per_1000_registered_patients():
+    # The same rate of home visits (2 per 1,000) at every practice, whatever its size:
+    # no gap at all, though the counts rise with the list sizes.
+    sizes = [2000, 4000, 6000, 8000, 10000, 12000]
+    counts = [s * 2 / 1000 for s in sizes]
+    scores = [50.0, 40.0, 30.0, 20.0, 10.0, 5.0]
+    raw = slope_index(counts, imd_scores=scores, weights=sizes)
+    assert raw.sii > 0  # what an SII of the raw count would (wrongly) say
+    result = practices_slope_index(counts, list_sizes=sizes, imd_scores=scores, counts=True)
+    assert result.per_patients == 1000
+    assert result.sii == pytest.approx(0, abs=1e-12)
+    assert result.ci_method == "simulation"
+    assert result.ci_lower < 0 < result.ci_upper
+    assert [u.value for u in result.units] == pytest.approx([2.0] * 6)
+
+
+def test_a_rates_spread_is_phes_limits_of_its_count():
+    # 30 home visits in each of 3 months at a practice of 6,000: a rate of 5 per 1,000 a
+    # month, from 90 events over 18,000 patient-months (Byar's limits of 90).
+    sizes, scores = [6000, 5000, 7000, 8000, 9000], [50.0, 40.0, 30.0, 20.0, 10.0]
+    result = practices_slope_index(
+        [30, 20, 35, 48, 45], list_sizes=sizes, imd_scores=scores, counts=True,
+        periods=[3, 3, 3, 3, 3],
+    )  # fmt: skip
+    first = result.units[0]
+    low, high = poisson_limits(90)
+    assert first.value == pytest.approx(5.0)
+    assert first.standard_error == pytest.approx((high - low) / 18 / Z_95 / 2)
+
+
+def test_a_practice_with_no_events_keeps_its_rate_of_zero():
+    sizes = [5000] * 6
+    scores = [50.0, 40.0, 30.0, 20.0, 10.0, 5.0]
+    counts = [0, 1, 3, 2, 5, 6]
+    result = practices_slope_index(counts, list_sizes=sizes, imd_scores=scores, counts=True)
+    assert result.ok and result.n_units == 6
+    assert result.units[0].value == 0 and result.units[0].standard_error > 0
+    # PHE's log transformation cannot take it: no SII, and why.
+    logged = practices_slope_index(
+        counts, list_sizes=sizes, imd_scores=scores, counts=True, transform=True
+    )
+    assert logged.sii is None
+    assert "log scale" in logged.reason
+
+
+def test_the_log_transformation_is_offered_for_rates():
+    sizes = [5000, 6000, 7000, 8000, 9000, 10000]
+    scores = [50.0, 40.0, 30.0, 20.0, 10.0, 5.0]
+    counts = [10, 14, 20, 26, 33, 45]
+    plain = practices_slope_index(counts, list_sizes=sizes, imd_scores=scores, counts=True)
+    logged = practices_slope_index(
+        counts, list_sizes=sizes, imd_scores=scores, counts=True, transform=True
+    )
+    assert (logged.value_type, logged.transform) == ("rate", True)
+    assert logged.ci_lower < logged.sii < logged.ci_upper
+    assert logged.sii == pytest.approx(plain.sii, rel=0.2)  # a curve, not the same line
+
+
+def test_figures_other_than_counts_have_the_regression_interval_named():
+    result = practices_slope_index(
+        [60, 62, 65, 70, 71, 75], list_sizes=[5000] * 6, imd_deciles=[1, 2, 4, 6, 8, 10]
+    )
+    assert result.per_patients is None
+    assert result.ci_method == "regression"
+    assert result.interval_name == "95% confidence interval (regression residuals)"
+    assert result.ranked_by == "imd_decile"  # no practice has a score
+
+
+def test_a_count_with_no_list_size_is_left_out_for_want_of_one():
+    result = practices_slope_index(
+        [10, 12, 14, 16, 18, 20], list_sizes=[5000, 5000, None, 5000, 5000, 5000],
+        imd_scores=[50.0, 40.0, 30.0, 20.0, 10.0, 5.0], counts=True,
+    )  # fmt: skip
+    assert (result.n_missing_value, result.n_no_population, result.n_units) == (0, 1, 5)
+
+
+def test_quintile_medians_of_counts_are_rates_too():
+    summaries = practices_by_quintile(
+        [10, 30, 20, 40], list_sizes=[5000, 5000, 10000, 10000], imd_deciles=[1, 2, 9, 10],
+        counts=True,
+    )  # fmt: skip
+    assert summaries[0].median == pytest.approx(4.0)  # 2 and 6 per 1,000
+    assert summaries[4].median == pytest.approx(3.0)  # 2 and 4 per 1,000
+
+
+def test_drawing_the_line_or_every_practice_gives_the_same_interval():
+    # The refitted slope is linear in the draws, so drawing it from its exact normal
+    # distribution and redrawing every practice (PHE's SimulationFunc) are the same random
+    # variable: with 100,000 draws each the limits agree to well within 1% of the width.
+    sizes = [5000, 6000, 7000, 8000, 9000, 10000, 4000]
+    scores = [50.0, 40.0, 30.0, 20.0, 10.0, 5.0, 45.0]
+    counts = [10, 14, 20, 26, 33, 45, 11]
+    rates = rates_per_patients(counts, sizes)
+    limits = [poisson_limits(c) for c in counts]
+    common = {
+        "imd_scores": scores, "weights": sizes,
+        "lower_cls": [lo / s * 1000 for (lo, _), s in zip(limits, sizes, strict=True)],
+        "upper_cls": [hi / s * 1000 for (_, hi), s in zip(limits, sizes, strict=True)],
+    }  # fmt: skip
+    line = slope_index(rates, **common)
+    every = slope_index(rates, per_unit_draws=True, **common)
+    width = line.ci_upper - line.ci_lower
+    assert every.ci_lower == pytest.approx(line.ci_lower, abs=0.01 * width)
+    assert every.ci_upper == pytest.approx(line.ci_upper, abs=0.01 * width)

@@ -204,48 +204,77 @@ def test_equity_gives_sii_weighted_by_list_size_and_quintiles(client, scene, app
         scene.world.other_practice,
         scene.eta,
     ]
-    expected = equity.slope_index(
-        [20, 40, 60, 80, 100],
-        [p.imd_decile for p in practices],
-        weights=[p.list_size for p in practices],
+    # Home visits are a count: each practice's mean a month over the months it returned
+    # (3, 3, 1, 3 and 1), per 1,000 registered patients, with PHE's simulated interval
+    # from each practice's Poisson limits; ranked by decile (no practice has an IMD score).
+    means, months = [20, 40, 60, 80, 100], [3, 3, 1, 3, 1]
+    expected = equity.practices_slope_index(
+        means,
+        list_sizes=[p.list_size for p in practices],
+        imd_deciles=[p.imd_decile for p in practices],
+        counts=True,
+        periods=months,
     )
     assert expected.sii is not None
+    assert (expected.ci_method, expected.per_patients, expected.ranked_by) == (
+        "simulation", 1000, "imd_decile",
+    )  # fmt: skip
+    rates = {u.index: u.value for u in expected.units}
+    for i, practice in enumerate(practices):
+        assert rates[i] == pytest.approx(means[i] / practice.list_size * 1000)
     section = soup.select_one("#equity-home_visits")
     explanation = [
         p.get_text(" ", strip=True) for p in section.select(".app-equity__explanation p")
     ]
-    fmt, unit = formatting.difference_format(template_item(app, "home_visits"))
+    measure = icb_views.compared_measure(template_item(app, "home_visits"))
+    assert measure.label == "Home visits per 1,000 registered patients"
+    assert measure.unit == "per 1,000 registered patients a month"
+    fmt, unit = formatting.difference_format(measure)
     assert explanation == equity.explain_sii(
-        expected, format_value=fmt, measure_label="Home visits", higher_is_better=True, unit=unit
-    )
-    assert "weighted by its registered list size" in explanation[-1]
+        expected, format_value=fmt, measure_label=measure.label, higher_is_better=True,
+        unit=unit,
+    )  # fmt: skip
+    assert "weighted by its registered list size" in explanation[-2]
+    assert "rates per 1,000 registered patients" in explanation[-2]
+    assert explanation[-1].startswith("The 95% confidence interval is PHE's simulation")
     summary = {row[0]: row[1:] for row in cells(soup, "#sii-summary")}
     lower = f"{expected.ci_lower:,.1f}".removesuffix(".0")
     upper = f"{expected.ci_upper:,.1f}".removesuffix(".0")
-    assert summary["Home visits"] == [
+    assert summary["Home visits per 1,000 registered patients"] == [
         "5",
-        f"{expected.sii:,.1f}".removesuffix(".0"),
-        f"{lower} to {upper}",
+        f"{expected.sii:,.1f}".removesuffix(".0") + f" {unit}",
+        f"{lower} to {upper} {unit} (PHE simulation)",
     ]
     quintiles = cells(soup, "#quintiles-home_visits")
     # Alpha (decile 1) and Eta (2) share quintile 1: too few for a median.
-    assert quintiles[0] == ["1 (most deprived)", "2", "Too few practices (2) for a median"]
-    assert quintiles[3] == ["4", "0", "No practices"]
+    assert quintiles[0] == [
+        "IMD quintile 1 (most deprived)", "2", "Too few practices (2) for a median"
+    ]  # fmt: skip
+    assert quintiles[3] == ["IMD quintile 4", "0", "No practices"]
+    # No quintile has 3 practices: no chart, and why (never "Nothing recorded yet").
+    assert section.select_one(".app-chart") is None
+    no_chart = section.select_one(".app-no-chart").get_text(" ", strip=True)
+    assert no_chart.startswith("No chart of Home visits per 1,000 registered patients")
+    assert "suppressed" in no_chart
     assert_no_sentinel(str(soup))
 
 
 def test_equity_says_when_too_few_practices_to_compute_the_sii(client, scene):
     soup = signed_in(client, scene.world.analyst).page(f"/collections/{scene.collection.id}/equity")
     text = soup.select_one("#equity-fft_positive_pct").get_text(" ", strip=True)
-    assert "could not be calculated" in text
+    # Two practices: PHE's method needs at least five places on the deprivation scale.
+    assert "could not be calculated: it needs at least 5 practices" in text
+    assert "Nothing recorded yet" not in text
     assert "Not calculated" in cells(soup, "#sii-summary")[1][2]
 
 
 def test_equity_quintile_medians_with_enough_practices(session, app, world):
     pcn = make_pcn(session, icb=world.icb)
     collection = make_collection(session, icb=world.icb)
-    for decile, number in ((1, 10), (2, 20), (1, 30), (9, 70), (10, 90), (9, 80)):
-        practice = make_practice(session, pcn=pcn, imd_decile=decile)
+    # Home visits a month per 1,000 registered patients: 10 visits at a list of 5,000 is 2.
+    found = ((1, 10), (2, 20), (1, 30), (5, 40), (9, 70), (10, 90), (9, 80))
+    for decile, number in found:
+        practice = make_practice(session, pcn=pcn, imd_decile=decile, list_size=5000)
         make_return(
             session,
             collection=collection,
@@ -255,10 +284,11 @@ def test_equity_quintile_medians_with_enough_practices(session, app, world):
     data = _load(session, app, world.analyst, collection)
     view = icb_views.equity_view(data, data.item("home_visits"))
     first, *_, fifth = view.quintiles
-    assert (first.n_practices, first.median) == (3, 20)
-    assert (fifth.n_practices, fifth.median) == (3, 80)
-    # Deciles 1, 2, 9 and 10 are four rank groups: figures rise away from deprivation.
+    assert (first.n_practices, first.median) == (3, pytest.approx(4))  # 2, 4, 6
+    assert (fifth.n_practices, fifth.median) == (3, pytest.approx(16))  # 14, 16, 18
+    # Deciles 1, 2, 5, 9 and 10 are five rank groups: rates rise away from deprivation.
     assert view.sii.sii > 0
+    assert view.sii.per_patients == 1000
 
 
 def template_item(app, item_id):

@@ -27,6 +27,7 @@ from sqlmodel import select
 
 from monitor import national_import
 from monitor.analysis import equity
+from monitor.core.checklist import ItemType
 from monitor.core.periods import Period
 from monitor.importers import datasets
 from monitor.models import EnglandPractice, MetricValue, NationalImport, Pcn, Practice, Role
@@ -192,17 +193,30 @@ def icb_urls(collection_id: int, items=("fft_positive_pct",)) -> list[str]:
     return urls
 
 
-def expected_sii(values, indexes, *, confidence=0.95) -> equity.SiiResult:
-    return equity.slope_index(
+def imd_score(i: int) -> float:
+    """Practice i's synthetic IMD 2019 score, as synthetic.imd_export writes it."""
+    return float(f"{60 - i / 100:.2f}")
+
+
+def expected_sii(values, indexes, *, item_id=None, periods=1, confidence=0.95):
+    """The equity lens's SII of the synthetic figures: practices ranked by IMD score and
+    weighted by list size; a count (of `item_id`) as a rate per 1,000 registered patients
+    over `periods` periods, with PHE's simulated interval."""
+    item = V2.items_by_id[item_id] if item_id else None
+    return equity.practices_slope_index(
         list(values),
-        [synthetic.decile(i) for i in indexes],
-        weights=[synthetic.list_size(i) for i in indexes],
+        list_sizes=[synthetic.list_size(i) for i in indexes],
+        imd_scores=[imd_score(i) for i in indexes],
+        counts=item is not None and item.type is ItemType.COUNT,
+        periods=[periods] * len(indexes),
         confidence=confidence,
     )
 
 
 def sii_cell(item, result) -> str:
-    """England's SII with its interval, as the summary table reads."""
+    """England's SII with its interval, as the summary table reads (the item as the
+    equity lens compares it: a count per 1,000 registered patients)."""
+    item = icb_views.compared_measure(item)
     lower = present.sii_text(item, result.ci_lower, with_unit=False)
     upper = present.sii_text(item, result.ci_upper, with_unit=False)
     return f"{present.sii_text(item, result.sii)} ({lower} to {upper})"
@@ -384,11 +398,19 @@ def check_equity_page(client, session, scene: SyntheticIcb) -> None:
     gaps = {}
     for item_id in synthetic.FIGURES:
         item = V2.items_by_id[item_id]
+        months = len(synthetic.PERIODS[item_id])
         ours = expected_sii(
-            [synthetic.figure_over_periods(item_id, i) for i in icb_indexes], icb_indexes
-        )
+            [synthetic.figure_over_periods(item_id, i) for i in icb_indexes], icb_indexes,
+            item_id=item_id, periods=months,
+        )  # fmt: skip
         england_values = [synthetic.figure_over_periods(item_id, i) for i in everyone]
-        englands = expected_sii(england_values, everyone)
+        englands = expected_sii(england_values, everyone, item_id=item_id, periods=months)
+        assert ours.ranked_by == englands.ranked_by == "imd_score"
+        assert (
+            ours.ci_method
+            == englands.ci_method
+            == ("simulation" if item.type is ItemType.COUNT else "regression")
+        )
         assert ours.ok and englands.ok, item_id
         gap = equity.compare_gaps(
             (ours.sii, ours.ci_lower, ours.ci_upper),
@@ -409,13 +431,15 @@ def check_equity_page(client, session, scene: SyntheticIcb) -> None:
                 assert close(getattr(got, name), getattr(want, name)), (item_id, name)
         assert view.gap == gap
 
-        # The page: the ICB's SII and interval, England's, and the gap in a word.
-        lower = present.sii_text(item, ours.ci_lower, with_unit=False)
+        # The page: the ICB's SII and interval (and how it was worked out), England's, and
+        # the gap in a word.
+        measure = icb_views.compared_measure(item)
+        lower = present.sii_text(measure, ours.ci_lower, with_unit=False)
         assert summary[item_id] == [
-            item.label,
+            measure.label,
             str(len(icb_indexes)),
-            present.sii_text(item, ours.sii),
-            f"{lower} to {present.sii_text(item, ours.ci_upper)}",
+            present.sii_text(measure, ours.sii),
+            f"{lower} to {present.sii_text(measure, ours.ci_upper)} ({ours.ci_label})",
             sii_cell(item, englands),
             gap.capitalize(),
         ], item_id
@@ -427,11 +451,13 @@ def check_equity_page(client, session, scene: SyntheticIcb) -> None:
         assert list(over_time) == list(synthetic.PERIODS[item_id]), item_id
         for code in synthetic.PERIODS[item_id]:
             ours_then = expected_sii(
-                [synthetic.figure_in(item_id, i, code) for i in icb_indexes], icb_indexes
-            )
+                [synthetic.figure_in(item_id, i, code) for i in icb_indexes], icb_indexes,
+                item_id=item_id,
+            )  # fmt: skip
             englands_then = expected_sii(
-                [synthetic.figure_in(item_id, i, code) for i in everyone], everyone
-            )
+                [synthetic.figure_in(item_id, i, code) for i in everyone], everyone,
+                item_id=item_id,
+            )  # fmt: skip
             then = equity.compare_gaps(
                 (ours_then.sii, ours_then.ci_lower, ours_then.ci_upper),
                 (englands_then.sii, englands_then.ci_lower, englands_then.ci_upper),
@@ -613,7 +639,9 @@ def test_undoing_the_gpps_import_takes_englands_gpps_figures_off_the_icb_pages(
     before = table_rows(client.page(equity_url), "#sii-summary", "item")
     qof = V2.items_by_id["qof_achievement"]
     everyone = range(synthetic.PRACTICES)
-    englands_qof = expected_sii([synthetic.qof_pct(i) for i in everyone], everyone)
+    englands_qof = expected_sii(
+        [synthetic.qof_pct(i) for i in everyone], everyone, item_id="qof_achievement"
+    )
     assert before["qof_achievement"][4] == sii_cell(qof, englands_qof)
     assert before["gpps_overall_experience"][4] != "Not known yet"
     assert client.page(gpps_url).select_one("#england-summary") is not None

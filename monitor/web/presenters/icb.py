@@ -23,6 +23,7 @@ __all__ = [
     "england_marks",
     "england_quintiles",
     "equity_alt",
+    "equity_formatter",
     "equity_title",
     "figure_text",
     "formatter",
@@ -93,8 +94,12 @@ GAP_WORDS = {
 
 
 def gap_text(item: Item, ours, england_sii) -> str | None:
-    """One sentence comparing the ICB's slope index of inequality with England's."""
+    """One sentence comparing the ICB's slope index of inequality with England's (`item`
+    as the equity lens compares it: `Equity.compared`); none when either is missing or
+    they rank practices differently (by IMD score and by decile)."""
     if ours is None or england_sii is None or not ours.ok or not england_sii.ok:
+        return None
+    if ours.ranked_by != england_sii.ranked_by:
         return None
     gap = compare_gaps(
         (ours.sii, ours.ci_lower, ours.ci_upper),
@@ -150,7 +155,7 @@ def quintile_bars(view: icb_views.Equity) -> list[tuple[str, float]]:
     """The equity chart's bars, labelled: quintiles with enough practices for a median,
     most deprived first."""
     return [
-        (f"Quintile {q.label}", q.median)
+        (q.label, q.median)
         for q in view.quintiles
         if q.quintile is not None and q.n_practices >= MIN_PRACTICES
     ]
@@ -177,17 +182,25 @@ def england_marks(view: icb_views.Equity) -> list[float | None]:
     ]
 
 
+def equity_formatter(view: icb_views.Equity) -> Callable[[float | None], str]:
+    """The equity page's figures of an item as compared: a count per 1,000 registered
+    patients ("2.4 per 1,000 registered patients a month"), anything else as it reads."""
+    return formatter(view.compared)
+
+
 def equity_title(item: Item) -> str:
-    return f"{item.label}: median by deprivation quintile"
+    return f"{icb_views.compared_measure(item).label}: median by IMD quintile"
 
 
 def equity_alt(view: icb_views.Equity) -> str:
-    fmt = formatter(view.item)
+    fmt = equity_formatter(view)
+    name = view.compared.label
     shown = quintile_bars(view)
     if not shown:
         return (
-            f"Chart of {view.item.label} by deprivation quintile: no quintile has "
-            f"{MIN_PRACTICES} or more submitting practices."
+            f"No chart of {name} by IMD quintile: no quintile has {MIN_PRACTICES} or more "
+            "practices with a figure, so every quintile's median is suppressed (the median "
+            "of one or two practices would show their own figures)."
         )
     parts = "; ".join(f"{label} {fmt(value)}" for label, value in shown)
     marks = england_marks(view)
@@ -198,9 +211,9 @@ def equity_alt(view: icb_views.Equity) -> str:
         )
         beside = f" England's median in each quintile is marked with a diamond: {england}."
     return (
-        f"Bar chart of the median {view.item.label} by deprivation quintile, most deprived "
-        f"first: {parts}. Quintiles with fewer than {MIN_PRACTICES} practices are "
-        f"left out.{beside} The figures are in the table below."
+        f"Bar chart of the median {name} by IMD quintile, most deprived first: {parts}. "
+        f"Quintiles with fewer than {MIN_PRACTICES} practices are left out.{beside} The "
+        "figures are in the table below."
     )
 
 
