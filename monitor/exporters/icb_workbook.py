@@ -6,15 +6,18 @@ Sheets, each a table with its header on row 1 (frozen) so it filters and pivots 
   metric, value, unit, template version, submitted date). Values are raw numbers in the
   unit column's terms (durations in seconds, percentages 0-100).
 - "Completeness": every practice in the ICB with its state, then totals by PCN.
-- "Practices x metrics": one row per submitting practice, one column per metric, each
-  practice's figure for the collection (the mean of the months of a quarter).
+- "Practices x metrics": one row per practice with a submitted return or a published
+  figure, one column per metric, each practice's figure for the collection (the mean of
+  the months of a quarter); a national item's figure is every practice's published one.
+- "Published figures" (when there are any): every practice's published figure for each
+  national item and period, with the publication it came from.
 - "Equity": each metric's median by IMD quintile ("IMD quintile 1 (most deprived)" …) and
   its slope index of inequality with the 95% confidence interval, explained in words (a
   count as a rate per 1,000 registered patients, as the equity page compares it).
 - "Spending mix": HEP-attributed spend by category across practices, then per practice.
 
-Submitted returns only; every cell goes through ``monitor.exporters.safe`` so that a
-practice name such as "=HYPERLINK(...)" stays text.
+What practices typed comes from submitted returns only; every cell goes through
+``monitor.exporters.safe`` so that a practice name such as "=HYPERLINK(...)" stays text.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from typing import TYPE_CHECKING
 
 from monitor.analysis import equity
 from monitor.core.checklist import Item, ItemType
+from monitor.core.periods import Period
 from monitor.core.small_numbers import MIN_PRACTICES
 from monitor.core.tables import ITEM_FORMATS
 from monitor.exporters.safe import (
@@ -50,6 +54,7 @@ TIDY, COMPLETENESS, PIVOT, EQUITY, SPENDING = (
     "Spending mix",
 )
 SHEETS = (TIDY, COMPLETENESS, PIVOT, EQUITY, SPENDING)
+PUBLISHED = "Published figures"  # after PIVOT, when the collection has published figures
 MIN_WIDTH = 8
 
 SII_UNITS = {
@@ -70,6 +75,8 @@ def icb_workbook(data: icb_views.CollectionData, states: dict[int, str]) -> byte
     _tidy(book.sheet(TIDY, min_width=MIN_WIDTH), data)
     _completeness(book.sheet(COMPLETENESS, min_width=MIN_WIDTH), data, states)
     _pivot(book.sheet(PIVOT, min_width=MIN_WIDTH), data)
+    if data.published:
+        _published(book.sheet(PUBLISHED, min_width=MIN_WIDTH), data)
     _equity(book.sheet(EQUITY, min_width=MIN_WIDTH), data)
     _spending(book.sheet(SPENDING, min_width=MIN_WIDTH), data)
     return book.to_bytes()
@@ -151,8 +158,16 @@ def _pivot(table: Sheet, data: icb_views.CollectionData) -> None:
     )
     table.freeze(columns=2)
     figures = {item.id: {f.practice.id: f.value for f in data.figures(item)} for item in items}
-    for submission in data.submissions:
-        practice = submission.practice
+    # Every practice with a submitted return or a published figure (national items cover
+    # every practice of the ICB: published figures are public).
+    submitted = {s.practice.id: s for s in data.submissions}
+    with_figures = {pid for by in figures.values() for pid in by}
+    rows = [
+        (p, submitted[p.id].pcn if p.id in submitted else _pcn_of(data, p))
+        for p in sorted(data.practices, key=lambda p: (p.name, p.ods_code))
+        if p.id in submitted or p.id in with_figures
+    ]
+    for practice, pcn in rows:
         typed = [
             typed_value(figures[item.id].get(practice.id), ITEM_FORMATS[item.type])
             for item in items
@@ -161,13 +176,42 @@ def _pivot(table: Sheet, data: icb_views.CollectionData) -> None:
             [
                 practice.ods_code,
                 practice.name,
-                submission.pcn.name,
+                pcn.name,
                 practice.imd_decile,
                 practice.list_size,
                 *(value for value, _ in typed),
             ],
             [None, None, None, "0", INTEGER_FORMAT, *(fmt for _, fmt in typed)],
         )
+
+
+def _pcn_of(data: icb_views.CollectionData, practice) -> object:
+    return data.pcns.get(practice.pcn_id) or icb_views.no_pcn_group(practice.icb_id)
+
+
+def _published(table: Sheet, data: icb_views.CollectionData) -> None:
+    """Every practice's published figure for each national item and period."""
+    table.header(["ODS code", "Practice", "PCN", "Period", "Period code", "Metric id",
+                  "Metric", "Value", "Unit", "From"])  # fmt: skip
+    table.freeze()
+    by_id = {p.id: p for p in data.practices}
+    for item in data.items():
+        found = data.published.get(item.id)
+        if found is None:
+            continue
+        source = "; ".join(found.publications)
+        for practice_id, periods in sorted(
+            found.by_period.items(), key=lambda kv: (by_id[kv[0]].name, by_id[kv[0]].ods_code)
+        ):
+            practice = by_id[practice_id]
+            for code in sorted(periods, key=Period.parse):
+                value, fmt = typed_value(periods[code], ITEM_FORMATS[item.type])
+                table.line(
+                    [practice.ods_code, practice.name, _pcn_of(data, practice).name,
+                     Period.parse(code).label, code, item.id, item.label, value,
+                     icb_views.unit_label(item, item.type.value), source],
+                    [None] * 7 + [fmt, None, None],
+                )  # fmt: skip
 
 
 def _equity(table: Sheet, data: icb_views.CollectionData) -> None:

@@ -103,6 +103,25 @@ class Published:
     figures: list[PracticeFigure]
     publications: tuple[str, ...]  # the imports' descriptions, oldest first
     periods: tuple[str, ...]  # the period codes of the item the collection covers
+    by_period: dict[int, dict[str, float]] = field(default_factory=dict)
+    """Practice id → period code → its published figure."""
+    datasets: tuple[str, ...] = ()  # the imports' dataset keys
+
+    @property
+    def with_figures(self) -> tuple[str, ...]:
+        """The periods at least one practice has a published figure for."""
+        return tuple(c for c in self.periods if any(c in v for v in self.by_period.values()))
+
+    def over(self, period_codes: Sequence[str]) -> list[PracticeFigure]:
+        """Each practice's figure over only these periods (the mean of those it has)."""
+        wanted = set(period_codes)
+        out = []
+        for f in self.figures:
+            mine = self.by_period.get(f.practice.id, {})
+            values = [v for code, v in mine.items() if code in wanted]
+            if values:
+                out.append(replace(f, value=math.fsum(values) / len(values), periods=len(values)))
+        return out
 
 
 @dataclass
@@ -220,21 +239,25 @@ def published(
         practice_ids=[p.id for p in practices],
     )  # fmt: skip
     by_item: dict[str, dict[int, list[float]]] = defaultdict(lambda: defaultdict(list))
+    by_period: dict[str, dict[int, dict[str, float]]] = defaultdict(lambda: defaultdict(dict))
     imports: dict[str, set[int]] = defaultdict(set)
     for practice_id, item_id, code, value, import_id in rows:
         if code in wanted[item_id] and value is not None and math.isfinite(value):
             by_item[item_id][practice_id].append(value)
+            by_period[item_id][practice_id][code] = value
             if import_id is not None:
                 imports[item_id].add(import_id)
     if not by_item:
         return {}
-    descriptions = dict(
-        session.exec(
-            select(NationalImport.id, NationalImport.description).where(
+    found = {
+        i: (description, dataset)
+        for i, description, dataset in session.exec(
+            select(NationalImport.id, NationalImport.description, NationalImport.dataset).where(
                 NationalImport.id.in_(sorted(set().union(*imports.values())) or [0])
             )
         ).all()
-    )
+    }
+    descriptions = {i: d for i, (d, _) in found.items()}
     out = {}
     for item_id, values in by_item.items():
         figures = [
@@ -252,6 +275,10 @@ def published(
             figures,
             tuple(descriptions[i] for i in sorted(imports[item_id]) if i in descriptions),
             tuple(wanted[item_id]),
+            by_period={k: dict(v) for k, v in by_period[item_id].items()},
+            datasets=tuple(
+                dict.fromkeys(found[i][1] for i in sorted(imports[item_id]) if i in found)
+            ),
         )
     return out
 
@@ -565,6 +592,9 @@ class Equity:
     over_time: list[InequalityPoint] = field(default_factory=list)
     measure: Item | None = None
     """The item as compared (a count per 1,000 registered patients); `item` if None."""
+    matched: equity.SiiResult | None = None
+    """The ICB's slope index over only the periods England's figures cover, when those
+    are not all the collection's periods with figures (so the two are like for like)."""
 
     @property
     def compared(self) -> Item:
@@ -575,13 +605,19 @@ class Equity:
         return enough(self.n)
 
     @property
+    def beside_england(self) -> equity.SiiResult:
+        """The ICB's slope index that is compared with England's (same periods)."""
+        return self.matched or self.sii
+
+    @property
     def gap(self) -> str | None:
-        """The ICB's gap beside England's over the collection's periods."""
+        """The ICB's gap beside England's, over the same periods."""
         e = self.england.sii if self.england is not None else None
-        if e is None or not e.ok or not comparable(self.sii, e.ranked_by):
+        ours = self.beside_england
+        if e is None or not e.ok or not ours.ok or not comparable(ours, e.ranked_by):
             return None
         return equity.compare_gaps(
-            (self.sii.sii, self.sii.ci_lower, self.sii.ci_upper), (e.sii, e.ci_lower, e.ci_upper)
+            (ours.sii, ours.ci_lower, ours.ci_upper), (e.sii, e.ci_lower, e.ci_upper)
         )
 
 
@@ -612,13 +648,16 @@ def equity_view(
     )
     not_known = result.n_missing_deprivation + result.n_no_population
     published = data.published.get(item.id)
-    beside, over_time = None, []
+    beside, over_time, matched = None, [], None
     if published is not None and session is not None and user is not None:
         beside = england.figures(session, data.collection.icb_id, item, list(published.periods))
         over_time = inequality_over_time(session, user, data, item)
+        if beside is not None and set(beside.periods) != set(published.with_figures):
+            same = published.over(beside.periods)
+            matched = compared_slope_index(item, [(f.value, f.practice, f.periods) for f in same])
     return Equity(
         item, quintiles, result, explanation, len(figures), not_known, published, beside,
-        over_time, measure,
+        over_time, measure, matched,
     )  # fmt: skip
 
 
@@ -630,7 +669,10 @@ def inequality_over_time(
     stored = england.aggregates_of_item(session, data.collection.icb_id, item.id)
     if not stored:
         return []
-    codes = sorted(stored)
+    published = data.published.get(item.id)
+    # Every period England's figures exist for, and the collection's own (England's
+    # column then says none).
+    codes = sorted(set(stored) | set(published.with_figures if published else ()))
     rows = visibility.published_figures(
         session, user, item_ids=[item.id], period_codes=codes,
         practice_ids=[p.id for p in data.practices],
@@ -642,7 +684,9 @@ def inequality_over_time(
             by_period[code].append((value, by_id[practice_id], 1))
     points = [
         InequalityPoint(
-            Period.parse(code), compared_slope_index(item, by_period.get(code, [])), stored[code]
+            Period.parse(code),
+            compared_slope_index(item, by_period.get(code, [])),
+            stored.get(code),
         )
         for code in codes
     ]

@@ -171,6 +171,7 @@ def equity(collection_id: int):
         sii_text=present.sii_text,
         coverage=lambda view: present.coverage(view.published, len(data.practices)),
         gap_text=present.gap_text,
+        england_periods=present.england_periods,
         england_quintiles=present.england_quintiles,
     )
 
@@ -193,7 +194,7 @@ def equity_chart(collection_id: int, item_id: str, fmt: str):
             [label for label, _ in shown],
             [value for _, value in shown],
             title=present.equity_title(item),
-            format_value=present.formatter(item),
+            format_value=present.equity_formatter(view),
             reference=marks if any(m is not None for m in marks) else None,
             reference_label="England median",
         ),

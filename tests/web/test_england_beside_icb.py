@@ -343,8 +343,14 @@ def test_a_typed_figure_stays_private_until_submitted_and_published_ones_cover_e
     book = load_workbook(io.BytesIO(client.get(f"/collections/{collection.id}/workbook.xlsx").data))
     pivot = list(book["Practices x metrics"].iter_rows(values_only=True))
     column = next(n for n, title in enumerate(pivot[0]) if title.startswith(item.label))
-    assert [row[0] for row in pivot[1:]] == [typist.ods_code]
-    assert pivot[1][column] == published  # the published figure, not the one typed
+    # Every practice with a published figure has a row (published figures are public);
+    # the typist's row holds the published figure, not the one typed.
+    codes = [row[0] for row in pivot[1:]]
+    assert typist.ods_code in codes and len(codes) == len(indexes)
+    assert pivot[1 + codes.index(typist.ods_code)][column] == published
+    rows = list(book["Published figures"].iter_rows(values_only=True))
+    assert rows[0][:3] == ("ODS code", "Practice", "PCN")
+    assert SENTINEL not in [cell for row in rows for cell in row]
 
 
 # --------------------------------------------------------------------------- 2. England

@@ -12,6 +12,7 @@ from monitor.analysis import spc
 from monitor.analysis.equity import compare_gaps
 from monitor.core.checklist import Frequency, Item, ItemType
 from monitor.core.formatting import difference_format, item_value
+from monitor.core.periods import Period
 from monitor.core.small_numbers import MIN_PRACTICES
 from monitor.services import icb_views
 from monitor.services.evidence import IMPROVEMENT
@@ -88,12 +89,12 @@ def england_lines(found, item: Item) -> list[tuple[str, str]]:
 
 GAP_WORDS = {
     "narrower": "narrower than England's",
-    "similar": "similar to England's (the confidence intervals overlap)",
+    "similar": "similar to England's",
     "wider": "wider than England's",
 }
 
 
-def gap_text(item: Item, ours, england_sii) -> str | None:
+def gap_text(item: Item, ours, england_sii, *, over: str = "") -> str | None:
     """One sentence comparing the ICB's slope index of inequality with England's (`item`
     as the equity lens compares it: `Equity.compared`); none when either is missing or
     they rank practices differently (by IMD score and by decile)."""
@@ -105,14 +106,26 @@ def gap_text(item: Item, ours, england_sii) -> str | None:
         (ours.sii, ours.ci_lower, ours.ci_upper),
         (england_sii.sii, england_sii.ci_lower, england_sii.ci_upper),
     )
-    return (
-        f"The ICB's gap in {item.label} between its most and least deprived practices "
-        f"({sii_text(item, ours.sii)}, 95% CI {sii_text(item, ours.ci_lower, with_unit=False)} "
-        f"to {sii_text(item, ours.ci_upper)}) is {GAP_WORDS[gap]} "
-        f"({sii_text(item, england_sii.sii)}, 95% CI "
+    text = (
+        f"{over + ', t' if over else 'T'}he ICB's gap in {item.label} between its most and "
+        f"least deprived practices ({sii_text(item, ours.sii)}, 95% CI "
+        f"{sii_text(item, ours.ci_lower, with_unit=False)} to {sii_text(item, ours.ci_upper)}) "
+        f"is {GAP_WORDS[gap]} ({sii_text(item, england_sii.sii)}, 95% CI "
         f"{sii_text(item, england_sii.ci_lower, with_unit=False)} to "
         f"{sii_text(item, england_sii.ci_upper)})."
     )
+    if gap == "similar":
+        text += " The two confidence intervals overlap, so the gaps cannot be told apart."
+    return text
+
+
+def england_periods(view: icb_views.Equity) -> str:
+    """ "Over January 2026" when England's figures cover only some of the collection's
+    periods (the ICB's figure it is compared with is then over those periods too)."""
+    if view.matched is None or view.england is None:
+        return ""
+    labels = [Period.parse(code).label for code in view.england.periods]
+    return "Over " + ", ".join(labels) + " (the periods England's figures cover)"
 
 
 def ranked_alt(view: icb_views.Distribution) -> str:
