@@ -214,7 +214,9 @@ def test_one_export_of_several_indicators_and_periods_gives_each_and_dates_the_l
         ("indicator_92600", "2023-24-q4"): 64.0,
     }
     assert (extract.period, extract.as_of) == ("2023-24-q4", date(2024, 1, 1))
-    assert extract.description == "Fingertips indicator export (GP practices), 2023/24 Q4"
+    assert extract.description == (
+        "Fingertips indicator export (GP practices), 2022/23 to 2023/24 Q4"
+    )  # named by the periods it covers
 
 
 def test_an_indicator_given_for_several_sexes_or_ages_gives_a_measure_for_each():
