@@ -1152,8 +1152,18 @@ def explain_before_after(
     *,
     format_value: Callable[[float], str] = _default_format_value,
     format_period: Callable[[Any], str] = str,
+    format_difference: Callable[[float], str] | None = None,
 ) -> list[str]:
-    """Plain-English sentences on a before/after comparison."""
+    """Plain-English sentences on a before/after comparison.
+
+    ``format_difference`` renders the signed difference of the means in the measure's
+    terms (a change in a percentage is in percentage points, not per cent); by default
+    ``format_value`` with a sign."""
+    if format_difference is None:
+
+        def format_difference(value: float) -> str:
+            return _signed(value, format_value)
+
     split = format_period(comparison.split_at)
     sentences = [
         f"Before {split} the mean was {format_value(comparison.baseline_mean)} "
@@ -1163,7 +1173,7 @@ def explain_before_after(
         sentences.append(
             f"From {split} it is {format_value(comparison.since_mean)} "
             f"({comparison.since_n} points), a difference of "
-            f"{_signed(comparison.difference, format_value)}."
+            f"{format_difference(comparison.difference)}."
         )
     else:
         sentences.append(f"There are no values from {split} yet.")

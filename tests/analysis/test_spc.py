@@ -1367,6 +1367,18 @@ def test_before_after_detects_a_change_against_limits_fixed_on_the_baseline():
     ]
 
 
+def test_before_after_names_a_change_in_a_percentage_in_percentage_points():
+    from monitor.core.formatting import item_value
+
+    comparison = before_after([60.0, 62.5] * 6 + [75.0] * 8, split_at=12, improvement="increase")
+    sentences = explain_before_after(
+        comparison,
+        format_value=lambda v: item_value(v, "percent"),
+        format_difference=lambda v: item_value(v, "percent", change=True),
+    )
+    assert sentences[1] == "From 12 it is 75% (8 points), a difference of +13.8 percentage points."
+
+
 def test_before_after_finds_no_change_in_common_cause_variation():
     data = alternating(20, low=10, high=12)
     comparison = before_after(data, split_at=12, improvement="increase")
