@@ -938,6 +938,13 @@ def _signal(row: pd.Series) -> Signal:
     )
 
 
+LONG_DOUBLE_IS_X87 = np.finfo(np.longdouble).nmant == 63
+"""Whether numpy's ``longdouble`` is x87 80-bit extended precision (a 64-bit
+significand), which is C's ``long double`` and so R's ``LDOUBLE`` on x86-64 Linux. Where
+it is (x86-64 Linux), ``r_mean`` adds with numpy; elsewhere (128-bit quad on aarch64
+Linux, plain double on macOS arm64 and Windows) it uses ``x87_real_mean``."""
+
+
 def r_mean(values: Sequence[float] | np.ndarray) -> float:
     """The mean as R's ``mean()`` of a double vector computes it; NaN when empty.
 
@@ -949,14 +956,18 @@ def r_mean(values: Sequence[float] | np.ndarray) -> float:
     overflows a double it first sums ``x / n`` instead (lines 491-499, 508-516).
 
     ``LDOUBLE`` is C's ``long double`` (src/include/Defn.h lines 2391-2395): 80-bit
-    extended precision on x86-64, which ``numpy.longdouble`` also is there, so the
-    result is R's to the last bit. The last bit matters: it decides whether a point
-    lies on the mean (which breaks a shift) or just beside it.
+    extended precision on x86-64, the platform R's results are compared on. Where
+    ``numpy.longdouble`` is that format too (``LONG_DOUBLE_IS_X87``) it does the
+    arithmetic; elsewhere ``x87_real_mean`` emulates it exactly, so the result is the
+    same to the last bit on every platform. The last bit matters: it decides whether a
+    point lies on the mean (which breaks a shift) or just beside it.
     """
     x = np.asarray(values, dtype=np.float64)
     n = x.size
     if n == 0:
         return math.nan
+    if not LONG_DOUBLE_IS_X87:
+        return x87_real_mean(x.tolist())
     extended = x.astype(np.longdouble)
     count = np.longdouble(n)
     # cumsum, not sum: numpy's sum adds pairwise, R adds left to right.
@@ -972,6 +983,97 @@ def r_mean(values: Sequence[float] | np.ndarray) -> float:
         else:
             mean += np.cumsum((extended - mean) / count)[-1]
     return float(mean)
+
+
+def x87_real_mean(values: Sequence[float]) -> float:
+    """R's ``real_mean`` (src/main/summary.c lines 479-518, R 4.4.1) in emulated x87
+    80-bit extended arithmetic, for platforms whose ``long double`` is another format.
+
+    Each ``LDOUBLE`` is held exactly, as an integer significand times a power of two;
+    every sum, difference and quotient is computed exactly and then rounded to a 64-bit
+    significand, ties to even (the x87 unit's default precision and rounding on
+    x86-64), and ``(double) s`` rounds to the nearest double, ties to even, infinite
+    beyond the largest. The x87 exponent range (about 2**±16383) is never reached:
+    a sum of fewer than 2**63 doubles stays below 2**1087, and no nonzero residual or quotient
+    falls below 2**-1300. As in R: the sum of the doubles (lines 483-486) divided by n
+    (line 489), or, if that sum overflows a double, the sum of each double divided by n
+    in double (lines 491-499); then, if the mean is finite, the sum of the residuals
+    divided by n added to it (lines 500-507), or the sum of each residual divided by n
+    (lines 508-516); one rounding to double (line 517). A NaN, or both infinities,
+    give NaN; otherwise an infinite value gives that infinity, as in IEEE arithmetic.
+    """
+    x = [float(v) for v in values]
+    n = len(x)
+    if n == 0:
+        return math.nan
+    if not all(map(math.isfinite, x)):
+        if any(map(math.isnan, x)) or (math.inf in x and -math.inf in x):
+            return math.nan
+        return math.inf if math.inf in x else -math.inf
+    terms = [_exact(v) for v in x]
+    s = (0, 0)
+    for term in terms:
+        s = _x87_add(s, term)
+    finite_sum = math.isfinite(_to_double(s))
+    if finite_sum:
+        s = _x87_divide(s, n)
+    else:
+        s = (0, 0)
+        for v in x:
+            s = _x87_add(s, _exact(v / n))
+    if math.isfinite(_to_double(s)):
+        minus_s = (-s[0], s[1])
+        t = (0, 0)
+        for term in terms:
+            residual = _x87_add(term, minus_s)
+            t = _x87_add(t, residual if finite_sum else _x87_divide(residual, n))
+        s = _x87_add(s, _x87_divide(t, n) if finite_sum else t)
+    return _to_double(s)
+
+
+_X87_SIGNIFICAND_BITS = 64
+
+# An emulated LDOUBLE is (m, e), the number m * 2**e, with m an int.
+
+
+def _exact(value: float) -> tuple[int, int]:
+    numerator, denominator = value.as_integer_ratio()  # the denominator is 2**k
+    return numerator, 1 - denominator.bit_length()
+
+
+def _x87_round(m: int, e: int) -> tuple[int, int]:
+    """m * 2**e rounded to a 64-bit significand, ties to even."""
+    excess = abs(m).bit_length() - _X87_SIGNIFICAND_BITS
+    if excess <= 0:
+        return m, e
+    kept, dropped = abs(m) >> excess, abs(m) & ((1 << excess) - 1)
+    half = 1 << (excess - 1)
+    if dropped > half or (dropped == half and kept & 1):
+        kept += 1
+    return (kept if m > 0 else -kept), e + excess
+
+
+def _x87_add(a: tuple[int, int], b: tuple[int, int]) -> tuple[int, int]:
+    e = min(a[1], b[1])
+    return _x87_round((a[0] << (a[1] - e)) + (b[0] << (b[1] - e)), e)
+
+
+def _x87_divide(a: tuple[int, int], n: int) -> tuple[int, int]:
+    m, e = a
+    # At least 66 quotient bits, then one "sticky" bit saying whether anything was left
+    # over: rounding that to 64 bits rounds the exact quotient, ties included.
+    shift = max(0, _X87_SIGNIFICAND_BITS + 2 + n.bit_length() - abs(m).bit_length())
+    quotient, remainder = divmod(abs(m) << shift, n)
+    quotient = (quotient << 1) | (remainder != 0)
+    return _x87_round(quotient if m >= 0 else -quotient, e - shift - 1)
+
+
+def _to_double(a: tuple[int, int]) -> float:
+    m, e = a
+    try:  # int to float and int / int are correctly rounded in Python
+        return float(m << e) if e >= 0 else m / (1 << -e)
+    except OverflowError:
+        return math.copysign(math.inf, m)
 
 
 # --------------------------------------------------------------------------- explanations

@@ -19,8 +19,10 @@ from __future__ import annotations
 import csv
 import dataclasses
 import datetime as dt
+import functools
 import itertools
 import math
+from collections.abc import Sequence
 from fractions import Fraction
 from pathlib import Path
 
@@ -28,6 +30,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from monitor.analysis import spc
 from monitor.analysis.spc import (
     SpcSettings,
     assurance_type,
@@ -43,6 +46,7 @@ from monitor.analysis.spc import (
     trend_run_ends,
     two_in_three_windows,
     variation_icon,
+    x87_real_mean,
     xmr,
 )
 
@@ -418,42 +422,145 @@ def test_a_single_value_has_no_limits_and_no_signals():
 # --------------------------------------------------------------------------- R's mean
 
 
-def r_real_mean_transcribed(values: list[float]) -> float:
+class LongDouble:
+    """C's ``long double`` on x86-64 Linux, which is R's ``LDOUBLE`` there: x87 80-bit
+    extended precision, every result rounded to a 64-bit significand, ties to even.
+    Held as an exact Fraction, so that the transcription below is R's arithmetic on any
+    platform (numpy's longdouble is this format only on x86-64 Linux)."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: float | Fraction | LongDouble) -> None:
+        q = value.value if isinstance(value, LongDouble) else Fraction(value)
+        if q:
+            a, b = abs(q.numerator), q.denominator
+            e = a.bit_length() - b.bit_length()  # 2**e <= |q| < 2**(e + 1), or one less
+            if (a << max(0, -e)) < (b << max(0, e)):
+                e -= 1
+            k = 63 - e  # |q| * 2**k is in [2**63, 2**64): its integer part has 64 bits
+            numerator, denominator = (a << k, b) if k >= 0 else (a, b << -k)
+            m, r = divmod(numerator, denominator)
+            if 2 * r > denominator or (2 * r == denominator and m % 2):
+                m += 1  # to nearest, ties to even
+            m = m if q.numerator > 0 else -m
+            q = Fraction(m, 1 << k) if k >= 0 else Fraction(m << -k)
+        self.value = q
+
+    def __add__(self, other: float | LongDouble) -> LongDouble:
+        return LongDouble(self.value + LongDouble(other).value)
+
+    def __sub__(self, other: float | LongDouble) -> LongDouble:
+        return LongDouble(self.value - LongDouble(other).value)
+
+    def __truediv__(self, n: int) -> LongDouble:
+        return LongDouble(self.value / n)
+
+    def __float__(self) -> float:
+        return float(self.value)  # correctly rounded, ties to even
+
+
+def r_finite_double(s: LongDouble) -> bool:
+    """``R_FINITE((double) s)``: whether ``s`` rounds to a finite double."""
+    try:
+        return math.isfinite(float(s))
+    except OverflowError:
+        return False
+
+
+def r_real_mean_transcribed(values: Sequence[float]) -> float:
     """R 4.4.1's ``real_mean`` (src/main/summary.c lines 479-518), line by line, with
-    numpy.longdouble scalars for ``LDOUBLE`` (finite branch only)."""
-    s = np.longdouble(0.0)
+    ``LongDouble`` for ``LDOUBLE``; for finite values (``mean.default`` has dropped NAs)."""
+    return _r_real_mean_transcribed(tuple(values))
+
+
+@functools.cache  # exact arithmetic is slow, and the random-series test repeats series
+def _r_real_mean_transcribed(values: tuple[float, ...]) -> float:
+    n = len(values)
+    if n == 0:
+        return math.nan  # 0/0: R's mean of nothing
+    s = LongDouble(0.0)
     for v in values:  # lines 483-486
-        s += np.longdouble(v)
-    with np.errstate(invalid="ignore"):  # R's mean of nothing is 0/0, NaN
-        s /= np.longdouble(len(values))  # line 489
-    t = np.longdouble(0.0)
-    for v in values:  # lines 501-505
-        t += np.longdouble(v) - s
-    if values:
-        s += t / np.longdouble(len(values))  # line 506
+        s += v
+    finite_s = r_finite_double(s)
+    if finite_s:
+        s /= n  # line 489
+    else:  # lines 491-499: the double dx[k]/n, summed in LDOUBLE
+        t = LongDouble(0.0)
+        for v in values:
+            t += v / n
+        s = t
+    if r_finite_double(s):
+        t = LongDouble(0.0)
+        if finite_s:  # lines 500-507
+            for v in values:
+                t += LongDouble(v) - s
+            s += t / n
+        else:  # lines 508-516
+            for v in values:
+                t += (LongDouble(v) - s) / n
+            s += t
     return float(s)  # line 517
 
 
-LONG_DOUBLE_IS_X87 = np.finfo(np.longdouble).nmant == 63
-needs_x87 = pytest.mark.skipif(
-    not LONG_DOUBLE_IS_X87,
-    reason="R's LDOUBLE is 80-bit extended on x86-64; numpy.longdouble is not here",
-)
-
-
-@needs_x87
-def test_r_mean_is_rs_real_mean():
+def mean_cases() -> list[list[float]]:
+    """Series to compare R's mean on: random sizes and magnitudes, walks in tenths (the
+    data of the random-series test below), cancellations, the overflow fallback."""
     rng = np.random.default_rng(14)
+    cases = [[5.1] * 20, [0.3, 0.1] * 5 + [0.2] * 7, [0.3, -0.1] * 4 + [0.1] * 7]
     for size in (1, 2, 7, 12, 13, 24, 100, 1000):
-        values = (rng.normal(size=size) * 10.0 ** rng.integers(-3, 4)).tolist()
-        assert r_mean(values) == r_real_mean_transcribed(values)
-    assert r_mean([5.1] * 20) == 5.1
+        cases.append((rng.normal(size=size) * 10.0 ** rng.integers(-3, 4)).tolist())
+        cases.append((rng.normal(size=size) * 10.0 ** rng.integers(-300, 300)).tolist())
+    for _ in range(40):
+        steps = rng.choice([-1, 0, 1], size=int(rng.integers(1, 40)))
+        cases.append((np.cumsum(steps) / 10 + 1).tolist())
+    for _ in range(40):
+        values = [0.1, -0.1, 0.2, 0.3, 1 / 3, 1e-17, 1e16, -1e16, 5e-324]
+        cases.append(rng.choice(values, size=int(rng.integers(2, 9))).tolist())
+    cases += [[1.5e308, 1.5e308], [1.7e308] * 3 + [-1.7e308], [1.7e308, 1.7e308, 1e-300]]
+    return cases
+
+
+def test_the_emulated_x87_mean_is_rs_real_mean():
+    for values in mean_cases():
+        assert x87_real_mean(values) == r_real_mean_transcribed(values), values
+    assert np.isnan(x87_real_mean([]))  # R's mean of nothing is 0/0
+
+
+def test_r_mean_is_the_emulated_x87_mean_on_every_platform(monkeypatch):
+    """``r_mean`` adds with numpy's longdouble where that is x87 extended, and emulates
+    it elsewhere; both ways give the emulation's result on every series."""
+    cases = mean_cases()
+    for values in cases:
+        assert r_mean(np.array(values)) == x87_real_mean(values), values
+    monkeypatch.setattr(spc, "LONG_DOUBLE_IS_X87", False)  # as on aarch64, macOS, Windows
+    for values in cases:
+        assert r_mean(np.array(values)) == x87_real_mean(values), values
     assert np.isnan(r_mean([]))
-    # the overflow fallback of lines 491-499 and 508-516: sum x/n instead
-    assert r_mean([1.5e308, 1.5e308]) == 1.5e308
 
 
-@needs_x87
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [
+        # 0.1 + 1e-17 keeps 64 bits, so 1e-17 comes back rounded: not the exact mean,
+        # 0x1.ebe9c5db3c61fp-59, and not what a 113-bit long double would give
+        ([1e-17, 0.1, -0.1], "0x1.ec00000000000p-59"),
+        ([0.1, -0.1, 1e-17], "0x1.ebdaf46d64a33p-59"),  # the same values in another order
+        ([0.2, -0.1, -0.1, 1e-17], "0x1.7122d3afbf408p-59"),
+        ([5.1] * 20, (5.1).hex()),
+        # the overflow fallback of lines 491-499 and 508-516: sum x/n instead
+        ([1.5e308, 1.5e308], (1.5e308).hex()),
+        ([1.7e308] * 3 + [-1.7e308], (8.5e307).hex()),
+    ],
+)
+def test_r_mean_gives_x86_64_results_on_every_platform(values, expected):
+    """What ``real_mean`` returns on x86-64 (worked out there with numpy's longdouble, the
+    x87 format R uses), so that an emulation that rounded to some other precision would
+    fail here whatever the platform."""
+    assert x87_real_mean(values) == float.fromhex(expected)
+    assert r_real_mean_transcribed(values) == float.fromhex(expected)
+    assert r_mean(values) == float.fromhex(expected)
+
+
 def test_points_exactly_on_r_s_mean_break_a_shift():
     """R parity: ``[0.3, 0.1] * 5 + [0.2] * 7`` (17 values), improvement "increase".
 
@@ -485,7 +592,6 @@ def test_points_exactly_on_r_s_mean_break_a_shift():
     assert result.variation == "common_cause"
 
 
-@needs_x87
 def test_points_just_above_r_s_mean_are_a_shift():
     """R parity: ``[0.3, -0.1] * 4 + [0.1] * 7`` (15 values), improvement "increase".
 
@@ -515,7 +621,6 @@ def test_points_just_above_r_s_mean_are_a_shift():
     assert result.variation == "special_cause_improvement"
 
 
-@needs_x87
 def test_the_average_moving_range_is_r_s_mean_of_the_moving_ranges():
     """R/ptd_spc_standard.R lines 69-78 at 050b07d: the moving ranges are double
     differences (as numpy's) and their average is R's ``mean()`` before and after
@@ -681,7 +786,6 @@ def r_ptd_spc(
     return out
 
 
-@needs_x87
 def test_random_series_match_the_transcribed_reference():
     """Beyond R's own tests: 600 random series (steps of -1, 0 or +1 tenths, so ties,
     meeting trends, points on the mean and flat stretches are common), with and without
