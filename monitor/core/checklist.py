@@ -54,6 +54,24 @@ class Direction(StrEnum):
         }[self]
 
 
+class Cumulative(StrEnum):
+    """How an item's figure accumulates over its financial year."""
+
+    YEAR_TO_DATE = "year_to_date"
+    """A running total since 1 April (restarting each financial year), such as health
+    checks completed so far this year: charted as each period's increase
+    (monitor.analysis.cumulative) or on a run chart, never as an XmR chart of the total,
+    whose climb every year is no signal."""
+
+    @property
+    def label(self) -> str:
+        return {"year_to_date": "Year to date (a running total from 1 April)"}[self]
+
+
+CUMULATIVE_TYPES = frozenset({ItemType.PERCENT, ItemType.COUNT, ItemType.NUMBER})
+"""The item types a year-to-date total can have."""
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -122,6 +140,25 @@ class Item(_Strict):
     aligned: Alignment | None = None
     national: NationalSource | None = None
     continues: Continuation | None = None
+    cumulative: Cumulative | None = None
+    """``year_to_date`` for a running total since 1 April; None (the default) for a
+    figure that stands on its own each period."""
+
+    @model_validator(mode="after")
+    def _cumulative(self) -> Item:
+        if self.cumulative is None:
+            return self
+        if self.frequency not in (Frequency.MONTHLY, Frequency.QUARTERLY):
+            raise ValueError(
+                "cumulative: year_to_date is only for monthly or quarterly items, "
+                f"not {self.frequency.value}"
+            )
+        if self.type not in CUMULATIVE_TYPES:
+            raise ValueError(
+                "cumulative: year_to_date is only for percent, count or number items, "
+                f"not {self.type.value}"
+            )
+        return self
 
     @model_validator(mode="after")
     def _range(self) -> Item:

@@ -4,6 +4,7 @@ import pytest
 
 from monitor.config import PROJECT_ROOT
 from monitor.core.checklist import (
+    Cumulative,
     Direction,
     Frequency,
     ItemType,
@@ -113,6 +114,7 @@ def test_minimal_template_loads(tmp_path):
         (("section: access\n    type", "section: nowhere\n    type"), "unknown section"),
         (("type: duration", "type: colour"), "item 'wait' (type)"),
         (("direction: lower_better", "direction: down"), "item 'wait' (direction)"),
+        (("    max: 600", "    max: 600\n    cumulative: yes"), "item 'wait' (cumulative)"),
     ],
 )
 def test_template_errors_name_the_file_and_item(tmp_path, change, expected):
@@ -153,3 +155,60 @@ def test_same_id_and_version_in_two_files_is_an_error(tmp_path):
     write(tmp_path, MINIMAL, "b.yaml")
     with pytest.raises(TemplateError, match="defined in more than one file"):
         load_templates(tmp_path)
+
+
+def year_to_date(type_: str = "count", frequency: str = "monthly") -> str:
+    """MINIMAL with its item declared a year-to-date total of that type and frequency."""
+    return (
+        MINIMAL.replace("type: duration", f"type: {type_}")
+        .replace("frequency: monthly", f"frequency: {frequency}")
+        .replace("    max: 600", "    max: 600\n    cumulative: year_to_date")
+    )
+
+
+@pytest.mark.parametrize("type_", ["percent", "count", "number"])
+@pytest.mark.parametrize("frequency", ["monthly", "quarterly"])
+def test_a_monthly_or_quarterly_figure_can_be_a_year_to_date_total(tmp_path, type_, frequency):
+    text = year_to_date(type_, frequency).replace("max: 600", "max: 100")
+    item = load_template(write(tmp_path, text)).items_by_id["wait"]
+    assert item.cumulative is Cumulative.YEAR_TO_DATE
+
+
+def test_an_item_is_not_cumulative_unless_declared(tmp_path):
+    assert load_template(write(tmp_path, MINIMAL)).items_by_id["wait"].cumulative is None
+
+
+@pytest.mark.parametrize(
+    ("type_", "frequency", "expected"),
+    [
+        (
+            "count",
+            "annual",
+            "item 'wait': cumulative: year_to_date is only for monthly or quarterly items, "
+            "not annual",
+        ),
+        (
+            "duration",
+            "monthly",
+            "item 'wait': cumulative: year_to_date is only for percent, count or number "
+            "items, not duration",
+        ),
+        (
+            "money",
+            "quarterly",
+            "item 'wait': cumulative: year_to_date is only for percent, count or number "
+            "items, not money",
+        ),
+    ],
+)
+def test_a_year_to_date_total_of_another_kind_is_an_error(tmp_path, type_, frequency, expected):
+    with pytest.raises(TemplateError) as error:
+        load_template(write(tmp_path, year_to_date(type_, frequency)))
+    assert str(error.value) == f"bad.yaml: {expected}"
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=[p.name for p in SHIPPED])
+def test_learning_disability_health_checks_are_the_shipped_year_to_date_total(path):
+    template = load_template(path)
+    cumulative = {item.id: item.cumulative for item in template.items if item.cumulative}
+    assert cumulative == {"ld_health_checks_pct": Cumulative.YEAR_TO_DATE}
