@@ -1,6 +1,6 @@
-"""The command line as the person installing the service uses it: `monitor onboard`, and
-the README's "Running it for an ICB" recipe from an empty database to a signed-in
-administrator, on SQLite and PostgreSQL."""
+"""The command line as the person installing the service uses it: `monitor onboard`,
+`monitor import`, `monitor recompute-england`, and the README's "Running it for an ICB"
+recipe from an empty database to a signed-in administrator, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -13,9 +13,12 @@ import pytest
 from sqlmodel import Session, select
 
 from monitor import create_app
-from monitor.models import AuditEvent, Icb, Practice
+from monitor.models import AuditEvent, Icb, NationalAggregate, Practice, Role
+from monitor.services import england
 from tests.client import PageClient
+from tests.factories import make_icb, make_pcn, make_practice, make_user
 from tests.published_files import OPENDATA, csv_bytes, epraccur_row
+from tests.services.test_england import england_codes, facts_extract, national_extract, run
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 LLR_FILES = (
@@ -229,3 +232,44 @@ def test_import_on_a_version_1_icb_says_to_move_the_template(app, runner, tmp_pa
     assert result.exit_code != 0
     assert "has no items from Cloud Based Telephony" in result.output
     assert "version 2 or later" in result.output
+
+
+# monitor recompute-england -------------------------------------------------------------
+
+
+def test_recompute_england_puts_a_wrong_stored_sii_right_and_again_changes_nothing(runner, session):
+    # A synthetic national file (5,200 fictional practices, E00001…) imported by an ICB
+    # on template version 2, whose stored SII is then made wrong, as an earlier method
+    # might have stored it.
+    icb = make_icb(session, template_version=2)
+    pcn = make_pcn(session, icb=icb)
+    for code in england_codes(6):
+        make_practice(session, pcn=pcn, ods_code=code, list_size=8000)
+    analyst = make_user(session, role=Role.ICB_ANALYST, organisation=icb)
+    england.record_facts(session, [facts_extract(england_codes())])
+    session.commit()
+    run(session, icb, national_extract(england_codes()), analyst)
+    aggregate = session.exec(select(NationalAggregate)).one()
+    right = (aggregate.sii, aggregate.sii_lower, aggregate.sii_upper, aggregate.sii_practices)
+    aggregate.sii, aggregate.sii_lower, aggregate.sii_upper = -1.0, -2.0, 0.0
+    session.add(aggregate)
+    session.commit()
+
+    first = runner.invoke(args=["recompute-england"])
+
+    assert first.exit_code == 0, first.output
+    assert first.output.splitlines() == ["England's stored aggregates: 1, changed: 1"]
+    session.refresh(aggregate)
+    corrected = (aggregate.sii, aggregate.sii_lower, aggregate.sii_upper)
+    assert corrected == pytest.approx(right[:3], rel=1e-12)
+    assert aggregate.sii_practices == right[3]
+    recorded = session.exec(select(AuditEvent).where(AuditEvent.action == "recompute")).all()
+    assert [event.summary for event in recorded] == [
+        "Worked England's slope index of inequality out again: 1 of 1 stored aggregates changed"
+    ]
+
+    again = runner.invoke(args=["recompute-england"])
+
+    assert again.exit_code == 0, again.output
+    assert again.output.splitlines() == ["England's stored aggregates: 1, changed: 0"]
+    assert len(session.exec(select(AuditEvent).where(AuditEvent.action == "recompute")).all()) == 1
