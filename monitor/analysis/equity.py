@@ -69,6 +69,11 @@ Confidence interval
   "regression residuals" wherever it is shown.
 * ``ci_method="known_se"``: the closed form the simulation converges to in the linear case.
 
+A result keeps its units (values, list sizes, places and limits), so :func:`refit` takes
+them again by another method or transform and gives what the first call would have given
+with it: England's 6,300 practices, worked out once by the default method, are taken
+again by the method a person chose on the ICB's equity page.
+
 Transforms (``transform=True``): PHE's log (rates) or logit (proportions) before the fit,
 the SII and its limits turned back to the value's own units through the fitted midpoint
 (R/SII_function.R lines 608-780, ``xequalshalf``). They need each unit's confidence
@@ -110,11 +115,13 @@ __all__ = [
     "compare_gaps",
     "explain_sii",
     "imd_quintile",
+    "method_label",
     "poisson_limits",
     "practices_by_quintile",
     "practices_slope_index",
     "quintile_label",
     "rates_per_patients",
+    "refit",
     "relative_ranks",
     "slope_index",
     "slope_index_from_groups",
@@ -158,6 +165,7 @@ _CI_LABELS = {
     "regression": "regression residuals",
     "known_se": "normal approximation from standard errors",
 }
+_TRANSFORM_WORDS = {"rate": "log of each rate", "proportion": "logit of each proportion"}
 # --------------------------------------------------------------------------- input checks
 
 
@@ -570,7 +578,10 @@ class SiiUnit:
     1 when unweighted), ``share`` its fraction of the total and ``relative_rank`` the
     midpoint of its rank group's slice of the cumulative population (0 = most deprived
     end, 1 = least deprived end). ``standard_error`` is on the scale the draws are made
-    (log for a rate, logit for a proportion).
+    (log for a rate, logit for a proportion): as given, or from the limits for a
+    simulated or known-SE interval. ``lower`` and ``upper`` are the unit's 95% confidence
+    limits as given, in the value's own units (None when none were given), kept so that
+    :func:`refit` can take the units again by another method.
     """
 
     group: int
@@ -580,6 +591,8 @@ class SiiUnit:
     share: float
     relative_rank: float
     standard_error: float | None = None
+    lower: float | None = None
+    upper: float | None = None
 
 
 @dataclass(frozen=True)
@@ -595,7 +608,10 @@ class SiiResult:
     :func:`slope_index`, the group ("decile" or "quintile") for
     :func:`slope_index_from_groups`. ``ranked_by`` is "imd_score", "imd_decile" or
     "group" (groups given in order). ``per_patients`` is 1,000 when counts were compared
-    as rates per 1,000 registered patients.
+    as rates per 1,000 registered patients. ``has_spread`` says whether the units came with
+    standard errors or confidence limits (so that the regression residuals were a
+    choice, not the only interval there was); ``seed`` and ``per_unit_draws`` are the
+    simulation's, kept for :func:`refit`.
     """
 
     sii: float | None
@@ -626,6 +642,9 @@ class SiiResult:
     multiplier: float = 1.0
     repetitions: int | None = None
     per_patients: int | None = None
+    has_spread: bool = False
+    seed: int | None = DEFAULT_SEED
+    per_unit_draws: bool = False
 
     @property
     def ok(self) -> bool:
@@ -652,6 +671,28 @@ class SiiResult:
     def interval_name(self) -> str:
         """ "95% confidence interval (regression residuals)" and the like."""
         return f"{_percent(self.confidence)} confidence interval ({self.ci_label})"
+
+    @property
+    def method_label(self) -> str:
+        """The interval's method in full (:func:`method_label`)."""
+        return method_label(self.ci_method, self.repetitions, self.transform, self.value_type)
+
+
+def method_label(
+    ci_method: str,
+    repetitions: int | None = None,
+    transform: bool = False,
+    value_type: str = "normal",
+) -> str:
+    """An interval's method in full, for a table cell or a workbook column: "PHE
+    simulation, 100,000 draws", "PHE simulation, 100,000 draws, fitted to the log of each
+    rate", "regression residuals"."""
+    label = _CI_LABELS[ci_method]
+    if ci_method == "simulation" and repetitions:
+        label += f", {repetitions:,} draws"
+    if transform:
+        label += f", fitted to the {_TRANSFORM_WORDS[value_type]}"
+    return label
 
 
 def relative_ranks(
@@ -1043,13 +1084,7 @@ def _from_units(
     per_unit_draws: bool,
     counts: dict[str, object],
 ) -> SiiResult:
-    method = ci_method or ("simulation" if spread.known else "regression")
-    if method != "regression" and not spread.known:
-        raise ValueError(f"ci_method={method!r} needs standard errors or confidence limits")
-    if method == "regression" and transform:
-        raise ValueError("transform needs confidence limits, and so PHE's simulation")
-    if method == "known_se" and value_type != "normal" and not transform:
-        raise ValueError("known_se needs value_type normal, or a transform")
+    method = _resolved_method(ci_method, spread.known, value_type, transform)
     total = math.fsum(pop.tolist())
     n_groups = int(np.unique(groups).size)
     common: dict[str, object] = {
@@ -1065,6 +1100,9 @@ def _from_units(
         "transform": transform,
         "multiplier": multiplier,
         "repetitions": repetitions if method == "simulation" else None,
+        "has_spread": spread.known,
+        "seed": seed,
+        "per_unit_draws": per_unit_draws,
         **counts,
     }
     nouns = _UNIT_NOUNS[unit]
@@ -1093,11 +1131,39 @@ def _from_units(
             f"method does, and there {'is' if n_groups == 1 else 'are'} {n_groups}",
             **common,
         )
+    shares = pop / total
+    x = relative_ranks(pop, groups)
+
+    def units(se: np.ndarray | None) -> tuple[SiiUnit, ...]:
+        """The units in deprivation order, with what refit needs to take them again."""
+        order = np.argsort(x, kind="stable")
+        _, positions = np.unique(groups, return_inverse=True)
+        places = (positions.ravel() + 1) if ranked_by == "imd_score" else groups
+
+        def column(values: np.ndarray | None) -> list:
+            return [None] * order.size if values is None else values[order].tolist()
+
+        columns = (
+            places[order].tolist(),
+            column(indexes),
+            y[order].tolist(),
+            pop[order].tolist(),
+            shares[order].tolist(),
+            x[order].tolist(),
+            column(spread.se if se is None else se),
+            column(spread.lower),
+            column(spread.upper),
+        )
+        return tuple(
+            SiiUnit(int(g), i, v, p, a, b, e, lo, hi)
+            for g, i, v, p, a, b, e, lo, hi in zip(*columns, strict=True)
+        )
+
     se = None
     if method != "regression":
         problem = _domain_problem(value_type, y, spread, nouns)
         if problem:
-            return _unavailable(problem, **common)
+            return _unavailable(problem, units=units(None), **common)
         if spread.se is not None:
             se = spread.se
         else:
@@ -1110,12 +1176,11 @@ def _from_units(
             return _unavailable(
                 f"{n_missing_se} of the {y.size} {nouns} {'has' if n_missing_se == 1 else 'have'}"
                 " no standard error",
+                units=units(None),
                 **common,
             )
         if np.any(se < 0):
             raise ValueError("standard errors cannot be negative")
-    shares = pop / total
-    x = relative_ranks(pop, groups)
     fitted = _fit(
         y,
         shares,
@@ -1130,22 +1195,105 @@ def _from_units(
         seed=seed,
         per_unit_draws=per_unit_draws,
     )
-    order = np.argsort(x, kind="stable")
-    _, positions = np.unique(groups, return_inverse=True)
-    places = (positions.ravel() + 1) if ranked_by == "imd_score" else groups
-    columns = (
-        places[order].tolist(),
-        [None] * order.size if indexes is None else indexes[order].tolist(),
-        y[order].tolist(),
-        pop[order].tolist(),
-        shares[order].tolist(),
-        x[order].tolist(),
-        [None] * order.size if se is None else se[order].tolist(),
+    return SiiResult(units=units(se), reason=None, **fitted, **common)  # type: ignore[arg-type]
+
+
+def _resolved_method(
+    ci_method: str | None, spread_known: bool, value_type: str, transform: bool
+) -> str:
+    """The interval's method: the one asked for, else PHE's simulation where the units have
+    a spread and the regression residuals where they have none; refuses what cannot be."""
+    method = ci_method or ("simulation" if spread_known else "regression")
+    if method != "regression" and not spread_known:
+        raise ValueError(f"ci_method={method!r} needs standard errors or confidence limits")
+    if method == "regression" and transform:
+        raise ValueError("transform needs confidence limits, and so PHE's simulation")
+    if method == "known_se" and value_type != "normal" and not transform:
+        raise ValueError("known_se needs value_type normal, or a transform")
+    return method
+
+
+def refit(
+    result: SiiResult,
+    *,
+    ci_method: CiMethod | None = None,
+    transform: bool = False,
+    value_type: ValueType | None = None,
+    repetitions: int | None = None,
+) -> SiiResult:
+    """The slope index of ``result``'s units fitted again with another interval method or
+    transform: what the call that gave ``result`` would have given with these options,
+    without its figures (England's 6,300 practices, worked out once by the default method,
+    taken again by the method a person chose on the ICB's equity page).
+
+    ``value_type`` None keeps the result's, except that a rate per registered patients
+    (:func:`practices_slope_index`) is taken as that function takes it: PHE's log when
+    transformed, as it is otherwise. ``repetitions`` None keeps the result's (PHE's
+    default when it had none). A result with too few units or places for an SII stays
+    one, by any method.
+    """
+    if value_type is None:
+        value_type = _rate_value_type(transform) if result.per_patients else result.value_type  # type: ignore[assignment]
+    assert value_type is not None
+    _check_value_type(value_type, transform)
+    repetitions = repetitions or result.repetitions or DEFAULT_REPETITIONS
+    _check_method(ci_method, repetitions)
+    method = _resolved_method(ci_method, result.has_spread, value_type, transform)
+    if transform and result.units and result.units[0].lower is None:
+        raise ValueError("transform needs lower_cls and upper_cls, not standard errors")
+    if not result.units:  # too few units, or places, for any method
+        return replace(
+            result,
+            ci_method=method,
+            transform=transform,
+            value_type=value_type,
+            repetitions=repetitions if method == "simulation" else None,
+        )
+    units = result.units
+
+    def column(name: str) -> np.ndarray | None:
+        values = [getattr(u, name) for u in units]
+        return None if values[0] is None else np.array(values, dtype=float)
+
+    lower, upper = column("lower"), column("upper")
+    spread = (
+        _Spread(lower=lower, upper=upper)
+        if lower is not None and upper is not None
+        else _Spread(se=column("standard_error"))
     )
-    units = tuple(
-        SiiUnit(int(g), i, v, p, a, b, e) for g, i, v, p, a, b, e in zip(*columns, strict=True)
+    indexes = None if units[0].index is None else np.array([u.index for u in units])
+    counts = {
+        "n_missing_value": result.n_missing_value,
+        "n_missing_deprivation": result.n_missing_deprivation,
+        "n_no_population": result.n_no_population,
+        "input_unit": result.input_unit,
+    }
+    again = _from_units(
+        np.array([u.group for u in units]),
+        indexes,
+        np.array([u.value for u in units], dtype=float),
+        np.array([u.population for u in units], dtype=float),
+        spread,
+        unit=result.unit,
+        weighted=result.weighted,
+        ranked_by=result.ranked_by,
+        value_type=value_type,
+        transform=transform,
+        multiplier=result.multiplier,
+        confidence=result.confidence,
+        ci_method=method,
+        repetitions=repetitions,
+        seed=result.seed,
+        per_unit_draws=result.per_unit_draws,
+        counts=counts,
     )
-    return SiiResult(units=units, reason=None, **fitted, **common)  # type: ignore[arg-type]
+    return replace(again, per_patients=result.per_patients)
+
+
+def _rate_value_type(transform: bool) -> ValueType:
+    """How a rate per registered patients is drawn: on PHE's log scale when transformed,
+    as it is otherwise (a practice with no events has a rate of 0, and 0 has no log)."""
+    return "rate" if transform else "normal"
 
 
 def _deprivation_noun(ranked_by: str) -> str:
@@ -1369,6 +1517,7 @@ def practices_slope_index(
     imd_deciles: Sequence[int | None] | None = None,
     counts: bool = False,
     periods: Sequence[int] | None = None,
+    ci_method: CiMethod | None = None,
     transform: bool = False,
     confidence: float = 0.95,
     repetitions: int = DEFAULT_REPETITIONS,
@@ -1381,8 +1530,15 @@ def practices_slope_index(
     (``value_type="normal"``, as a practice with no events has a rate of 0 and 0 has no
     log; ``transform=True`` takes PHE's log of the rates instead, which needs every
     practice to have events); any other figure, having no standard error, with the
-    regression residuals' interval. ``periods`` is how many periods each practice's
-    figure is the mean of (1 each when not given)."""
+    regression residuals' interval. ``ci_method="regression"`` gives a count's rates the
+    regression residuals' interval too (the only other method a rate may have here, and
+    not with ``transform``). ``periods`` is how many periods each practice's figure is
+    the mean of (1 each when not given)."""
+    if not counts and (transform or ci_method not in (None, "regression")):
+        raise ValueError(
+            "only counts, as rates with PHE's limits, can be simulated or transformed: "
+            "other figures have no standard error of their own"
+        )
     n = len(values)
     y = _floats(values, "values")
     sizes = _weights(list_sizes, n)
@@ -1392,16 +1548,16 @@ def practices_slope_index(
         rank = {"imd_deciles": [None] * n if imd_deciles is None else imd_deciles}
     if not counts:
         return slope_index(
-            y.tolist(), weights=list_sizes, confidence=confidence, repetitions=repetitions,
-            seed=seed, **rank,  # type: ignore[arg-type]
+            y.tolist(), weights=list_sizes, confidence=confidence, ci_method=ci_method,
+            repetitions=repetitions, seed=seed, **rank,  # type: ignore[arg-type]
         )  # fmt: skip
     k = np.ones(n) if periods is None else _floats(periods, "periods")
     rates, lower, upper = _counts_as_rates(y, sizes, k)
     result = slope_index(
         rates.tolist(), weights=list_sizes, lower_cls=lower.tolist(),
-        upper_cls=upper.tolist(), value_type="rate" if transform else "normal",
-        transform=transform, confidence=confidence, repetitions=repetitions, seed=seed,
-        **rank,  # type: ignore[arg-type]
+        upper_cls=upper.tolist(), value_type=_rate_value_type(transform),
+        transform=transform, confidence=confidence, ci_method=ci_method,
+        repetitions=repetitions, seed=seed, **rank,  # type: ignore[arg-type]
     )  # fmt: skip
     # A figure with no list size has no rate: it was left out for want of a list size (or
     # of deprivation), not of a value, as the figures of other items are.
@@ -1503,6 +1659,14 @@ def _method_sentence(result: SiiResult) -> str:
 def _interval_sentence(result: SiiResult) -> str:
     pct = _percent(result.confidence)
     if result.ci_method == "regression":
+        if result.has_spread:
+            what = "rate" if result.per_patients else "value"
+            return (
+                f"The {pct} confidence interval comes from how far the "
+                f"{_UNIT_NOUNS[result.input_unit]} sit from the line (regression residuals), "
+                f"not from the confidence limits of each {result.input_unit}'s own {what} "
+                "(PHE's simulation)."
+            )
         return (
             f"The {pct} confidence interval comes from how far the practices sit from the line "
             "(regression residuals): these figures have no standard error of their own."
@@ -1522,12 +1686,19 @@ def _interval_sentence(result: SiiResult) -> str:
     scale = {"rate": " on the log scale", "proportion": " on the logit scale"}.get(
         result.value_type, ""
     )
-    return (
+    sentence = (
         f"The {pct} confidence interval is PHE's simulation (PHEindicatormethods phe_sii): "
         f"each {result.input_unit}'s {what} was redrawn {result.repetitions:,} times from "
         f"{source}{scale}, the line refitted each time, and the middle {pct} of the gaps "
         "kept."
     )
+    if result.transform:
+        sentence += (
+            f" The line was fitted to the {_TRANSFORM_WORDS[result.value_type]} (PHE's "
+            "transform), and the gap and its limits turned back into the "
+            f"{what}'s own terms about the line's midpoint."
+        )
+    return sentence
 
 
 def explain_sii(

@@ -12,8 +12,11 @@ Sheets, each a table with its header on row 1 (frozen) so it filters and pivots 
 - "Published figures" (when there are any): every practice's published figure for each
   national item and period, with the publication it came from.
 - "Equity": each metric's median by IMD quintile ("IMD quintile 1 (most deprived)" …) and
-  its slope index of inequality with the 95% confidence interval, explained in words (a
-  count as a rate per 1,000 registered patients, as the equity page compares it).
+  its slope index of inequality with the 95% confidence interval and the interval's
+  method named ("PHE simulation, 100,000 draws", "regression residuals"), explained in
+  words (a count as a rate per 1,000 registered patients, as the equity page compares it).
+  Always the equity page's default method: the options a person may choose there do not
+  reach the workbook.
 - "Spending mix": HEP-attributed spend by category across practices, then per practice.
 
 What practices typed comes from submitted returns only; every cell goes through
@@ -219,7 +222,8 @@ def _equity(table: Sheet, data: icb_views.CollectionData) -> None:
     for q in range(1, 6):
         name = equity.quintile_label(q)  # "IMD quintile 1 (most deprived)", never "Q1"
         header += [f"{name} median", f"{name} practices"]
-    header += ["SII", "SII 95% CI lower", "SII 95% CI upper", "SII unit", "Explanation"]
+    header += ["SII", "SII 95% CI lower", "SII 95% CI upper", "SII unit", "SII 95% CI method"]
+    header.append("Explanation")
     table.header(header)
     table.freeze(columns=2)
     for item in data.items():
@@ -235,7 +239,8 @@ def _equity(table: Sheet, data: icb_views.CollectionData) -> None:
         sii = view.sii
         measure = view.compared  # a count as a rate per 1,000 registered patients
         row += [sii.sii, sii.ci_lower, sii.ci_upper, SII_UNITS.get(measure.type, measure.unit)]
-        formats += [NUMBER_FORMAT] * 3 + [None]
+        row.append(sii.method_label if sii.ok else None)
+        formats += [NUMBER_FORMAT] * 3 + [None, None]
         row.append(" ".join(view.explanation))
         table.line(row, formats)
 

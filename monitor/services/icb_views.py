@@ -516,9 +516,99 @@ def _distribution(data: CollectionData, item: Item) -> Distribution:
 # One method for the ICB's practices and England's (monitor.analysis.equity.
 # practices_slope_index, which monitor.services.england uses too): ranked by IMD score,
 # weighted by list size, a count as a rate per 1,000 registered patients with PHE's
-# simulated interval, any other figure with the regression residuals' interval.
+# simulated interval, any other figure with the regression residuals' interval. A person
+# may choose the residuals' interval for the rates too, or PHE's log of each rate
+# (EquityOptions); England's SII beside the ICB's is then taken again by the same method.
 
 PER_PERIOD = {"monthly": "a month", "quarterly": "a quarter", "annual": "a year"}
+
+CI_CHOICES = {
+    "simulation": "PHE simulation (default)",
+    "regression": "Regression residuals",
+}
+"""The confidence interval methods the equity page offers, as its radios read."""
+TRANSFORM = "log"
+"""The query argument's value asking for PHE's log of each rate."""
+
+
+def transformable(item: Item) -> bool:
+    """Whether PHE's simulation and its transform apply to the item as the equity lens
+    compares it: a count, as a rate per 1,000 registered patients with PHE's limits of each
+    practice's rate (the log). No other figure has limits of its own here (a percentage
+    is published without its numerator and denominator), so PHE's logit of a proportion
+    never applies, and those figures always have the regression residuals' interval."""
+    return item.type is ItemType.COUNT
+
+
+@dataclass(frozen=True)
+class EquityOptions:
+    """How the equity page works each slope index's interval out, as a person chose it
+    (already checked: a choice that was not valid is in `errors`, and left out)."""
+
+    ci_method: str = "simulation"
+    transform: bool = False
+    errors: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def default(self) -> bool:
+        return self.ci_method == "simulation" and not self.transform
+
+    def args(self) -> dict[str, str]:
+        """The query arguments asking for these options (none for the default): for the
+        links to each chart, so the chart is of the same view as the words beside it."""
+        out = {}
+        if self.ci_method != "simulation":
+            out["ci"] = self.ci_method
+        if self.transform:
+            out["transform"] = TRANSFORM
+        return out
+
+    def method(self, item: Item) -> tuple[str | None, bool]:
+        """(ci_method, transform) of the item's slope index: a count's rates as chosen;
+        any other figure by the regression residuals (None: the only interval it has)."""
+        if not transformable(item):
+            return None, False
+        return self.ci_method, self.transform
+
+
+DEFAULT_OPTIONS = EquityOptions()
+
+
+def equity_options(args, *, items: Sequence[Item]) -> EquityOptions:
+    """Read the equity page's options (`ci`, `transform`) from query arguments (a
+    MultiDict); invalid ones are reported and ignored."""
+    errors: dict[str, str] = {}
+    ci_method = args.get("ci") or "simulation"
+    if ci_method not in CI_CHOICES:
+        errors["ci"] = "Select PHE simulation or regression residuals for the confidence interval"
+        ci_method = "simulation"
+    transform = False
+    asked = [value for value in args.getlist("transform") if value]
+    if asked:
+        if any(value != TRANSFORM for value in asked):
+            errors["transform"] = "Select whether to fit the log of each rate, or leave it unticked"
+        elif not any(transformable(item) for item in items):
+            errors["transform"] = (
+                "None of these metrics is a rate, so there is nothing to transform: PHE's "
+                "transform needs each practice's own confidence limits"
+            )
+        elif ci_method == "regression":
+            errors["transform"] = (
+                "Transform before fitting needs PHE's simulation method: select PHE "
+                "simulation, or untick the transform"
+            )
+        else:
+            transform = True
+    return EquityOptions(ci_method, transform, errors)
+
+
+def stored_method_label(item: Item) -> str:
+    """How England's stored slope indices of the item (period by period, worked out once
+    at each import by monitor.services.england) were worked out: the default method."""
+    ci_method, transform = DEFAULT_OPTIONS.method(item)
+    if ci_method is None:
+        return equity.method_label("regression")
+    return equity.method_label(ci_method, equity.DEFAULT_REPETITIONS, transform)
 
 
 def compared_measure(item: Item) -> Item:
@@ -537,9 +627,14 @@ def compared_measure(item: Item) -> Item:
     )
 
 
-def compared_slope_index(item: Item, figures: Sequence[tuple[float, Practice, int]]):
+def compared_slope_index(
+    item: Item,
+    figures: Sequence[tuple[float, Practice, int]],
+    options: EquityOptions = DEFAULT_OPTIONS,
+):
     """The slope index of (value, practice, periods) figures of `item`, as the equity lens
-    compares them (see above)."""
+    compares them (see above), by the method `options` choose."""
+    ci_method, transform = options.method(item)
     return equity.practices_slope_index(
         [value for value, _, _ in figures],
         list_sizes=[p.list_size for _, p, _ in figures],
@@ -547,6 +642,8 @@ def compared_slope_index(item: Item, figures: Sequence[tuple[float, Practice, in
         imd_deciles=[p.imd_decile for _, p, _ in figures],
         counts=item.type is ItemType.COUNT,
         periods=[periods for _, _, periods in figures],
+        ci_method=ci_method,  # type: ignore[arg-type]
+        transform=transform,
         confidence=england.SII_CONFIDENCE,
     )
 
@@ -564,11 +661,16 @@ class InequalityPoint:
     period: Period
     icb: equity.SiiResult
     england: NationalAggregate | None
+    like_for_like: bool = True
+    """England's stored SII is by the method the ICB's was worked out with (England's
+    are stored by the default method: another choice is not compared with them)."""
 
     @property
     def gap(self) -> str | None:
         """ "narrower", "similar" or "wider" (the ICB's gap beside England's), or None."""
         if self.england is None or self.england.sii is None or not comparable(self.icb):
+            return None
+        if not self.like_for_like:
             return None
         return equity.compare_gaps(
             (self.icb.sii, self.icb.ci_lower, self.icb.ci_upper),
@@ -595,6 +697,14 @@ class Equity:
     matched: equity.SiiResult | None = None
     """The ICB's slope index over only the periods England's figures cover, when those
     are not all the collection's periods with figures (so the two are like for like)."""
+    options: EquityOptions = DEFAULT_OPTIONS
+    """The method chosen; England's SII beside the ICB's (`england.sii`) is by it too."""
+
+    @property
+    def over_time_like_for_like(self) -> bool:
+        """Whether every period's England SII (stored by the default method) is by the
+        ICB's method."""
+        return all(point.like_for_like for point in self.over_time)
 
     @property
     def compared(self) -> Item:
@@ -622,14 +732,22 @@ class Equity:
 
 
 def equity_view(
-    data: CollectionData, item: Item, *, session: Session | None = None, user: User | None = None
+    data: CollectionData,
+    item: Item,
+    *,
+    session: Session | None = None,
+    user: User | None = None,
+    options: EquityOptions = DEFAULT_OPTIONS,
 ) -> Equity:
-    """The item by deprivation; with `session` and `user`, and a national item, England's
-    figures beside the ICB's and both slope indices period by period."""
+    """The item by deprivation, its slope index by the method `options` choose; with
+    `session` and `user`, and a national item, England's figures beside the ICB's (its
+    SII by the same method) and both slope indices period by period."""
     figures = data.figures(item)
     practices = [f.practice for f in figures]
     values = [f.value for f in figures]
-    result = compared_slope_index(item, [(f.value, f.practice, f.periods) for f in figures])
+    result = compared_slope_index(
+        item, [(f.value, f.practice, f.periods) for f in figures], options
+    )
     quintiles = equity.practices_by_quintile(
         values,
         list_sizes=[p.list_size for p in practices],
@@ -651,21 +769,46 @@ def equity_view(
     beside, over_time, matched = None, [], None
     if published is not None and session is not None and user is not None:
         beside = england.figures(session, data.collection.icb_id, item, list(published.periods))
-        over_time = inequality_over_time(session, user, data, item)
+        over_time = inequality_over_time(session, user, data, item, options)
         if beside is not None and set(beside.periods) != set(published.with_figures):
             same = published.over(beside.periods)
-            matched = compared_slope_index(item, [(f.value, f.practice, f.periods) for f in same])
+            matched = compared_slope_index(
+                item, [(f.value, f.practice, f.periods) for f in same], options
+            )
+        beside = englands_by(beside, item, options)
     return Equity(
         item, quintiles, result, explanation, len(figures), not_known, published, beside,
-        over_time, measure, matched,
+        over_time, measure, matched, options,
     )  # fmt: skip
 
 
+def englands_by(
+    found: england.EnglandFigures | None, item: Item, options: EquityOptions
+) -> england.EnglandFigures | None:
+    """England's figures with their slope index by the method `options` choose: England's
+    practices, kept on the default method's result, fitted again (equity.refit), so the
+    ICB's and England's are always by one method."""
+    chosen = options.method(item)
+    if found is None or found.sii is None or chosen == DEFAULT_OPTIONS.method(item):
+        return found
+    ci_method, transform = chosen
+    return replace(
+        found,
+        sii=equity.refit(found.sii, ci_method=ci_method, transform=transform),  # type: ignore[arg-type]
+    )
+
+
 def inequality_over_time(
-    session: Session, user: User, data: CollectionData, item: Item
+    session: Session,
+    user: User,
+    data: CollectionData,
+    item: Item,
+    options: EquityOptions = DEFAULT_OPTIONS,
 ) -> list[InequalityPoint]:
-    """The ICB's slope index (every practice's published figure) beside England's, for
-    every period England's figures exist, oldest first."""
+    """The ICB's slope index (every practice's published figure, by the method `options`
+    choose) beside England's stored one (by the default method: `like_for_like` says
+    whether the two are by one method), for every period England's figures exist, oldest
+    first."""
     stored = england.aggregates_of_item(session, data.collection.icb_id, item.id)
     if not stored:
         return []
@@ -682,11 +825,13 @@ def inequality_over_time(
     for practice_id, _, code, value, _ in rows:
         if value is not None and math.isfinite(value):
             by_period[code].append((value, by_id[practice_id], 1))
+    like_for_like = options.method(item) == DEFAULT_OPTIONS.method(item)
     points = [
         InequalityPoint(
             Period.parse(code),
-            compared_slope_index(item, by_period.get(code, [])),
+            compared_slope_index(item, by_period.get(code, []), options),
             stored.get(code),
+            like_for_like,
         )
         for code in codes
     ]

@@ -8,7 +8,7 @@ beside each chart is where an ICB analyst reads practice names.
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template, url_for
+from flask import Blueprint, abort, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.routing import BuildError
 
@@ -159,13 +159,29 @@ def distribution_chart(collection_id: int, item_id: str, fmt: str):
 @allow(*ANALYST)
 def equity(collection_id: int):
     data = _data(collection_id)
+    items = data.items()
+    # The interval's method, chosen on the page (invalid choices: reported, and ignored).
+    options = icb_views.equity_options(request.args, items=items)
     views = [
-        icb_views.equity_view(data, item, session=db(), user=current_user) for item in data.items()
+        icb_views.equity_view(data, item, session=db(), user=current_user, options=options)
+        for item in items
     ]
     return _render(
         "equity",
         data,
         views=views,
+        options=options,
+        chart_args=options.args(),
+        ci_items=present.ci_items(options),
+        ci_hint=present.CI_HINT,
+        transform=present.transform_offer(items, options),
+        transform_value=icb_views.TRANSFORM,
+        method_statement=present.method_statement(views, options),
+        interval_label=present.interval_label,
+        not_transformed=present.not_transformed,
+        over_time_note=present.over_time_note,
+        over_time_gap=present.over_time_gap,
+        stored_method=icb_views.stored_method_label,
         formatter=present.formatter,
         alt=present.equity_alt,
         sii_text=present.sii_text,
@@ -173,7 +189,7 @@ def equity(collection_id: int):
         gap_text=present.gap_text,
         england_periods=present.england_periods,
         england_quintiles=present.england_quintiles,
-    )
+    ), (400 if options.errors else 200)
 
 
 @bp.get("/collections/<int:collection_id>/equity/<item_id>/chart.<fmt>")
@@ -181,12 +197,16 @@ def equity(collection_id: int):
 def equity_chart(collection_id: int, item_id: str, fmt: str):
     data = _data(collection_id)
     item = _item(data, item_id)
-    view = icb_views.equity_view(data, item, session=db(), user=current_user)
+    # The page's options, so the chart is of the view the words beside it describe (an
+    # image cannot show an error: invalid ones are ignored, as on the page).
+    options = icb_views.equity_options(request.args, items=[item])
+    view = icb_views.equity_view(data, item, session=db(), user=current_user, options=options)
     shown = present.quintile_bars(view)
     marks = present.england_marks(view)
     key = charts.chart_key(
-        "icb-equity", data.collection.id, item.id, item.type, item.label, shown, marks
-    )
+        "icb-equity", data.collection.id, item.id, item.type, item.label, shown, marks,
+        options.method(item),
+    )  # fmt: skip
     return chart_response(
         key,
         fmt,
@@ -268,7 +288,30 @@ def tidy_csv(collection_id: int):
     )
 
 
-# PCN lead -----------------------------------------------------------------------------
+# Trends: the PCN lead's (their PCN's median) and the ICB analyst's (across collections) --
+
+
+def _trends_page(page: str, found, views: list[present.TrendView]):
+    return render_template(
+        f"icb/{page}.jinja",
+        trends=found,
+        views=views,
+        min_practices=MIN_PRACTICES,
+        value_rule=icb_views.VALUE_RULE,
+    )
+
+
+def _trend_chart(view: present.TrendView | None, fmt: str, *, scope: str, owner, filename: str):
+    """A trend's chart, or 404 where it has none (one or two medians: the table alone)."""
+    if view is None or view.spec is None:
+        abort(404)
+    spec = view.spec
+    return chart_response(
+        present.trend_chart_key(scope, owner, view),
+        fmt,
+        lambda: present.draw_trend(spec),
+        filename=filename,
+    )
 
 
 def _pcn_trends() -> icb_views.PcnTrends:
@@ -278,27 +321,17 @@ def _pcn_trends() -> icb_views.PcnTrends:
 @bp.get("/pcn/trends")
 @allow(Role.PCN_LEAD)
 def pcn_trends():
-    trends = _pcn_trends()
-    return render_template(
-        "icb/pcn_trends.jinja",
-        trends=trends,
-        views=[present.pcn_trend_view(t) for t in trends.trends],
-        min_practices=MIN_PRACTICES,
-        value_rule=icb_views.VALUE_RULE,
-    )
+    found = _pcn_trends()
+    return _trends_page("pcn_trends", found, [present.pcn_trend_view(t) for t in found.trends])
 
 
 @bp.get("/pcn/trends/<item_id>/chart.<fmt>")
 @allow(Role.PCN_LEAD)
 def pcn_trend_chart(item_id: str, fmt: str):
-    trends = _pcn_trends()
-    trend = next((t for t in trends.trends if t.item.id == item_id), None)
+    found = _pcn_trends()
+    trend = next((t for t in found.trends if t.item.id == item_id), None)
     view = present.pcn_trend_view(trend) if trend is not None else None
-    if view is None or view.spec is None:
-        abort(404)
-    key = present.trend_chart_key("pcn-trend", trends.pcn.id, view)
-    spec = view.spec
-    return chart_response(key, fmt, lambda: present.draw_trend(spec), filename=f"{item_id}-pcn")
+    return _trend_chart(view, fmt, scope="pcn-trend", owner=found.pcn.id, filename=f"{item_id}-pcn")
 
 
 # ICB trends across collections --------------------------------------------------------
@@ -312,13 +345,7 @@ def _icb_trends(item_id: str | None = None) -> icb_views.IcbTrends:
 @allow(*ANALYST)
 def trends():
     found = _icb_trends()
-    return render_template(
-        "icb/trends.jinja",
-        trends=found,
-        views=[present.icb_trend_view(t) for t in found.trends],
-        min_practices=MIN_PRACTICES,
-        value_rule=icb_views.VALUE_RULE,
-    )
+    return _trends_page("trends", found, [present.icb_trend_view(t) for t in found.trends])
 
 
 @bp.get("/trends/<item_id>/chart.<fmt>")
@@ -326,8 +353,6 @@ def trends():
 def trend_chart(item_id: str, fmt: str):
     found = _icb_trends(item_id)
     view = present.icb_trend_view(found.trends[0]) if found.trends else None
-    if view is None or view.spec is None:
-        abort(404)
-    key = present.trend_chart_key("icb-trend", current_user.icb_id, view)
-    spec = view.spec
-    return chart_response(key, fmt, lambda: present.draw_trend(spec), filename=f"{item_id}-icb")
+    return _trend_chart(
+        view, fmt, scope="icb-trend", owner=current_user.icb_id, filename=f"{item_id}-icb"
+    )

@@ -39,6 +39,7 @@ from monitor.analysis.equity import (
     practices_by_quintile,
     practices_slope_index,
     rates_per_patients,
+    refit,
     relative_ranks,
     slope_index,
     slope_index_from_groups,
@@ -758,3 +759,98 @@ def test_drawing_the_line_or_every_practice_gives_the_same_interval():
     width = line.ci_upper - line.ci_lower
     assert every.ci_lower == pytest.approx(line.ci_lower, abs=0.01 * width)
     assert every.ci_upper == pytest.approx(line.ci_upper, abs=0.01 * width)
+
+
+# Refitting the same units by another method (England's SII by the page's choice) -------
+
+
+COUNTS = {
+    "values": [10, 14, 20, 26, 33, 45, 11],
+    "list_sizes": [5000, 6000, 7000, 8000, 9000, 10000, 4000],
+    "imd_scores": [50.0, 40.0, 30.0, 30.0, 10.0, 5.0, 45.0],  # two practices tied
+}
+
+
+def _same(a: SiiResult, b: SiiResult) -> None:
+    assert (a.sii, a.ci_lower, a.ci_upper) == pytest.approx((b.sii, b.ci_lower, b.ci_upper))
+    assert (a.ci_method, a.transform, a.value_type, a.repetitions, a.per_patients) == (
+        b.ci_method, b.transform, b.value_type, b.repetitions, b.per_patients,
+    )  # fmt: skip
+    assert a.units == b.units
+    assert (a.n_missing_value, a.n_no_population, a.ranked_by) == (
+        b.n_missing_value, b.n_no_population, b.ranked_by,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("ci_method", "transform"), [("regression", False), ("simulation", True), (None, False)]
+)
+def test_refitting_rates_by_another_method_is_fitting_them_so(ci_method, transform):
+    default = practices_slope_index(counts=True, **COUNTS)
+    assert default.ci_method == "simulation" and not default.transform
+    direct = practices_slope_index(counts=True, ci_method=ci_method, transform=transform, **COUNTS)
+    _same(refit(default, ci_method=ci_method, transform=transform), direct)
+    # ... and back again.
+    _same(refit(direct), default)
+
+
+def test_refitting_groups_with_standard_errors_is_fitting_them_so():
+    area = PHE_AREA1
+    given = {"standard_errors": area["se"]}
+    default = slope_index_from_groups(area["value"], area["population"], **given)
+    for method in ("regression", "known_se"):
+        direct = slope_index_from_groups(
+            area["value"], area["population"], ci_method=method, **given
+        )
+        _same(refit(default, ci_method=method), direct)
+
+
+def test_refitting_figures_with_no_spread_cannot_simulate_or_transform():
+    figures = practices_slope_index(
+        [60, 62, 65, 70, 71, 75], list_sizes=[5000] * 6, imd_deciles=[1, 2, 4, 6, 8, 10]
+    )
+    assert refit(figures, ci_method="regression") == figures
+    with pytest.raises(ValueError, match="needs standard errors or confidence limits"):
+        refit(figures, ci_method="simulation")
+    with pytest.raises(ValueError, match="only counts"):
+        practices_slope_index(
+            [60, 62, 65, 70, 71, 75], list_sizes=[5000] * 6,
+            imd_deciles=[1, 2, 4, 6, 8, 10], transform=True,
+        )  # fmt: skip
+
+
+def test_refitting_too_few_practices_is_still_too_few_by_the_method_chosen():
+    few = practices_slope_index(
+        [10, 12, 14], list_sizes=[5000] * 3, imd_scores=[50.0, 40.0, 30.0], counts=True
+    )
+    again = refit(few, ci_method="regression")
+    assert again.sii is None and again.reason == few.reason
+    assert again.ci_method == "regression" and again.repetitions is None
+
+
+def test_refitting_into_the_log_when_a_practice_has_no_events_says_why_not():
+    zero = dict(COUNTS, values=[0, 14, 20, 26, 33, 45, 11])
+    default = practices_slope_index(counts=True, **zero)
+    assert default.ok
+    logged = refit(default, ci_method="simulation", transform=True)
+    assert logged.sii is None and "log scale" in logged.reason
+    _same(refit(logged), default)  # its practices are kept, to be taken again as they are
+
+
+def test_a_rates_interval_names_the_method_chosen_and_the_transform():
+    default = practices_slope_index(counts=True, **COUNTS)
+    assert default.method_label == "PHE simulation, 100,000 draws"
+    regression = practices_slope_index(counts=True, ci_method="regression", **COUNTS)
+    assert regression.method_label == "regression residuals"
+    assert regression.has_spread
+    words = explain_sii(regression, measure_label="calls", higher_is_better=None)
+    assert words[-1] == (
+        "The 95% confidence interval comes from how far the practices sit from the line "
+        "(regression residuals), not from the confidence limits of each practice's own "
+        "rate (PHE's simulation)."
+    )
+    logged = practices_slope_index(counts=True, transform=True, **COUNTS)
+    assert logged.method_label == "PHE simulation, 100,000 draws, fitted to the log of each rate"
+    words = explain_sii(logged, measure_label="calls", higher_is_better=None)
+    assert "on the log scale" in words[-1]
+    assert "The line was fitted to the log of each rate (PHE's transform)" in words[-1]

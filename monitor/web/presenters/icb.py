@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from monitor import charts
-from monitor.analysis import spc
+from monitor.analysis import equity, spc
 from monitor.analysis.equity import compare_gaps
 from monitor.core.checklist import Frequency, Item, ItemType
 from monitor.core.formatting import difference_format, item_value
@@ -18,6 +18,15 @@ from monitor.services import icb_views
 from monitor.services.evidence import IMPROVEMENT
 
 __all__ = [
+    "CI_HINT",
+    "TransformOffer",
+    "ci_items",
+    "interval_label",
+    "method_statement",
+    "not_transformed",
+    "over_time_gap",
+    "over_time_note",
+    "transform_offer",
     "coverage",
     "england_lines",
     "gap_text",
@@ -228,6 +237,136 @@ def equity_alt(view: icb_views.Equity) -> str:
         f"Quintiles with fewer than {MIN_PRACTICES} practices are left out.{beside} The "
         "figures are in the table below."
     )
+
+
+# --------------------------------------------------------------------------- equity options
+
+
+CI_HINTS = {
+    "simulation": (
+        "PHEindicatormethods phe_sii: each practice's rate redrawn "
+        f"{equity.DEFAULT_REPETITIONS:,} times from its own 95% confidence limits, the line "
+        "refitted each time"
+    ),
+    "regression": "From how far the practices sit from the fitted line (Student's t)",
+}
+CI_HINT = (
+    "How each slope index's 95% confidence interval is worked out, for the ICB and for "
+    "England alike. PHE's simulation needs each practice's own confidence limits, which only "
+    "rates (counts per 1,000 registered patients) have here: every other figure always has "
+    "the regression residuals' interval."
+)
+NO_LIMITS = (
+    "PHE transforms a figure using its own confidence limits (the log of a rate, the logit of "
+    "a proportion), and these figures come without the numerator and denominator that "
+    "would give them limits"
+)
+
+
+def ci_items(options: icb_views.EquityOptions) -> list[dict]:
+    """The confidence interval radios, the chosen one checked."""
+    return [
+        {"value": value, "text": text, "hint": {"text": CI_HINTS[value]},
+         "checked": value == options.ci_method}
+        for value, text in icb_views.CI_CHOICES.items()
+    ]  # fmt: skip
+
+
+@dataclass(frozen=True)
+class TransformOffer:
+    """The "Transform before fitting" field: offered only where PHE applies a transform
+    (the rates), with a hint saying where it applies and why not elsewhere."""
+
+    offered: bool
+    hint: str
+    checked: bool
+
+
+def _names(items: list[Item]) -> str:
+    labels = [icb_views.compared_measure(item).label for item in items]
+    return labels[0] if len(labels) == 1 else ", ".join(labels[:-1]) + " and " + labels[-1]
+
+
+def transform_offer(items: list[Item], options: icb_views.EquityOptions) -> TransformOffer:
+    rates = [item for item in items if icb_views.transformable(item)]
+    others = [item for item in items if not icb_views.transformable(item)]
+    if not rates:
+        return TransformOffer(
+            False,
+            "Transform before fitting is not offered: none of these metrics is a rate. "
+            f"{NO_LIMITS}.",
+            False,
+        )
+    hint = (
+        f"PHE's log of each rate before the line is fitted, the gap turned back into a rate. "
+        f"Applies to {_names(rates)}; needs PHE's simulation, and every practice to have at "
+        "least one event."
+    )
+    if others:
+        hint += f" Not offered for {_names(others)}: {NO_LIMITS}."
+    return TransformOffer(True, hint, options.transform)
+
+
+def interval_label(result: equity.SiiResult) -> str:
+    """The interval's method as the summary table names it: "PHE simulation",
+    "regression residuals", "PHE simulation, fitted to the log of each rate"."""
+    return equity.method_label(result.ci_method, None, result.transform, result.value_type)
+
+
+def method_statement(views: list[icb_views.Equity], options: icb_views.EquityOptions) -> list[str]:
+    """The method every slope index on the page was worked out by, in words."""
+    rates = [v for v in views if icb_views.transformable(v.item)]
+    others = [v for v in views if not icb_views.transformable(v.item)]
+    sentences = []
+    if rates:
+        how = "the default" if options.default else "as chosen in the options below"
+        sentences.append(
+            f"95% confidence intervals of the rates ({_names([v.item for v in rates])}) by "
+            f"{rates[0].sii.method_label} ({how})."
+        )
+    if others:
+        whose = "every other metric" if rates else "every metric"
+        sentences.append(
+            f"95% confidence intervals of {whose} by regression residuals: these figures "
+            "have no confidence limits of their own to simulate from."
+        )
+    if rates and not options.default and any(v.england and v.england.sii for v in rates):
+        sentences.append(
+            "England's slope index beside each rate's is worked out again by the same method, "
+            "over England's practices, so the two stay like for like."
+        )
+    return sentences
+
+
+def not_transformed(view: icb_views.Equity) -> str | None:
+    """Why an item's slope index was not transformed when the transform was chosen."""
+    if not view.options.transform or icb_views.transformable(view.item):
+        return None
+    return (
+        f"Not transformed: {NO_LIMITS}, so this slope index is fitted to the figures as they are."
+    )
+
+
+def over_time_note(view: icb_views.Equity) -> str | None:
+    """Why the period table does not compare the ICB's gap with England's, when the method
+    chosen is not the one England's stored figures are by."""
+    if view.over_time_like_for_like:
+        return None
+    return (
+        "England's slope indices period by period were worked out once, when each national "
+        f"file was imported, by the default method ({icb_views.stored_method_label(view.item)}); "
+        f"the ICB's here are by {view.sii.method_label}, as chosen, so the ICB's gap is not "
+        "compared with England's period by period. Choose the default method to compare them."
+    )
+
+
+def over_time_gap(point: icb_views.InequalityPoint) -> str:
+    """The period table's gap cell."""
+    if point.gap:
+        return point.gap.capitalize()
+    if not point.like_for_like and point.england is not None and point.england.sii is not None:
+        return "Not compared: England's is by the default method"
+    return "Not compared"
 
 
 def spending_alt(mix: icb_views.SpendingMix) -> str:
