@@ -87,13 +87,56 @@ class TestConfig(Config):
 class ProductionConfig(Config):
     ENV_NAME = "production"
     DEBUG = False
+    # The __Host- prefix makes the browser refuse the cookie unless it is Secure, for
+    # Path=/ and without a Domain: no sibling subdomain or plain-HTTP page can plant or
+    # overwrite a session cookie for this site.
+    SESSION_COOKIE_NAME = "__Host-session"
+    SESSION_COOKIE_SECURE = True
+    SESSION_COOKIE_PATH = "/"
+    SESSION_COOKIE_DOMAIN = None
+    # Flask-Login never sets a remember-me cookie here (remember=False); were one ever
+    # set, it would carry the same protections.
+    REMEMBER_COOKIE_NAME = "__Host-remember_token"
+    REMEMBER_COOKIE_SECURE = True
+    REMEMBER_COOKIE_PATH = "/"
+    REMEMBER_COOKIE_DOMAIN = None
 
     @classmethod
     def check(cls) -> None:
-        if not os.environ.get("SECRET_KEY"):
-            raise RuntimeError("SECRET_KEY must be set in the environment in production")
+        key = os.environ.get("SECRET_KEY")
+        if not key:
+            raise RuntimeError(
+                "SECRET_KEY must be set in the environment in production. " + SECRET_KEY_ADVICE
+            )
+        problem = secret_key_problem(key)
+        if problem:
+            raise RuntimeError(f"SECRET_KEY {problem}. {SECRET_KEY_ADVICE}")
         if os.environ.get("FLASK_DEBUG", "0") not in ("", "0", "false", "False"):
             raise RuntimeError("Refusing to start in production with debug on (FLASK_DEBUG)")
+
+
+SECRET_KEY_MIN_LENGTH = 32
+SECRET_KEY_ADVICE = 'Generate one with: python -c "import secrets; print(secrets.token_hex(32))"'
+
+
+def secret_key_problem(key: str) -> str | None:
+    """Why a key is too weak to sign sessions with, or None: it must carry at least 32
+    random bytes' worth, so 32 printable characters, or 64 if it is written in hex (4
+    bits a character), and not be one character or a short pattern repeated."""
+    if all(ch in "0123456789abcdefABCDEF" for ch in key):
+        if len(key) < 2 * SECRET_KEY_MIN_LENGTH:
+            return (
+                f"is {len(key)} hexadecimal characters: it must be at least "
+                f"{2 * SECRET_KEY_MIN_LENGTH} (32 random bytes)"
+            )
+    elif len(key) < SECRET_KEY_MIN_LENGTH:
+        return (
+            f"is {len(key)} characters: it must be at least {SECRET_KEY_MIN_LENGTH} "
+            "(32 random bytes' worth)"
+        )
+    if len(set(key)) < 10:
+        return "repeats too few characters to be random"
+    return None
 
 
 CONFIGS = {
