@@ -24,6 +24,8 @@ class Config:
     SESSION_COOKIE_SECURE = True
     PERMANENT_SESSION_LIFETIME = timedelta(hours=8)
     IDLE_TIMEOUT = timedelta(minutes=30)
+    # However active, a session ends this long after sign-in (monitor.web.security).
+    ABSOLUTE_SESSION_LIFETIME = timedelta(hours=12)
     REMEMBER_COOKIE_DURATION = timedelta(seconds=0)
 
     # Sign-in throttling.

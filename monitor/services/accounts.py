@@ -70,7 +70,10 @@ def sign_in(
     policy: ThrottlePolicy,
     now: datetime | None = None,
 ) -> SignInResult:
-    """Check credentials, applying the per-account lockout and per-address limit."""
+    """Check credentials, applying the per-account lockout and per-address limit.
+
+    Every outcome costs one password verification (against a dummy hash where there is
+    no account to check), so its timing tells nothing about which one it was."""
     now = now or utcnow()
     window_start = now - policy.address_failure_window
     recent_failures = session.exec(
@@ -90,7 +93,10 @@ def sign_in(
         return SignInResult(SignInOutcome.FAILED)
 
     locked = user.locked_until is not None and user.locked_until > now
-    if locked or not passwords.verify(user.password_hash, password):
+    # Verified even when locked, and the result ignored: a locked account must take as
+    # long to answer as a wrong password, or timing tells which accounts are locked.
+    correct = passwords.verify(user.password_hash, password)
+    if locked or not correct:
         _record_address_failure(session, address, now, window_start)
         if not locked:
             user.failed_sign_ins += 1
@@ -190,6 +196,44 @@ def _organisation_fields(
     return fields
 
 
+def password_context(
+    session: Session,
+    *,
+    display_name: str,
+    practice_id: int | None = None,
+    pcn_id: int | None = None,
+    icb_id: int | None = None,
+) -> list[str]:
+    """Words a password must not be made from: the person's name and their organisation's
+    name and code (with the email address and the service's name, which the policy adds)."""
+    words = [display_name]
+    for model, organisation_id in ((Practice, practice_id), (Pcn, pcn_id), (Icb, icb_id)):
+        organisation = session.get(model, organisation_id) if organisation_id else None
+        if organisation is not None:
+            code = organisation.ods_code if model is Practice else organisation.code
+            words += [organisation.name, code]
+    return words
+
+
+def _check_password(session: Session, password: str, *, field: str, **person) -> None:
+    """The password policy for this person, as an AccountError on `field`."""
+    email = person.pop("email")
+    try:
+        check_password_policy(password, email=email, context=password_context(session, **person))
+    except ValueError as exc:
+        raise AccountError(field, str(exc)) from None
+
+
+def _person(user: User) -> dict:
+    return {
+        "email": user.email,
+        "display_name": user.display_name,
+        "practice_id": user.practice_id,
+        "pcn_id": user.pcn_id,
+        "icb_id": user.icb_id,
+    }
+
+
 def create_user(
     session: Session,
     *,
@@ -218,10 +262,9 @@ def create_user(
     except ValueError:
         raise AccountError("role", "Select a role") from None
     org = _organisation_fields(session, actor, role, organisation_id)
-    try:
-        check_password_policy(password, email=email)
-    except ValueError as exc:
-        raise AccountError("password", str(exc)) from None
+    _check_password(
+        session, password, field="password", email=email, display_name=display_name, **org
+    )
     user = User(
         email=email,
         display_name=display_name,
@@ -246,10 +289,7 @@ def change_password(
 ) -> None:
     if not passwords.verify(user.password_hash, current_password):
         raise AccountError("current_password", "Your current password is not correct")
-    try:
-        check_password_policy(new_password, email=user.email)
-    except ValueError as exc:
-        raise AccountError("new_password", str(exc)) from None
+    _check_password(session, new_password, field="new_password", **_person(user))
     if passwords.verify(user.password_hash, new_password):
         raise AccountError("new_password", "Choose a password different from your current one")
     user.password_hash = passwords.hash(new_password)
@@ -270,10 +310,7 @@ def change_password(
 def set_temporary_password(
     session: Session, *, actor: User, user: User, passwords: Passwords, password: str
 ) -> None:
-    try:
-        check_password_policy(password, email=user.email)
-    except ValueError as exc:
-        raise AccountError("password", str(exc)) from None
+    _check_password(session, password, field="password", **_person(user))
     records.update_fields(
         session,
         user=actor,

@@ -6,6 +6,9 @@ common choices, and no composition rules.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
+
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
@@ -54,12 +57,68 @@ DENY_LIST = frozenset(
 )
 
 
+# The service's own name and what people call it (ASVS V6.2.11 context words).
+SERVICE_WORDS = ("HEP Impact Monitor", "Health Equity Payment", "NHS")
+
+# A context word shorter than this is not used to build a password out of words: "pm" or
+# a single letter would make every password refused.
+_MIN_CONTEXT_TOKEN = 3
+
+CONTEXT_MESSAGE = (
+    "Choose a password that is not made from your name, your email address, your "
+    "organisation's name or code, or the name of this service"
+)
+
+
 class PasswordPolicyError(ValueError):
     pass
 
 
-def check_password_policy(password: str, *, email: str = "") -> None:
-    """Raise PasswordPolicyError with a message for the person choosing the password."""
+def _alphanumeric(text: str) -> str:
+    return "".join(ch for ch in text.casefold() if ch.isalnum())
+
+
+def _letters(text: str) -> str:
+    return "".join(ch for ch in text.casefold() if ch.isalpha())
+
+
+def context_tokens(words: Iterable[str]) -> frozenset[str]:
+    """The pieces a guesser who knows these words would try: each phrase whole and each
+    word of it, case-folded, with punctuation (and, separately, digits) taken out."""
+    tokens: set[str] = set()
+    for phrase in words:
+        if not phrase:
+            continue
+        parts = [phrase, *re.split(r"[^\w]+|_", phrase)]
+        for part in parts:
+            for token in (_alphanumeric(part), _letters(part)):
+                if len(token) >= _MIN_CONTEXT_TOKEN:
+                    tokens.add(token)
+    return frozenset(tokens)
+
+
+def _made_of(text: str, tokens: frozenset[str]) -> bool:
+    """Whether `text` is one or more tokens end to end ("hepmonitor", "highfieldshighfields")."""
+    if not text:
+        return False
+    lengths = sorted({len(token) for token in tokens})
+    reachable = [True] + [False] * len(text)
+    for end in range(1, len(text) + 1):
+        reachable[end] = any(
+            size <= end and reachable[end - size] and text[end - size : end] in tokens
+            for size in lengths
+        )
+    return reachable[-1]
+
+
+def check_password_policy(password: str, *, email: str = "", context: Iterable[str] = ()) -> None:
+    """Raise PasswordPolicyError with a message for the person choosing the password.
+
+    `context` holds the words a guesser who knows the person would try first: their name
+    and their organisation's name and code. The email address and the service's name are
+    always context. A password made only of them (ignoring case, and ignoring the digits
+    and punctuation added to pad it out) is refused.
+    """
     if len(password) < MIN_LENGTH:
         raise PasswordPolicyError(f"Password must be {MIN_LENGTH} characters or more")
     if len(password) > MAX_LENGTH:
@@ -71,6 +130,9 @@ def check_password_policy(password: str, *, email: str = "") -> None:
         )
     if email and folded in {email.casefold(), email.casefold().split("@")[0]}:
         raise PasswordPolicyError("Password must not be your email address")
+    tokens = context_tokens([email, *context, *SERVICE_WORDS])
+    if _made_of(_alphanumeric(password), tokens) or _made_of(_letters(password), tokens):
+        raise PasswordPolicyError(CONTEXT_MESSAGE)
 
 
 class Passwords:

@@ -13,6 +13,7 @@ from monitor.services import accounts
 from monitor.services.accounts import AccountError, SignInOutcome
 from monitor.web.access import public, signed_in
 from monitor.web.context import client_address, db, passwords, throttle_policy
+from monitor.web.security import start_session_clock
 
 bp = Blueprint("auth", __name__)
 
@@ -71,6 +72,7 @@ def sign_in():
             session.clear()  # a fresh session: nothing carried over from before sign-in
             login_user(result.user, remember=False)
             session["last_seen"] = int(time.time())
+            start_session_clock()
             if result.user.must_change_password:
                 return redirect(url_for("auth.change_password"))
             return redirect(next_url)

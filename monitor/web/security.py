@@ -4,9 +4,38 @@ from __future__ import annotations
 
 import secrets
 
-from flask import Flask, Response, abort, current_app, g, request
+from flask import Flask, Response, abort, current_app, flash, g, redirect, request, session, url_for
+from flask_login import current_user, logout_user
 
+from monitor.core import clock
 from monitor.web.errors import render_error
+
+SESSION_EXPIRED = (
+    "You were signed out because you signed in more than {hours} hours ago. Sign in again."
+)
+
+
+def start_session_clock() -> None:
+    """At sign-in: when this session began, for its absolute lifetime."""
+    session["signed_in_at"] = int(clock.utcnow().timestamp())
+
+
+def end_expired_sessions():
+    """before_request: sign out a session older than ABSOLUTE_SESSION_LIFETIME from its
+    sign-in, however active it has been (the idle timeout ends quiet ones sooner). The
+    time is in the session, which the server signs, and checked here on every request; a
+    session without one (from before this rule) counts as expired."""
+    if not current_user.is_authenticated:
+        return None
+    lifetime = current_app.config["ABSOLUTE_SESSION_LIFETIME"]
+    signed_in_at = session.get("signed_in_at")
+    now = clock.utcnow().timestamp()
+    if isinstance(signed_in_at, int) and 0 <= now - signed_in_at <= lifetime.total_seconds():
+        return None
+    logout_user()
+    session.clear()
+    flash(SESSION_EXPIRED.format(hours=round(lifetime.total_seconds() / 3600)))
+    return redirect(url_for("auth.sign_in", next=request.full_path.rstrip("?")))
 
 
 def csp_nonce() -> str:
@@ -85,5 +114,6 @@ def _size(limit: int) -> str:
 def init_app(app: Flask) -> None:
     # First of all before_request hooks: ahead of CSRF, which reads the form.
     app.before_request_funcs.setdefault(None, []).insert(0, refuse_oversized_bodies)
+    app.before_request(end_expired_sessions)
     app.after_request(add_security_headers)
     app.jinja_env.globals["csp_nonce"] = csp_nonce
