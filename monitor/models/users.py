@@ -81,6 +81,14 @@ class User(UserBase, table=True):
     locked_until: datetime | None = Field(default=None)
     last_sign_in_at: datetime | None = Field(default=None)
     created_at: datetime = Field(default_factory=utcnow)
+    # The second factor (monitor.services.second_factor): the TOTP shared secret (base32)
+    # once enrolled, the time step of the last code accepted (a code is never accepted
+    # twice), and whether this person must have one whatever their role: set when they
+    # enrol, so an administrator's reset makes them enrol again.
+    totp_secret: str | None = Field(default=None, max_length=64)
+    totp_last_counter: int | None = Field(default=None)
+    totp_enrolled_at: datetime | None = Field(default=None)
+    second_factor_required: bool = Field(default=False)
 
     @property
     def role_enum(self) -> Role:
@@ -107,3 +115,15 @@ class SignInFailure(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     address: str = Field(max_length=64, index=True)
     at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class RecoveryCode(SQLModel, table=True):
+    """A one-time code that stands in for the authenticator app, stored as its SHA-256
+    digest and spent (used_at) when used."""
+
+    __tablename__ = "recovery_code"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="app_user.id", index=True)
+    code_hash: str = Field(max_length=64)
+    used_at: datetime | None = Field(default=None)
