@@ -5,6 +5,8 @@ The same commands run as `flask --app monitor …`.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 from alembic import command
 from alembic.config import Config as AlembicConfig
@@ -314,6 +316,51 @@ def worker_command(workers: int) -> None:
     start_worker(current_app._get_current_object(), workers=workers)
 
 
+@click.command("backup")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Overwrite PATH if it exists")
+@with_appcontext
+def backup_command(path: Path, force: bool) -> None:
+    """Write a consistent copy of the database to PATH (safe while the app runs)."""
+    from monitor.services.backups import BackupError, backup
+
+    try:
+        result = backup(current_app.config["DATABASE_URL"], path, force=force)
+    except BackupError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(
+        f"Backed up the database (revision {result.revision or 'none'}, "
+        f"{result.size_bytes:,} bytes) to {result.path}."
+    )
+
+
+@click.command("restore")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.confirmation_option(
+    "--yes",
+    prompt="This replaces everything in the database with the backup. Continue?",
+    help="Replace the database without asking",
+)
+@with_appcontext
+def restore_command(path: Path) -> None:
+    """Replace the database with a backup made by `monitor backup` (stop the app first)."""
+    from alembic.script import ScriptDirectory
+
+    from monitor.services.backups import BackupError, restore
+
+    database_url = current_app.config["DATABASE_URL"]
+    script = ScriptDirectory.from_config(alembic_config(database_url))
+    known = {revision.revision for revision in script.walk_revisions()}
+    current_app.extensions["monitor.engine"].dispose()  # this process holds it open no more
+    try:
+        revision = restore(database_url, path, known_revisions=known)
+    except BackupError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"Restored the database from {path} (revision {revision}).")
+    if revision != script.get_current_head():
+        click.echo("It is older than this version of the app: run `monitor db upgrade` next.")
+
+
 def register_cli(app: Flask) -> None:
     app.cli.add_command(db_group)
     app.cli.add_command(onboard_command)
@@ -324,6 +371,8 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(demo_command)
     app.cli.add_command(demo_sign_ins_command)
     app.cli.add_command(create_user_command)
+    app.cli.add_command(backup_command)
+    app.cli.add_command(restore_command)
 
 
 def main() -> None:
