@@ -38,6 +38,10 @@ _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
 _THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d*)?$")
 _DURATION = re.compile(r"^(\d{1,3}):([0-5]\d)$")
 _LONG_DURATION = re.compile(r"^(\d{1,2}):([0-5]\d):([0-5]\d)$")
+_WHOLE = re.compile(r"[0-9]{1,18}")
+# C0 control characters other than tab, line feed and carriage return: never typed, and
+# NUL cannot be stored at all (PostgreSQL refuses it in text).
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 class InvalidValue(ValueError):
@@ -54,6 +58,27 @@ class FormErrors(ValueError):
     def __init__(self, errors: Mapping[str, str]) -> None:
         super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
         self.errors = dict(errors)
+
+
+def control_character_error(text: object, *, label: str = "This") -> str | None:
+    """The message for text holding a NUL or another invisible control character (they
+    arrive from copying out of other programs, or from a damaged file), or None."""
+    if not isinstance(text, str) or not _CONTROL.search(text):
+        return None
+    kind = "a NUL character" if "\x00" in text else "an invisible control character"
+    return (
+        f"{_capital(label)} contains {kind}, which cannot be saved. Type it again "
+        "rather than pasting it"
+    )
+
+
+def whole_number(text: str | None) -> int | None:
+    """A whole number written in ASCII digits (an id, a year, a version), or None.
+
+    `str.isdigit` is not enough: it accepts "²" and other digits `int` refuses, and
+    any length, where `int` refuses more than 4,300 digits."""
+    cleaned = (text or "").strip()
+    return int(cleaned) if _WHOLE.fullmatch(cleaned) else None
 
 
 def is_blank(text: str | None) -> bool:
@@ -136,6 +161,8 @@ def parse_item_value(item: Item, raw: str | None) -> Parsed:
     if is_blank(raw):
         return Parsed()
     text = raw.strip()
+    if message := control_character_error(text, label=item.label):
+        raise InvalidValue(message)
     if item.type is ItemType.TEXT:
         if len(text) > 500:
             raise InvalidValue(f"{item.label} must be 500 characters or fewer")
@@ -298,17 +325,19 @@ class Collector:
 
     # Fields -----------------------------------------------------------------------
 
-    def guard(self, name: str, text: str | None) -> str | None:
-        """Refuse patient identifiers. Checked before a field's other rules, so this is
-        the message a person sees first: it matters more than a length limit."""
-        if message := nhs_number_error(text):
+    def guard(self, name: str, text: str | None, *, label: str = "This") -> str | None:
+        """Refuse patient identifiers and characters that cannot be stored. Checked
+        before a field's other rules, so this is the message a person sees first: it
+        matters more than a length limit."""
+        if message := nhs_number_error(text) or control_character_error(text, label=label):
             self.add(name, message)
         return text
 
     def free_text(self, name: str, *, label: str, limit: int, required: str | None = None) -> str:
-        """Words a person typed: no NHS number, `required` is the message when empty."""
+        """Words a person typed: no NHS number or control characters, `required` is the
+        message when empty."""
         text = self.text(name)
-        self.guard(name, text)
+        self.guard(name, text, label=label)
         if not text:
             if required:
                 self.add(name, required)
@@ -386,14 +415,15 @@ class Collector:
         text = self.text(name)
         if not text:
             return None
-        if not text.isdigit() or int(text) not in allowed:
+        number = whole_number(text)
+        if number not in allowed:
             self.add(name, message)
             return None
-        return int(text)
+        return number
 
     def record_ids(self, name: str, allowed: set[int], message: str) -> list[int]:
         texts = self.many(name)
-        ids = [int(t) for t in texts if t.isdigit()]
+        ids = [n for n in map(whole_number, texts) if n is not None]
         if len(ids) != len(texts) or not set(ids) <= allowed:
             self.add(name, message)
         return sorted(set(ids))
@@ -404,6 +434,9 @@ class Collector:
         text = text if isinstance(text, str) else ""
         if not text.strip():
             self.add(name, message)
+        elif "\x00" in text:
+            # Never compared with anything stored: PostgreSQL refuses NUL in a query.
+            self.add(name, control_character_error(text))
         elif limit is not None and len(text) > limit:
             self.add(name, f"Enter {limit:,} characters or fewer")
         return text
