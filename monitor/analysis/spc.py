@@ -99,6 +99,7 @@ __all__ = [
     "SpcSettings",
     "assurance_type",
     "before_after",
+    "compare",
     "explain",
     "explain_assurance",
     "explain_before_after",
@@ -464,6 +465,9 @@ class SpcResult:
     unmatched_rebase_points: tuple[Hashable, ...]
     baseline_before: Any = None
     """Set by ``before_after``: the limits come only from the values before this period."""
+    limits_from: tuple[Any, Any] | None = None
+    """Set by ``xmr(limits_from=...)``: the first and last period whose values set the
+    limits of the group they are in."""
 
     @property
     def assurance_icon(self) -> str | None:
@@ -526,6 +530,16 @@ class SpcResult:
                 f"limits fixed on the {n} baseline points before "
                 f"{format_period(self.baseline_before)}"
             )
+        elif self.limits_from is not None:
+            first, last = self.limits_from
+            fixed = self.points["used_for_limits"] & (self.points["period"] >= first)
+            fixed &= self.points["period"] <= last
+            basis = (
+                f"limits fixed on the {int(fixed.sum())} baseline points from "
+                f"{format_period(first)} to {format_period(last)}"
+            )
+            if len(self.groups) > 1:
+                basis += ", and each later phase's limits on its own points"
         return self.settings.describe(format_period=format_period, limits_basis=basis)
 
 
@@ -563,6 +577,7 @@ def xmr(
     target: float | None = None,
     settings: SpcSettings = DEFAULT_SETTINGS,
     rebase_at: Sequence[Hashable] | None = None,
+    limits_from: tuple[Any, Any] | None = None,
 ) -> SpcResult:
     """Calculate an XmR chart.
 
@@ -571,6 +586,12 @@ def xmr(
     rows are sorted by period. ``rebase_at`` is a shortcut for ``settings.rebase_at``.
     ``improvement`` is the direction that counts as better: "increase", "decrease" or
     "neutral" (no direction: signals are "neutral" and there is no assurance).
+
+    ``limits_from`` = (first, last) fixes the limits on a baseline, as Making Data Count
+    advises for judging a change: the group holding those periods takes its mean and
+    moving ranges from their values only (at least two) and extends the limits over
+    its other points; a later group (after a rebase point) has limits of its own
+    points. ``fix_after_n_points`` then applies to the groups without the baseline.
     """
     _check_improvement(improvement)
     if rebase_at is not None:
@@ -590,12 +611,25 @@ def xmr(
 
     observed = frame["value"].notna().to_numpy()
     used = observed.copy()
+    fixed_groups: set[int] = set()
+    if limits_from is not None:
+        first, last = limits_from
+        in_period = (frame["period"] >= first) & (frame["period"] <= last)
+        in_baseline = in_period.to_numpy(dtype=bool) & observed
+        if in_baseline.sum() < 2:
+            raise ValueError("at least two values in limits_from are needed for a baseline")
+        for group in np.unique(groups[in_baseline]):
+            rows = groups == group
+            used[rows] = in_baseline[rows]
+            fixed_groups.add(int(group))
     if settings.fix_after_n_points is not None:
         for group in np.unique(groups):
+            if int(group) in fixed_groups:
+                continue
             rows = np.flatnonzero((groups == group) & observed)
             used[rows[settings.fix_after_n_points :]] = False
 
-    return _chart(
+    result = _chart(
         frame,
         groups=groups,
         used_for_limits=used,
@@ -603,7 +637,11 @@ def xmr(
         improvement=improvement,
         target=target,
         unmatched_rebase_points=unmatched,
+        fixed_groups=frozenset(fixed_groups),
     )
+    if limits_from is not None:
+        result = replace(result, limits_from=tuple(limits_from))
+    return result
 
 
 def before_after(
@@ -647,9 +685,25 @@ def before_after(
         baseline_before=split_at,
         short_n=baseline_n,
     )
+    return compare(chart, baseline=baseline, split_at=split_at)
+
+
+def compare(
+    chart: SpcResult, *, baseline: Sequence[bool] | np.ndarray, split_at: Any
+) -> BeforeAfter:
+    """The before/after comparison a chart shows: the values marked ``baseline`` against
+    those from ``split_at`` on, and the special causes from ``split_at`` on, all read
+    from ``chart`` itself (its limits, runs and labels), so that the words about the
+    comparison and the chart beside them cannot disagree. The chart's limits should be
+    fixed on the baseline (``xmr(limits_from=...)`` or ``before_after``)."""
     points = chart.points
+    observed = ~points["missing"].to_numpy(dtype=bool)
+    in_baseline = np.asarray(baseline, dtype=bool) & observed
+    after = (points["period"] >= split_at).to_numpy(dtype=bool)
+    if in_baseline.sum() < 2:
+        raise ValueError("at least two baseline values are needed")
     since = points.loc[after & observed]
-    signals = points.loc[after & points["special_cause"].to_numpy()]
+    signals = points.loc[after & points["special_cause"].to_numpy(dtype=bool)]
     categories = set(signals["category"])
     if not categories:
         outcome = None
@@ -657,17 +711,18 @@ def before_after(
         outcome = "mixed"
     else:
         (outcome,) = categories
-    baseline_mean = r_mean(frame["value"].to_numpy()[baseline])
+    baseline_mean = r_mean(points["value"].to_numpy()[in_baseline])
     since_mean = r_mean(since["value"].to_numpy())
+    group = int(points["group"].to_numpy()[np.flatnonzero(in_baseline)[0]])
     return BeforeAfter(
         split_at=split_at,
-        baseline_n=baseline_n,
+        baseline_n=int(in_baseline.sum()),
         since_n=len(since),
         baseline_mean=baseline_mean,
         since_mean=since_mean,
         difference=since_mean - baseline_mean,
-        baseline_short=baseline_n < settings.short_group_threshold,
-        baseline_stable=not bool(points.loc[baseline, "special_cause"].any()),
+        baseline_short=chart.group_limits(group).short,
+        baseline_stable=not bool(points.loc[in_baseline, "special_cause"].any()),
         shift_detected=not signals.empty,
         outcome=outcome,
         signals=signals,
@@ -708,6 +763,7 @@ def _chart(
     unmatched_rebase_points: tuple[Hashable, ...],
     baseline_before: Any = None,
     short_n: int | None = None,
+    fixed_groups: frozenset[int] = frozenset(),
 ) -> SpcResult:
     y = frame["value"].to_numpy(dtype=float)
     observed = ~np.isnan(y)
@@ -730,7 +786,13 @@ def _chart(
         gy = y[rows]
         limits, mr, mr_used = _group_limits(gy, used_for_limits[rows], settings)
         n = int(observed[rows].sum())
-        short = (short_n if short_n is not None else n) < settings.short_group_threshold
+        if short_n is not None:
+            basis_n = short_n
+        elif int(group) in fixed_groups:  # limits fixed on a baseline: its points count
+            basis_n = int((used_for_limits[rows] & observed[rows]).sum())
+        else:
+            basis_n = n
+        short = basis_n < settings.short_group_threshold
         limits = replace(limits, group=int(group), n=n, n_missing=len(rows) - n, short=short)
         summaries.append(limits)
 
@@ -1099,9 +1161,11 @@ def explain(
     if assurance:
         sentences.append(assurance)
     limits = result.limits
-    if limits.short and limits.n >= 2:
+    points = result.points
+    basis = int((points["used_for_limits"] & (points["group"] == limits.group)).sum())
+    if limits.short and basis >= 2:
         sentences.append(
-            f"These are trial limits, based on only {limits.n} points; they will be revised "
+            f"These are trial limits, based on only {basis} points; they will be revised "
             "as more data arrives."
         )
     if result.missing_count:
@@ -1255,20 +1319,23 @@ def explain_before_after(
     format_value: Callable[[float], str] = _default_format_value,
     format_period: Callable[[Any], str] = str,
     format_difference: Callable[[float], str] | None = None,
+    baseline_label: str | None = None,
 ) -> list[str]:
     """Plain-English sentences on a before/after comparison.
 
     ``format_difference`` renders the signed difference of the means in the measure's
     terms (a change in a percentage is in percentage points, not per cent); by default
-    ``format_value`` with a sign."""
+    ``format_value`` with a sign. ``baseline_label`` names the baseline ("2021/22") where
+    it is not simply every value before the split."""
     if format_difference is None:
 
         def format_difference(value: float) -> str:
             return _signed(value, format_value)
 
     split = format_period(comparison.split_at)
+    before = f"In {baseline_label}" if baseline_label else f"Before {split}"
     sentences = [
-        f"Before {split} the mean was {format_value(comparison.baseline_mean)} "
+        f"{before} the mean was {format_value(comparison.baseline_mean)} "
         f"({comparison.baseline_n} points)."
     ]
     if comparison.since_n:

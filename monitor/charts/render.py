@@ -29,7 +29,7 @@ from .style import chart_context
 
 __all__ = ["CHART_VERSION", "chart_key", "render_png", "render_svg", "size_px"]
 
-CHART_VERSION = "hep-charts-3"
+CHART_VERSION = "hep-charts-4"
 """Part of every chart key: change it when the drawing code changes what a chart looks
 like, so cached charts and ETags are not reused."""
 

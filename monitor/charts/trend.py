@@ -705,6 +705,27 @@ def run_chart(spec: RunChartSpec) -> Figure:
 # --------------------------------------------------------------------------- alt text
 
 
+def _phases_phrase(spec: SpcChartSpec, labels: list[str]) -> str:
+    """ "in 2 phases, each with its own mean and limits: April 2021 to September 2023,
+    mean 4:53, process limits 3:44 to 6:02; from October 2023, mean 2:07, ..."."""
+    fmt = spec.format_value
+    groups = spec.result.groups
+    points = spec.result.points
+    periods = list(points["period"])
+    described = []
+    for n, row in enumerate(groups.itertuples()):
+        first, last = periods.index(row.first_period), periods.index(row.last_period)
+        span = f"from {labels[first]}" if n == len(groups) - 1 else (
+            f"{labels[first]} to {labels[last]}"
+        )  # fmt: skip
+        text = f"{span}, mean {fmt(row.mean)}"
+        if math.isfinite(row.lpl) and math.isfinite(row.upl):
+            trial = " (trial limits)" if row.short else ""
+            text += f", process limits {fmt(row.lpl)} to {fmt(row.upl)}{trial}"
+        described.append(text)
+    return f"in {len(groups)} phases, each with its own mean and limits: " + "; ".join(described)
+
+
 def alt_text(spec: SpcChartSpec | RunChartSpec) -> str:
     """One or two plain sentences on what the chart shows, for ``<img alt>``.
 
@@ -739,7 +760,10 @@ def alt_text(spec: SpcChartSpec | RunChartSpec) -> str:
     first += f"; the latest value is {fmt(values[last])} ({labels[last]})."
 
     parts: list[str] = []
-    if isinstance(spec, SpcChartSpec):
+    if isinstance(spec, SpcChartSpec) and len(spec.result.groups) > 1:
+        parts.append(_phases_phrase(spec, labels))
+        parts.append(_signal_phrase(spec.result))
+    elif isinstance(spec, SpcChartSpec):
         limits = spec.result.limits
         if math.isfinite(limits.mean):
             parts.append(f"mean {fmt(limits.mean)}")

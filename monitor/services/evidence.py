@@ -16,13 +16,14 @@ from __future__ import annotations
 
 import statistics
 from collections import defaultdict
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from datetime import date
 from enum import IntEnum
 
 from sqlmodel import Session, func, select
 
-from monitor.analysis import spc
+from monitor.analysis import cumulative, spc
 from monitor.core.checklist import (
     ChecklistTemplate,
     Direction,
@@ -32,6 +33,7 @@ from monitor.core.checklist import (
     Templates,
 )
 from monitor.core.formatting import item_value
+from monitor.core.formatting import number as format_number
 from monitor.core.periods import Period, financial_year_label
 from monitor.core.small_numbers import enough
 from monitor.models import HepAllocation, Intervention, MetricValue, NationalImport, Practice
@@ -82,6 +84,10 @@ class Series:
     definition_changed_at: Period | None = None
     """The first period of the item's new definition, when the series also holds values
     of the earlier one."""
+    year_to_date: tuple[float | None, ...] = ()
+    """For a year-to-date item (``cumulative: year_to_date``): the running totals as
+    recorded, aligned with `periods`; `values` are then each period's increment
+    (monitor.analysis.cumulative), which is what is charted and judged."""
 
     @property
     def observed(self) -> list[tuple[Period, float]]:
@@ -98,6 +104,33 @@ class Series:
     def imported(self) -> list[bool]:
         """Per period: is the value NHS England's published figure?"""
         return [bool(self.origin(n) and self.origin(n).imported) for n in range(len(self.periods))]
+
+    @property
+    def period_noun(self) -> str:
+        return {Frequency.MONTHLY: "month", Frequency.QUARTERLY: "quarter"}.get(
+            self.item.frequency, "year"
+        )
+
+    @property
+    def charted_label(self) -> str:
+        """What the values are: the item's label, or its rise in each period for a
+        year-to-date item ("… (rise in the quarter)")."""
+        if not self.year_to_date:
+            return self.item.label
+        return f"{self.item.label} (rise in the {self.period_noun})"
+
+    @property
+    def cumulative_note(self) -> str | None:
+        """Under the chart of a year-to-date item: what is charted instead of the total."""
+        if not self.year_to_date:
+            return None
+        unit = self.period_noun
+        return (
+            f"{self.item.label} is a year-to-date total that starts again each April, so the "
+            f"chart shows how much it rose in each {unit} (the {unit}'s own figure; the first "
+            f"{unit} of a year is its total so far). A chart of the running total would call "
+            "every year's climb a trend. The table gives both."
+        )
 
     @property
     def definition_note(self) -> str | None:
@@ -226,13 +259,15 @@ def series_for(
         elif seen_earlier:
             changed_at = p
             break
-    return Series(
-        item,
-        periods,
-        [by_code.get(p.code) for p in periods],
-        point_origins,
-        changed_at,
-    )
+    values = [by_code.get(p.code) for p in periods]
+    totals: tuple[float | None, ...] = ()
+    if item.cumulative is not None:
+        totals = tuple(values)
+        # Differences of figures recorded to two places carry float noise (2.2000000001).
+        values = [
+            None if v is None else round(v, 9) for v in cumulative.increments(periods, values)
+        ]
+    return Series(item, periods, values, point_origins, changed_at, totals)
 
 
 def chart_sources(series: Series) -> dict:
@@ -291,8 +326,36 @@ class Strength(IntEnum):
     TOO_FEW = 4
 
 
+def sustained_change(chart: spc.SpcResult, split: Period) -> bool:
+    """Do the points from `split` on show a sustained change against the chart's limits:
+    a shift (a run of points on one side of the mean) or a trend, wholly after `split`?
+    Whether or not a higher rule (a point outside the limits) labels those points: a
+    run of points all below the lower limit is a shift too. A single point outside the
+    limits is not; Making Data Count recalculates limits only after a sustained change."""
+    points = chart.points
+    after = points.loc[(points["period"] >= split).to_numpy(dtype=bool)]
+    settings = chart.settings
+    side = after["relative_to_mean"].to_numpy()
+    if spc.shift_run_ends(side, settings.shift_run_length).any():
+        return True
+    values = after["value"].to_numpy(dtype=float)
+    return bool(spc.trend_run_ends(values, settings.trend_run_length).any())
+
+
 @dataclass(frozen=True)
 class Evidence:
+    """What a practice's figures say about one item, worded once for every page and
+    export: the chart shown (`chart`), the comparison its words are about
+    (`comparison`, read from that same chart) and the verdict.
+
+    With a baseline year the chart's limits are fixed on the baseline year's figures
+    and extended across (Making Data Count's way of judging a change), and the figures
+    compared with it start at `split`: the period after the latest intervention for the
+    item since the baseline (`split_event`), or the year after the baseline. Where the
+    figures since an intervention show a sustained change against those limits (a
+    shift or a trend), the chart recalculates its limits from there (`rebased_at`): two
+    phases, each with its own mean and limits."""
+
     item: Item
     series: Series
     chart: spc.SpcResult
@@ -303,6 +366,11 @@ class Evidence:
     latest_value: float
     strength: Strength
     verdict: str
+    split: Period | None = None
+    split_event: Intervention | None = None
+    rebased_at: Period | None = None
+    """Where the limits were recalculated because the figures since the intervention
+    changed (None when they were not)."""
 
     @property
     def change_since_baseline(self) -> float | None:
@@ -313,102 +381,262 @@ class Evidence:
     def fmt(self, value: float | None) -> str:
         return "" if value is None else item_value(value, self.item.type, self.item.unit)
 
+    def fmt_mean(self, value: float | None) -> str:
+        """A mean of the item's figures: as a figure, but a mean of counts keeps a
+        decimal place below 100 (1.4 leavers a quarter, not 1)."""
+        if value is not None and self.item.type is ItemType.COUNT and abs(value) < 100:
+            return format_number(value, places=1)
+        return self.fmt(value)
+
+    def fmt_change(self, value: float | None) -> str:
+        """A difference in the item's terms: "+12.5 percentage points", "-1:58"."""
+        return "" if value is None else item_value(value, self.item.type, self.item.unit,
+                                                   change=True)  # fmt: skip
+
+    @property
+    def since(self) -> str | None:
+        """What the figures compared with the baseline are: "since “Cloud telephony
+        live” (September 2023)" or "since April 2022"."""
+        if self.split is None:
+            return None
+        if self.split_event is not None:
+            return f"since “{self.split_event.title}” ({self.split_event.occurred_on:%B %Y})"
+        return f"since {self.split.label}"
+
+    @property
+    def compared(self) -> str | None:
+        """The periods of the comparison in words: "October 2023 to October 2026
+        compared with 2021/22 (April 2021 to March 2022)"."""
+        if self.comparison is None or self.split is None:
+            return None
+        baseline = [p for p, _ in self.series.observed if p.fy == self.baseline_year]
+        return (
+            f"{self.split.label} to {self.latest_period.label} compared with "
+            f"{financial_year_label(self.baseline_year)} "
+            f"({baseline[0].label} to {baseline[-1].label})"
+        )
+
+    @property
+    def latest_against_baseline(self) -> str | None:
+        """ "Latest: 2:51 (October 2026), -1:58 compared with the 2021/22 average of
+        4:49." or None without a baseline."""
+        if self.baseline_mean is None:
+            return None
+        return (
+            f"Latest: {self.fmt(self.latest_value)} ({self.latest_period.label}), "
+            f"{self.fmt_change(self.change_since_baseline)} compared with the "
+            f"{financial_year_label(self.baseline_year)} average of "
+            f"{self.fmt(self.baseline_mean)}."
+        )
+
+    @property
+    def rebase_note(self) -> str | None:
+        """Why the chart has two phases, or None."""
+        if self.rebased_at is None:
+            return None
+        return (
+            f"The figures {self.since} show a sustained change against the "
+            f"{financial_year_label(self.baseline_year)} limits, so the chart recalculates "
+            f"its mean and limits from {self.rebased_at.label} (Making Data Count's advice): "
+            "each phase has its own."
+        )
+
+
+def split_after(event: Intervention, frequency: Frequency) -> Period:
+    """The first period after an intervention: the one it happened in is mixed."""
+    return Period.containing(event.occurred_on, frequency).next()
+
 
 def evidence_for(
     series: Series,
     *,
     baseline_year: int | None,
+    interventions: Sequence[Intervention] = (),
+    compare_from: Intervention | None = None,
+    auto_rebase: bool = True,
     settings: spc.SpcSettings = spc.DEFAULT_SETTINGS,
     rebase_at: tuple[Period, ...] = (),
     target: float | None = None,
 ) -> Evidence | None:
+    """The evidence of `series`; None without figures (or for a text item).
+
+    `interventions` are the practice's; those affecting the item choose the default
+    comparison (the latest after the baseline year with a figure since), unless
+    `compare_from` names one. `rebase_at` are periods the person chose to recalculate
+    the limits from; `auto_rebase` recalculates them where the figures since the
+    compared intervention show a sustained change (see `Evidence`)."""
     observed = series.observed
     if not observed or series.item.type is ItemType.TEXT:
         return None
-    improvement = IMPROVEMENT[series.item.direction]
+    item = series.item
+    improvement = IMPROVEMENT[item.direction]
     if series.definition_changed_at is not None:
         # A new definition is a new process: its limits are its own (Making Data Count).
         rebase_at = tuple(sorted({*rebase_at, series.definition_changed_at}))
-    chart = spc.xmr(
-        series.values,
-        periods=series.periods,
-        improvement=improvement,
-        target=target,
-        settings=settings,
-        rebase_at=rebase_at,
-    )
+        forced: tuple[Period, ...] = (series.definition_changed_at,)
+    else:
+        forced = ()
     latest_period, latest_value = observed[-1]
+
+    baseline = [p for p, _ in observed if p.fy == baseline_year] if baseline_year else []
+    if len(baseline) < 2:
+        chart = spc.xmr(
+            series.values, periods=series.periods, improvement=improvement, target=target,
+            settings=settings, rebase_at=rebase_at,
+        )  # fmt: skip
+        baseline_mean = None
+        if baseline:
+            baseline_mean = next(v for p, v in observed if p == baseline[0])
+        strength, verdict = _too_few(item, baseline_year, len(observed), settings)
+        return Evidence(
+            item=item, series=series, chart=chart, baseline_year=baseline_year,
+            baseline_mean=baseline_mean, comparison=None, latest_period=latest_period,
+            latest_value=latest_value, strength=strength, verdict=verdict,
+        )  # fmt: skip
+
+    limits_from = (baseline[0], baseline[-1])
+    split, event = _split(series, baseline_year, interventions, compare_from)
+    in_baseline = [p.fy == baseline_year for p in series.periods]
+
+    def chart_at(points: tuple[Period, ...]) -> spc.SpcResult:
+        return spc.xmr(
+            series.values, periods=series.periods, improvement=improvement, target=target,
+            settings=settings, rebase_at=tuple(sorted(set(points))), limits_from=limits_from,
+        )  # fmt: skip
+
+    judged = chart_at(forced)
     comparison = None
-    baseline_mean = None
-    split = None
-    if baseline_year is not None:
-        split = Period.containing(date(baseline_year + 1, 4, 1), series.item.frequency)
-        before = [v for p, v in observed if p < split and p.fy == baseline_year]
-        if before:
-            baseline_mean = statistics.fmean(before)
-        after_values = [v for p, v in observed if not p < split]
-        # Limits fixed on the baseline year, as Making Data Count recommends for a
-        # before/after judgement (earlier years are left out of the baseline).
-        if len(before) >= 2 and after_values:
-            kept = [
-                None if (p < split and p.fy != baseline_year) else v
-                for p, v in zip(series.periods, series.values, strict=True)
-            ]
-            comparison = spc.before_after(
-                kept, split_at=split, periods=series.periods, improvement=improvement
-            )
-    strength, verdict = _verdict(series, comparison, baseline_year, split)
-    return Evidence(
-        item=series.item,
-        series=series,
-        chart=chart,
-        baseline_year=baseline_year,
-        baseline_mean=baseline_mean,
-        comparison=comparison,
-        latest_period=latest_period,
-        latest_value=latest_value,
-        strength=strength,
-        verdict=verdict,
-    )
+    rebased_at = None
+    if any(not p < split for p, _ in observed):
+        comparison = spc.compare(judged, baseline=in_baseline, split_at=split)
+        if (
+            auto_rebase
+            and event is not None
+            and split not in forced
+            and comparison.shift_detected
+            and sustained_change(judged, split)
+        ):
+            rebased_at = split
+    shown_at = (*rebase_at, *((rebased_at,) if rebased_at else ()))
+    chart = judged if set(shown_at) == set(forced) else chart_at(shown_at)
+    baseline_mean = spc.r_mean([v for p, v in observed if p.fy == baseline_year])
+    evidence = Evidence(
+        item=item, series=series, chart=chart, baseline_year=baseline_year,
+        baseline_mean=baseline_mean, comparison=comparison, latest_period=latest_period,
+        latest_value=latest_value, strength=Strength.TOO_FEW, verdict="",
+        split=split, split_event=event, rebased_at=rebased_at,
+    )  # fmt: skip
+    strength, verdict = _verdict(evidence, settings)
+    return replace(evidence, strength=strength, verdict=verdict)
 
 
-def _verdict(series, comparison, baseline_year, split) -> tuple[Strength, str]:
-    item = series.item
-    name = item.label
+def _split(
+    series: Series,
+    baseline_year: int,
+    interventions: Sequence[Intervention],
+    compare_from: Intervention | None,
+) -> tuple[Period, Intervention | None]:
+    """The first period compared with the baseline, and the intervention it follows."""
+    frequency = series.item.frequency
+    after_baseline = Period.containing(date(baseline_year + 1, 4, 1), frequency)
+    if compare_from is not None:
+        split = split_after(compare_from, frequency)
+        if not split < after_baseline:
+            return split, compare_from
+    observed = [p for p, _ in series.observed]
+    usable = [
+        event
+        for event in interventions
+        if series.item.id in (event.affected_items or [])
+        and not split_after(event, frequency) < after_baseline
+        and any(not p < split_after(event, frequency) for p in observed)
+    ]
+    if usable:
+        event = max(usable, key=lambda e: e.occurred_on)
+        return split_after(event, frequency), event
+    return after_baseline, None
+
+
+def _too_few(
+    item: Item, baseline_year: int | None, n: int, settings: spc.SpcSettings
+) -> tuple[Strength, str]:
     if baseline_year is None:
         return Strength.TOO_FEW, (
             "No baseline yet: record the HEP allocation, or choose a baseline year, to "
             "compare before and after."
         )
+    if n < settings.short_group_threshold:
+        return Strength.TOO_FEW, _not_enough_points(item, n, settings)
+    return Strength.TOO_FEW, (
+        f"Not enough figures yet to judge: record at least two figures in the "
+        f"{financial_year_label(baseline_year)} baseline year and one since."
+    )
+
+
+def _not_enough_points(item: Item, n: int, settings: spc.SpcSettings) -> str:
+    unit = UNIT_NOUNS[item.frequency]
+    return (
+        f"Not enough points yet: {n} {unit if n != 1 else unit[:-1]} of figures so far. "
+        f"The Making Data Count rules need {settings.short_group_threshold} before they can "
+        "tell a change from ordinary variation, so the chart is a run chart with its median "
+        "until then."
+    )
+
+
+def _verdict(evidence: Evidence, settings: spc.SpcSettings) -> tuple[Strength, str]:
+    """The verdict, from the comparison the chart shows; it never says better or worse
+    against the data: "improved" needs special-cause improvement since the split, and
+    both the mean since and the latest figure better than the baseline's average
+    ("got worse" the mirror image); anything else with a signal is a change."""
+    item, series, comparison = evidence.item, evidence.series, evidence.comparison
+    name = item.label
+    fy = financial_year_label(evidence.baseline_year)
+    n = len(series.observed)
+    if n < settings.short_group_threshold:
+        return Strength.TOO_FEW, _not_enough_points(item, n, settings)
     if comparison is None:
         return Strength.TOO_FEW, (
-            f"Not enough figures yet to judge: record at least two figures in the "
-            f"{financial_year_label(baseline_year)} baseline year and one since."
+            f"Not enough figures yet to judge: there is no figure {evidence.since} to "
+            f"compare with the {fy} baseline."
         )
+    # A year of months is the 12 points Making Data Count asks of a baseline at least;
+    # fewer (a year of quarters) is worth saying in the verdict itself.
+    trial = (
+        f" The {fy} baseline has only {comparison.baseline_n} points, so its limits are "
+        "trial limits."
+        if comparison.baseline_n < spc.MIN_FIX_AFTER_N_POINTS
+        else ""
+    )
     if not comparison.shift_detected:
         return Strength.NO_CHANGE, (
-            f"No significant change yet: {name.lower()} since {split.label} is within the "
-            f"range expected from the {financial_year_label(baseline_year)} baseline."
+            f"No significant change yet: {name} {evidence.since} is within the range "
+            f"expected from the {fy} baseline.{trial}"
         )
-    after = [v for p, v in series.observed if not p < split][-12:]
-    # Count the points on the side the verdict is about: for an improvement in a
-    # lower-is-better figure, the points below the baseline average, and so on.
-    if comparison.outcome in ("improvement", "concern") and item.direction is not Direction.NEUTRAL:
-        better_high = item.direction is Direction.HIGHER_BETTER
-        above = better_high == (comparison.outcome == "improvement")
+    sign = {Direction.HIGHER_BETTER: 1, Direction.LOWER_BETTER: -1}.get(item.direction, 0)
+    mean_better = sign * comparison.difference
+    latest_better = sign * (evidence.latest_value - comparison.baseline_mean)
+    categories = set(comparison.signals["category"])
+    if sign and "improvement" in categories and mean_better > 0 and latest_better > 0:
+        strength, word = Strength.IMPROVEMENT, "has improved"
+    elif sign and "concern" in categories and mean_better < 0 and latest_better < 0:
+        strength, word = Strength.CONCERN, "has got worse"
     else:
-        above = comparison.difference > 0
+        strength, word = Strength.CHANGE, "has changed"
+    after = [v for p, v in series.observed if not p < evidence.split][-12:]
+    above = comparison.difference > 0
     side_count = sum(
         (v > comparison.baseline_mean) if above else (v < comparison.baseline_mean) for v in after
     )
     unit = UNIT_NOUNS[item.frequency] if len(after) != 1 else UNIT_NOUNS[item.frequency][:-1]
-    where = "above" if above else "below"
-    detail = f"{side_count} of the last {len(after)} {unit} {where} the pre-HEP average"
-    if comparison.outcome == "improvement":
-        return Strength.IMPROVEMENT, f"{name} has improved: {detail}."
-    if comparison.outcome == "concern":
-        return Strength.CONCERN, f"{name} has got worse: {detail}."
-    return Strength.CHANGE, f"{name} has changed: {detail}."
+    detail = (
+        f"a mean of {evidence.fmt_mean(comparison.since_mean)} against the {fy} average "
+        f"of {evidence.fmt_mean(comparison.baseline_mean)}, and {side_count} of the last "
+        f"{len(after)} {unit} {'above' if above else 'below'} it"
+    )
+    mixed = ""
+    if strength is Strength.CHANGE and sign:
+        mixed = " The signals do not all point the same way, so it is neither better nor worse."
+    return strength, f"{name} {word} {evidence.since}: {detail}.{mixed}{trial}"
 
 
 def practice_interventions(session: Session, practice_id: int) -> list[Intervention]:

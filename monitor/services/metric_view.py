@@ -41,6 +41,12 @@ TWO_IN_THREE = {
 }
 
 
+AUTO_REBASE = {
+    "yes": "Yes, where the figures since the intervention show a sustained change (default)",
+    "no": "No, keep the baseline's limits across the whole chart",
+}
+
+
 @dataclass(frozen=True)
 class ChartOptions:
     """What a person chose on the metric page (all optional), already checked."""
@@ -48,6 +54,9 @@ class ChartOptions:
     baseline_year: int | None = None
     compare_from: int | None = None  # intervention id for the before/after panel
     rebase_at: tuple[int, ...] = ()  # intervention ids where limits are recalculated
+    auto_rebase: bool = True
+    """Recalculate the limits from the compared intervention where the figures since
+    show a sustained change (Making Data Count); a person can turn it off."""
     fix_after: int | None = None
     two_in_three: str = "within_limits"
     target: float | None = None
@@ -85,6 +94,10 @@ def parse_options(args, *, item: Item, interventions: list[Intervention]) -> Cha
             f"Limits can only be fixed on {spc.MIN_FIX_AFTER_N_POINTS} points or more"
         )
         fix_after = None
+    auto = args.get("auto_rebase") or "yes"
+    if auto not in AUTO_REBASE:
+        errors["auto_rebase"] = "Select whether to recalculate the limits after a change"
+        auto = "yes"
     variant = args.get("two_in_three") or "within_limits"
     if variant not in TWO_IN_THREE:
         errors["two_in_three"] = "Select a two-in-three rule"
@@ -100,6 +113,7 @@ def parse_options(args, *, item: Item, interventions: list[Intervention]) -> Cha
         baseline_year=baseline,
         compare_from=compare_from,
         rebase_at=tuple(sorted(set(rebase))),
+        auto_rebase=auto == "yes",
         fix_after=fix_after,
         two_in_three=variant,
         target=target,
@@ -125,6 +139,8 @@ class TableRow:
     england_median: float | None = None
     england_q1: float | None = None
     england_q3: float | None = None
+    year_to_date: float | None = None
+    """A year-to-date item's running total as recorded (`value` is its increment)."""
 
 
 @dataclass(frozen=True)
@@ -310,6 +326,9 @@ def build(
     result = evidence.evidence_for(
         series,
         baseline_year=baseline_year,
+        interventions=interventions,
+        compare_from=by_id.get(options.compare_from) if options.compare_from else None,
+        auto_rebase=options.auto_rebase,
         settings=settings,
         rebase_at=rebase_periods,
         target=options.target,
@@ -349,7 +368,7 @@ def build(
         comparisons.append(charts.ComparisonSeries("ICB median", icb))
 
     common = {
-        "title": item.label,
+        "title": series.charted_label,
         "y_label": item.unit if item.type is not ItemType.DURATION else "minutes:seconds",
         "period_labels": [p.label for p in periods],
         "period_starts": [p.start for p in periods],
@@ -381,6 +400,9 @@ def build(
         options.target,
         settings,
         rebase_periods,
+        options.auto_rebase,
+        result.split,
+        result.rebased_at,
         [(c.name, c.values) for c in comparisons],
         type(spec).__name__,
         spec.imported,
@@ -390,39 +412,18 @@ def build(
         sorted((code, a.import_id, a.median, a.q1, a.q3) for code, a in beside.items()),
     )
 
-    def split_after(event: Intervention) -> Period:
-        return Period.containing(event.occurred_on, item.frequency).next()
-
-    def comparable(split: Period) -> bool:
-        before = sum(1 for p, _ in series.observed if p < split)
-        return before >= 2 and any(not p < split for p, _ in series.observed)
-
-    compare_event = by_id.get(options.compare_from) if options.compare_from else None
-    if compare_event is None:
-        # Default: the latest intervention for this figure that the data straddle.
-        usable = [e for e in relevant if comparable(split_after(e))]
-        compare_event = usable[-1] if usable else None
-    split = None
+    before_after = result.comparison
     before_after_label = None
-    if compare_event is not None:
-        split = split_after(compare_event)
-        before_after_label = f"since “{compare_event.title}” ({split.label} onwards)"
-    elif baseline_year is not None:
-        split = Period.containing(date(baseline_year + 1, 4, 1), item.frequency)
-        before_after_label = (
-            f"since the {financial_year_label(baseline_year)} baseline ({split.label} onwards)"
-        )
-    before_after = None
-    if split is not None and comparable(split):
-        before_after = spc.before_after(
-            series.values,
-            split_at=split,
-            periods=periods,
-            improvement=evidence.IMPROVEMENT[item.direction],
-            settings=spc.SpcSettings(two_in_three=options.two_in_three),
-        )
+    if result.split is not None:
+        before_after_label = f"{result.since} ({result.split.label} onwards)"
     before_after_text = (
-        spc.explain_before_after(before_after, format_value=fmt, format_period=str)
+        spc.explain_before_after(
+            before_after,
+            format_value=fmt,
+            format_period=str,
+            format_difference=result.fmt_change,
+            baseline_label=f"the {financial_year_label(baseline_year)} baseline",
+        )
         if before_after
         else []
     )
@@ -456,6 +457,7 @@ def build(
                 england_median=band.median[n] if band else None,
                 england_q1=band.lower[n] if band else None,
                 england_q3=band.upper[n] if band else None,
+                year_to_date=series.year_to_date[n] if series.year_to_date else None,
             )
         )
     return MetricView(
@@ -464,7 +466,10 @@ def build(
         spec=spec,
         key=key,
         alt=charts.alt_text(spec),
-        explanation=spc.explain(result.chart, format_value=fmt, format_period=str),
+        explanation=[
+            *spc.explain(result.chart, format_value=fmt, format_period=str),
+            *([result.rebase_note] if result.rebase_note else []),
+        ],
         before_after=before_after,
         before_after_label=before_after_label,
         before_after_text=before_after_text,

@@ -354,13 +354,14 @@ def build_summary(
         )
         if series is None or not any(start <= p.start for p, _ in series.observed):
             continue
-        result = evidence.evidence_for(series, baseline_year=baseline_year)
+        result = evidence.evidence_for(series, baseline_year=baseline_year, interventions=events)
         if result is None:
             continue
         metrics.append(
             MetricLine(
                 item_id=item.id,
-                label=item.label,
+                # A year-to-date item is charted and judged by its rise in each period.
+                label=series.charted_label,
                 unit=item.unit,
                 format=ITEM_FORMATS[item.type],
                 frequency=item.frequency.label,
@@ -587,7 +588,7 @@ def _metric_chart(
         indexes = [n for n, p in enumerate(series.periods) if p.fy == result.baseline_year]
         baseline = (indexes[0], indexes[-1]) if indexes else None
     spec = charts.SpcChartSpec(
-        title=item.label,
+        title=series.charted_label,
         y_label=item.unit if item.type is not ItemType.DURATION else "minutes:seconds",
         result=result.chart,
         period_labels=[p.label for p in series.periods],

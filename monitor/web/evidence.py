@@ -61,6 +61,7 @@ def _dashboard_cards(baseline_year: int | None, items, version: int):
     session = db()
     practice = own_practice()
     cards = []
+    interventions = evidence.practice_interventions(session, practice.id)
     for item in items:
         if item.type is ItemType.TEXT:
             continue
@@ -70,7 +71,9 @@ def _dashboard_cards(baseline_year: int | None, items, version: int):
         )
         if series is None:
             continue
-        result = evidence.evidence_for(series, baseline_year=baseline_year)
+        result = evidence.evidence_for(
+            series, baseline_year=baseline_year, interventions=interventions
+        )
         if result is not None:
             cards.append(result)
     order = {item.id: n for n, item in enumerate(items)}
@@ -116,7 +119,12 @@ def sparkline(item_id: str):
     )
     if series is None:
         abort(404)
-    result = evidence.evidence_for(series, baseline_year=None)
+    # The dot's colour is the card's chart's: the same baseline and interventions.
+    result = evidence.evidence_for(
+        series,
+        baseline_year=_baseline_arg() or evidence.default_baseline_year(db(), practice.id),
+        interventions=evidence.practice_interventions(db(), practice.id),
+    )
     values = series.values[-36:]
     key = charts.chart_key(
         charts.CHART_VERSION,
@@ -157,7 +165,15 @@ def _view(item):
 
 def _chart_args() -> dict:
     """The chart options of this request, to pass on to the image and data links."""
-    keep = ("baseline", "compare_from", "rebase", "fix_after", "two_in_three", "target")
+    keep = (
+        "baseline",
+        "compare_from",
+        "rebase",
+        "auto_rebase",
+        "fix_after",
+        "two_in_three",
+        "target",
+    )
     return {k: request.args.getlist(k) for k in keep if request.args.get(k)}
 
 
@@ -183,6 +199,10 @@ def metric(item_id: str):
         interventions_items=text.intervention_items,
         rebase_items=text.rebase_items,
         two_in_three_items=text.two_in_three_items,
+        auto_rebase_items=text.choice_items(
+            metric_view.AUTO_REBASE, "yes" if options.auto_rebase else "no"
+        ),
+        financial_year_label=financial_year_label,
         min_fix=spc.MIN_FIX_AFTER_N_POINTS,
     ), (400 if options.errors else 200)
 

@@ -600,7 +600,11 @@ def dashboard_cards(session: Session, practice: Practice) -> list[evidence.Evide
         series = evidence.series_for(session, practice_id=practice.id, item=item, until=until)
         if series is None:
             continue
-        result = evidence.evidence_for(series, baseline_year=baseline_year)
+        result = evidence.evidence_for(
+            series,
+            baseline_year=baseline_year,
+            interventions=evidence.practice_interventions(session, practice.id),
+        )
         if result is not None:
             cards.append(result)
     return cards

@@ -56,8 +56,8 @@ def test_a_sustained_fall_in_call_waits_is_an_improvement(session, world, templa
     result = evidence.evidence_for(series, baseline_year=2021)
     assert result.strength is Strength.IMPROVEMENT
     assert result.verdict == (
-        "Average time to answer calls has improved: 12 of the last 12 months below the "
-        "pre-HEP average."
+        "Average time to answer calls has improved since April 2022: a mean of 2:05 against "
+        "the 2021/22 average of 4:56, and 12 of the last 12 months below it."
     )
     assert result.baseline_mean == pytest.approx(sum(BASELINE) / 12)
     assert result.fmt(result.latest_value) == "2:06"
@@ -77,7 +77,8 @@ def test_the_same_fall_in_fft_would_be_a_concern(session, world, template):
     result = evidence.evidence_for(series, baseline_year=2021)
     assert result.strength is Strength.CONCERN
     assert result.verdict.startswith(
-        "Friends and Family Test positive has got worse: 8 of the last 8 months below"
+        "Friends and Family Test positive has got worse since April 2022: a mean of 80% "
+        "against the 2021/22 average of 90.2%, and 8 of the last 8 months below it."
     )
 
 

@@ -74,8 +74,12 @@ def rebase_items(interventions: Iterable[Intervention], chosen: Iterable[int]) -
     ]
 
 
-def two_in_three_items(variants: Mapping[str, str], chosen: str | None) -> list[dict]:
-    return [{"value": k, "text": v, "checked": k == chosen} for k, v in variants.items()]
+def choice_items(choices: Mapping[str, str], chosen: str | None) -> list[dict]:
+    """Radio items for a choice of `choices` (value → text), `chosen` checked."""
+    return [{"value": k, "text": v, "checked": k == chosen} for k, v in choices.items()]
+
+
+two_in_three_items = choice_items
 
 
 # A metric's data download -------------------------------------------------------------
@@ -108,9 +112,11 @@ def metric_table(item: Item, view: MetricView) -> tuple[list[str], list[list[Any
     def derived(value: float | None) -> int | float | None:
         return export_number(value, item.type, derived=True)
 
+    cumulative = bool(view.evidence.series.year_to_date)
     header = [
         "Period",
-        heading(item.label),
+        *([heading(f"{item.label}, year to date")] if cumulative else []),
+        heading(f"{item.label}, rise in the period" if cumulative else item.label),
         *(heading(name) for name in ("Mean", "Lower process limit", "Upper process limit")),
         "Special cause",
         *(heading(name) for name in ("PCN median", "ICB median")),
@@ -123,6 +129,7 @@ def metric_table(item: Item, view: MetricView) -> tuple[list[str], list[list[Any
     body: list[list[Any]] = [
         [
             row.period.label,
+            *([figure(row.year_to_date)] if cumulative else []),
             figure(row.value),
             derived(row.mean),
             derived(row.lower),
