@@ -72,13 +72,28 @@ def control_character_error(text: object, *, label: str = "This") -> str | None:
     )
 
 
-def whole_number(text: str | None) -> int | None:
-    """A whole number written in ASCII digits (an id, a year, a version), or None.
+def without_control_characters(text: str) -> str:
+    """Text the service keeps without a form to send it back to (a file's name, a
+    refusal quoting a cell), with any NUL or invisible control character taken out."""
+    return _CONTROL.sub("", text)
+
+
+LARGEST_ID = 2**31 - 1
+"""The largest whole number an id or version column holds (an INTEGER on PostgreSQL,
+which refuses a larger one in a query with an error)."""
+
+
+def whole_number(text: str | None, *, largest: int = LARGEST_ID) -> int | None:
+    """A whole number written in ASCII digits (an id, a year, a version) no larger than
+    `largest`, or None.
 
     `str.isdigit` is not enough: it accepts "²" and other digits `int` refuses, and
     any length, where `int` refuses more than 4,300 digits."""
     cleaned = (text or "").strip()
-    return int(cleaned) if _WHOLE.fullmatch(cleaned) else None
+    if not _WHOLE.fullmatch(cleaned):
+        return None
+    number = int(cleaned)
+    return number if number <= largest else None
 
 
 def is_blank(text: str | None) -> bool:

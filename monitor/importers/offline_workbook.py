@@ -11,7 +11,14 @@ from decimal import Decimal
 from sqlmodel import Session
 
 from monitor.core.checklist import ChecklistTemplate
-from monitor.core.inputs import FormErrors, InvalidValue, is_blank, parse_date_text
+from monitor.core.inputs import (
+    FormErrors,
+    InvalidValue,
+    is_blank,
+    parse_date_text,
+    whole_number,
+    without_control_characters,
+)
 from monitor.core.patient_data import redact_nhs_numbers
 from monitor.core.periods import Period
 from monitor.exporters import offline_workbook as layout
@@ -208,17 +215,19 @@ def _log_rows(sheet: Sheet, ncols: int):
 def _existing(session, user, model, text_id: str, version_text: str, n: int, errors):
     if not text_id:
         return None, None
-    if not text_id.isdigit():
+    record_id = whole_number(text_id)
+    if record_id is None:
         errors.append(RowError(n, "Id", "Leave Id empty for a new row, or keep the Id given"))
         return None, None
-    record = visibility.own_record(session, user, model, int(text_id))
+    record = visibility.own_record(session, user, model, record_id)
     if record is None:
         errors.append(RowError(n, "Id", f"There is no record {text_id} in your practice's log"))
         return None, None
-    if not version_text.isdigit():
+    version = whole_number(version_text)
+    if version is None:
         errors.append(RowError(n, "Version", "Keep the Version given in the download"))
         return None, None
-    if int(version_text) != record.version:
+    if version != record.version:
         errors.append(
             RowError(
                 n,
@@ -228,7 +237,7 @@ def _existing(session, user, model, text_id: str, version_text: str, n: int, err
             )
         )
         return None, None
-    return record, int(version_text)
+    return record, version
 
 
 def import_spending(
@@ -424,8 +433,10 @@ def record_upload(
     """Every upload is an audit event, accepted or not.
 
     The file's name and a refusal message (which may quote a cell) are the person's own
-    text, kept without being checked by a form, so NHS numbers are taken out of them.
+    text, kept without being checked by a form, so NHS numbers and control characters
+    (a NUL cannot be stored) are taken out of them.
     """
+    filename = without_control_characters(filename)
     summary = f"Uploaded {what} ({redact_nhs_numbers(filename)[:80]}): {outcome}"
     audit.record(
         session,
@@ -434,6 +445,6 @@ def record_upload(
         object_type="upload",
         object_id=practice.id,
         practice_id=practice.id,
-        summary=redact_nhs_numbers(summary),
+        summary=redact_nhs_numbers(without_control_characters(summary)),
     )
     session.commit()

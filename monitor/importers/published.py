@@ -16,7 +16,6 @@ datasets) recognises its layout and maps its columns.
 
 from __future__ import annotations
 
-import csv
 import gc
 import io
 import re
@@ -28,11 +27,22 @@ from pathlib import PurePath
 
 import python_calamine
 
-from monitor.importers.upload import UploadRejected, cell_text, check_zip
+from monitor.importers.upload import (
+    UploadRejected,
+    cell_text,
+    check_zip,
+    csv_records,
+    unicode_encoding,
+)
 
 MAX_FILE_BYTES = 200 * 1024 * 1024
 """Larger than any national file the service reads (the full epraccur is ~3 MB)."""
-NATIONAL_ZIP_LIMITS = {"members": 400, "unzipped": 1024 * 1024 * 1024, "ratio": 400}
+NATIONAL_ZIP_LIMITS = {
+    "members": 400,
+    "unzipped": 1024 * 1024 * 1024,
+    "ratio": 400,
+    "allow_macros": True,
+}
 SUFFIXES = (".csv", ".xlsx", ".xlsm")
 
 
@@ -187,6 +197,13 @@ def read_published(filename: str, data: bytes) -> PublishedFile:
 
 
 def decode_csv(data: bytes) -> str:
+    """UTF-16 or UTF-32 where the file shows it (as Excel's "Unicode" formats are), else
+    UTF-8 with or without a byte-order mark, else Windows-1252 (Latin-1 for the five
+    bytes it leaves undefined). A file cut short inside a UTF-16 character (the start
+    of a file, read for its header line) loses that character only."""
+    encoding = unicode_encoding(data)
+    if encoding:
+        return data.decode(encoding, errors="replace")
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -200,11 +217,11 @@ def decode_csv(data: bytes) -> str:
 def _csv_rows(data: bytes) -> list[list[object]]:
     text = decode_csv(data)
     try:
-        rows: list[list[object]] = [
-            list(values) for values in csv.reader(io.StringIO(text, newline=""))
-        ]
-    except csv.Error as error:
-        raise Refused(Problem(f"The file is not a readable CSV ({error})")) from None
+        # A national file's cells are short; only the csv module's own limit applies.
+        rows: list[list[object]] = [list(v) for v in csv_records(text, max_cell=2**31)]
+    except UploadRejected as error:
+        column = column_letter(error.column - 1) if error.column else None
+        raise Refused(Problem(error.detail, row=error.row, column=column)) from None
     while rows and not any(str(v).strip() for v in rows[-1]):
         rows.pop()
     return rows

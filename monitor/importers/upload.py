@@ -11,17 +11,30 @@ Defences, in the order they run:
 * a sheet's declared dimensions are ignored (``reset_dimensions``) and rows are counted
   as they are read, so a workbook that lies about its size is read in full or refused
   for having too many rows, never silently truncated;
+* a workbook with macros (an `xl/vbaProject.bin` part, whatever the file is called) is
+  refused: the service never needs them and a file passed on from here should not
+  carry them;
+* a CSV is read as UTF-8 (with or without a byte-order mark), UTF-16 or UTF-32 (Excel's
+  "Unicode" formats, known by their byte-order mark or, without one, by the NUL byte
+  beside every ASCII character), else Windows-1252; one that still cannot be decoded is
+  refused with "Save it as CSV UTF-8";
+* no cell may hold more than 32,767 characters (the most an Excel cell holds) or a NUL
+  (which PostgreSQL cannot store and which would come back out in exports): either is
+  refused naming its sheet, row and column, as is a CSV field beyond the csv module's
+  limit, rather than the csv module's error becoming a 500;
 * every cell is returned as text plus its raw value; the app's own validators decide
   what it means.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import warnings
 import zipfile
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import PurePath
@@ -35,12 +48,33 @@ MAX_MEMBER_RATIO = 150  # uncompressed : compressed, per member
 MAX_ROWS = 2000
 MAX_COLUMNS = 40
 CHUNK = 64 * 1024
+MAX_CELL_CHARS = 32_767
+"""The most characters an Excel cell holds: no cell of a workbook from this service is
+longer, and a longer one is refused by name rather than stored."""
+MACRO_PART = "vbaproject.bin"
+SAVE_AS_UTF8 = "Save it as CSV UTF-8 and upload it again"
 
 
 class UploadRejected(ValueError):
-    def __init__(self, message: str) -> None:
+    """The upload cannot be used; `message` is for the person. Where one cell is the
+    reason, `message` names its sheet, row and column, which are also given (`sheet`,
+    `row`, `column`, 1-based) with `detail`, the message without them."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        detail: str | None = None,
+        sheet: str | None = None,
+        row: int | None = None,
+        column: int | None = None,
+    ) -> None:
         super().__init__(message)
         self.message = message
+        self.detail = detail or message
+        self.sheet = sheet
+        self.row = row
+        self.column = column
 
 
 @dataclass(frozen=True)
@@ -130,13 +164,109 @@ def read_upload(filename: str, data: bytes) -> dict[str, Sheet]:
     return _read_xlsx(data)
 
 
-def _read_csv(data: bytes) -> Sheet:
+def unicode_encoding(start: bytes) -> str | None:
+    """ "utf-16" or "utf-32" (or their -le/-be without a byte-order mark) when the first
+    bytes of a text file show one, else None (UTF-8 or an 8-bit code page)."""
+    if start.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
+        return "utf-32"
+    if start.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    sample = start[:4096]
+    half = len(sample) // 2
+    if half < 2:
+        return None
+    # Without a mark, UTF-16 text that is mostly ASCII has a NUL beside every letter:
+    # after it (little-endian, what Windows writes) or before it.
+    even, odd = sample[0 : half * 2 : 2].count(0), sample[1 : half * 2 : 2].count(0)
+    if odd >= half * 0.6 and even == 0:
+        return "utf-16-le"
+    if even >= half * 0.6 and odd == 0:
+        return "utf-16-be"
+    return None
+
+
+def decode_text(data: bytes) -> str:
+    """A CSV's characters: UTF-16 or UTF-32 when the file shows it, else UTF-8 (with or
+    without a byte-order mark), else Windows-1252 (which reads any byte but five)."""
+    encoding = unicode_encoding(data)
     try:
-        text = data.decode("utf-8-sig")
+        if encoding:
+            return data.decode(encoding)
+        return data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        text = data.decode("cp1252", errors="replace")
+        if encoding:
+            raise UploadRejected(
+                f"The file looks like {encoding.upper()} text but is damaged. {SAVE_AS_UTF8}"
+            ) from None
+    try:
+        return data.decode("cp1252")
+    except UnicodeDecodeError:
+        raise UploadRejected(
+            f"The file is not in a text encoding the service reads. {SAVE_AS_UTF8}"
+        ) from None
+
+
+def csv_records(text: str, *, max_cell: int = MAX_CELL_CHARS) -> Iterator[list[str]]:
+    """The records of a CSV's text, each checked: a cell longer than `max_cell` (or the
+    csv module's own limit, 131,072), a NUL, or a record the csv module cannot read is
+    UploadRejected naming its row (the record's number, as a spreadsheet shows it)."""
+    reader = csv.reader(io.StringIO(text, newline=""))
+    row = 0
+    while True:
+        try:
+            values = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as error:
+            if "field larger than field limit" in str(error):
+                detail = (
+                    f"A cell is longer than {csv.field_size_limit():,} characters. Check the "
+                    "file and upload it again"
+                )
+            else:
+                detail = f"The row cannot be read as CSV ({error}). {SAVE_AS_UTF8}"
+            raise UploadRejected(f"Row {row + 1}: {detail}", detail=detail, row=row + 1) from None
+        row += 1
+        for column, value in enumerate(values, start=1):
+            check_cell(value, row=row, column=column, max_cell=max_cell)
+        yield values
+
+
+def check_cell(
+    value: object, *, row: int, column: int, sheet: str | None = None, max_cell: int
+) -> None:
+    """Refuse a cell no spreadsheet would hold (too long) or no database can store (a
+    NUL), naming where it is."""
+    if not isinstance(value, str):
+        return
+    where = f"Sheet “{sheet}”, row {row}" if sheet else f"Row {row}"
+    where += f", column {column_letter(column)}"
+    if len(value) > max_cell:
+        detail = (
+            f"The cell has more than {max_cell:,} characters. Shorten it and upload the file again"
+        )
+    elif "\x00" in value:
+        detail = (
+            "The cell contains a NUL character, which cannot be saved. Retype the cell, or "
+            "save the file again as CSV UTF-8 or an Excel workbook, and upload it again"
+        )
+    else:
+        return
+    raise UploadRejected(f"{where}: {detail}", detail=detail, sheet=sheet, row=row, column=column)
+
+
+def column_letter(column: int) -> str:
+    """A 1-based column number as a spreadsheet names it: 1 → A, 27 → AA."""
+    letters = ""
+    while column > 0:
+        column, remainder = divmod(column - 1, 26)
+        letters = chr(65 + remainder) + letters
+    return letters
+
+
+def _read_csv(data: bytes) -> Sheet:
     rows: list[list[Cell]] = []
-    for n, values in enumerate(csv.reader(io.StringIO(text, newline="")), start=1):
+    for n, values in enumerate(csv_records(decode_text(data)), start=1):
         _check_shape(n, len(values))
         rows.append([Cell(v, n, c) for c, v in enumerate(values, start=1)])
     return Sheet("CSV", rows)
@@ -155,10 +285,13 @@ def check_zip(
     members: int | None = None,
     unzipped: int | None = None,
     ratio: int | None = None,
+    allow_macros: bool = False,
 ) -> None:
     """Refuse zip bombs before decompressing: member count, declared sizes, and then
     the real decompressed size, read in chunks and abandoned at the limit. The limits
-    suit a practice's workbook unless the caller (a national file) gives its own."""
+    suit a practice's workbook unless the caller (a national file) gives its own; a
+    workbook with macros is refused unless `allow_macros` (NHS England publishes some
+    files as .xlsm, whose values are read and whose macros never run)."""
     members = members or MAX_ZIP_MEMBERS
     unzipped = unzipped or MAX_UNZIPPED_BYTES
     ratio = ratio or MAX_MEMBER_RATIO
@@ -168,6 +301,11 @@ def check_zip(
         raise UploadRejected("The selected file is not a valid .xlsx spreadsheet") from None
     with archive:
         parts = archive.infolist()
+        if not allow_macros and any(PurePath(m.filename).name.lower() == MACRO_PART for m in parts):
+            raise UploadRejected(
+                "The workbook contains macros, which the service does not accept. Save it "
+                "as an Excel Workbook (.xlsx), not a macro-enabled one, and upload it again"
+            )
         if len(parts) > members:
             raise UploadRejected(
                 "The spreadsheet has too many parts to be a workbook from this service"
@@ -215,6 +353,8 @@ def _read_xlsx(data: bytes) -> dict[str, Sheet]:
                 while values and values[-1] is None:
                     values = values[:-1]
                 _check_shape(n, len(values))
+                for c, v in enumerate(values, start=1):
+                    check_cell(v, row=n, column=c, sheet=worksheet.title, max_cell=MAX_CELL_CHARS)
                 rows.append([Cell(v, n, c) for c, v in enumerate(values, start=1)])
             while rows and not any(c.text for c in rows[-1]):
                 rows.pop()

@@ -67,6 +67,8 @@ def test_whole_number_reads_only_ascii_digits_of_a_sane_length():
     assert whole_number("٣") is None
     assert whole_number("9" * 5000) is None  # int() refuses more than 4,300 digits
     assert whole_number("-1") is None
+    assert whole_number(str(2**31 - 1)) == 2**31 - 1
+    assert whole_number(str(2**31)) is None  # beyond an id column: no record's
     assert whole_number("") is None
     assert whole_number(None) is None
 

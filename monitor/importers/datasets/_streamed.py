@@ -12,8 +12,11 @@ where. What is here is that machinery, written once:
   cells are written back as CSV, so the two say the same (figures, rows, problems).
 * `Header`: a header row, to find a column by any spelling of its heading.
 * `CsvSource`: the file (on disk, or an upload written back), its header row, its
-  encoding (UTF-8, else Windows-1252, as `read_published` decodes), its blocks of rows
-  (`blocks`) and, for a broken file, its rows read again (`reread`).
+  encoding (UTF-16 or UTF-32 where the file shows it, else UTF-8, else Windows-1252, as
+  `read_published` decodes), its blocks of rows (`blocks`) and, for a broken file, its
+  rows read again (`reread`). A file with a NUL in it (which PostgreSQL cannot store),
+  a cell longer than the csv module reads, or a row longer than a block is refused
+  naming the row, never an exception.
 
 A reader keeps what is its own: its headings, the columns it reads and their types,
 what it totals a block at a time, its measures and the rules its figures follow.
@@ -33,9 +36,17 @@ from typing import BinaryIO
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from monitor.importers.datasets import Dataset, Extract
-from monitor.importers.published import Headings, Problem, PublishedFile, heading_key
-from monitor.importers.upload import cell_text
+from monitor.importers.datasets import HEADER_BYTES, Dataset, Extract
+from monitor.importers.published import (
+    Headings,
+    Problem,
+    PublishedFile,
+    Refused,
+    column_letter,
+    decode_csv,
+    heading_key,
+)
+from monitor.importers.upload import cell_text, unicode_encoding
 
 BLOCK_BYTES = 2 * 1024 * 1024
 """Rows are read in blocks of about this many bytes (~15,000 GPAD rows). pyarrow reads
@@ -120,6 +131,14 @@ class Header:
         return next((c for c in map(self.column, headings) if c), None)
 
 
+def _nul_in(row: int, column: int) -> Problem:
+    return Problem(
+        "The cell contains a NUL character, which cannot be saved. Download the file again",
+        row=row,
+        column=column_letter(column),
+    )
+
+
 def _wrong_width(row: int | None, fields: int, width: int) -> Problem:
     return Problem(f"has {fields} fields; the header has {width}", row=row)
 
@@ -151,12 +170,12 @@ class CsvSource:
     def header(self) -> Header:
         """The header row (the file's first line)."""
         with self.open_binary() as stream:
-            first = stream.readline()
+            start = stream.read(HEADER_BYTES)
+        line = decode_csv(start).split("\n", 1)[0].rstrip("\r")
         try:
-            text = first.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            text = first.decode("cp1252", errors="replace")
-        return Header(next(csv.reader([text.rstrip("\r\n")]), []))
+            return Header(next(csv.reader([line]), []))
+        except csv.Error:  # a heading longer than the csv module reads: no header
+            return Header([])
 
     @cached_property
     def encoding(self) -> str:
@@ -164,18 +183,30 @@ class CsvSource:
         `read_published` decodes: the whole file is checked first, a block at a time,
         so that pyarrow reads it once, in the right encoding, and a file on disk and its
         upload are read in the same one."""
+        with self.open_binary() as stream:
+            wide = unicode_encoding(stream.read(HEADER_BYTES))
+        if wide:
+            return wide  # pyarrow transcodes it with Python's codec
         decoder = codecs.getincrementaldecoder("utf-8")()
         with self.open_binary() as stream:
             try:
                 while block := stream.read(BLOCK_BYTES):
+                    if b"\x00" in block:
+                        self.__dict__["has_nul"] = True
                     # ASCII is UTF-8 (unless a character began in the block before):
                     # checked without decoding, as most blocks of a national file are.
                     if not (block.isascii() and not decoder.getstate()[0]):
                         decoder.decode(block)
                 decoder.decode(b"", final=True)
             except UnicodeDecodeError:
+                self.__dict__.setdefault("has_nul", b"\x00" in stream.read())
                 return "cp1252"
         return "utf8"
+
+    @property
+    def has_nul(self) -> bool:
+        """Whether an 8-bit file holds a NUL byte (known once `encoding` has read it)."""
+        return self.__dict__.get("has_nul", False)
 
     def blocks(
         self,
@@ -203,12 +234,26 @@ class CsvSource:
                 broken.append(_wrong_width(row.number, row.actual_columns, row.expected_columns))
             return "skip"  # and read on: the file is refused, with every broken row named
 
+        encoding = self.encoding
+        if self.has_nul:
+            raise Refused(self.reread() or [Problem("The file contains a NUL character")])
+        try:
+            yield from self._blocks(columns, invalid, encoding, types, parallel, newlines_in_values)
+        except pa.ArrowInvalid as error:
+            if "straddl" not in str(error):
+                raise  # a value of the wrong type: the reader says where
+            # A row longer than a block (a cell of megabytes): the csv module says where.
+            raise Refused(
+                self.reread() or [Problem("A row of the file is too long to read")]
+            ) from None
+
+    def _blocks(self, columns, invalid, encoding, types, parallel, newlines_in_values):
         # open_csv reads the first block at once, so a broken first block fails here.
         reader = pacsv.open_csv(
             self.arrow_source(),
             read_options=pacsv.ReadOptions(
                 block_size=BLOCK_BYTES,
-                encoding=self.encoding,
+                encoding=encoding,
                 use_threads=parallel,
             ),
             parse_options=pacsv.ParseOptions(
@@ -238,14 +283,23 @@ class CsvSource:
         with self.open_binary() as raw:
             encoding = "utf-8-sig" if self.encoding == "utf8" else self.encoding
             rows = csv.reader(io.TextIOWrapper(raw, encoding=encoding, newline=""))
-            width = len(next(rows, []))
-            for n, row in enumerate(rows, start=2):
-                if not any(v.strip() for v in row):
-                    continue
-                if len(row) != width:
-                    problems.append(_wrong_width(n, len(row), width))
-                elif check is not None:
-                    problems += check(n, row)
-                if len(problems) >= MOST_PROBLEMS:
-                    break
+            n = 0  # the last row read whole
+            try:
+                width = len(next(rows, []))
+                n = 1
+                for n, row in enumerate(rows, start=2):  # noqa: B007 (n is read below)
+                    nul = next((c for c, v in enumerate(row) if "\x00" in v), None)
+                    if nul is not None:
+                        problems.append(_nul_in(n, nul))
+                    elif not any(v.strip() for v in row):
+                        continue
+                    elif len(row) != width:
+                        problems.append(_wrong_width(n, len(row), width))
+                    elif check is not None:
+                        problems += check(n, row)
+                    if len(problems) >= MOST_PROBLEMS:
+                        break
+            except csv.Error:
+                limit = csv.field_size_limit()
+                problems.append(Problem(f"A cell is longer than {limit:,} characters", row=n + 1))
         return problems[:MOST_PROBLEMS]
