@@ -44,6 +44,7 @@ from monitor import national_import
 from monitor.core.checklist import template_used_by
 from monitor.core.clock import utcnow
 from monitor.core.formatting import number
+from monitor.core.inputs import without_control_characters
 from monitor.core.patient_data import redact_nhs_numbers
 from monitor.exporters.formats import CSV
 from monitor.importers.datasets import hep_schedule
@@ -336,7 +337,8 @@ def _receive(upload: FileStorage | None) -> tuple[NationalImport | None, dict[st
 
 def _base_name(filename: str | None) -> str:
     """The file's own name (some browsers send a whole path), only ever shown."""
-    return (filename or "").replace("\\", "/").rsplit("/", 1)[-1].strip()[:200]
+    name = without_control_characters(filename or "")  # PostgreSQL cannot store a NUL
+    return name.replace("\\", "/").rsplit("/", 1)[-1].strip()[:200]
 
 
 def _store(upload: FileStorage, suffix: str) -> tuple[Path, str, int]:
