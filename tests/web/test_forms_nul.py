@@ -4,10 +4,12 @@ the same form was stored on one database and a 500 on the other)."""
 
 from __future__ import annotations
 
+import io
+
 from bs4 import BeautifulSoup
 from sqlmodel import func, select
 
-from monitor.models import AuditEvent, Intervention, SpendItem
+from monitor.models import AuditEvent, Intervention, NationalImport, SpendItem
 from tests.client import error_summary, field_error
 
 SPENDING = {
@@ -76,3 +78,36 @@ def test_nul_in_the_sign_in_email_is_a_message_not_a_server_error(client, world)
     response = client.submit("/sign-in", {"email": world.editor.email + "\x00", "password": "x"})
     assert response.status_code == 400
     assert field_error(_soup(response), "email").endswith(NUL_MESSAGE)
+
+
+def test_a_file_named_with_a_nul_is_kept_under_its_name_without_it(
+    app, client, world, session, tmp_path
+):
+    app.instance_path = str(tmp_path)
+    client.sign_in(world.admin.email)
+    url = "/national-data/imports/new"
+    response = client.post(
+        url,
+        data={
+            "csrf_token": client.csrf_token(url),
+            "file": (io.BytesIO(b"PRACTICE_CODE,VALUE\nC82001,1\n"), "fft\x00.csv"),
+        },
+        content_type="multipart/form-data",
+    )
+    assert response.status_code in (200, 302, 303)
+    session.expire_all()
+    assert session.exec(select(NationalImport.filename)).all() == ["fft.csv"]
+
+
+def test_a_practice_upload_named_with_a_nul_is_recorded_without_it(client, world, session):
+    client.sign_in(world.editor.email)
+    url = "/spending/upload"
+    response = client.post(
+        url,
+        data={"csrf_token": client.csrf_token(url), "file": (io.BytesIO(b"a,b\n"), "x\x00.csv")},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 400
+    session.expire_all()
+    summaries = session.exec(select(AuditEvent.summary).where(AuditEvent.action == "upload")).all()
+    assert summaries and all("\x00" not in s and "x.csv" in s for s in summaries)
