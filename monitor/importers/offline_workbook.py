@@ -1,14 +1,28 @@
 """Read a filled-in offline workbook back (the spreadsheet round-trip, not a voluntary
 return to the ICB): every row checked with the same rules as the web forms, all or
-nothing, and a report naming the row, the item and the problem."""
+nothing, and a report naming the row, the item and the problem.
+
+Uploading a log (spending or staffing) twice changes nothing, in two ways:
+
+* the same file again: every accepted upload's SHA-256 is kept on its audit event, and
+  a later upload of a file with the same hash, for the same practice and log, is
+  answered "This file was already uploaded on …; nothing changed" without being read
+  again (`earlier_upload`). Figures are not checked this way: a figure is set, not
+  added, so uploading a period's figures again already changes nothing;
+* a row without an Id (a new one) identical in every field to a record already in the
+  practice's log is taken to be that record and not added again, even from another
+  file; the result lists it as already recorded. Rows are matched one to one, so a file
+  listing the same purchase twice, beside a log that has it once, adds it once more.
+"""
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import asdict, dataclass
 from datetime import date
 from decimal import Decimal
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from monitor.core.checklist import ChecklistTemplate
 from monitor.core.inputs import (
@@ -23,7 +37,7 @@ from monitor.core.patient_data import redact_nhs_numbers
 from monitor.core.periods import Period
 from monitor.exporters import offline_workbook as layout
 from monitor.importers.upload import Sheet, UploadRejected, excel_serial_date
-from monitor.models import Practice, SpendItem, StaffingChange, User
+from monitor.models import AuditEvent, Practice, SpendItem, StaffingChange, User
 from monitor.services import audit, figures, logs, records, visibility
 from monitor.services.records import SaveResult
 
@@ -386,12 +400,20 @@ def import_staffing(
 
 
 def _apply(session, user, practice, model, noun, plans, errors, *, describe) -> SaveResult:
-    """All or nothing: write every row, or none if any row has a problem."""
+    """All or nothing: write every row, or none if any row has a problem. A new row
+    identical to a record already in the log (one not matched to another row, and not
+    changed by this upload) is that record: not added twice."""
     if errors:
         raise ImportFailed(sorted(errors, key=lambda e: e.row))
     result = SaveResult()
+    edited = {record.id for _, record, _, _ in plans if record is not None}
+    unmatched = [r for r in visibility.own_records(session, user, model) if r.id not in edited]
     for _, record, version, data in plans:
         fields = asdict(data)
+        if record is None and (same := _same_record(unmatched, fields)) is not None:
+            unmatched.remove(same)
+            result.already.append(describe(data))
+            continue
         if record is None:
             records.create(
                 session,
@@ -419,6 +441,14 @@ def _apply(session, user, practice, model, noun, plans, errors, *, describe) -> 
     return result
 
 
+def _same_record(records: list, fields: dict):
+    """The first of `records` whose every field equals `fields`, or None."""
+    return next(
+        (r for r in records if not any(_differs(getattr(r, k), v) for k, v in fields.items())),
+        None,
+    )
+
+
 def _differs(old, new) -> bool:
     if isinstance(old, Decimal) or isinstance(new, Decimal):
         return Decimal(str(old)) != Decimal(str(new))
@@ -427,10 +457,53 @@ def _differs(old, new) -> bool:
     return old != new
 
 
+def file_hash(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def earlier_upload(
+    session: Session, *, practice: Practice, what: str, sha256: str
+) -> AuditEvent | None:
+    """The accepted upload of the same file (by its SHA-256) to the same log of the
+    practice, if there was one: the first, whose date the person is told."""
+    events = session.exec(
+        select(AuditEvent)
+        .where(
+            AuditEvent.practice_id == practice.id,
+            AuditEvent.action == "upload",
+            AuditEvent.object_type == "upload",
+        )
+        .order_by(AuditEvent.at, AuditEvent.id)
+    )
+    return next(
+        (
+            e
+            for e in events
+            if (e.after or {}).get("sha256") == sha256
+            and (e.after or {}).get("what") == what
+            and (e.after or {}).get("accepted")
+        ),
+        None,
+    )
+
+
+def already_uploaded(event: AuditEvent) -> str:
+    return f"This file was already uploaded on {event.at:%-d %B %Y}; nothing changed"
+
+
 def record_upload(
-    session: Session, *, user: User, practice: Practice, what: str, filename: str, outcome: str
+    session: Session,
+    *,
+    user: User,
+    practice: Practice,
+    what: str,
+    filename: str,
+    outcome: str,
+    sha256: str | None = None,
+    accepted: bool = False,
 ) -> None:
-    """Every upload is an audit event, accepted or not.
+    """Every upload is an audit event, accepted or not; it keeps the file's SHA-256,
+    and whether it was accepted, so the same file uploaded again changes nothing.
 
     The file's name and a refusal message (which may quote a cell) are the person's own
     text, kept without being checked by a form, so NHS numbers and control characters
@@ -446,5 +519,6 @@ def record_upload(
         object_id=practice.id,
         practice_id=practice.id,
         summary=redact_nhs_numbers(without_control_characters(summary)),
+        after={"what": what, "sha256": sha256, "accepted": accepted} if sha256 else None,
     )
     session.commit()

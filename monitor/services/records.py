@@ -68,15 +68,18 @@ class SaveResult:
     added: list[str] = field(default_factory=list)
     changed: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
+    already: list[str] = field(default_factory=list)
+    """New rows of an upload identical to a record already kept, so not added again."""
 
     @property
     def nothing(self) -> bool:
         return not (self.added or self.changed or self.removed)
 
     def counts(self) -> str:
-        """ "2 added, 1 changed" (and removed, when any were)."""
+        """ "2 added, 1 changed" (and removed, and already recorded, when any were)."""
         text = f"{len(self.added)} added, {len(self.changed)} changed"
-        return text + (f", {len(self.removed)} removed" if self.removed else "")
+        text += f", {len(self.removed)} removed" if self.removed else ""
+        return text + (f", {len(self.already)} already recorded" if self.already else "")
 
 
 def object_type(record: SQLModel | type[SQLModel]) -> str:

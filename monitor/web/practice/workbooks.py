@@ -26,8 +26,10 @@ from monitor.web.practice.logs import KINDS, LogKind, own_log
 from monitor.web.presenters import practice as text
 
 
-def _upload(what: str, back: str, run: Callable[[Any], SaveResult]):
-    """The upload page: a file field; on POST, read the file, run the import, report."""
+def _upload(what: str, back: str, run: Callable[[Any], SaveResult], *, once: bool = False):
+    """The upload page: a file field; on POST, read the file, run the import, report.
+    With `once` (a log, whose new rows would otherwise be added again), a file already
+    accepted for this practice's `what` changes nothing and says so."""
     practice = own_practice()
     if request.method == "GET":
         return render_template("practice/upload.jinja", what=what, back=back, errors={})
@@ -41,8 +43,10 @@ def _upload(what: str, back: str, run: Callable[[Any], SaveResult]):
         ), 400
     filename = upload.filename
     session = db()
+    data = upload.read()
+    sha256 = workbook_upload.file_hash(data)
 
-    def record(outcome: str) -> None:
+    def record(outcome: str, *, accepted: bool = False) -> None:
         workbook_upload.record_upload(
             session,
             user=current_user,
@@ -50,10 +54,29 @@ def _upload(what: str, back: str, run: Callable[[Any], SaveResult]):
             what=what,
             filename=filename,
             outcome=outcome,
+            sha256=sha256,
+            accepted=accepted,
         )
 
+    earlier = (
+        workbook_upload.earlier_upload(session, practice=practice, what=what, sha256=sha256)
+        if once
+        else None
+    )
+    if earlier is not None:
+        message = workbook_upload.already_uploaded(earlier)
+        record(message)
+        return render_template(
+            "practice/upload_result.jinja",
+            what=what,
+            back=back,
+            failed=None,
+            result=SaveResult(),
+            repeated=message,
+            filename=filename,
+        )
     try:
-        sheets = read_upload(filename, upload.read())
+        sheets = read_upload(filename, data)
         result = run(sheets)
     except UploadRejected as error:
         record(text.upload_refused(error.message))
@@ -71,7 +94,7 @@ def _upload(what: str, back: str, run: Callable[[Any], SaveResult]):
             result=None,
             filename=filename,
         ), 400
-    record(result.counts())
+    record(result.counts(), accepted=True)
     return render_template(
         "practice/upload_result.jinja",
         what=what,
@@ -143,7 +166,8 @@ def _log_upload(kind: LogKind, importer: Callable[..., SaveResult]):
     return _upload(
         f"{kind.kind} log",
         url_for(kind.list_endpoint),
-        lambda sheets: importer(
+        once=True,
+        run=lambda sheets: importer(
             db(),
             user=current_user,
             practice=own_practice(),
