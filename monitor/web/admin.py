@@ -17,6 +17,7 @@ from monitor.web.context import db, passwords, templates
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 AUDIT_PAGE_SIZE = 50
+MAX_AUDIT_PAGE = 1_000_000
 
 
 def _organisation_choices() -> list[tuple[str, str]]:
@@ -190,18 +191,49 @@ def temporary_password(user_id: int):
 @bp.get("/audit")
 @allow(Role.ADMIN)
 def audit_log():
-    page = max(request.args.get("page", 1, type=int), 1)
+    """The ICB's audit log, as `audit.for_administrator` lets an administrator read it:
+    never the content or values of a practice's own records."""
+    session = db()
+    icb_id = current_user.icb_id
+    # A page past the last is simply empty; capped so the offset stays a sane number.
+    page = min(max(request.args.get("page", 1, type=int), 1), MAX_AUDIT_PAGE)
+    types = audit.object_types(session, icb_id=icb_id)
+    practices = session.exec(
+        select(Practice).where(Practice.icb_id == icb_id).order_by(Practice.name)
+    ).all()
+    # Filters as the case-example browser takes them: a value not offered shows everything.
+    kind = request.args.get("type", "")
+    kind = kind if kind in types else ""
+    practice_id = request.args.get("practice", type=int)
+    practice_id = practice_id if practice_id in {p.id for p in practices} else None
     events = audit.recent_events(
-        db(),
-        icb_id=current_user.icb_id,
+        session,
+        icb_id=icb_id,
         limit=AUDIT_PAGE_SIZE + 1,
         offset=(page - 1) * AUDIT_PAGE_SIZE,
+        object_type=kind or None,
+        practice_id=practice_id,
     )
+    names = {p.id: f"{p.name} ({p.ods_code})" for p in practices}
+    filters = {"type": kind or None, "practice": practice_id}
     return render_template(
         "admin/audit.jinja",
-        events=events[:AUDIT_PAGE_SIZE],
+        entries=[audit.for_administrator(event) for event in events[:AUDIT_PAGE_SIZE]],
+        practice_names=names,
         page=page,
         has_next=len(events) > AUDIT_PAGE_SIZE,
+        filters=filters,
+        filtered=bool(kind or practice_id),
+        type_items=[{"value": "", "text": "All kinds of record"}]
+        + [
+            {"value": t, "text": audit.kind_label(t), "selected": t == kind}
+            for t in sorted(types, key=audit.kind_label)
+        ],
+        practice_items=[{"value": "", "text": "All practices"}]
+        + [
+            {"value": str(p.id), "text": names[p.id], "selected": p.id == practice_id}
+            for p in practices
+        ],
     )
 
 
