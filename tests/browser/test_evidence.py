@@ -29,7 +29,12 @@ def test_call_wait_chart_shows_the_telephony_change_and_its_evidence(page):
     before_after = page.locator("#before-after + p + dl")
     expect(before_after).to_contain_text("Yes: improvement")
     expect(page.locator("#before-after + p")).to_contain_text("Cloud telephony with call-back")
-    expect(page.locator("#icons")).to_contain_text("Special cause")
+    # The telephony change is sustained, so the chart has a second phase from October 2023.
+    expect(page.locator("#rebase-note")).to_contain_text(
+        "recalculates its mean and limits from October 2023"
+    )
+    expect(page.locator("#latest-against-baseline")).to_contain_text("compared with the 2021/22")
+    expect(page.locator("#icons")).to_contain_text("Variation (latest point)")
     table = page.locator("#chart-data")
     expect(table).to_be_visible()
     expect(table.locator("tbody tr").first).to_contain_text("2026")
