@@ -19,6 +19,7 @@ from flask import abort, current_app, redirect, request, url_for
 from flask_login import current_user
 
 from monitor.models import Role
+from monitor.web import security_events
 
 F = TypeVar("F", bound=Callable)
 
@@ -72,6 +73,7 @@ def enforce_access():
     rule = rule_for_endpoint(endpoint)
     if rule is None:
         current_app.logger.error("Route %s declares no access rule; refusing", endpoint)
+        security_events.note_denial("the route declares no access rule")
         abort(403)
     if rule.public:
         return None
@@ -80,5 +82,6 @@ def enforce_access():
     if current_user.must_change_password and endpoint not in PASSWORD_CHANGE_ENDPOINTS:
         return redirect(url_for("auth.change_password"))
     if not rule.permits(current_user.role_enum):
+        security_events.note_denial(f"role {current_user.role} may not use this route")
         abort(403)
     return None

@@ -6,6 +6,8 @@ from flask import Flask, g, render_template
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from monitor.web import security_events
+
 TITLES = {
     400: "Sorry, there is a problem with the service",
     403: "You do not have permission to see this page",
@@ -34,6 +36,7 @@ def render_error(status: int, message: str | None = None):
 def init_app(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def _csrf_error(error: CSRFError):
+        security_events.csrf_failure(error.description)
         return render_error(
             400,
             "The form could not be checked. This can happen if you left it open for a long "
