@@ -40,11 +40,12 @@ def create_app(config_name: str | None = None, **overrides: Any) -> Flask:
     from monitor import db, jobs
     from monitor.cli import register_cli
     from monitor.core.checklist import load_templates
-    from monitor.web import register_web
+    from monitor.web import register_web, security_events
 
     db.init_app(app)
     app.extensions["monitor.templates"] = load_templates(Path(app.config["CHECKLIST_TEMPLATE_DIR"]))
     register_web(app)
+    security_events.init_app(app)  # after register_web: its hooks follow CSRF's
     register_cli(app)
     jobs.init_app(app)
     return app
