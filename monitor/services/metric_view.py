@@ -28,7 +28,7 @@ from monitor.analysis import spc
 from monitor.charts import ReferenceBand
 from monitor.core.checklist import ChecklistTemplate, Item, ItemType
 from monitor.core.formatting import item_value
-from monitor.core.inputs import InvalidValue, parse_item_value
+from monitor.core.inputs import InvalidValue, parse_item_value, whole_number
 from monitor.core.periods import Period, financial_year_label, financial_year_of
 from monitor.core.small_numbers import enough
 from monitor.models import Intervention, NationalAggregate, Practice, User
@@ -72,10 +72,9 @@ def parse_options(args, *, item: Item, interventions: list[Intervention]) -> Cha
         text = (args.get(name) or "").strip()
         if not text:
             return None
-        if not text.isdigit():
+        if (number := whole_number(text)) is None:  # not str.isdigit: int("²") fails
             errors[name] = "Enter a whole number"
-            return None
-        return int(text)
+        return number
 
     baseline = as_int("baseline")
     compare_from = as_int("compare_from")
@@ -84,7 +83,7 @@ def parse_options(args, *, item: Item, interventions: list[Intervention]) -> Cha
         compare_from = None
     rebase = []
     for text in args.getlist("rebase"):
-        if text.isdigit() and int(text) in own:
+        if whole_number(text) in own:
             rebase.append(int(text))
         else:
             errors["rebase"] = "Select your own interventions to recalculate limits from"
