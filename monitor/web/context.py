@@ -10,6 +10,7 @@ from flask_login import current_user
 from sqlmodel import Session
 
 from monitor.core.checklist import ChecklistTemplate
+from monitor.core.inputs import whole_number
 from monitor.db import get_session
 from monitor.models import Icb, Pcn, Practice, User
 from monitor.services import visibility
@@ -41,10 +42,10 @@ def form_data(*multi_valued: str) -> dict[str, Any]:
 def form_version() -> int:
     """The record version the form was opened at, for the edit-conflict check; a form
     without one was not sent by our page, so 400."""
-    text = request.form.get("version", "")
-    if not text.isdigit():
+    version = whole_number(request.form.get("version", ""))  # not isdigit: int("²") fails
+    if version is None:
         abort(400)
-    return int(text)
+    return version
 
 
 def passwords() -> Passwords:
