@@ -15,7 +15,7 @@ from sqlmodel import Session, select
 
 from monitor.core.checklist import ChecklistTemplate, RoleGroup
 from monitor.core.formatting import money
-from monitor.core.inputs import PENNY, Collector, FormErrors, parse_decimal
+from monitor.core.inputs import PENNY, Collector, FormErrors, parse_decimal, whole_number
 from monitor.core.periods import financial_year_label, financial_year_of
 from monitor.models import HepAllocation, SpendItem, StaffingChange, User
 from monitor.services import records
@@ -53,7 +53,7 @@ class AllocationInput:
 def clean_allocation(raw: Mapping[str, Any], *, today: date) -> AllocationInput:
     check = Collector(raw)
     fy_text = check.text("financial_year")
-    fy = int(fy_text) if fy_text.isdigit() else None
+    fy = whole_number(fy_text)  # not isdigit: int("²") fails
     current = financial_year_of(today)
     if fy is None or not 2015 <= fy <= current + 1:
         check.add("financial_year", "Select the financial year the allocation is for")
