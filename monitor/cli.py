@@ -63,14 +63,20 @@ def demo_command() -> None:
 
 @click.command("demo-sign-ins")
 def demo_sign_ins_command() -> None:
-    """Print the demo accounts and their password."""
-    from monitor.demo import DEMO_PASSWORD, USERS
+    """Print the demo accounts, their password and the demo's authenticator secrets."""
+    from monitor.demo import DEMO_PASSWORD, DEMO_TOTP_SECRETS, USERS
 
     click.echo("")
     click.echo("HEP Impact Monitor (demo data) at http://127.0.0.1:5000")
     click.echo(f"Every demo account's password is: {DEMO_PASSWORD}")
     for user in USERS:
         click.echo(f"  {user.email:<32} {user.display_name:<16} {user.description}")
+    click.echo("")
+    click.echo("The ICB analyst and administrator also enter a code from an authenticator app.")
+    click.echo("Add each as a time-based (TOTP) account in the app with this key:")
+    for email, secret in DEMO_TOTP_SECRETS.items():
+        click.echo(f"  {email:<32} {secret}")
+    click.echo("These keys exist only in the demo: they are published here so anyone can try it.")
     click.echo("")
 
 

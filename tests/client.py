@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import pyotp
 from bs4 import BeautifulSoup
 from flask.testing import FlaskClient
+from sqlmodel import Session, select
 
+from monitor.core.clock import utcnow
+from monitor.models import User
+from monitor.services.second_factor import DRIFT_STEPS, time_step
 from tests.factories import PASSWORD
 
 
@@ -30,9 +35,47 @@ class PageClient(FlaskClient):
         return self.post(url, data=form)
 
     def sign_in(self, email: str, password: str = PASSWORD):
+        """Sign in as a person would, entering their authenticator code if they have one,
+        and setting up an app first if their role needs one and they have none (then the
+        response is the recovery codes page; otherwise the last step's redirect)."""
         response = self.submit("/sign-in", {"email": email, "password": password})
         assert response.status_code == 302, f"sign-in as {email} failed"
+        if response.headers["Location"] == "/sign-in/authenticator-code":
+            code = self.authenticator_code(email)
+            response = self.submit("/sign-in/authenticator-code", {"code": code})
+            assert response.status_code == 302, f"second step as {email} failed"
+        elif response.headers["Location"] == "/sign-in/set-up-authenticator":
+            response = self.set_up_authenticator("/sign-in/set-up-authenticator")
         return response
+
+    def set_up_authenticator(self, url: str = "/account/set-up-authenticator"):
+        """Set up an authenticator app from the key the page shows, as someone who cannot
+        scan the QR code would; returns the recovery codes page."""
+        page = self.page(url)
+        secret = page.select_one("#secret-key").get_text().replace(" ", "")
+        code = pyotp.TOTP(secret).generate_otp(time_step(utcnow()))
+        response = self.submit(url, {"code": code})
+        assert response.status_code == 200, f"setting up an authenticator app at {url} failed"
+        return response
+
+    def authenticator_code(self, email: str) -> str:
+        """A code the person's app would show that the service has not yet accepted.
+
+        Tests sign the same person in many times within one 30-second step, and a code
+        is accepted once; the next step's code is accepted too (clock drift), and past
+        that this helper forgets the last accepted step in the database (the rule itself
+        is tested in tests/web/test_mfa.py)."""
+        engine = self.application.extensions["monitor.engine"]
+        with Session(engine) as session:
+            user = session.exec(select(User).where(User.email == email.strip().lower())).one()
+            now = time_step(utcnow())
+            step = now if user.totp_last_counter is None else max(now, user.totp_last_counter + 1)
+            if step > now + DRIFT_STEPS:
+                user.totp_last_counter = None
+                session.add(user)
+                session.commit()
+                step = now
+            return pyotp.TOTP(user.totp_secret).generate_otp(step)
 
 
 def error_summary(soup: BeautifulSoup) -> list[str]:

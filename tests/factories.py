@@ -13,11 +13,15 @@ from sqlmodel import Session, select
 
 from monitor.config import Config
 from monitor.core.checklist import Templates, load_templates
+from monitor.core.clock import utcnow
 from monitor.models import Icb, Pcn, Practice, Role, User
-from monitor.services.accounts import new_session_token
+from monitor.services.accounts import SECOND_FACTOR_ROLES, new_session_token
 from monitor.services.passwords import Passwords
 
 PASSWORD = "correct-horse-battery"
+# Every analyst and administrator the factories make has set up an authenticator app with
+# this secret (their role requires one); tests.client's sign_in enters its code.
+TOTP_SECRET = "BVXZYEHHHDFVOVNHOM7REEEOCVG5E6Q7"
 _counter = itertools.count(1)
 _passwords = Passwords(time_cost=1, memory_cost=8)
 _password_hash = _passwords.hash(PASSWORD)
@@ -72,6 +76,9 @@ def make_practice(session: Session, *, pcn: Pcn, **overrides) -> Practice:
 def make_user(session: Session, *, role: Role, organisation, **overrides) -> User:
     n = _next()
     kind = role.organisation_kind
+    enrolled = {}
+    if role in SECOND_FACTOR_ROLES:
+        enrolled = {"totp_secret": TOTP_SECRET, "totp_enrolled_at": utcnow()}
     user = User(
         **{
             "email": f"user{n}@test.example",
@@ -80,6 +87,7 @@ def make_user(session: Session, *, role: Role, organisation, **overrides) -> Use
             "password_hash": _password_hash,
             "session_token": new_session_token(),
             f"{kind}_id": organisation.id,
+            **enrolled,
             **overrides,
         }
     )

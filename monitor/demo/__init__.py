@@ -19,7 +19,15 @@ from datetime import date
 from sqlmodel import Session
 
 from monitor.demo.cases import load_demo_case_examples
-from monitor.demo.constants import DEMO_PASSWORD, ICB, PCNS, PRACTICES, USERS, DemoUser
+from monitor.demo.constants import (
+    DEMO_PASSWORD,
+    DEMO_TOTP_SECRETS,
+    ICB,
+    PCNS,
+    PRACTICES,
+    USERS,
+    DemoUser,
+)
 from monitor.demo.organisations import load_demo
 from monitor.demo.records import load_demo_records
 from monitor.demo.returns import load_demo_returns
@@ -27,6 +35,7 @@ from monitor.services.passwords import Passwords
 
 __all__ = [
     "DEMO_PASSWORD",
+    "DEMO_TOTP_SECRETS",
     "ICB",
     "PCNS",
     "PRACTICES",

@@ -16,6 +16,14 @@ from monitor.models import Role
 
 DEMO_PASSWORD = "demo-password-2026"
 
+# The demo's analyst and administrator must sign in with an authenticator code, as the
+# real roles must. These secrets are published (`monitor demo-sign-ins` prints them) so
+# anyone trying the demo can add them to an authenticator app: they exist only here.
+DEMO_TOTP_SECRETS = {
+    "analyst@icb.example": "WTBCKD4CBN25JMBHSXVL2BDW2ROH6F23",
+    "admin@icb.example": "6MLDSZG4RP6UYR7A4TQ42FFZXPO6PHCH",
+}
+
 ICB = {"code": "QZ9", "name": "NHS Soar Valley Integrated Care Board (demo)"}
 
 PCNS = [

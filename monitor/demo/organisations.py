@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from sqlmodel import Session
 
-from monitor.demo.constants import DEMO_PASSWORD, ICB, PCNS, PRACTICES, USERS
-from monitor.services import accounts, organisations
+from monitor.demo.constants import DEMO_PASSWORD, DEMO_TOTP_SECRETS, ICB, PCNS, PRACTICES, USERS
+from monitor.models import User
+from monitor.services import accounts, organisations, second_factor
 from monitor.services.passwords import Passwords
 
 
@@ -44,9 +45,11 @@ def load_demo(session: Session, passwords: Passwords) -> dict[str, int]:
         added["practice"] += created
         ids["practice"][ods] = practice.id
     for spec in USERS:
-        if accounts.find_by_email(session, spec.email) is not None:
+        existing = accounts.find_by_email(session, spec.email)
+        if existing is not None:
+            _enrol_demo_second_factor(session, existing)
             continue
-        accounts.create_user(
+        user = accounts.create_user(
             session,
             actor=None,
             passwords=passwords,
@@ -59,5 +62,14 @@ def load_demo(session: Session, passwords: Passwords) -> dict[str, int]:
             # choose a new password before looking round.
             temporary=False,
         )
+        _enrol_demo_second_factor(session, user)
         added["user"] += 1
     return added
+
+
+def _enrol_demo_second_factor(session: Session, user: User) -> None:
+    """The analyst and administrator get the demo's published authenticator secret, unless
+    they have one already (someone trying the demo may have set up their own)."""
+    secret = DEMO_TOTP_SECRETS.get(user.email)
+    if secret and user.totp_secret is None:
+        second_factor.enrol_with_known_secret(session, user=user, secret=secret)

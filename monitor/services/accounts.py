@@ -38,8 +38,22 @@ class ThrottlePolicy:
 
 class SignInOutcome(Enum):
     SIGNED_IN = "signed_in"
+    # The password was right; an authenticator code (or a recovery code) comes next.
+    SECOND_FACTOR = "second_factor"
+    # The password was right; this person must set up an authenticator app first.
+    ENROL_SECOND_FACTOR = "enrol_second_factor"
     FAILED = "failed"  # unknown email, wrong password, locked or deactivated: one message
     ADDRESS_THROTTLED = "address_throttled"
+
+
+# Roles that hold ICB-wide data or configure the service: a second factor is required.
+SECOND_FACTOR_ROLES = frozenset({Role.ICB_ANALYST, Role.ADMIN})
+
+
+def second_factor_required(user: User) -> bool:
+    """Whether this person must sign in with a second factor: their role requires one, or
+    they set one up (so losing it, and an administrator's reset, cannot quietly remove it)."""
+    return user.role_enum in SECOND_FACTOR_ROLES or user.second_factor_required
 
 
 @dataclass(frozen=True)
@@ -75,51 +89,92 @@ def sign_in(
     Every outcome costs one password verification (against a dummy hash where there is
     no account to check), so its timing tells nothing about which one it was."""
     now = now or utcnow()
-    window_start = now - policy.address_failure_window
-    recent_failures = session.exec(
-        select(func.count())
-        .select_from(SignInFailure)
-        .where(SignInFailure.address == address, SignInFailure.at >= window_start)
-    ).one()
-    if recent_failures >= policy.address_failure_limit:
+    if address_throttled(session, address=address, policy=policy, now=now):
         passwords.burn_time(password)
         return SignInResult(SignInOutcome.ADDRESS_THROTTLED)
 
     user = find_by_email(session, email)
     if user is None or not user.is_active:
         passwords.burn_time(password)
-        _record_address_failure(session, address, now, window_start)
+        record_failure(session, user=None, address=address, policy=policy, now=now)
         session.commit()
         return SignInResult(SignInOutcome.FAILED)
 
-    locked = user.locked_until is not None and user.locked_until > now
     # Verified even when locked, and the result ignored: a locked account must take as
     # long to answer as a wrong password, or timing tells which accounts are locked.
     correct = passwords.verify(user.password_hash, password)
-    if locked or not correct:
-        _record_address_failure(session, address, now, window_start)
-        if not locked:
-            user.failed_sign_ins += 1
-            if user.failed_sign_ins >= policy.lockout_threshold:
-                user.failed_sign_ins = 0
-                user.locked_until = now + policy.lockout_period
-                audit.record(
-                    session,
-                    actor=None,
-                    action="account_locked",
-                    object_type="user",
-                    object_id=user.id,
-                    summary=f"{user.email} locked after {policy.lockout_threshold} failed sign-ins",
-                )
-            session.add(user)
+    if is_locked(user, now) or not correct:
+        record_failure(session, user=user, address=address, policy=policy, now=now)
         session.commit()
         return SignInResult(SignInOutcome.FAILED)
 
+    if passwords.needs_rehash(user.password_hash):
+        user.password_hash = passwords.hash(password)
+        session.add(user)
+    if user.totp_secret or second_factor_required(user):
+        # The failure count is kept until the second step is passed too: a right password
+        # must not give someone guessing codes a fresh set of attempts.
+        session.commit()
+        outcome = (
+            SignInOutcome.SECOND_FACTOR if user.totp_secret else SignInOutcome.ENROL_SECOND_FACTOR
+        )
+        return SignInResult(outcome, user)
+    return complete_sign_in(session, user=user, now=now)
+
+
+def is_locked(user: User, now: datetime) -> bool:
+    return user.locked_until is not None and user.locked_until > now
+
+
+def address_throttled(
+    session: Session, *, address: str, policy: ThrottlePolicy, now: datetime
+) -> bool:
+    """Whether this network address has failed too often lately (passwords and codes)."""
+    recent_failures = session.exec(
+        select(func.count())
+        .select_from(SignInFailure)
+        .where(
+            SignInFailure.address == address,
+            SignInFailure.at >= now - policy.address_failure_window,
+        )
+    ).one()
+    return recent_failures >= policy.address_failure_limit
+
+
+def record_failure(
+    session: Session, *, user: User | None, address: str, policy: ThrottlePolicy, now: datetime
+) -> None:
+    """A wrong password or code: counted against the address and, unless it is already
+    locked, the account, which locks after `lockout_threshold` in a row (audited)."""
+    session.exec(
+        delete(SignInFailure).where(
+            SignInFailure.address == address,
+            SignInFailure.at < now - policy.address_failure_window,
+        )
+    )
+    session.add(SignInFailure(address=address, at=now))
+    if user is None or is_locked(user, now):
+        return
+    user.failed_sign_ins += 1
+    if user.failed_sign_ins >= policy.lockout_threshold:
+        user.failed_sign_ins = 0
+        user.locked_until = now + policy.lockout_period
+        audit.record(
+            session,
+            actor=None,
+            action="account_locked",
+            object_type="user",
+            object_id=user.id,
+            summary=f"{user.email} locked after {policy.lockout_threshold} failed sign-ins",
+        )
+    session.add(user)
+
+
+def complete_sign_in(session: Session, *, user: User, now: datetime, how: str = "") -> SignInResult:
+    """Every step passed: clear the failure count and record the sign-in."""
     user.failed_sign_ins = 0
     user.locked_until = None
     user.last_sign_in_at = now
-    if passwords.needs_rehash(user.password_hash):
-        user.password_hash = passwords.hash(password)
     session.add(user)
     audit.record(
         session,
@@ -127,21 +182,10 @@ def sign_in(
         action="sign_in",
         object_type="user",
         object_id=user.id,
-        summary=f"{user.email} signed in",
+        summary=f"{user.email} signed in{' ' + how if how else ''}",
     )
     session.commit()
     return SignInResult(SignInOutcome.SIGNED_IN, user)
-
-
-def _record_address_failure(
-    session: Session, address: str, now: datetime, window_start: datetime
-) -> None:
-    session.exec(
-        delete(SignInFailure).where(
-            SignInFailure.address == address, SignInFailure.at < window_start
-        )
-    )
-    session.add(SignInFailure(address=address, at=now))
 
 
 def sign_out(session: Session, user: User) -> None:

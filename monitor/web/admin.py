@@ -8,7 +8,7 @@ from sqlmodel import select
 
 from monitor.core.inputs import Collector
 from monitor.models import ROLE_LABELS, Icb, Pcn, Practice, Role
-from monitor.services import accounts, audit, template_versions
+from monitor.services import accounts, audit, second_factor, template_versions
 from monitor.services.accounts import AccountError
 from monitor.services.template_versions import TemplateMoveRefused
 from monitor.web.access import allow
@@ -158,6 +158,23 @@ def _set_active(user_id: int, *, active: bool):
         flash(error.message, "error")
     else:
         flash(f"{found.display_name} {'can sign in again' if active else 'can no longer sign in'}.")
+    return redirect(url_for("admin.user", user_id=found.id))
+
+
+@bp.post("/users/<int:user_id>/reset-second-factor")
+@allow(Role.ADMIN)
+def reset_second_factor(user_id: int):
+    found = _managed_user_or_404(user_id)
+    try:
+        second_factor.reset(db(), actor=current_user, user=found)
+    except AccountError as error:
+        flash(error.message, "error")
+    else:
+        flash(
+            f"{found.display_name}'s authenticator app and recovery codes no longer work. "
+            "They have been signed out and must set up an authenticator app when they next "
+            "sign in."
+        )
     return redirect(url_for("admin.user", user_id=found.id))
 
 

@@ -35,11 +35,21 @@ ROUTES = {
     "auth.sign_in": ("GET", lambda w: "/sign-in", PUBLIC),
     "auth.sign_out": ("POST", lambda w: "/sign-out", ALL),
     "auth.change_password": ("GET", lambda w: "/change-password", ALL),
+    # The second step of signing in: without a password step first, a page saying so.
+    "auth.sign_in_code": ("GET", lambda w: "/sign-in/authenticator-code", PUBLIC),
+    "auth.sign_in_set_up": ("GET", lambda w: "/sign-in/set-up-authenticator", PUBLIC),
+    "auth.account": ("GET", lambda w: "/account", ALL),
+    "auth.set_up_authenticator": ("GET", lambda w: "/account/set-up-authenticator", ALL),
     "admin.users": ("GET", lambda w: "/admin/users", ADMIN),
     "admin.new_user": ("GET", lambda w: "/admin/users/new", ADMIN),
     "admin.user": ("GET", lambda w: f"/admin/users/{w.viewer.id}", ADMIN),
     "admin.deactivate": ("POST", lambda w: f"/admin/users/{w.viewer.id}/deactivate", ADMIN),
     "admin.reactivate": ("POST", lambda w: f"/admin/users/{w.viewer.id}/reactivate", ADMIN),
+    "admin.reset_second_factor": (
+        "POST",
+        lambda w: f"/admin/users/{w.viewer.id}/reset-second-factor",
+        ADMIN,
+    ),
     "admin.temporary_password": (
         "GET",
         lambda w: f"/admin/users/{w.viewer.id}/temporary-password",
