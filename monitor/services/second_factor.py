@@ -8,10 +8,11 @@ and only a later one is accepted after it. Wrong codes count towards the same lo
 per-address limit as wrong passwords.
 
 Recovery codes are 60 random bits each, stored as their SHA-256 digest. A slow password
-hash protects guessable human choices; against a random 60-bit value it adds nothing an
-attacker with the table could not already not do, and a fast digest lets a code be
-looked up and spent in one statement (so it cannot be spent twice), costs nothing at
-sign-in, and does not depend on SECRET_KEY (rotating the key locks nobody out).
+hash protects guessable human choices; against a random 60-bit value it adds nothing
+(nobody can try 2^60 guesses, even offline with the table), and a fast digest lets a
+code be looked up and spent in one statement (so it cannot be spent twice), costs
+nothing at sign-in, and does not depend on SECRET_KEY (rotating the key locks nobody
+out).
 """
 
 from __future__ import annotations
@@ -88,7 +89,8 @@ def normalise_code(code: str) -> str:
 def _matching_step(secret: str, code: str, now: datetime) -> int | None:
     """The time step (within the allowed drift) whose code this is, or None."""
     code = normalise_code(code)
-    if len(code) != 6 or not code.isdigit():
+    # ASCII digits only: str.isdigit accepts "²", which compare_digest cannot compare.
+    if len(code) != 6 or not (code.isascii() and code.isdigit()):
         return None
     totp = pyotp.TOTP(secret, interval=STEP_SECONDS)
     current = time_step(now)

@@ -64,6 +64,13 @@ def test_codes_from_one_step_either_side_are_accepted_and_no_further():
             assert second_factor._matching_step(TOTP_SECRET, code, now) is None
     assert second_factor._matching_step(TOTP_SECRET, "12345", now) is None
     assert second_factor._matching_step(TOTP_SECRET, "abcdef", now) is None
+    assert second_factor._matching_step(TOTP_SECRET, "²" * 6, now) is None  # not ASCII
+
+
+def test_a_code_of_other_scripts_digits_is_refused_not_an_error(client, world):
+    password_step(client, world.analyst.email)
+    for code in ("١٢٣٤٥٦", "²²²²²²", "ⅫⅫⅫⅫⅫⅫ", "é" * 12):
+        assert enter_code(client, code).status_code == 400
 
 
 def test_recovery_codes_are_random_and_stored_only_as_digests(session, world):
