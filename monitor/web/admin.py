@@ -138,9 +138,15 @@ def user(user_id: int):
     )
 
 
-@bp.post("/users/<int:user_id>/deactivate")
+@bp.route("/users/<int:user_id>/deactivate", methods=["GET", "POST"])
 @allow(Role.ADMIN)
 def deactivate(user_id: int):
+    """GET asks for confirmation (the NHS pattern, as deleting a record does)."""
+    if request.method == "GET":
+        found = _managed_user_or_404(user_id)
+        if found.id == current_user.id or not found.is_active:
+            return redirect(url_for("admin.user", user_id=found.id))
+        return render_template("admin/deactivate.jinja", user=found)
     return _set_active(user_id, active=False)
 
 

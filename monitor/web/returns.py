@@ -275,10 +275,21 @@ def review(collection_id: int):
     )
 
 
-@bp.post("/returns/<int:collection_id>/withdraw")
+@bp.route("/returns/<int:collection_id>/withdraw", methods=["GET", "POST"])
 @allow(EDITOR)
 def withdraw(collection_id: int):
+    """GET asks for confirmation (the NHS pattern, as deleting a record does)."""
     found = _practice_collection(collection_id)
+    if request.method == "GET":
+        answer = collections.practice_return(db(), found, own_practice().id)
+        if answer is None or answer.status != ReturnStatus.SUBMITTED:
+            return redirect(url_for("returns.task_list", collection_id=found.id))
+        return render_template(
+            "returns/withdraw.jinja",
+            collection=found,
+            answer=answer,
+            refusal=collections.refusal(found, today()),
+        )
     try:
         collections.withdraw(
             db(), user=current_user, collection=found, practice_id=own_practice().id, today=today()

@@ -161,6 +161,8 @@ def test_practice_submits_the_icb_sees_it_the_practice_withdraws_and_the_icb_sto
 
     open_task_list(page)
     page.get_by_role("button", name="Withdraw return").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Withdraw your return?")
+    page.get_by_role("button", name="Yes, withdraw the return").click()
     expect(page.locator(".nhsuk-notification-banner")).to_contain_text("The ICB no longer sees it")
     expect(page.locator("main")).to_contain_text("You withdrew this return on")
     expect(task(page, "Review and submit").locator(".nhsuk-tag")).to_have_text("Not yet submitted")
