@@ -7,11 +7,12 @@ attribute is the same dict, for handlers that format their own):
      "user_id": 12, "address": "10.0.0.7", "method": "POST", "endpoint": "auth.sign_in",
      "path": "/sign-in", "status": 400, "failed_sign_ins": 3}
 
-- `sign_in`: every attempt with an email and a password: success, failure (unknown
-  account, deactivated account, locked account, wrong password), lockout (the failure
-  that locked the account) and throttled (too many failures from one address). A failure
-  against a known account is also written to the audit trail (success and lockout
-  already are, by services.accounts).
+- `sign_in`: every attempt at either step (`step`: the password, then the authenticator
+  code where one is needed): success, password_accepted (the code is still to come),
+  failure (unknown account, deactivated account, locked account, wrong password, wrong
+  or reused code), lockout (the failure that locked the account) and throttled (too many
+  failures from one address). A failure against a known account is also written to the
+  audit trail (success and lockout already are, by services.accounts).
 - `csrf_failure`: a form whose CSRF token was missing, wrong or expired.
 - `access_denied`: a 403 (the role may not use the route, or the route declares no
   rule), and a 404 from a route that matched a record the person may not reach (another
@@ -35,6 +36,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from flask import Flask, Response, g, request
+from flask import session as cookie_session
 from flask_login import current_user
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -57,7 +59,9 @@ from monitor.web.context import client_address, db
 
 logger = logging.getLogger("monitor.security")
 
-SIGN_IN_ENDPOINT = "auth.sign_in"
+PASSWORD_STEP, CODE_STEP = "auth.sign_in", "auth.sign_in_code"
+STEP_NAMES = {PASSWORD_STEP: "password", CODE_STEP: "authenticator_code"}
+WRONG_ANSWER = {PASSWORD_STEP: "wrong password", CODE_STEP: "wrong or reused code"}
 
 
 def log_event(
@@ -245,24 +249,42 @@ def _log_download(response: Response) -> None:
 class _AccountBefore:
     """What the account tried looked like before the attempt (plain values)."""
 
+    step: str  # the endpoint: PASSWORD_STEP or CODE_STEP
     user_id: int | None
     active: bool
     locked_until: datetime | None
 
 
 def _note_sign_in_attempt() -> None:
-    """before_request: remember the state of the account an email/password POST tries."""
-    if request.endpoint != SIGN_IN_ENDPOINT or request.method != "POST":
+    """before_request: remember the state of the account a sign-in step's POST tries."""
+    if request.endpoint not in STEP_NAMES or request.method != "POST":
         return
-    email = request.form.get("email", "").strip()
-    if not email or not request.form.get("password"):
-        return  # nothing is checked: the form asks for what is missing
-    user = accounts.find_by_email(db(), email)
+    if request.endpoint == PASSWORD_STEP:
+        email = request.form.get("email", "").strip()
+        if not email or not request.form.get("password"):
+            return  # nothing is checked: the form asks for what is missing
+        user = accounts.find_by_email(db(), email)
+    else:
+        user = _half_signed_in()
+        if user is None or not request.form.get("code", "").strip():
+            return  # no password step under way, or no code: nothing is checked
     g.sign_in_attempt = _AccountBefore(
+        step=request.endpoint,
         user_id=user.id if user else None,
         active=bool(user and user.is_active),
         locked_until=user.locked_until if user else None,
     )
+
+
+def _half_signed_in() -> User | None:
+    """The account whose right password began the sign-in under way in this session."""
+    from monitor.web.auth import PENDING  # auth imports access, which imports this module
+
+    pending = cookie_session.get(PENDING)
+    user_id = str(pending.get("id", "")) if isinstance(pending, dict) else ""
+    # "<id>:<session token>": only the id is read, and nothing of it is logged
+    user_id = user_id.partition(":")[0]
+    return db().get(User, int(user_id)) if user_id.isdigit() else None
 
 
 def _locked(until: datetime | None, now: datetime) -> bool:
@@ -277,7 +299,7 @@ def _log_sign_in(response: Response, before: _AccountBefore) -> None:
     session, now = db(), utcnow()
     user = session.get(User, before.user_id) if before.user_id else None
     status = response.status_code
-    details: dict[str, Any] = {"status": status}
+    details: dict[str, Any] = {"step": STEP_NAMES[before.step], "status": status}
     if status == 429:
         outcome, reason = "throttled", "too many failed sign-ins from this address"
     elif status < 400:
@@ -293,7 +315,7 @@ def _log_sign_in(response: Response, before: _AccountBefore) -> None:
     elif _locked(user.locked_until, now):
         outcome, reason = "lockout", "too many failed sign-ins in a row: account locked"
     else:
-        outcome, reason = "failure", "wrong password"
+        outcome, reason = "failure", WRONG_ANSWER[before.step]
         details["failed_sign_ins"] = user.failed_sign_ins
     level = logging.INFO if outcome in ("success", "password_accepted") else logging.WARNING
     log_event(

@@ -7,14 +7,18 @@ from __future__ import annotations
 import json
 import logging
 
+import pyotp
 import pytest
 from sqlmodel import select
 
+from monitor.core.clock import utcnow
 from monitor.models import AuditEvent, Visibility
+from monitor.services.second_factor import time_step
 from monitor.web import security_events
-from tests.factories import PASSWORD, make_case, make_collection, make_value
+from tests.factories import PASSWORD, TOTP_SECRET, make_case, make_collection, make_value
 
 TYPED_PASSWORD = "Typed-At-Sign-In-9f3b2c"
+CODE_PAGE = "/sign-in/authenticator-code"
 
 
 @pytest.fixture
@@ -57,6 +61,7 @@ def test_a_wrong_password_is_logged_against_the_account_and_audited(client, worl
         "method": "POST",
         "endpoint": "auth.sign_in",
         "path": "/sign-in",
+        "step": "password",
         "status": 400,
         "failed_sign_ins": 1,
     }
@@ -129,6 +134,45 @@ def test_a_successful_sign_in_is_logged_at_info(client, world, logs):
     assert record.levelno == logging.INFO
     text = everything_logged(logs)
     assert PASSWORD not in text and token not in text
+
+
+def _wrong_code() -> str:
+    """Six digits that are none of the codes the demo secret gives around now."""
+    totp, step = pyotp.TOTP(TOTP_SECRET), time_step(utcnow())
+    near = {totp.generate_otp(step + offset) for offset in range(-3, 4)}
+    return next(c for c in (f"{n:06d}" for n in range(123456, 999999, 7919)) if c not in near)
+
+
+def test_both_steps_of_an_authenticator_sign_in_are_logged(client, world, session, logs):
+    response, _ = _sign_in(client, world.analyst.email, PASSWORD)
+    assert response.headers["Location"] == CODE_PAGE
+    wrong = _wrong_code()
+    assert client.submit(CODE_PAGE, {"code": wrong}).status_code == 400
+    right = client.authenticator_code(world.analyst.email)
+    assert client.submit(CODE_PAGE, {"code": right}).status_code == 302
+    steps = [
+        (e["step"], e["outcome"], e["reason"], e["user_id"], e["path"])
+        for e in security(logs, "sign_in")
+    ]
+    assert steps == [
+        ("password", "password_accepted", "second step to come", world.analyst.id, "/sign-in"),
+        ("authenticator_code", "failure", "wrong or reused code", world.analyst.id, CODE_PAGE),
+        ("authenticator_code", "success", "", world.analyst.id, CODE_PAGE),
+    ]
+    audited = session.exec(
+        select(AuditEvent).where(
+            AuditEvent.action == "sign_in_failed", AuditEvent.object_id == str(world.analyst.id)
+        )
+    ).one()
+    assert audited.summary == f"Failed sign-in to {world.analyst.email}: wrong or reused code"
+    text = everything_logged(logs)
+    for secret in (PASSWORD, wrong, right, TOTP_SECRET):
+        assert secret not in text
+
+
+def test_a_code_step_with_no_password_step_under_way_logs_nothing(client, logs):
+    client.submit(CODE_PAGE, {"code": "123456"}, token_from="/sign-in")
+    assert security(logs, "sign_in") == []
 
 
 def test_a_form_with_a_wrong_csrf_token_is_logged_once_without_any_token(client, world, logs):
