@@ -62,6 +62,9 @@ logger = logging.getLogger("monitor.security")
 PASSWORD_STEP, CODE_STEP = "auth.sign_in", "auth.sign_in_code"
 STEP_NAMES = {PASSWORD_STEP: "password", CODE_STEP: "authenticator_code"}
 WRONG_ANSWER = {PASSWORD_STEP: "wrong password", CODE_STEP: "wrong or reused code"}
+# auth.PENDING, the session key of a sign-in between its two steps, named here because
+# auth imports access, which imports this module (tests check the two agree).
+PENDING_SIGN_IN = "pending_sign_in"
 
 
 def log_event(
@@ -278,9 +281,7 @@ def _note_sign_in_attempt() -> None:
 
 def _half_signed_in() -> User | None:
     """The account whose right password began the sign-in under way in this session."""
-    from monitor.web.auth import PENDING  # auth imports access, which imports this module
-
-    pending = cookie_session.get(PENDING)
+    pending = cookie_session.get(PENDING_SIGN_IN)
     user_id = str(pending.get("id", "")) if isinstance(pending, dict) else ""
     # "<id>:<session token>": only the id is read, and nothing of it is logged
     user_id = user_id.partition(":")[0]

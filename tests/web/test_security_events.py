@@ -14,7 +14,7 @@ from sqlmodel import select
 from monitor.core.clock import utcnow
 from monitor.models import AuditEvent, Visibility
 from monitor.services.second_factor import time_step
-from monitor.web import security_events
+from monitor.web import auth, security_events
 from tests.factories import PASSWORD, TOTP_SECRET, make_case, make_collection, make_value
 
 TYPED_PASSWORD = "Typed-At-Sign-In-9f3b2c"
@@ -168,6 +168,10 @@ def test_both_steps_of_an_authenticator_sign_in_are_logged(client, world, sessio
     text = everything_logged(logs)
     for secret in (PASSWORD, wrong, right, TOTP_SECRET):
         assert secret not in text
+
+
+def test_the_pending_sign_in_is_read_under_auths_session_key():
+    assert security_events.PENDING_SIGN_IN == auth.PENDING
 
 
 def test_a_code_step_with_no_password_step_under_way_logs_nothing(client, logs):
