@@ -247,3 +247,27 @@ def test_a_utf16_csv_upload_is_read(client, world, session):
     response = post_file(client, "/spending/upload", data, "spending.csv")
     assert response.status_code == 200, file_error(response)
     assert count(session, SpendItem) == before + 1
+
+
+def test_a_control_character_in_an_uploaded_cell_is_reported_by_row_and_column(
+    client, world, session
+):
+    client.sign_in(world.editor.email)
+    data = spending_csv(client, [*NEW_ROW[:3], "New\x07 phones", *NEW_ROW[4:]])
+    before = count(session, SpendItem)
+    response = post_file(client, "/spending/upload", data, "spending.csv")
+    assert response.status_code == 400
+    soup = BeautifulSoup(response.get_data(as_text=True), "html.parser")
+    rows = [
+        [td.get_text(" ", strip=True) for td in tr.select("td")]
+        for tr in soup.select("#upload-errors tbody tr")
+    ]
+    assert rows == [
+        [
+            "6",
+            "Description",
+            "Description contains an invisible control character, which cannot be saved. "
+            "Type it again rather than pasting it",
+        ]
+    ]
+    assert count(session, SpendItem) == before
