@@ -185,6 +185,11 @@ def _log_hidden_record(response: Response) -> None:
         )
 
 
+def _kind(model: type) -> str:
+    """The model's name as the audit trail names it ("spend_item", "national_import")."""
+    return records.OBJECT_TYPES.get(model.__name__) or {NationalImport: "national_import"}[model]
+
+
 def _hidden_record(endpoint: str, args: dict[str, Any]) -> tuple[str, int] | None:
     """(kind, id) of the first record the route names that exists and that the user may
     not reach, or None (no such record: an ordinary 404)."""
@@ -201,7 +206,7 @@ def _hidden_record(endpoint: str, args: dict[str, Any]) -> tuple[str, int] | Non
             continue
         record = session.get(model, value)
         if record is not None and not _reachable(session, user, record):
-            return records.object_type(model), value
+            return _kind(model), value
     return None
 
 

@@ -15,7 +15,14 @@ from monitor.core.clock import utcnow
 from monitor.models import AuditEvent, Visibility
 from monitor.services.second_factor import time_step
 from monitor.web import auth, security_events
-from tests.factories import PASSWORD, TOTP_SECRET, make_case, make_collection, make_value
+from tests.factories import (
+    PASSWORD,
+    TOTP_SECRET,
+    make_case,
+    make_collection,
+    make_national_import,
+    make_value,
+)
 
 TYPED_PASSWORD = "Typed-At-Sign-In-9f3b2c"
 CODE_PAGE = "/sign-in/authenticator-code"
@@ -255,12 +262,28 @@ def test_other_organisations_practices_cases_and_users_are_logged(client, sessio
     assert kinds == [("practice", world.foreign_practice.id), ("case_example", private_case.id)]
 
 
-def test_an_administrator_trying_another_icbs_user_is_logged(client, world, logs):
+def test_an_administrator_trying_another_icbs_user_and_import_is_logged(
+    client, session, world, logs
+):
+    foreign_import = make_national_import(session, icb=world.other_icb)
+    foreign_collection = make_collection(session, icb=world.other_icb)
     client.sign_in(world.admin.email)
     logs.clear()
     assert client.get(f"/admin/users/{world.foreign_editor.id}").status_code == 404
-    (event,) = security(logs)
-    assert (event["record_type"], event["record_id"]) == ("user", world.foreign_editor.id)
+    assert client.get(f"/national-data/imports/{foreign_import.id}").status_code == 404
+    assert client.get(f"/collections/{foreign_collection.id}").status_code == 404
+    kinds = [(e["record_type"], e["record_id"]) for e in security(logs)]
+    assert kinds == [
+        ("user", world.foreign_editor.id),
+        ("national_import", foreign_import.id),
+        ("collection", foreign_collection.id),
+    ]
+
+
+def test_every_model_a_route_names_has_a_kind():
+    models = {*security_events.ID_MODELS.values(), *security_events.RECORD_MODELS.values()}
+    for model in models:
+        assert security_events._kind(model)
 
 
 @pytest.fixture
