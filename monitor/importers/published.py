@@ -245,10 +245,31 @@ def _workbook_grids(data: bytes) -> dict[str, Grid]:
                 rows = book.get_sheet_by_name(name).to_python(skip_empty_area=False)
             except Exception:
                 raise Refused(Problem("The sheet could not be read", sheet=name)) from None
+            _refuse_nul(name, rows)
             grids[name] = Grid(name, [_values(row) for row in rows])
     finally:
         book.close()
     return grids
+
+
+def _refuse_nul(sheet: str, rows: list[list[object]]) -> None:
+    """Refuse a sheet with a NUL in a cell (a workbook writes it `_x0000_`), which
+    PostgreSQL cannot store, naming the first. Looked for all at once, as most national
+    sheets have none, and only then cell by cell."""
+    if not any("\x00" in v for row in rows for v in row if v.__class__ is str):
+        return
+    for r, row in enumerate(rows, start=1):
+        for c, v in enumerate(row):
+            if v.__class__ is str and "\x00" in v:
+                raise Refused(
+                    Problem(
+                        "The cell contains a NUL character, which cannot be saved. Download "
+                        "the file again",
+                        sheet=sheet,
+                        row=r,
+                        column=column_letter(c),
+                    )
+                )
 
 
 def _values(row: list[object]) -> list[object]:

@@ -271,3 +271,11 @@ def test_a_control_character_in_an_uploaded_cell_is_reported_by_row_and_column(
         ]
     ]
     assert count(session, SpendItem) == before
+
+
+def test_a_national_workbook_with_a_nul_in_a_cell_is_refused_naming_it():
+    data = xlsx([["PRACTICE_CODE", "NAME"], ["C82001", "a_x0000_b"]])  # how a workbook writes NUL
+    assert published_problems("register.xlsx", data) == [
+        "Sheet “Sheet”, row 2, column “B”: The cell contains a NUL character, which cannot be "
+        "saved. Download the file again"
+    ]
