@@ -5,7 +5,7 @@ attribute is the same dict, for handlers that format their own):
 
     {"event": "sign_in", "outcome": "failure", "reason": "wrong password",
      "user_id": 12, "address": "10.0.0.7", "method": "POST", "endpoint": "auth.sign_in",
-     "path": "/sign-in", "status": 400, "failed_sign_ins": 3}
+     "path": "/sign-in", "step": "password", "status": 400, "failed_sign_ins": 3}
 
 - `sign_in`: every attempt at either step (`step`: the password, then the authenticator
   code where one is needed): success, password_accepted (the code is still to come),

@@ -231,6 +231,19 @@ def test_a_route_the_role_may_not_use_is_logged_as_forbidden_without_the_query(c
     assert "query-secret-77a1" not in everything_logged(logs)
 
 
+def test_a_token_in_a_path_is_logged_as_the_routes_pattern(client, world, logs):
+    token = "staged-upload-token-0c4e7b"
+    client.sign_in(world.editor.email)
+    logs.clear()
+    response = client.submit(
+        f"/admin/organisations/update/{token}/confirm", token_from="/dashboard"
+    )
+    assert response.status_code == 403
+    (event,) = security(logs)
+    assert event["path"] == "/admin/organisations/update/<token>/confirm"
+    assert token not in everything_logged(logs)
+
+
 def test_another_practices_record_is_logged_but_a_missing_one_is_not(client, world, logs):
     sibling_spend = world.sibling_records["spending"]
     own_spend = world.records["spending"]
