@@ -126,9 +126,8 @@ def _completeness(table: Sheet, data: icb_views.CollectionData, states: dict[int
                 [None] * 5 + [DATETIME_FORMAT],
             )
     table.skip()
-    table.header(
-        ["By PCN", "", "Submitted", "In progress", "Not started", "Practices", "% submitted"]
-    )
+    labels = [icb_views.STATE_LABELS[state] for state in result.states]
+    table.header(["By PCN", "", *labels, "Practices", "% submitted"])
     counted = [(g.pcn.code, g.pcn.name, g.counts) for g in result.by_pcn]
     counted.append(("All", "All practices", result.counts))
     for code, name, counts in counted:
@@ -136,13 +135,11 @@ def _completeness(table: Sheet, data: icb_views.CollectionData, states: dict[int
             [
                 code,
                 name,
-                counts.submitted,
-                counts.in_progress,
-                counts.not_started,
+                *(counts.of_state(state) for state in result.states),
                 counts.total,
                 counts.submitted_pct,
             ],
-            [None, None] + [INTEGER_FORMAT] * 4 + [PERCENT_FORMAT],
+            [None, None] + [INTEGER_FORMAT] * (len(labels) + 1) + [PERCENT_FORMAT],
         )
 
 

@@ -11,13 +11,12 @@ only those, so later edits to live records never change what it sees.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
 
-from sqlalchemy import or_
 from sqlmodel import Session, select
 
 from monitor.core.checklist import ChecklistTemplate, Frequency, Item, Section
@@ -37,11 +36,28 @@ from monitor.services import records
 from monitor.services.figures import ALLOCATION_ITEM, Recorded, recorded_values
 
 SUBMITTED = "submitted"
+READY = "ready_to_submit"
 IN_PROGRESS = "in_progress"
 NOT_STARTED = "not_started"
+WITHDRAWN = "withdrawn"
 
-STATE_LABELS = {SUBMITTED: "Submitted", IN_PROGRESS: "In progress", NOT_STARTED: "Not started"}
-STATE_COLOURS = {SUBMITTED: "green", IN_PROGRESS: "yellow", NOT_STARTED: "grey"}
+# Every state a return can be in, in the order pages list them.
+STATES = (SUBMITTED, READY, IN_PROGRESS, NOT_STARTED, WITHDRAWN)
+STATE_LABELS = {
+    SUBMITTED: "Submitted",
+    READY: "Ready to submit",
+    IN_PROGRESS: "In progress",
+    NOT_STARTED: "Not started",
+    WITHDRAWN: "Withdrawn",
+}
+# NHS.UK tag colours (nhsuk-tag--<colour>).
+STATE_COLOURS = {
+    SUBMITTED: "green",
+    READY: "blue",
+    IN_PROGRESS: "yellow",
+    NOT_STARTED: "grey",
+    WITHDRAWN: "orange",
+}
 
 DECLARATION = "This return is voluntary. The ICB will see these figures for your practice."
 
@@ -100,47 +116,99 @@ def _returns_by_practice(session: Session, collection: Collection) -> dict[int, 
     return {row.practice_id: row for row in rows}
 
 
-def _practices_with_values(
+@dataclass(frozen=True)
+class _LiveAnswers:
+    """What one practice has recorded of a collection's due (item id, period code) pairs."""
+
+    recorded: frozenset[tuple[str, str]]  # with a value, whatever its source
+    typed: bool  # something the practice recorded itself (not an import left as it was)
+
+
+def _live_answers(
     session: Session,
     template: ChecklistTemplate,
     period: Period,
     practice_ids: list[int],
-) -> set[int]:
+) -> dict[int, _LiveAnswers]:
+    """Every practice's live answers to the pairs due, in two queries for all of them."""
     due = items_due(template, period)
     if not due or not practice_ids:
-        return set()
+        return {}
     pairs = {(item.id, p.code) for item, p in due}
-    item_ids = {item_id for item_id, _ in pairs}
-    codes = {code for _, code in pairs}
-    found: set[int] = set()
-    # A figure an import filled (and the practice did not override) is not the practice
-    # starting its return: only what it recorded itself is.
+    recorded: dict[int, set[tuple[str, str]]] = {}
+    typed: set[int] = set()
     rows = session.exec(
-        select(MetricValue.practice_id, MetricValue.item_id, MetricValue.period_code).where(
+        select(
+            MetricValue.practice_id,
+            MetricValue.item_id,
+            MetricValue.period_code,
+            MetricValue.value_number,
+            MetricValue.value_text,
+            MetricValue.import_id,
+            MetricValue.override_reason,
+        ).where(
             MetricValue.practice_id.in_(practice_ids),
-            MetricValue.item_id.in_(item_ids),
-            MetricValue.period_code.in_(codes),
-            or_(MetricValue.import_id.is_(None), MetricValue.override_reason.is_not(None)),
+            MetricValue.item_id.in_({item_id for item_id, _ in pairs}),
+            MetricValue.period_code.in_({code for _, code in pairs}),
         )
     )
-    for practice_id, item_id, code in rows:
-        if (item_id, code) in pairs:
-            found.add(practice_id)
-    years = {p.fy for item, p in due if item.id == ALLOCATION_ITEM}
+    for practice_id, item_id, code, number, text, import_id, reason in rows:
+        if (item_id, code) not in pairs or (number is None and not text):
+            continue
+        recorded.setdefault(practice_id, set()).add((item_id, code))
+        # A figure an import filled (and the practice did not override) is not the
+        # practice starting its return: only what it recorded itself is.
+        if import_id is None or reason is not None:
+            typed.add(practice_id)
+    years = {p.fy: p.code for item, p in due if item.id == ALLOCATION_ITEM}
     if years:
-        found.update(
-            session.exec(
-                select(HepAllocation.practice_id).where(
-                    HepAllocation.practice_id.in_(practice_ids),
-                    HepAllocation.financial_year.in_(years),
-                    or_(
-                        HepAllocation.import_id.is_(None),
-                        HepAllocation.override_reason.is_not(None),
-                    ),
-                )
-            ).all()
-        )
-    return found
+        for practice_id, fy, import_id, reason in session.exec(
+            select(
+                HepAllocation.practice_id,
+                HepAllocation.financial_year,
+                HepAllocation.import_id,
+                HepAllocation.override_reason,
+            ).where(
+                HepAllocation.practice_id.in_(practice_ids),
+                HepAllocation.financial_year.in_(years),
+            )
+        ):
+            recorded.setdefault(practice_id, set()).add((ALLOCATION_ITEM, years[fy]))
+            if import_id is None or reason is not None:
+                typed.add(practice_id)
+    return {
+        practice_id: _LiveAnswers(frozenset(recorded.get(practice_id, ())), practice_id in typed)
+        for practice_id in practice_ids
+    }
+
+
+def _periods_needing(
+    section_due: list[tuple[Item, Period]], recorded: Callable[[Item, Period], bool]
+) -> list[Period]:
+    """The periods of one section's due pairs that still need something: none of their
+    items recorded, or a required one missing. Oldest first, longest first on a tie."""
+    periods = sorted({p for _, p in section_due}, key=lambda p: (p.start, -p.end.toordinal()))
+    needing = []
+    for period in periods:
+        here = [item for item, p in section_due if p == period]
+        if not any(recorded(item, period) for item in here) or any(
+            item.required and not recorded(item, period) for item in here
+        ):
+            needing.append(period)
+    return needing
+
+
+def _complete(template: ChecklistTemplate, period: Period, answers: _LiveAnswers) -> bool:
+    """Every section of the task list is completed (see `task_list`)."""
+    due = items_due(template, period)
+
+    def recorded(item: Item, due_period: Period) -> bool:
+        return (item.id, due_period.code) in answers.recorded
+
+    return all(
+        not _periods_needing([(i, p) for i, p in due if i.section == section.id], recorded)
+        for section in template.sections
+    )
 
 
 def counted_practices(
@@ -164,26 +232,34 @@ def return_states(
     *,
     template: ChecklistTemplate,
 ) -> dict[int, str]:
-    """Practice id → "submitted", "in_progress" or "not_started" for one collection.
+    """Practice id → its return's state for one collection: the one rule every page
+    (the practice's returns, the ICB's collection and completeness) shows.
 
-    Submitted: the practice's return is submitted. In progress: not submitted, but at
-    least one due value is recorded in the live records, or the return was withdrawn.
-    Not started: otherwise.
+    Submitted: the return is submitted. Withdrawn: it was submitted, then withdrawn (and
+    not submitted again). Otherwise from the live records: Ready to submit when every
+    task of the task list is completed (each required item and at least one item of each
+    period answered); In progress when the practice has recorded some of it; Not started
+    when it has recorded none of it itself (figures an import filled do not start it).
     """
     practice_ids = [p.id for p in practices]
     returns = _returns_by_practice(session, collection)
-    with_values = _practices_with_values(
-        session, template, collection_period(collection), practice_ids
-    )
+    period = collection_period(collection)
+    answers = _live_answers(session, template, period, practice_ids)
+    nothing = _LiveAnswers(frozenset(), False)
     states: dict[int, str] = {}
     for practice_id in practice_ids:
         answer = returns.get(practice_id)
+        live = answers.get(practice_id, nothing)
         if answer is not None and answer.status == ReturnStatus.SUBMITTED:
             states[practice_id] = SUBMITTED
-        elif answer is not None or practice_id in with_values:
-            states[practice_id] = IN_PROGRESS
-        else:
+        elif answer is not None and answer.status == ReturnStatus.WITHDRAWN:
+            states[practice_id] = WITHDRAWN
+        elif not live.typed:
             states[practice_id] = NOT_STARTED
+        elif _complete(template, period, live):
+            states[practice_id] = READY
+        else:
+            states[practice_id] = IN_PROGRESS
     return states
 
 
@@ -298,23 +374,19 @@ def task_list(
         if not in_section:
             continue
         periods = sorted({p for _, p in in_section}, key=lambda p: (p.start, -p.end.toordinal()))
-        needing = []
-        for period in periods:
-            here = [item for item, p in in_section if p == period]
-            done = [item for item in here if _recorded(values, item, period)]
-            missing_required = [i for i in here if i.required and not _recorded(values, i, period)]
-            if not done or missing_required:
-                needing.append(period)
-        recorded = sum(1 for item, p in in_section if _recorded(values, item, p))
-        if recorded == 0:
+
+        def recorded(item: Item, period: Period) -> bool:
+            return _recorded(values, item, period)
+
+        needing = _periods_needing(in_section, recorded)
+        count = sum(1 for item, p in in_section if recorded(item, p))
+        if count == 0:
             status = TaskStatus.NOT_STARTED
         elif needing:
             status = TaskStatus.IN_PROGRESS
         else:
             status = TaskStatus.COMPLETED
-        tasks.append(
-            SectionTask(section, status, (needing or periods)[0], recorded, len(in_section))
-        )
+        tasks.append(SectionTask(section, status, (needing or periods)[0], count, len(in_section)))
     return tasks
 
 

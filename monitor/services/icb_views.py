@@ -52,13 +52,12 @@ from monitor.services.collections import (
     IN_PROGRESS,
     NOT_STARTED,
     STATE_LABELS,
+    STATES,
     SUBMITTED,
     collection_period,
     counted_practices,
     return_states,
 )
-
-STATES = (SUBMITTED, IN_PROGRESS, NOT_STARTED)
 
 VALUE_RULE = (
     "Where a return holds more than one period of a metric (the months of a quarter), a "
@@ -362,21 +361,34 @@ def practice_states(
     practices: Sequence[Practice],
     template: ChecklistTemplate,
 ) -> dict[int, str]:
-    """submitted / in_progress / not_started per practice (the collections service decides
-    "in progress" from what the practice has recorded, or a withdrawn return)."""
+    """Each practice's return state (collections.return_states decides it: submitted,
+    ready to submit, in progress, not started or withdrawn)."""
     states = return_states(session, collection, practices, template=template)
     return {p.id: states.get(p.id, NOT_STARTED) for p in practices}
 
 
 @dataclass(frozen=True)
 class StateCounts:
+    """Practices in each return state; the fields follow collections.STATES."""
+
     submitted: int = 0
+    ready_to_submit: int = 0
     in_progress: int = 0
     not_started: int = 0
+    withdrawn: int = 0
 
     @property
     def total(self) -> int:
-        return self.submitted + self.in_progress + self.not_started
+        return (
+            self.submitted
+            + self.ready_to_submit
+            + self.in_progress
+            + self.not_started
+            + self.withdrawn
+        )
+
+    def of_state(self, state: str) -> int:
+        return getattr(self, _COUNT_FIELDS[state])
 
     @property
     def submitted_pct(self) -> float | None:
@@ -386,6 +398,15 @@ class StateCounts:
     def of(cls, states: Iterable[str]) -> StateCounts:
         states = list(states)
         return cls(*(states.count(state) for state in STATES))
+
+
+_COUNT_FIELDS = dict(
+    zip(
+        STATES,
+        ("submitted", "ready_to_submit", "in_progress", "not_started", "withdrawn"),
+        strict=True,
+    )
+)
 
 
 @dataclass(frozen=True)
@@ -410,6 +431,7 @@ class PcnCompleteness:
 class Completeness:
     counts: StateCounts
     by_pcn: list[PcnCompleteness]
+    states: tuple[str, ...] = STATES  # the order pages list them in
 
 
 def completeness(data: CollectionData, states: dict[int, str]) -> Completeness:

@@ -12,7 +12,7 @@ from sqlmodel import Session
 from monitor.core.checklist import ChecklistTemplate
 from monitor.core.inputs import whole_number
 from monitor.db import get_session
-from monitor.models import Icb, Pcn, Practice, User
+from monitor.models import Icb, Pcn, Practice, Role, User
 from monitor.services import visibility
 from monitor.services.accounts import ThrottlePolicy
 from monitor.services.passwords import Passwords
@@ -20,6 +20,13 @@ from monitor.services.passwords import Passwords
 
 def db() -> Session:
     return get_session()
+
+
+def can_edit() -> bool:
+    """Whether the signed-in person may change their practice's records (a practice
+    editor). The one rule for edit controls: every template reads it as `can_edit` (see
+    home.py's context processor), so a practice viewer sees no control they cannot use."""
+    return current_user.is_authenticated and current_user.role_enum is Role.PRACTICE_EDITOR
 
 
 def own_practice() -> Practice:

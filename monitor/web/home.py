@@ -12,10 +12,22 @@ from monitor.models import PRACTICE_ROLES, Icb, Pcn, Role
 from monitor.services import figures, icb_views, schedule, visibility
 from monitor.web import cases
 from monitor.web.access import public, signed_in
-from monitor.web.context import db, default_template, own_practice, template_for_user
+from monitor.web.context import (
+    can_edit,
+    db,
+    default_template,
+    own_practice,
+    template_for_user,
+)
 from monitor.web.presenters import practice as practice_text
 
 bp = Blueprint("home", __name__)
+
+
+@bp.app_context_processor
+def _edit_controls() -> dict:
+    """`can_edit` in every template: whether to show controls that change records."""
+    return {"can_edit": can_edit()}
 
 
 @bp.get("/")
@@ -38,8 +50,10 @@ def index():
             open_collections=visibility.open_collections(session, user, today()),
             pcn=pcn,
             due=list(zip(due, summaries, strict=True)),
+            left_blank=schedule.left_blank(
+                session, practice_id=practice.id, template=template, today=today()
+            ),
             template=template,
-            can_edit=role is Role.PRACTICE_EDITOR,
             imported_share=practice_text.imported_share,
             left_to_add=practice_text.left_to_add,
         )

@@ -8,9 +8,19 @@ only their own practice's state and values; practice viewers read, editors submi
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user
 from sqlmodel import select
+from werkzeug.exceptions import HTTPException
 
 from monitor.core.checklist import ChecklistTemplate
 from monitor.core.clock import today
@@ -20,7 +30,14 @@ from monitor.models import Role
 from monitor.models.returns import Collection, ReturnStatus, ReturnValue
 from monitor.services import collections, visibility
 from monitor.web.access import allow
-from monitor.web.context import db, icb_of_practice, icb_of_user, own_practice, templates
+from monitor.web.context import (
+    can_edit,
+    db,
+    icb_of_practice,
+    icb_of_user,
+    own_practice,
+    templates,
+)
 
 bp = Blueprint("returns", __name__)
 
@@ -114,10 +131,7 @@ def collection(collection_id: int):
     )
     pcns = {p.id: p.name for p in visibility.visible_pcns(session, current_user)}
     pcns[None] = NO_PCN
-    counts = {
-        state: sum(1 for s in states.values() if s == state)
-        for state in (collections.SUBMITTED, collections.IN_PROGRESS, collections.NOT_STARTED)
-    }
+    counts = {state: sum(1 for s in states.values() if s == state) for state in collections.STATES}
     rows = sorted(
         ({"practice": p, "pcn": pcns.get(p.pcn_id, ""), "state": states[p.id]} for p in practices),
         key=lambda row: (row["pcn"], row["practice"].name),
@@ -163,8 +177,26 @@ def _practice_collection(collection_id: int) -> Collection:
     return collection
 
 
-def _can_edit() -> bool:
-    return current_user.role_enum is EDITOR
+# The pages of a return a section's form may send the person back to, with their labels.
+RETURN_PAGES = {"returns.task_list": "Back to the task list", "returns.review": "Back to review"}
+
+
+def return_page(target: str | None) -> tuple[str, str] | None:
+    """(path, back-link text) when `target` is one of the signed-in practice's own return
+    pages (a collection's task list or review), else None: the only places a form opened
+    from a return sends people back to, so the parameter can never redirect elsewhere."""
+    if not target or not target.startswith("/returns/") or len(target) > 100:
+        return None
+    try:
+        endpoint, args = current_app.url_map.bind("").match(target, method="GET")
+    except HTTPException:
+        return None
+    if endpoint not in RETURN_PAGES:
+        return None
+    found = visibility.practice_collection(db(), current_user, args["collection_id"], today())
+    if found is None:
+        return None
+    return url_for(endpoint, collection_id=found.id), RETURN_PAGES[endpoint]
 
 
 @bp.get("/returns")
@@ -208,6 +240,7 @@ def task_list(collection_id: int):
         session, collection=found, practice_id=practice.id, template=template
     )
     answer = collections.practice_return(session, found, practice.id)
+    state = collections.return_states(session, found, [practice], template=template)[practice.id]
     return render_template(
         "returns/task_list.jinja",
         practice=practice,
@@ -217,7 +250,9 @@ def task_list(collection_id: int):
         tasks=tasks,
         answer=answer,
         refusal=collections.refusal(found, today()),
-        can_edit=_can_edit(),
+        state=state,
+        state_labels=collections.STATE_LABELS,
+        state_colours=collections.STATE_COLOURS,
         ReturnStatus=ReturnStatus,
     )
 
@@ -230,7 +265,7 @@ def review(collection_id: int):
     found = _practice_collection(collection_id)
     template = _collection_template(found)
     if request.method == "POST":
-        if not _can_edit():
+        if not can_edit():
             abort(403)
         try:
             answer = collections.submit(
@@ -269,7 +304,6 @@ def review(collection_id: int):
         spend=[(categories.get(k, k), hep, total) for k, (hep, total) in spend.items()],
         answer=collections.practice_return(session, found, practice.id),
         refusal=collections.refusal(found, today()),
-        can_edit=_can_edit(),
         declaration=collections.DECLARATION,
         ReturnStatus=ReturnStatus,
     )

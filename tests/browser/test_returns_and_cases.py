@@ -117,19 +117,20 @@ def test_practice_submits_the_icb_sees_it_the_practice_withdraws_and_the_icb_sto
     collection = page.get_by_role("heading", level=1).inner_text()
     for section in SECTIONS:
         expect(task(page, section)).to_contain_text(re.compile("In progress|Not started"))
-    expect(task(page, "Review and submit")).to_contain_text("Not yet submitted")
+    expect(task(page, "Review and submit").locator(".nhsuk-tag")).to_have_text("In progress")
 
     # The monthly sections link to the month still to do, the others to the quarter.
     task(page, "Access and telephony").get_by_role("link").click()
     fill_figures(page, MONTH_FIGURES)
-    open_task_list(page)
+    # Saving a section opened from the task list comes back to the task list.
+    expect(page.get_by_role("heading", level=2, name="Check your figures")).to_be_visible()
     for section in SECTIONS[:3]:
         expect(task(page, section)).to_contain_text("Completed")
     task(page, "Screening, immunisation and health checks").get_by_role("link").click()
     fill_figures(page, QUARTER_FIGURES)
-    open_task_list(page)
     for section in SECTIONS:
         expect(task(page, section)).to_contain_text("Completed")
+    expect(task(page, "Review and submit").locator(".nhsuk-tag")).to_have_text("Ready to submit")
 
     task(page, "Review and submit").get_by_role("link").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Review and submit")
@@ -165,10 +166,10 @@ def test_practice_submits_the_icb_sees_it_the_practice_withdraws_and_the_icb_sto
     page.get_by_role("button", name="Yes, withdraw the return").click()
     expect(page.locator(".nhsuk-notification-banner")).to_contain_text("The ICB no longer sees it")
     expect(page.locator("main")).to_contain_text("You withdrew this return on")
-    expect(task(page, "Review and submit").locator(".nhsuk-tag")).to_have_text("Not yet submitted")
+    expect(task(page, "Review and submit").locator(".nhsuk-tag")).to_have_text("Withdrawn")
 
     analyst.reload()
-    expect(practice_row(analyst).locator(".nhsuk-tag")).to_have_text("In progress")
+    expect(practice_row(analyst).locator(".nhsuk-tag")).to_have_text("Withdrawn")
     expect(pcn_submitted(analyst)).to_have_text(str(PCN_SUBMITTED_BEFORE))
     assert not [row for row in tidy_rows(analyst) if row["ODS code"] == ODS]
     assert page.console_errors == []

@@ -82,11 +82,15 @@ def test_completeness_sheet_lists_every_practice_and_totals(workbook):
     table = rows(workbook["Completeness"])
     assert table[0][:6] == ["PCN code", "PCN", "ODS code", "Practice", "State", "Submitted"]
     states = {row[3]: row[4] for row in table[1:8]}
-    assert states["Zeta Surgery"] == "In progress"
+    assert states["Zeta Surgery"] == "Withdrawn"
     assert states["Theta Surgery"] == "Not started"
     assert states["Alpha Surgery"] == "Submitted"
     totals = next(row for row in table if row[0] == "All")
-    assert totals[2:6] == [5, 1, 1, 7]
+    by_pcn = next(row for row in table if row[0] == "By PCN")
+    assert by_pcn[2:8] == [
+        "Submitted", "Ready to submit", "In progress", "Not started", "Withdrawn", "Practices"
+    ]  # fmt: skip
+    assert totals[2:8] == [5, 0, 0, 1, 1, 7]
 
 
 def test_pivot_sheet_holds_each_practices_figure_for_the_collection(workbook):
@@ -145,7 +149,7 @@ def test_workbook_holds_nothing_unsubmitted(workbook):
     text = " ".join(str(v) for ws in workbook for row in rows(ws) for v in row if v is not None)
     for sentinel in SENTINELS:
         assert sentinel not in text
-    assert "Zeta Surgery" in text  # in completeness only, as "In progress"
+    assert "Zeta Surgery" in text  # in completeness only, as "Withdrawn"
     assert "Delta Surgery" not in text
 
 

@@ -88,18 +88,21 @@ def test_completeness_counts_states_overall_and_by_pcn(client, scene):
         f"/collections/{scene.collection.id}/completeness"
     )
     headline = soup.select_one("#completeness-headline").get_text(" ", strip=True)
-    assert headline.startswith("5 of 7 practices submitted (71%); 1 in progress, 1 not started")
+    assert headline.startswith(
+        "5 of 7 practices submitted (71%); 0 ready to submit, 0 in progress, 1 not started, "
+        "1 withdrawn."
+    )
     assert cells(soup, "#completeness-by-pcn") == [
-        ["North PCN", "3", "1", "0", "4"],
-        ["South PCN", "2", "0", "1", "3"],
-        ["All practices", "5", "1", "1", "7"],
+        ["North PCN", "3", "0", "0", "0", "1", "4"],
+        ["South PCN", "2", "0", "0", "1", "0", "3"],
+        ["All practices", "5", "0", "0", "1", "1", "7"],
     ]
     north = {row[0]: row[2] for row in cells(soup, f"#practices-pcn-{scene.world.pcn.id}")}
     assert north == {
         "Alpha Surgery": "Submitted",
         "Beta Surgery": "Submitted",
         "Epsilon Surgery": "Submitted",
-        "Zeta Surgery": "In progress",
+        "Zeta Surgery": "Withdrawn",
     }
     assert soup.select_one(".nhsuk-tag--green") is not None
     assert "Delta Surgery" not in soup.get_text()  # another ICB's practice

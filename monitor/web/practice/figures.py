@@ -10,6 +10,7 @@ from monitor.core.inputs import FormErrors, format_for_input
 from monitor.core.periods import Period, financial_year_label
 from monitor.services import figures
 from monitor.services.records import EditConflict
+from monitor.web import returns
 from monitor.web.access import allow
 from monitor.web.context import db, own_practice, template_for_user, templates
 from monitor.web.practice import READERS, bp, can_edit
@@ -57,6 +58,8 @@ def figures_period(period_code: str):
     period = recordable_or_404(period_code)
     if request.method == "POST" and not can_edit():
         abort(403)
+    # Opened from a return's task list or review: go back there, never anywhere else.
+    back = returns.return_page(request.args.get("return_to"))
     template = template_for_user(current_user)
     practice = own_practice()
     session = db()
@@ -105,7 +108,7 @@ def figures_period(period_code: str):
             conflict, status = True, 409
         else:
             flash(text.figures_saved(period.label, result))
-            return redirect(url_for("practice.figures_overview"))
+            return redirect(back[0] if back else url_for("practice.figures_overview"))
     previous = figures.previous_values(session, practice_id=practice.id, items=items, before=period)
     return render_template(
         "practice/figures_period.jinja",
@@ -123,6 +126,7 @@ def figures_period(period_code: str):
         conflict=conflict,
         token=token,
         can_edit=can_edit(),
+        back=back,
         confirmed={k for k in warnings if request.form.get(f"confirm-{k}")},
         reason_field=figures.reason_field,
         source_note=text.source_note,
