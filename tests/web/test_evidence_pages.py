@@ -224,3 +224,12 @@ def test_variation_and_assurance_are_named_in_words(client, world, history):
     assert "Variation (latest point) Special cause improvement, low" in text
     assert "Assurance against target" in text
     assert "No target set" not in text
+
+
+@pytest.mark.parametrize("who", ["editor", "viewer"])
+def test_only_an_editor_is_offered_to_record_figures_when_there_are_none(client, world, who):
+    client.sign_in(getattr(world, who).email)
+    page = client.page("/metrics/call_answer_time")  # none recorded
+    assert "No figures recorded yet." in page.select_one("main").get_text()
+    links = [a.get_text(strip=True) for a in page.select("main a")]
+    assert ("Record your figures" in links) is (who == "editor")
