@@ -23,7 +23,7 @@ import math
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 
 from sqlmodel import Session, select
@@ -36,6 +36,7 @@ from monitor.core.periods import Period, periods_in_year
 from monitor.core.small_numbers import enough
 from monitor.models import (
     Collection,
+    MetricValue,
     NationalAggregate,
     NationalImport,
     Pcn,
@@ -56,6 +57,7 @@ from monitor.services.collections import (
     SUBMITTED,
     collection_period,
     counted_practices,
+    items_due,
     return_states,
 )
 
@@ -414,6 +416,8 @@ class PracticeState:
     practice: Practice
     state: str
     submitted_at: datetime | None
+    pcn: Pcn | None = None
+    last_changed: datetime | None = None
 
     @property
     def label(self) -> str:
@@ -429,13 +433,98 @@ class PcnCompleteness:
 
 @dataclass(frozen=True)
 class Completeness:
+    """Counts cover every practice; `by_pcn[].practices` only those `shown` picks."""
+
     counts: StateCounts
     by_pcn: list[PcnCompleteness]
     states: tuple[str, ...] = STATES  # the order pages list them in
+    shown: frozenset[str] = frozenset()  # the statuses filtered on; empty: every one
+
+    @property
+    def rows(self) -> list[PracticeState]:
+        return [row for group in self.by_pcn for row in group.practices]
+
+    @property
+    def filter_label(self) -> str:
+        """The filter in words, for a page heading or an export's "Filter applied"."""
+        if not self.shown:
+            return "All statuses"
+        return "Status: " + ", ".join(STATE_LABELS[s] for s in self.states if s in self.shown)
 
 
-def completeness(data: CollectionData, states: dict[int, str]) -> Completeness:
+STATUS_FILTER_ERROR = "Select statuses from the list: " + ", ".join(STATE_LABELS[s] for s in STATES)
+
+
+def status_filter(values: Iterable[str]) -> tuple[frozenset[str], str | None]:
+    """The statuses asked for (collections.STATES codes), or the field's error message
+    when one is not a status: an unknown status is the asker's mistake, not ours."""
+    chosen = {value.strip() for value in values if value.strip()}
+    if chosen - set(STATES):
+        return frozenset(), STATUS_FILTER_ERROR
+    return frozenset(chosen), None
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+def last_changed(
+    session: Session,
+    collection: Collection,
+    practices: Sequence[Practice],
+    template: ChecklistTemplate,
+) -> dict[int, datetime]:
+    """Practice id → when its return last changed: when it was submitted or withdrawn,
+    or (no return sent) when the practice last recorded a figure the return asks for.
+    Figures an import filled are not the practice's changes (as in return_states)."""
+    ids = [p.id for p in practices]
+    if not ids:
+        return {}
+    out: dict[int, datetime] = {}
+    returns = session.exec(
+        select(
+            PracticeReturn.practice_id, PracticeReturn.submitted_at, PracticeReturn.withdrawn_at
+        ).where(PracticeReturn.collection_id == collection.id, PracticeReturn.practice_id.in_(ids))
+    )
+    for practice_id, submitted_at, withdrawn_at in returns:
+        out[practice_id] = _aware(max(t for t in (submitted_at, withdrawn_at) if t is not None))
+    pairs = {(item.id, p.code) for item, p in items_due(template, collection_period(collection))}
+    if not pairs:
+        return out
+    live = session.exec(
+        select(
+            MetricValue.practice_id,
+            MetricValue.item_id,
+            MetricValue.period_code,
+            MetricValue.updated_at,
+            MetricValue.import_id,
+            MetricValue.override_reason,
+        ).where(
+            MetricValue.practice_id.in_(ids),
+            MetricValue.item_id.in_({item_id for item_id, _ in pairs}),
+            MetricValue.period_code.in_({code for _, code in pairs}),
+        )
+    )
+    for practice_id, item_id, code, updated_at, import_id, reason in live:
+        if (item_id, code) not in pairs or (import_id is not None and reason is None):
+            continue
+        if practice_id in out and out[practice_id] >= _aware(updated_at):
+            continue
+        out[practice_id] = _aware(updated_at)
+    return out
+
+
+def completeness(
+    data: CollectionData,
+    states: dict[int, str],
+    *,
+    shown: frozenset[str] = frozenset(),
+    changed: dict[int, datetime] | None = None,
+) -> Completeness:
+    """Every practice's state, by PCN; `shown` (status_filter) narrows the practice
+    lists, never the counts; `changed` (last_changed) gives each row its time."""
     submitted_at = {s.practice.id: s.submitted_at for s in data.submissions}
+    changed = changed or {}
     rows: dict[int, list[PracticeState]] = defaultdict(list)
     for practice in data.practices:
         state = states.get(practice.id, NOT_STARTED)
@@ -444,16 +533,34 @@ def completeness(data: CollectionData, states: dict[int, str]) -> Completeness:
             state = IN_PROGRESS
         rows[practice.pcn_id].append(
             PracticeState(
-                practice, state, submitted_at.get(practice.id) if state == SUBMITTED else None
+                practice,
+                state,
+                submitted_at.get(practice.id) if state == SUBMITTED else None,
+                pcn=data.pcns.get(practice.pcn_id),
+                last_changed=changed.get(practice.id),
             )
         )
+    pcns = [pcn for pcn in sorted(data.pcns.values(), key=lambda p: p.name) if rows[pcn.id]]
+    every = [r.state for pcn in pcns for r in rows[pcn.id]]
     by_pcn = [
-        PcnCompleteness(pcn, StateCounts.of(r.state for r in rows[pcn.id]), rows[pcn.id])
-        for pcn in sorted(data.pcns.values(), key=lambda p: p.name)
-        if rows[pcn.id]
+        PcnCompleteness(
+            pcn,
+            StateCounts.of(r.state for r in rows[pcn.id]),
+            [r for r in rows[pcn.id] if not shown or r.state in shown],
+        )
+        for pcn in pcns
     ]
-    every = [r.state for group in by_pcn for r in group.practices]
-    return Completeness(StateCounts.of(every), by_pcn)
+    return Completeness(StateCounts.of(every), by_pcn, shown=shown)
+
+
+COMPLETENESS_HEADER = (
+    "Practice",
+    "ODS code",
+    "PCN",
+    "Status",
+    "Last changed (UK time)",
+    "Filter applied",
+)
 
 
 # --------------------------------------------------------------------------- distributions

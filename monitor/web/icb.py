@@ -76,17 +76,51 @@ def _render(name: str, data: icb_views.CollectionData, **context):
 # Completeness -------------------------------------------------------------------------
 
 
+def _completeness(collection_id: int):
+    """The collection's data, its completeness narrowed by the `status` filter, and the
+    filter's error message (None when the filter is valid)."""
+    data = _data(collection_id)
+    shown, error = icb_views.status_filter(request.args.getlist("status"))
+    states = icb_views.practice_states(db(), data.collection, data.practices, data.template)
+    changed = icb_views.last_changed(db(), data.collection, data.practices, data.template)
+    found = icb_views.completeness(data, states, shown=shown, changed=changed)
+    return data, found, error
+
+
+def _completeness_page(data, found, error):
+    page = _render(
+        "completeness",
+        data,
+        completeness=found,
+        state_labels=icb_views.STATE_LABELS,
+        state_colours=STATE_COLOURS,
+        errors={"status": error} if error else {},
+        status_options=[(state, icb_views.STATE_LABELS[state]) for state in found.states],
+        export_url=url_for(
+            "icb.completeness_csv",
+            collection_id=data.collection.id,
+            status=sorted(found.shown),
+        ),
+    )
+    return page, 400 if error else 200
+
+
 @bp.get("/collections/<int:collection_id>/completeness")
 @allow(*ANALYST)
 def completeness(collection_id: int):
-    data = _data(collection_id)
-    states = icb_views.practice_states(db(), data.collection, data.practices, data.template)
-    return _render(
-        "completeness",
-        data,
-        completeness=icb_views.completeness(data, states),
-        state_labels=icb_views.STATE_LABELS,
-        state_colours=STATE_COLOURS,
+    return _completeness_page(*_completeness(collection_id))
+
+
+@bp.get("/collections/<int:collection_id>/completeness.csv")
+@allow(*ANALYST)
+def completeness_csv(collection_id: int):
+    data, found, error = _completeness(collection_id)
+    if error:
+        return _completeness_page(data, found, error)
+    return csv_download(
+        icb_views.COMPLETENESS_HEADER,
+        present.completeness_rows(found),
+        filename=workbook_filename(data.collection, "csv").replace("-returns-", "-completeness-"),
     )
 
 

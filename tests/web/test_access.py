@@ -113,6 +113,11 @@ ROUTES = {
     "returns.withdraw": ("POST", lambda w: f"/returns/{w.collection.id}/withdraw", EDITOR),
     # ICB and PCN views (monitor/web/icb.py)
     "icb.completeness": ("GET", lambda w: f"/collections/{w.collection.id}/completeness", ANALYST),
+    "icb.completeness_csv": (
+        "GET",
+        lambda w: f"/collections/{w.collection.id}/completeness.csv",
+        ANALYST,
+    ),
     "icb.metrics": ("GET", lambda w: f"/collections/{w.collection.id}/metrics", ANALYST),
     "icb.distribution": (
         "GET",

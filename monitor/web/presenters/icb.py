@@ -11,6 +11,7 @@ from monitor import charts
 from monitor.analysis import equity, spc
 from monitor.analysis.equity import compare_gaps
 from monitor.core.checklist import Frequency, Item, ItemType
+from monitor.core.clock import to_uk
 from monitor.core.formatting import difference_format, item_value
 from monitor.core.periods import Period
 from monitor.core.small_numbers import MIN_PRACTICES
@@ -603,3 +604,19 @@ __all__ += [
     "trend_chart_key",
     "trend_labels",
 ]
+
+
+def completeness_rows(found: icb_views.Completeness) -> list[list[str]]:
+    """The completeness export's rows (icb_views.COMPLETENESS_HEADER): whom to chase,
+    with the filter that picked them on every row so a forwarded file still says it."""
+    return [
+        [
+            row.practice.name,
+            row.practice.ods_code,
+            row.pcn.name if row.pcn is not None else "",
+            row.label,
+            "" if row.last_changed is None else f"{to_uk(row.last_changed):%Y-%m-%d %H:%M}",
+            found.filter_label,
+        ]
+        for row in found.rows
+    ]
