@@ -113,9 +113,9 @@ def test_admin_audit_log_names_changed_fields_but_never_private_values(client, w
 def test_the_practices_own_history_keeps_the_full_before_and_after(client, world, edits):
     client.sign_in(world.viewer.email)
     figure = client.page(f"/history/metric_value/{edits['figure'].id}").get_text(" ", strip=True)
-    assert "value number : 487.0 → 488.0" in figure
+    assert "Home visits : 487 → 488" in figure
     spend = client.page(f"/history/spend_item/{edits['spend'].id}").get_text(" ", strip=True)
-    assert f"description : {SPEND_TEXT} → {SPEND_EDITED}" in spend
+    assert f"What it paid for : {SPEND_TEXT} → {SPEND_EDITED}" in spend
 
 
 def test_configuration_events_show_before_and_after(client, world):

@@ -222,7 +222,7 @@ def test_edit_is_audited_and_history_shows_before_and_after(client, world, sessi
     assert response.status_code == 302, error_summary(soup_of(response))
     history = client.page(f"/history/spend_item/{item.id}")
     text = history.get_text(" ", strip=True)
-    assert "total cost : 10000.00 → 12000.00" in text
+    assert "Total cost : £10,000 → £12,000" in text
     assert world.editor.email in text
 
 
