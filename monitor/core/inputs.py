@@ -135,6 +135,11 @@ def parse_duration(text: str) -> int | None:
 
 
 def _noun(item: Item) -> str:
+    """The label mid-sentence: "inbound calls", but "HEP allocation received" and "GP
+    Patient Survey ...", whose first word is an abbreviation."""
+    first = item.label.split(" ", 1)[0]
+    if len(first) > 1 and first[1].isupper():
+        return item.label
     return item.label[0].lower() + item.label[1:]
 
 
@@ -182,44 +187,59 @@ def parse_item_value(item: Item, raw: str | None) -> Parsed:
         if len(text) > 500:
             raise InvalidValue(f"{item.label} must be 500 characters or fewer")
         return Parsed(text=text)
+    negative, magnitude = _split_sign(text)
+    if magnitude is None:
+        raise InvalidValue(_how(item))
     if item.type is ItemType.DURATION:
-        seconds = parse_duration(text)
-        if seconds is None:
-            raise InvalidValue(_how(item))
-        number = float(seconds)
+        amount = parse_duration(magnitude)
     elif item.type is ItemType.MONEY:
-        amount = parse_money(text)
-        if amount is None:
-            raise InvalidValue(_how(item))
-        if amount < 0:
-            raise InvalidValue(f"{item.label} cannot be negative")
-        number = float(amount)
+        amount = parse_money(magnitude)
     elif item.type is ItemType.PERCENT:
-        amount = parse_decimal(text.removesuffix("%"))
-        if amount is None:
-            raise InvalidValue(_how(item))
-        number = float(amount)
+        amount = parse_decimal(magnitude.removesuffix("%"))
     else:
-        amount = parse_decimal(text)
-        if amount is None:
-            raise InvalidValue(_how(item))
-        if item.type is ItemType.COUNT and amount != amount.to_integral_value():
-            raise InvalidValue(f"{item.label} must be a whole number")
-        number = float(amount)
+        amount = parse_decimal(magnitude)
+    if amount is None:
+        raise InvalidValue(_how(item))
+    if item.type is ItemType.COUNT and amount != amount.to_integral_value():
+        raise InvalidValue(f"{item.label} must be a whole number")
+    number = float(-amount if negative else amount) or 0.0  # "-0" is 0, never -0.0
     if not math.isfinite(number):
         raise InvalidValue(_how(item))
     _check_range(item, number)
     return Parsed(number=number)
 
 
+NEVER_NEGATIVE = frozenset({ItemType.MONEY, ItemType.DURATION})
+
+MINUS_SIGNS = ("-", "\u2212", "\u2013")
+"""A hyphen, the minus sign and the en dash that Word and Excel put in its place."""
+
+
+def _split_sign(text: str) -> tuple[bool, str | None]:
+    """(typed with a minus sign, the rest); the rest is None when it has a sign of its own
+    ("--5", "-+5"), which is no number anyone means."""
+    negative = text.startswith(MINUS_SIGNS)
+    rest = text[1:].strip() if negative else text
+    if negative and rest.startswith((*MINUS_SIGNS, "+")):
+        return True, None
+    return negative, rest
+
+
 def _check_range(item: Item, number: float) -> None:
-    shown = item_value(number, item.type, item.unit)
-    if item.min is not None and number < item.min:
-        if item.min == 0:
+    """Below a minimum of 0 (or below 0 for money or a duration, which are never negative,
+    whatever their minimum) is "<label> cannot be negative"; other bounds quote the value
+    and the bound."""
+    lowest_allowed = item.min
+    if item.type in NEVER_NEGATIVE and (lowest_allowed is None or lowest_allowed < 0):
+        lowest_allowed = 0.0
+    if lowest_allowed is not None and number < lowest_allowed:
+        if lowest_allowed == 0:
             raise InvalidValue(f"{item.label} cannot be negative")
-        lowest = item_value(item.min, item.type, item.unit)
+        shown = item_value(number, item.type, item.unit)
+        lowest = item_value(lowest_allowed, item.type, item.unit)
         raise InvalidValue(f"{item.label}: {shown} is less than {lowest}")
     if item.max is not None and number > item.max:
+        shown = item_value(number, item.type, item.unit)
         highest = item_value(item.max, item.type, item.unit)
         raise InvalidValue(f"{item.label}: {shown} is more than {highest}")
 
