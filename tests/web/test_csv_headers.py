@@ -20,6 +20,7 @@ CSV_ROUTES = {
     "evidence.metric_data": ("editor", lambda w, c: "/metrics/home_visits/data.csv"),
     "summary.table_csv": ("editor", lambda w, c: "/summary/tables/spending.csv?year=2025"),
     "icb.tidy_csv": ("analyst", lambda w, c: f"/collections/{c.id}/returns.csv"),
+    "icb.completeness_csv": ("analyst", lambda w, c: f"/collections/{c.id}/completeness.csv"),
     "national_imports.hep_schedule_csv": (
         "analyst",
         lambda w, c: "/national-data/hep-payment-schedule.csv",
