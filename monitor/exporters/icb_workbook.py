@@ -1,11 +1,18 @@
 """The ICB workbook of one collection: every submitted return, ready for analysis and the board.
 
-Sheets, each a table with its header on row 1 (frozen) so it filters and pivots cleanly:
+One table per sheet, its header on row 1 (frozen) and an autofilter over it, so each
+sheet filters and pivots cleanly. Figures are numbers at their item's precision
+(``formatting.export_number``), in the unit their header (or Unit column) names:
+durations in seconds, percentages 0-100, money in pounds. Dates and times are UK time
+(Europe/London), as their headers say: Excel stores no time zone.
 
+- "README": what each sheet holds, which returns are included (submitted ones, as of
+  when the workbook was made, for which collection, period and template version) and
+  where published figures come from.
 - "Tidy": one row per practice, period and metric (ODS code, practice, PCN, period,
-  metric, value, unit, template version, submitted date). Values are raw numbers in the
-  unit column's terms (durations in seconds, percentages 0-100).
-- "Completeness": every practice in the ICB with its state, then totals by PCN.
+  metric, value, unit, template version, submitted time).
+- "Completeness": every practice in the ICB with its return's state.
+- "Completeness by PCN": the count of practices in each state, per PCN and overall.
 - "Practices x metrics": one row per practice with a submitted return or a published
   figure, one column per metric, each practice's figure for the collection (the mean of
   the months of a quarter); a national item's figure is every practice's published one.
@@ -17,7 +24,8 @@ Sheets, each a table with its header on row 1 (frozen) so it filters and pivots 
   words (a count as a rate per 1,000 registered patients, as the equity page compares it).
   Always the equity page's default method: the options a person may choose there do not
   reach the workbook.
-- "Spending mix": HEP-attributed spend by category across practices, then per practice.
+- "Spending by category": HEP-attributed spend by category across practices.
+- "Spending by practice": each practice's HEP-attributed spend by category.
 
 What practices typed comes from submitted returns only; every cell goes through
 ``monitor.exporters.safe`` so that a practice name such as "=HYPERLINK(...)" stays text.
@@ -26,22 +34,23 @@ What practices typed comes from submitted returns only; every cell goes through
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from monitor.analysis import equity
 from monitor.core.checklist import Item, ItemType
+from monitor.core.clock import to_uk, utcnow
+from monitor.core.formatting import date_time, export_number
 from monitor.core.periods import Period
 from monitor.core.small_numbers import MIN_PRACTICES
-from monitor.core.tables import ITEM_FORMATS
 from monitor.exporters.safe import (
     DATETIME_FORMAT,
     INTEGER_FORMAT,
     MONEY_FORMAT,
     NUMBER_FORMAT,
     PERCENT_FORMAT,
-    typed_value,
 )
-from monitor.exporters.workbook import Book, Sheet
+from monitor.exporters.workbook import MAX_WIDTH, Book, Sheet
 from monitor.services import icb_views
 
 if TYPE_CHECKING:
@@ -49,21 +58,52 @@ if TYPE_CHECKING:
 
 __all__ = ["SHEETS", "icb_workbook", "workbook_filename"]
 
-TIDY, COMPLETENESS, PIVOT, EQUITY, SPENDING = (
-    "Tidy",
-    "Completeness",
-    "Practices x metrics",
-    "Equity",
-    "Spending mix",
-)
-SHEETS = (TIDY, COMPLETENESS, PIVOT, EQUITY, SPENDING)
+README = "README"
+TIDY = "Tidy"
+COMPLETENESS = "Completeness"
+COMPLETENESS_BY_PCN = "Completeness by PCN"
+PIVOT = "Practices x metrics"
 PUBLISHED = "Published figures"  # after PIVOT, when the collection has published figures
+EQUITY = "Equity"
+SPENDING = "Spending by category"
+SPENDING_BY_PRACTICE = "Spending by practice"
+SHEETS = (
+    README,
+    TIDY,
+    COMPLETENESS,
+    COMPLETENESS_BY_PCN,
+    PIVOT,
+    EQUITY,
+    SPENDING,
+    SPENDING_BY_PRACTICE,
+)
 MIN_WIDTH = 8
+UK_TIME = "(UK time)"
 
 SII_UNITS = {
     ItemType.MONEY: "£",
     ItemType.PERCENT: "percentage points",
     ItemType.DURATION: "seconds",
+}
+
+HOLDS = {
+    TIDY: "One row per practice, period and metric of every submitted return: the figure "
+    "as submitted, in the unit its Unit column names (durations in seconds, percentages "
+    "0-100, money in pounds).",
+    COMPLETENESS: "Every practice in the ICB and the state of its return for this "
+    "collection (Submitted, Ready to submit, In progress, Not started, Withdrawn), with "
+    "when it was submitted.",
+    COMPLETENESS_BY_PCN: "How many practices of each PCN, and of the whole ICB, are in each state.",
+    PIVOT: "One row per practice, one column per metric: the practice's figure for the "
+    "collection (where a return holds several months of a metric, their mean).",
+    PUBLISHED: "Every practice's figure that NHS England published for each national "
+    "metric and period, with the publication it came from.",
+    EQUITY: "Each metric's median by IMD quintile and its slope index of inequality (SII) "
+    "with a 95% confidence interval, explained in words.",
+    SPENDING: "HEP-attributed spend and total cost by spending category, across the "
+    "submitted returns.",
+    SPENDING_BY_PRACTICE: "Each practice's HEP-attributed spend, by category in pounds and "
+    "as a share of its own HEP-attributed spend.",
 }
 
 
@@ -73,21 +113,99 @@ def workbook_filename(collection: Collection, extension: str = "xlsx") -> str:
     return f"icb-returns-{code}-{collection.id}.{extension}"
 
 
-def icb_workbook(data: icb_views.CollectionData, states: dict[int, str]) -> bytes:
+def icb_workbook(
+    data: icb_views.CollectionData,
+    states: dict[int, str],
+    *,
+    made_at: datetime | None = None,
+) -> bytes:
+    """The workbook of `data`'s submitted returns, as they stand at `made_at` (now)."""
     book = Book(f"ICB returns: {data.collection.name}")
+    readme = book.sheet(README, min_width=MIN_WIDTH, max_width=MAX_WIDTH + 40)
     _tidy(book.sheet(TIDY, min_width=MIN_WIDTH), data)
-    _completeness(book.sheet(COMPLETENESS, min_width=MIN_WIDTH), data, states)
+    result = icb_views.completeness(data, states)
+    _completeness(book.sheet(COMPLETENESS, min_width=MIN_WIDTH), result)
+    _completeness_by_pcn(book.sheet(COMPLETENESS_BY_PCN, min_width=MIN_WIDTH), result)
     _pivot(book.sheet(PIVOT, min_width=MIN_WIDTH), data)
     if data.published:
         _published(book.sheet(PUBLISHED, min_width=MIN_WIDTH), data)
     _equity(book.sheet(EQUITY, min_width=MIN_WIDTH), data)
-    _spending(book.sheet(SPENDING, min_width=MIN_WIDTH), data)
+    mix = icb_views.spending_mix(data)
+    _spending(book.sheet(SPENDING, min_width=MIN_WIDTH), mix)
+    _spending_by_practice(book.sheet(SPENDING_BY_PRACTICE, min_width=MIN_WIDTH), mix)
+    _readme(readme, data, result, [s.ws.title for s in book.sheets[1:]], made_at or utcnow())
     return book.to_bytes()
 
 
+def _readme(
+    table: Sheet,
+    data: icb_views.CollectionData,
+    result: icb_views.Completeness,
+    sheets: list[str],
+    made_at: datetime,
+) -> None:
+    """What the workbook holds, as a table: one row per sheet, then what it covers."""
+    collection = data.collection
+    table.table(["Sheet or topic", "What it says"])
+    for name in sheets:
+        table.line([name, HOLDS[name]], wrap=True)
+    counts = result.counts
+    publications = sorted({p for found in data.published.values() for p in found.publications})
+    about = [
+        ("Collection", collection.name),
+        ("Period", data.period.long_label),
+        (
+            "Template",
+            f"{data.template.name} ({collection.template_id}), version "
+            f"{collection.template_version}",
+        ),  # fmt: skip
+        (
+            "Returns included",
+            f"Submitted returns only: {counts.submitted} of {counts.total} practices, as "
+            f"they stood when the practice submitted. Returns ready to submit, in progress, "
+            f"not started or withdrawn are not included (Completeness lists their state).",
+        ),
+        ("As of", f"{date_time(made_at)} UK time ({to_uk(made_at).isoformat(timespec='minutes')})"),
+        (
+            "Published figures",
+            "From NHS England's publications: " + "; ".join(publications) + ". They cover "
+            "every practice in the ICB, whether or not it submitted a return."
+            if publications
+            else "None: every figure in this workbook is one a practice submitted.",
+        ),
+        ("Times", "Every date and time is UK time (Europe/London), as its header says."),
+        (
+            "Figures",
+            "Numbers at the precision they are recorded to: whole counts and seconds, money "
+            "to the penny, percentages to 2 places (0-100); a mean to at least 2 places. "
+            + icb_views.VALUE_RULE,
+        ),
+    ]
+    for topic, text in about:
+        table.line([topic, text], wrap=True)
+
+
+def _figure(value: object, item: Item | None, *, derived: bool = False) -> object:
+    """A figure at its item's precision; text (a text item's answer) as it is."""
+    if item is None or not isinstance(value, int | float):
+        return value
+    return export_number(value, item.type, derived=derived)
+
+
+def _number_format(item: Item, value: object) -> str | None:
+    """The number format of a figure already in its header's unit: seconds and
+    counts whole, money in pounds, percentages 0-100."""
+    if item.type is ItemType.MONEY:
+        return MONEY_FORMAT if float(value or 0) % 1 == 0 else '"£"#,##0.00;-"£"#,##0.00'
+    if item.type is ItemType.PERCENT:
+        return PERCENT_FORMAT
+    if isinstance(value, float) and value % 1:
+        return "#,##0.0#"
+    return INTEGER_FORMAT
+
+
 def _tidy(table: Sheet, data: icb_views.CollectionData) -> None:
-    table.header(icb_views.TIDY_HEADER)
-    table.freeze()
+    table.table(icb_views.TIDY_HEADER)
     for row in icb_views.tidy_rows(data):
         practice = row.submission.practice
         table.line(
@@ -99,7 +217,7 @@ def _tidy(table: Sheet, data: icb_views.CollectionData) -> None:
                 row.value.period_code,
                 row.value.item_id,
                 row.metric_label,
-                row.figure,
+                _figure(row.figure, row.item),
                 row.unit,
                 row.value.template_version,
                 row.submission.submitted_at,
@@ -108,10 +226,8 @@ def _tidy(table: Sheet, data: icb_views.CollectionData) -> None:
         )
 
 
-def _completeness(table: Sheet, data: icb_views.CollectionData, states: dict[int, str]) -> None:
-    result = icb_views.completeness(data, states)
-    table.header(["PCN code", "PCN", "ODS code", "Practice", "State", "Submitted"])
-    table.freeze()
+def _completeness(table: Sheet, result: icb_views.Completeness) -> None:
+    table.table(["PCN code", "PCN", "ODS code", "Practice", "State", f"Submitted {UK_TIME}"])
     for group in result.by_pcn:
         for row in group.practices:
             table.line(
@@ -125,38 +241,38 @@ def _completeness(table: Sheet, data: icb_views.CollectionData, states: dict[int
                 ],
                 [None] * 5 + [DATETIME_FORMAT],
             )
-    table.skip()
+
+
+def _completeness_by_pcn(table: Sheet, result: icb_views.Completeness) -> None:
     labels = [icb_views.STATE_LABELS[state] for state in result.states]
-    table.header(["By PCN", "", *labels, "Practices", "% submitted"])
+    table.table(["PCN code", "PCN", *labels, "Practices", "Submitted (%)"])
     counted = [(g.pcn.code, g.pcn.name, g.counts) for g in result.by_pcn]
     counted.append(("All", "All practices", result.counts))
     for code, name, counts in counted:
+        pct = counts.submitted_pct
         table.line(
             [
                 code,
                 name,
                 *(counts.of_state(state) for state in result.states),
                 counts.total,
-                counts.submitted_pct,
+                None if pct is None else round(pct, 2),
             ],
             [None, None] + [INTEGER_FORMAT] * (len(labels) + 1) + [PERCENT_FORMAT],
         )
 
 
 def _item_title(item: Item) -> str:
-    unit = icb_views.unit_label(item, item.type.value)
-    if item.type is ItemType.DURATION:
-        unit = "m:ss"
+    unit = icb_views.unit_label(item, item.type.value)  # "seconds", "%", "£", "count"
     return f"{item.label} ({unit})" if unit else item.label
 
 
 def _pivot(table: Sheet, data: icb_views.CollectionData) -> None:
     items = data.items()
-    table.header(
+    table.table(
         ["ODS code", "Practice", "PCN", "IMD decile", "List size"]
         + [_item_title(i) for i in items],
     )
-    table.freeze(columns=2)
     figures = {item.id: {f.practice.id: f.value for f in data.figures(item)} for item in items}
     # Every practice with a submitted return or a published figure (national items cover
     # every practice of the ICB: published figures are public).
@@ -168,10 +284,8 @@ def _pivot(table: Sheet, data: icb_views.CollectionData) -> None:
         if p.id in submitted or p.id in with_figures
     ]
     for practice, pcn in rows:
-        typed = [
-            typed_value(figures[item.id].get(practice.id), ITEM_FORMATS[item.type])
-            for item in items
-        ]
+        # A practice's figure for the collection may be a mean of its months.
+        values = [_figure(figures[item.id].get(practice.id), item, derived=True) for item in items]
         table.line(
             [
                 practice.ods_code,
@@ -179,9 +293,16 @@ def _pivot(table: Sheet, data: icb_views.CollectionData) -> None:
                 pcn.name,
                 practice.imd_decile,
                 practice.list_size,
-                *(value for value, _ in typed),
+                *values,
             ],
-            [None, None, None, "0", INTEGER_FORMAT, *(fmt for _, fmt in typed)],
+            [
+                None,
+                None,
+                None,
+                "0",
+                INTEGER_FORMAT,
+                *(_number_format(item, v) for item, v in zip(items, values, strict=True)),
+            ],
         )
 
 
@@ -191,9 +312,8 @@ def _pcn_of(data: icb_views.CollectionData, practice) -> object:
 
 def _published(table: Sheet, data: icb_views.CollectionData) -> None:
     """Every practice's published figure for each national item and period."""
-    table.header(["ODS code", "Practice", "PCN", "Period", "Period code", "Metric id",
-                  "Metric", "Value", "Unit", "From"])  # fmt: skip
-    table.freeze()
+    table.table(["ODS code", "Practice", "PCN", "Period", "Period code", "Metric id",
+                 "Metric", "Value (in the Unit column's unit)", "Unit", "From"])  # fmt: skip
     by_id = {p.id: p for p in data.practices}
     for item in data.items():
         found = data.published.get(item.id)
@@ -205,75 +325,91 @@ def _published(table: Sheet, data: icb_views.CollectionData) -> None:
         ):
             practice = by_id[practice_id]
             for code in sorted(periods, key=Period.parse):
-                value, fmt = typed_value(periods[code], ITEM_FORMATS[item.type])
+                # A published percentage computed from counts carries more places.
+                value = _figure(periods[code], item, derived=True)
                 table.line(
                     [practice.ods_code, practice.name, _pcn_of(data, practice).name,
                      Period.parse(code).label, code, item.id, item.label, value,
                      icb_views.unit_label(item, item.type.value), source],
-                    [None] * 7 + [fmt, None, None],
+                    [None] * 7 + [_number_format(item, value), None, None],
                 )  # fmt: skip
 
 
 def _equity(table: Sheet, data: icb_views.CollectionData) -> None:
-    header = ["Metric id", "Metric", "Practices"]
+    header = ["Metric id", "Metric", "Unit", "Practices"]
     for q in range(1, 6):
         name = equity.quintile_label(q)  # "IMD quintile 1 (most deprived)", never "Q1"
         header += [f"{name} median", f"{name} practices"]
     header += ["SII", "SII 95% CI lower", "SII 95% CI upper", "SII unit", "SII 95% CI method"]
     header.append("Explanation")
-    table.header(header)
-    table.freeze(columns=2)
+    table.table(header)
     for item in data.items():
         view = icb_views.equity_view(data, item)
-        row: list[object] = [item.id, item.label, view.n]
-        formats: list[str | None] = [None, None, INTEGER_FORMAT]
+        unit = icb_views.unit_label(item, item.type.value)
+        row: list[object] = [item.id, item.label, unit, view.n]
+        formats: list[str | None] = [None, None, None, INTEGER_FORMAT]
         for q in view.quintiles:
             if q.quintile is None:
                 continue
             enough = q.n_practices >= MIN_PRACTICES
-            row += [q.median if enough else None, q.n_practices]
+            row += [_figure(q.median, item, derived=True) if enough else None, q.n_practices]
             formats += [NUMBER_FORMAT, INTEGER_FORMAT]
         sii = view.sii
         measure = view.compared  # a count as a rate per 1,000 registered patients
-        row += [sii.sii, sii.ci_lower, sii.ci_upper, SII_UNITS.get(measure.type, measure.unit)]
+        row += [_derived(v) for v in (sii.sii, sii.ci_lower, sii.ci_upper)]
+        row.append(SII_UNITS.get(measure.type, measure.unit))
         row.append(sii.method_label if sii.ok else None)
         formats += [NUMBER_FORMAT] * 3 + [None, None]
         row.append(" ".join(view.explanation))
         table.line(row, formats)
 
 
-def _spending(table: Sheet, data: icb_views.CollectionData) -> None:
-    mix = icb_views.spending_mix(data)
-    table.header(
+def _derived(value: float | None) -> float | None:
+    """A statistic (an SII or its interval) to 2 places, like every derived figure."""
+    return export_number(value, ItemType.NUMBER, derived=True) if value is not None else None
+
+
+def _spending(table: Sheet, mix) -> None:
+    table.table(
         [
             "Category",
             "Category id",
-            "HEP-attributed spend",
-            "Total cost",
-            "Share of HEP-attributed spend",
+            "HEP-attributed spend (£)",
+            "Total cost (£)",
+            "Share of HEP-attributed spend (%)",
             "Practices",
         ]
     )
-    table.freeze()
     for c in mix.categories:
         table.line(
-            [c.label, c.category, c.hep, c.total_cost, c.share_pct, c.practices],
+            [c.label, c.category, _money(c.hep), _money(c.total_cost), _pct(c.share_pct),
+             c.practices],
             [None, None, MONEY_FORMAT, MONEY_FORMAT, PERCENT_FORMAT, INTEGER_FORMAT],
-        )
-    table.line(["All categories", "", mix.hep_total], [None, None, MONEY_FORMAT])
-    table.skip()
-    table.header(
-        ["ODS code", "Practice", "PCN", "HEP-attributed spend"]
+        )  # fmt: skip
+    table.line(["All categories", "", _money(mix.hep_total)], [None, None, MONEY_FORMAT])
+
+
+def _spending_by_practice(table: Sheet, mix) -> None:
+    table.table(
+        ["ODS code", "Practice", "PCN", "HEP-attributed spend (£)"]
         + [f"{c.label} (£)" for c in mix.categories]
         + [f"{c.label} (% of practice's HEP spend)" for c in mix.categories]
     )
     for spend in mix.practices:
         practice = spend.submission.practice
         table.line(
-            [practice.ods_code, practice.name, spend.submission.pcn.name, spend.hep_total]
-            + [spend.hep_by_category.get(c) for c in mix.category_ids]
-            + [spend.share_pct(c) for c in mix.category_ids],
+            [practice.ods_code, practice.name, spend.submission.pcn.name, _money(spend.hep_total)]
+            + [_money(spend.hep_by_category.get(c)) for c in mix.category_ids]
+            + [_pct(spend.share_pct(c)) for c in mix.category_ids],
             [None, None, None]
             + [MONEY_FORMAT] * (1 + len(mix.categories))
             + [PERCENT_FORMAT] * len(mix.categories),
         )
+
+
+def _money(value) -> float | None:
+    return export_number(value, ItemType.MONEY)
+
+
+def _pct(value) -> float | None:
+    return export_number(value, ItemType.PERCENT)

@@ -7,6 +7,9 @@ workbooks all use it.
 columns are sized to what they show when the book is saved. The fonts and fills are
 named here once.
 
+A sheet meant for filtering and pivoting holds one table (``Sheet.table``): its header
+on the first row, frozen, and an autofilter over every row written below it.
+
 Two kinds of sheet:
 
 * a table or a form (the default): cells keep the spreadsheet's own alignment unless
@@ -141,6 +144,7 @@ class Sheet:
         self.max_width = max_width
         self.measured: dict[int, float] = defaultdict(float)
         self.wrapped: list[tuple[int, int, str]] = []  # row, column, text
+        self.table_at: tuple[int, int] | None = None  # the table's header row, columns
 
     def put(
         self,
@@ -222,6 +226,19 @@ class Sheet:
             )
         self.row += 1
 
+    def table(
+        self, titles: Sequence[str], *, numeric: Iterable[int] = (), by_word: bool = False
+    ) -> None:
+        """Start the sheet's one table: ``titles`` as its header on the cursor row,
+        frozen, with an autofilter (set by ``close``) over it and every row written below.
+        A second table on the same sheet is refused: it belongs on a sheet of its own,
+        where a filter or a pivot cannot take it for rows of the first."""
+        if self.table_at is not None:
+            raise ValueError(f"sheet {self.ws.title!r} already holds a table")
+        self.table_at = (self.row, len(titles))
+        self.header(titles, numeric=numeric, by_word=by_word)
+        self.freeze()
+
     def freeze(self, columns: int = 0) -> None:
         """Keep the rows above the cursor (a header just written) and the first
         ``columns`` columns in view when scrolling."""
@@ -255,6 +272,10 @@ class Sheet:
                 self.ws.column_dimensions[get_column_letter(col)].width = round(fitted, 1)
         for col, width in self.fixed.items():
             self.ws.column_dimensions[get_column_letter(col)].width = width
+        if self.table_at is not None:
+            first, columns = self.table_at
+            last = max(self.row - 1, first)
+            self.ws.auto_filter.ref = f"A{first}:{get_column_letter(columns)}{last}"
         if self.report:
             self._fit_rows()
 

@@ -1048,11 +1048,12 @@ TIDY_HEADER = (
     "Period code",
     "Metric id",
     "Metric",
-    "Value",
+    "Value (in the Unit column's unit)",
     "Unit",
     "Template version",
-    "Submitted",
+    "Submitted (UK time)",
 )
+"""The tidy table's columns, the same in the ICB workbook and returns.csv."""
 
 
 @dataclass(frozen=True)

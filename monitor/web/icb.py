@@ -14,6 +14,7 @@ from werkzeug.routing import BuildError
 
 from monitor import charts
 from monitor.core.checklist import Item
+from monitor.core.clock import to_uk
 from monitor.core.small_numbers import MIN_PRACTICES
 from monitor.exporters.formats import XLSX
 from monitor.exporters.icb_workbook import icb_workbook, workbook_filename
@@ -311,7 +312,7 @@ def tidy_csv(collection_id: int):
             "" if row.figure is None else row.figure,
             row.unit,
             row.value.template_version,
-            row.submission.submitted_at.isoformat(),
+            to_uk(row.submission.submitted_at).isoformat(timespec="seconds"),
         ]
         for row in icb_views.tidy_rows(data)
     ]
