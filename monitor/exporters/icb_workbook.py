@@ -313,7 +313,7 @@ def _pcn_of(data: icb_views.CollectionData, practice) -> object:
 def _published(table: Sheet, data: icb_views.CollectionData) -> None:
     """Every practice's published figure for each national item and period."""
     table.table(["ODS code", "Practice", "PCN", "Period", "Period code", "Metric id",
-                 "Metric", "Value (in the Unit column's unit)", "Unit", "From"])  # fmt: skip
+                 "Metric", "Value", "Unit", "From"])  # fmt: skip
     by_id = {p.id: p for p in data.practices}
     for item in data.items():
         found = data.published.get(item.id)

@@ -1048,12 +1048,13 @@ TIDY_HEADER = (
     "Period code",
     "Metric id",
     "Metric",
-    "Value (in the Unit column's unit)",
+    "Value",
     "Unit",
     "Template version",
     "Submitted (UK time)",
 )
-"""The tidy table's columns, the same in the ICB workbook and returns.csv."""
+"""The tidy table's columns, the same in the ICB workbook and returns.csv. A row's
+unit is its Unit column (the rows mix metrics), beside its Value."""
 
 
 @dataclass(frozen=True)

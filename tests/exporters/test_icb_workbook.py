@@ -170,7 +170,7 @@ def test_tidy_sheet_has_one_row_per_practice_period_and_metric(workbook, scene):
     table = rows(workbook["Tidy"])
     assert table[0] == list(icb_views.TIDY_HEADER)
     assert table[0][7:] == [
-        "Value (in the Unit column's unit)",
+        "Value",
         "Unit",
         "Template version",
         "Submitted (UK time)",
