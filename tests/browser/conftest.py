@@ -24,6 +24,7 @@ from monitor import create_app
 from monitor.core.clock import today
 from monitor.demo import DEMO_TOTP_SECRETS, load_all_demo_data
 from monitor.services.second_factor import DRIFT_STEPS, STEP_SECONDS
+from tests.factories import TOTP_SECRET
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -133,15 +134,16 @@ def second_page(chromium, live_server) -> Page:
 
 
 def sign_in(page: Page, email: str, password: str) -> None:
-    """Sign in as a person would; the demo's analyst and administrator then enter the
-    code their authenticator app shows for the demo's published secret."""
+    """Sign in as a person would; an ICB analyst or administrator then enters the code
+    their authenticator app shows: for the demo's published secret, or for the one
+    tests.factories enrols the users it makes with."""
     page.goto("/sign-in")
     page.get_by_label("Email address").fill(email)
     page.get_by_label("Password", exact=True).fill(password)
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_load_state()
     if urlsplit(page.url).path == "/sign-in/authenticator-code":
-        code = authenticator_code(page, DEMO_TOTP_SECRETS[email])
+        code = authenticator_code(page, DEMO_TOTP_SECRETS.get(email, TOTP_SECRET))
         page.get_by_label("Enter the code from your authenticator app").fill(code)
         page.get_by_role("button", name="Continue").click()
 

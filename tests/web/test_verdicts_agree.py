@@ -85,8 +85,10 @@ def test_card_metric_page_and_summary_say_what_the_chart_shows(app, client, sess
         assert result.verdict == verdict
         rows = list(reversed(page.select("#chart-data tbody tr")))  # oldest first
         assert len(rows) == len(series.periods)
+        headers = [th.get_text(strip=True) for th in page.select("#chart-data thead th")]
+        signal_column = headers.index("Special cause") - 1  # the period is a th
         signals_since = [
-            row.select("td")[4].get_text(strip=True)
+            row.select("td")[signal_column].get_text(strip=True)
             for row, period in zip(rows, series.periods, strict=True)
             if result.split is not None and not period < result.split
         ]
