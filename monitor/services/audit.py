@@ -239,9 +239,13 @@ def recent_events(
     offset: int = 0,
     object_type: str | None = None,
     practice_id: int | None = None,
+    actor_id: int | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
 ) -> list[AuditEvent]:
     """The newest events of one ICB (see `visibility.audit_filter`), optionally of one
-    kind of record or about one practice's data."""
+    kind of record, about one practice's data, by one person, or at or after `since`
+    and before `until` (timezone-aware)."""
     statement = (
         select(AuditEvent)
         .where(visibility.audit_filter(icb_id))
@@ -251,7 +255,25 @@ def recent_events(
         statement = statement.where(AuditEvent.object_type == object_type)
     if practice_id is not None:
         statement = statement.where(AuditEvent.practice_id == practice_id)
+    if actor_id is not None:
+        statement = statement.where(AuditEvent.actor_id == actor_id)
+    if since is not None:
+        statement = statement.where(AuditEvent.at >= since)
+    if until is not None:
+        statement = statement.where(AuditEvent.at < until)
     return list(session.exec(statement.offset(offset).limit(limit)))
+
+
+def actors(session: Session, *, icb_id: int) -> list[tuple[int, str]]:
+    """The people whose changes are in the ICB's audit log, as (user id, email), for the
+    log's "Who" filter."""
+    statement = (
+        select(AuditEvent.actor_id, AuditEvent.actor_email)
+        .where(visibility.audit_filter(icb_id), AuditEvent.actor_id.is_not(None))
+        .distinct()
+    )
+    found = dict(session.exec(statement).all())
+    return sorted(found.items(), key=lambda pair: pair[1].lower())
 
 
 def object_types(session: Session, *, icb_id: int) -> list[str]:

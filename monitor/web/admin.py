@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime, time, timedelta
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlmodel import select
 
-from monitor.core.inputs import Collector
+from monitor.core.clock import UK
+from monitor.core.inputs import Collector, InvalidValue, parse_date_text
 from monitor.models import ROLE_LABELS, Icb, Pcn, Practice, Role
 from monitor.services import accounts, audit, second_factor, template_versions
 from monitor.services.accounts import AccountError
@@ -229,6 +232,15 @@ def audit_log():
     kind = kind if kind in types else ""
     practice_id = request.args.get("practice", type=int)
     practice_id = practice_id if practice_id in {p.id for p in practices} else None
+    people = audit.actors(session, icb_id=icb_id)
+    actor_id = request.args.get("who", type=int)
+    actor_id = actor_id if actor_id in dict(people) else None
+    # Dates are typed: a wrong one is named beside its field, and the log is not filtered.
+    errors: dict[str, str] = {}
+    since, since_text = _audit_day(request.args.get("from", ""), "from", errors)
+    until, until_text = _audit_day(request.args.get("to", ""), "to", errors)
+    if since and until and until < since:
+        errors["to"] = "The date to must be the same as or after the date from"
     events = audit.recent_events(
         session,
         icb_id=icb_id,
@@ -236,9 +248,18 @@ def audit_log():
         offset=(page - 1) * AUDIT_PAGE_SIZE,
         object_type=kind or None,
         practice_id=practice_id,
+        actor_id=actor_id,
+        since=None if errors else _uk_midnight(since),
+        until=None if errors or until is None else _uk_midnight(until + timedelta(days=1)),
     )
     names = {p.id: f"{p.name} ({p.ods_code})" for p in practices}
-    filters = {"type": kind or None, "practice": practice_id}
+    filters = {
+        "type": kind or None,
+        "practice": practice_id,
+        "who": actor_id,
+        "from": since_text or None,
+        "to": until_text or None,
+    }
     return render_template(
         "admin/audit.jinja",
         entries=[audit.for_administrator(event) for event in events[:AUDIT_PAGE_SIZE]],
@@ -246,7 +267,11 @@ def audit_log():
         page=page,
         has_next=len(events) > AUDIT_PAGE_SIZE,
         filters=filters,
-        filtered=bool(kind or practice_id),
+        filtered=bool(kind or practice_id or actor_id or since or until),
+        errors=errors,
+        dates={"from": request.args.get("from", ""), "to": request.args.get("to", "")},
+        who_items=[{"value": "", "text": "Everyone"}]
+        + [{"value": str(i), "text": email, "selected": i == actor_id} for i, email in people],
         type_items=[{"value": "", "text": "All kinds of record"}]
         + [
             {"value": t, "text": audit.kind_label(t), "selected": t == kind}
@@ -257,7 +282,32 @@ def audit_log():
             {"value": str(p.id), "text": names[p.id], "selected": p.id == practice_id}
             for p in practices
         ],
-    )
+    ), (400 if errors else 200)
+
+
+def _audit_day(text: str, field: str, errors: dict[str, str]) -> tuple[date | None, str]:
+    """A day typed into the audit log's date filter (1/4/2026, or 2026-04-01), read by
+    the one input module; a year outside 2000-2100 is no date the log can hold."""
+    text = text.strip()
+    if not text:
+        return None, ""
+    label = f"the date {field}"
+    try:
+        day = parse_date_text(text, label=label)
+    except InvalidValue as error:
+        errors[field] = error.message
+        return None, ""
+    if not 2000 <= day.year <= 2100:
+        errors[field] = f"The date {field} must be between 2000 and 2100"
+        return None, ""
+    return day, day.isoformat()
+
+
+def _uk_midnight(day: date | None) -> datetime | None:
+    """The start of a UK day (the log shows UK times), in UTC as the log stores times."""
+    if day is None:
+        return None
+    return datetime.combine(day, time(0), tzinfo=UK).astimezone(UTC)
 
 
 @bp.route("/template", methods=["GET", "POST"])
