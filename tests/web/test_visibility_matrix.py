@@ -854,6 +854,7 @@ def routes(s: Seeded) -> list[Route]:
             Route("returns.review", f"/returns/{collection.id}/review", rule),
             Route("returns.collection", c, rule),
             Route("icb.completeness", f"{c}/completeness", rule),
+            Route("icb.completeness_csv", f"{c}/completeness.csv", rule),
             Route("icb.metrics", f"{c}/metrics", rule),
             Route("icb.distribution", f"{c}/metrics/inbound_calls", rule),
             Route("icb.distribution", f"{c}/metrics/appointments_attended", rule),
