@@ -28,28 +28,13 @@ def _event(session, world, *, actor, at: datetime, object_id: str) -> None:
 
 
 def test_the_audit_log_filters_by_who_and_when(client, session, world):
-    _event(
-        session,
-        world,
-        actor=world.admin,
-        at=datetime(2026, 3, 31, 22, 30, tzinfo=UTC),
-        object_id="901",
-    )
-    # 00:30 on 1 April in UK summer time is still 31 March in UTC.
-    _event(
-        session,
-        world,
-        actor=world.admin,
-        at=datetime(2026, 3, 31, 23, 30, tzinfo=UTC),
-        object_id="902",
-    )
-    _event(
-        session,
-        world,
-        actor=world.analyst,
-        at=datetime(2026, 4, 2, 9, 0, tzinfo=UTC),
-        object_id="903",
-    )
+    # 23:30 on 31 March UTC is 00:30 on 1 April in UK summer time: April in the log.
+    for actor, at, object_id in (
+        (world.admin, datetime(2026, 3, 31, 22, 30, tzinfo=UTC), "901"),
+        (world.admin, datetime(2026, 3, 31, 23, 30, tzinfo=UTC), "902"),
+        (world.analyst, datetime(2026, 4, 2, 9, 0, tzinfo=UTC), "903"),
+    ):
+        _event(session, world, actor=actor, at=at, object_id=object_id)
     client.sign_in(world.admin.email)
     page = client.page("/admin/audit")
     who = {o.get_text(strip=True): o["value"] for o in page.select("#who option")}
