@@ -577,3 +577,13 @@ def onboard_llr(session: Session, *, today, template_version: int = 2) -> Icb:
     session.add(icb)
     session.commit()
     return icb
+
+
+def make_home_visits(session: Session, *, practice) -> None:
+    """Home visits for April to October 2025 (30, 31, ... 36): a short monthly series
+    for pages and downloads that need some figures."""
+    for n, month in enumerate(range(4, 11)):
+        make_value(
+            session, practice=practice, item_id="home_visits",
+            period_code=f"2025-{month:02d}", number=30 + n,
+        )  # fmt: skip

@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 
 from monitor.web.downloads import download
-from tests.factories import make_collection, make_value
+from tests.factories import make_collection, make_home_visits
 
 CSV_TYPE = "text/csv; charset=utf-8"
 
@@ -30,14 +30,7 @@ CSV_ROUTES = {
 
 @pytest.fixture
 def csv_world(session, world):
-    for n, month in enumerate(range(4, 11)):
-        make_value(
-            session,
-            practice=world.practice,
-            item_id="home_visits",
-            period_code=f"2025-{month:02d}",
-            number=30 + n,
-        )
+    make_home_visits(session, practice=world.practice)
     return world, make_collection(session, icb=world.icb)
 
 

@@ -20,8 +20,8 @@ from tests.factories import (
     TOTP_SECRET,
     make_case,
     make_collection,
+    make_home_visits,
     make_national_import,
-    make_value,
 )
 
 TYPED_PASSWORD = "Typed-At-Sign-In-9f3b2c"
@@ -301,14 +301,7 @@ def test_every_model_a_route_names_has_a_kind():
 
 @pytest.fixture
 def figures(session, world):
-    for n, month in enumerate(range(4, 11)):
-        make_value(
-            session,
-            practice=world.practice,
-            item_id="home_visits",
-            period_code=f"2025-{month:02d}",
-            number=30 + n,
-        )
+    make_home_visits(session, practice=world.practice)
     return world
 
 
