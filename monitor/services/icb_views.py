@@ -23,8 +23,10 @@ import math
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
+from functools import cached_property
+from typing import NamedTuple
 
 from sqlmodel import Session, select
 
@@ -70,15 +72,39 @@ VALUE_RULE = (
 # --------------------------------------------------------------------------- snapshots
 
 
+class SnapshotValue(NamedTuple):
+    """One figure of a submitted return (a `ReturnValue` row read as a plain tuple: an ICB
+    view reads thousands of them, and ORM objects cost several times as much to load)."""
+
+    return_id: int
+    item_id: str
+    period_code: str
+    period_start: date
+    value_number: float | None
+    value_text: str | None
+    unit: str
+    template_version: int
+
+
+class SnapshotSpend(NamedTuple):
+    """One spending category of a submitted return (a `ReturnSpend` row, as a tuple)."""
+
+    return_id: int
+    category: str
+    hep_amount: Decimal
+    total_cost: Decimal
+
+
 @dataclass(frozen=True)
 class Submission:
-    """One practice's submitted return: the snapshot the ICB may read."""
+    """One practice's submitted return: the snapshot the ICB may read. `values` is empty
+    when the view was loaded without them (`load(values=False)`)."""
 
     practice: Practice
     pcn: Pcn
     practice_return: PracticeReturn
-    values: tuple[ReturnValue, ...]
-    spend: tuple[ReturnSpend, ...]
+    values: tuple[SnapshotValue, ...]
+    spend: tuple[SnapshotSpend, ...]
 
     @property
     def submitted_at(self) -> datetime:
@@ -142,11 +168,31 @@ class CollectionData:
     def period(self) -> Period:
         return collection_period(self.collection)
 
+    @cached_property
+    def _returned(self) -> dict[str, list[PracticeFigure]]:
+        """Item id → each submitting practice's figure for it (the mean of its periods),
+        in practice-name order: every return's values read once, for every metric."""
+        out: dict[str, list[PracticeFigure]] = {}
+        for submission in self.submissions:
+            numbers: dict[str, list[float]] = {}
+            for value in submission.values:
+                if (number := _number(value)) is not None:
+                    numbers.setdefault(value.item_id, []).append(number)
+            for item_id, found in numbers.items():
+                out.setdefault(item_id, []).append(
+                    PracticeFigure(
+                        submission.practice,
+                        submission.pcn,
+                        math.fsum(found) / len(found),
+                        len(found),
+                    )
+                )
+        return out
+
     def items(self) -> list[Item]:
         """Numeric template items that a submitted return or a publication holds, in
         template order."""
-        present = {v.item_id for s in self.submissions for v in s.values if _number(v) is not None}
-        present |= set(self.published)
+        present = set(self._returned) | set(self.published)
         return [
             item
             for item in self.template.items
@@ -165,26 +211,10 @@ class CollectionData:
         submitting practice's from its return."""
         if item.id in self.published:
             return self.published[item.id].figures
-        out = []
-        for submission in self.submissions:
-            numbers = [
-                n
-                for v in submission.values
-                if v.item_id == item.id and (n := _number(v)) is not None
-            ]
-            if numbers:
-                out.append(
-                    PracticeFigure(
-                        submission.practice,
-                        submission.pcn,
-                        math.fsum(numbers) / len(numbers),
-                        len(numbers),
-                    )
-                )
-        return out
+        return list(self._returned.get(item.id, ()))
 
 
-def _number(value: ReturnValue) -> float | None:
+def _number(value: SnapshotValue) -> float | None:
     number = value.value_number
     if number is None or not math.isfinite(number):
         return None
@@ -192,20 +222,26 @@ def _number(value: ReturnValue) -> float | None:
 
 
 def load(
-    session: Session, *, user: User, collection: Collection, template: ChecklistTemplate
+    session: Session,
+    *,
+    user: User,
+    collection: Collection,
+    template: ChecklistTemplate,
+    values: bool = True,
 ) -> CollectionData:
-    """The collection's submitted snapshots from the practices `user` may reach."""
+    """The collection's submitted snapshots from the practices `user` may reach. With
+    `values=False`, the returns and their spending without their figures or any published
+    ones (for completeness and the spending mix, which use none)."""
     practices = counted_practices(session, collection, visibility.list_practices(session, user))
     pcns = pcn_groups(session, user, practices, icb_id=collection.icb_id)
+    period = collection_period(collection)
     return CollectionData(
         collection=collection,
         template=template,
         practices=practices,
         pcns=pcns,
-        submissions=submitted(session, collection, practices, pcns),
-        published=published(
-            session, user, template, collection_period(collection), practices, pcns
-        ),
+        submissions=submitted(session, collection, practices, pcns, values=values),
+        published=published(session, user, template, period, practices, pcns) if values else {},
     )
 
 
@@ -311,8 +347,11 @@ def submitted(
     collection: Collection,
     practices: Sequence[Practice],
     pcns: dict[int | None, Pcn],
+    *,
+    values: bool = True,
 ) -> list[Submission]:
-    """Submitted returns (never withdrawn ones) of `practices` to `collection`."""
+    """Submitted returns (never withdrawn ones) of `practices` to `collection`; with
+    `values=False`, without their figures."""
     by_id = {p.id: p for p in practices}
     if not by_id:
         return []
@@ -328,24 +367,27 @@ def submitted(
     if not returns:
         return []
     ids = [r.id for r in returns]
-    values: dict[int, list[ReturnValue]] = defaultdict(list)
-    for value in session.exec(
-        select(ReturnValue)
-        .where(ReturnValue.return_id.in_(ids))
-        .order_by(ReturnValue.item_id, ReturnValue.period_start)
-    ):
-        values[value.return_id].append(value)
-    spend: dict[int, list[ReturnSpend]] = defaultdict(list)
+    figures: dict[int, list[SnapshotValue]] = defaultdict(list)
+    if values:
+        for row in session.exec(
+            select(*(getattr(ReturnValue, name) for name in SnapshotValue._fields))
+            .where(ReturnValue.return_id.in_(ids))
+            .order_by(ReturnValue.item_id, ReturnValue.period_start)
+        ):
+            figures[row[0]].append(SnapshotValue._make(row))
+    spend: dict[int, list[SnapshotSpend]] = defaultdict(list)
     for row in session.exec(
-        select(ReturnSpend).where(ReturnSpend.return_id.in_(ids)).order_by(ReturnSpend.category)
+        select(*(getattr(ReturnSpend, name) for name in SnapshotSpend._fields))
+        .where(ReturnSpend.return_id.in_(ids))
+        .order_by(ReturnSpend.category)
     ):
-        spend[row.return_id].append(row)
+        spend[row[0]].append(SnapshotSpend._make(row))
     out = [
         Submission(
             practice=by_id[r.practice_id],
             pcn=pcns.get(r.pcn_id) or _pcn_or_none_group(session, r.pcn_id, collection.icb_id),
             practice_return=r,
-            values=tuple(values[r.id]),
+            values=tuple(figures[r.id]),
             spend=tuple(spend[r.id]),
         )
         for r in returns
@@ -627,11 +669,14 @@ def _distribution(data: CollectionData, item: Item) -> Distribution:
     members: dict[int, int] = defaultdict(int)
     for practice in data.practices:
         members[practice.pcn_id] += 1
-    by_pcn = []
-    for pcn in sorted(data.pcns.values(), key=lambda p: p.name):
-        values = [f.value for f in figures if f.pcn.id == pcn.id]
-        if members[pcn.id]:
-            by_pcn.append(PcnSummary(pcn, summarise(values), members[pcn.id]))
+    by_pcn_id: dict[int | None, list[float]] = defaultdict(list)
+    for f in figures:
+        by_pcn_id[f.pcn.id].append(f.value)
+    by_pcn = [
+        PcnSummary(pcn, summarise(by_pcn_id.get(pcn.id, [])), members[pcn.id])
+        for pcn in sorted(data.pcns.values(), key=lambda p: p.name)
+        if members[pcn.id]
+    ]
     return Distribution(
         item=item,
         summary=summarise([f.value for f in figures]),
@@ -1060,7 +1105,7 @@ unit is its Unit column (the rows mix metrics), beside its Value."""
 @dataclass(frozen=True)
 class TidyRow:
     submission: Submission
-    value: ReturnValue
+    value: SnapshotValue
     item: Item | None
 
     @property

@@ -68,7 +68,10 @@ def index():
             "home/admin.jinja", icb=icb, practice_count=len(practices), pcn_count=len(pcns)
         )
     pcns = icb_views.pcn_groups(session, user, practices, icb_id=user.icb_id)
-    by_pcn = {pcn_id: [p for p in practices if p.pcn_id == pcn_id] for pcn_id in pcns}
+    by_pcn: dict[int | None, list] = {pcn_id: [] for pcn_id in pcns}
+    for p in practices:
+        if p.pcn_id in by_pcn:
+            by_pcn[p.pcn_id].append(p)
     return render_template(
         "home/icb.jinja",
         icb=icb,

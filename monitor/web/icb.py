@@ -39,12 +39,16 @@ def _collection(collection_id: int) -> Collection:
     return collection
 
 
-def _data(collection_id: int) -> icb_views.CollectionData:
+def _data(collection_id: int, *, values: bool = True) -> icb_views.CollectionData:
+    """The collection as the user may see it; `values=False` for a page that shows none of
+    the returns' figures (completeness, the spending mix): see icb_views.load."""
     collection = _collection(collection_id)
     template = templates().get((collection.template_id, collection.template_version))
     if template is None:
         abort(404)
-    return icb_views.load(db(), user=current_user, collection=collection, template=template)
+    return icb_views.load(
+        db(), user=current_user, collection=collection, template=template, values=values
+    )
 
 
 def _item(data: icb_views.CollectionData, item_id: str) -> Item:
@@ -80,7 +84,7 @@ def _render(name: str, data: icb_views.CollectionData, **context):
 def _completeness(collection_id: int):
     """The collection's data, its completeness narrowed by the `status` filter, and the
     filter's error message (None when the filter is valid)."""
-    data = _data(collection_id)
+    data = _data(collection_id, values=False)
     shown, error = icb_views.status_filter(request.args.getlist("status"))
     states = icb_views.practice_states(db(), data.collection, data.practices, data.template)
     changed = icb_views.last_changed(db(), data.collection, data.practices, data.template)
@@ -263,7 +267,7 @@ def equity_chart(collection_id: int, item_id: str, fmt: str):
 @bp.get("/collections/<int:collection_id>/spending")
 @allow(*ANALYST)
 def spending_mix(collection_id: int):
-    data = _data(collection_id)
+    data = _data(collection_id, values=False)
     mix = icb_views.spending_mix(data)
     return _render("spending", data, mix=mix, alt=present.spending_alt(mix))
 
@@ -271,7 +275,7 @@ def spending_mix(collection_id: int):
 @bp.get("/collections/<int:collection_id>/spending/chart.<fmt>")
 @allow(*ANALYST)
 def spending_chart(collection_id: int, fmt: str):
-    data = _data(collection_id)
+    data = _data(collection_id, values=False)
     mix = icb_views.spending_mix(data)
     labels = [c.label for c in mix.categories]
     amounts = [float(c.hep) for c in mix.categories]
