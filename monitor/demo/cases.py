@@ -2,9 +2,10 @@
 
 They tell the stories behind the demo records (monitor/demo/records.py): where those
 records exist, each case example links the practice's real demo spending items (matched
-by description) and the figures the intervention was meant to move, so the case
-example's charts show the same data as the practice's own dashboard. Each is added
-through monitor.services.case_examples, as the practice would add it.
+by description), the intervention it tells of (matched by title) and the figures the
+intervention was meant to move. Each is added through monitor.services.case_examples, as
+the practice would add it, which publishes its charts as the figures stand when it is
+loaded, marked with only that intervention.
 
 Riverside City PCN's lead (the demo PCN lead) sees its member practices' PCN-shared and
 ICB-wide examples and the ICB-wide ones from other PCNs; not Belgrave Road's private one
@@ -17,7 +18,7 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, select
 
-from monitor.models import CaseExample, SpendItem, Visibility
+from monitor.models import CaseExample, Intervention, SpendItem, Visibility
 from monitor.services import case_examples, organisations
 
 # Link at most this many spending items (a recurrent licence appears once a year).
@@ -37,6 +38,7 @@ class DemoCase:
     tags: tuple[str, ...]
     metrics: tuple[str, ...]
     spend_prefixes: tuple[str, ...] = ()
+    intervention_prefixes: tuple[str, ...] = ()
 
 
 CASES: tuple[DemoCase, ...] = (
@@ -62,6 +64,7 @@ CASES: tuple[DemoCase, ...] = (
         ("telephony", "non_clinical_staff", "training"),
         ("call_answer_time", "calls_abandoned_pct", "fft_positive_pct"),
         ("Cloud telephony", "Care navigation and call-back training"),
+        ("Cloud telephony with call-back live",),
     ),
     DemoCase(
         "Z00001",
@@ -81,6 +84,7 @@ CASES: tuple[DemoCase, ...] = (
         ("screening_campaigns", "interpreting"),
         ("bowel_screening_pct",),
         ("Bowel screening campaign",),
+        ("Culturally tailored bowel screening campaign",),
     ),
     DemoCase(
         "Z00002",
@@ -100,6 +104,7 @@ CASES: tuple[DemoCase, ...] = (
         ("housebound_care", "clinical_staff"),
         ("home_visits",),
         ("Extra ANP sessions for proactive housebound visits",),
+        ("Proactive housebound visits by ANP",),
     ),
     DemoCase(
         "Z00002",
@@ -118,6 +123,7 @@ CASES: tuple[DemoCase, ...] = (
         ("immunisation_outreach", "non_clinical_staff"),
         ("childhood_immunisation_pct",),
         ("Saturday MMR clinics", "Receptionist for Saturday clinics"),
+        ("Saturday MMR catch-up clinics",),
     ),
     DemoCase(
         "Z00003",
@@ -136,6 +142,7 @@ CASES: tuple[DemoCase, ...] = (
         ("ld_health_checks", "training"),
         ("ld_health_checks_pct",),
         ("Easy-read invitations", "Learning-disability annual health check training"),
+        ("Learning-disability health check clinic",),
     ),
     DemoCase(
         "Z00004",
@@ -154,6 +161,7 @@ CASES: tuple[DemoCase, ...] = (
         ("online_access", "extra_hours"),
         ("call_answer_time", "face_to_face_pct"),
         ("Online consultation tool", "Extra care navigator hours"),
+        ("Online consultation triage pilot",),
     ),
     DemoCase(
         "Z00005",
@@ -170,6 +178,7 @@ CASES: tuple[DemoCase, ...] = (
         ("ltc_reviews", "clinical_staff"),
         ("qof_achievement",),
         ("Locum clinical pharmacist sessions", "Recall administrator"),
+        ("Clinical pharmacist sessions",),
     ),
     DemoCase(
         "Z00007",
@@ -186,6 +195,7 @@ CASES: tuple[DemoCase, ...] = (
         ("non_clinical_staff", "telephony"),
         ("call_answer_time", "calls_abandoned_pct", "gpps_overall_experience"),
         ("Care navigator team",),
+        ("Care navigator team with call-back queue",),
     ),
     DemoCase(
         "Z00009",
@@ -200,6 +210,7 @@ CASES: tuple[DemoCase, ...] = (
         ("housebound_care",),
         ("home_visits",),
         ("Healthcare assistant hours for housebound reviews",),
+        ("Proactive housebound reviews by HCA",),
     ),
 )
 
@@ -215,6 +226,20 @@ def _spend_ids(session: Session, practice_id: int, prefixes: tuple[str, ...]) ->
         ).all()
         ids.extend(rows)
     return sorted(set(ids))[: MAX_SPEND_LINKS * 2]
+
+
+def _intervention_ids(session: Session, practice_id: int, prefixes: tuple[str, ...]) -> list[int]:
+    ids: list[int] = []
+    for prefix in prefixes:
+        ids.extend(
+            session.exec(
+                select(Intervention.id).where(
+                    Intervention.practice_id == practice_id,
+                    Intervention.title.startswith(prefix),
+                )
+            ).all()
+        )
+    return sorted(set(ids))
 
 
 def load_demo_case_examples(session: Session) -> dict[str, int]:
@@ -254,6 +279,9 @@ def load_demo_case_examples(session: Session) -> dict[str, int]:
                 tags=list(spec.tags),
                 spend_item_ids=_spend_ids(session, practice.id, spec.spend_prefixes),
                 metric_item_ids=list(spec.metrics),
+                intervention_ids=_intervention_ids(
+                    session, practice.id, spec.intervention_prefixes
+                ),
             ),
         )
         added += 1

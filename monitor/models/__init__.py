@@ -13,6 +13,7 @@ from monitor.models.records import (
 )
 from monitor.models.returns import (
     CaseExample,
+    CaseExampleChart,
     Collection,
     PracticeReturn,
     ReturnSpend,
@@ -33,6 +34,7 @@ __all__ = [
     "ImportStatus",
     "NationalImport",
     "CaseExample",
+    "CaseExampleChart",
     "Collection",
     "PracticeReturn",
     "ReturnSpend",

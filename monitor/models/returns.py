@@ -7,7 +7,9 @@ never change what the ICB sees. Withdrawing keeps the snapshot for the audit tra
 the ICB stops seeing it; resubmitting replaces it.
 
 A `CaseExample` is a practice's own story of what it did with the money; it is private
-until the practice shares it with its PCN or across the ICB.
+until the practice shares it with its PCN or across the ICB. Each time it is saved, the
+chart of each figure it links is kept as it stood (`CaseExampleChart`), drawn with only
+the interventions the case links, so readers never see the practice's live figures.
 """
 
 from datetime import date, datetime
@@ -127,4 +129,25 @@ class CaseExample(RecordMixin, table=True):
     tags: list[str] = Field(default_factory=list, sa_column=Column(JSON))
     spend_item_ids: list[int] = Field(default_factory=list, sa_column=Column(JSON))
     metric_item_ids: list[str] = Field(default_factory=list, sa_column=Column(JSON))
+    intervention_ids: list[int] = Field(default_factory=list, sa_column=Column(JSON))
+    """The practice's interventions the case is about: the only ones its charts show."""
     shared_at: datetime | None = Field(default=None)
+
+
+class CaseExampleChart(SQLModel, table=True):
+    """The chart of one figure a case example links, as it stood when the case was last
+    saved: what readers see instead of the practice's live figures. `payload` holds the
+    table rows, the verdict, the alt text and the chart's data to draw it again
+    (monitor.services.case_examples writes and reads it)."""
+
+    __tablename__ = "case_example_chart"
+    __table_args__ = (
+        UniqueConstraint("case_example_id", "item_id", name="uq_case_example_chart_item"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_example_id: int = Field(foreign_key="case_example.id", index=True, ondelete="CASCADE")
+    item_id: str = Field(max_length=60)
+    position: int = Field(default=0)
+    taken_at: datetime = Field(default_factory=utcnow)
+    payload: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))

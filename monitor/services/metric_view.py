@@ -298,8 +298,12 @@ def build(
     today: date,
     options: ChartOptions = ChartOptions(),
     viewer: User | None = None,
+    interventions: Sequence[Intervention] | None = None,
 ) -> MetricView | None:
     """The metric page of `practice` for `item`, or None with no figures.
+
+    `interventions` (default: all the practice's) are the only ones that split the
+    evidence and are marked: a case example's chart passes the ones the case links.
 
     `viewer` is the signed-in user reading the practice's own metric page: for an item
     with a national source the page then has England beside the practice (see the
@@ -311,7 +315,9 @@ def build(
     )
     if series is None:
         return None
-    interventions = evidence.practice_interventions(session, practice.id)
+    if interventions is None:
+        interventions = evidence.practice_interventions(session, practice.id)
+    interventions = list(interventions)
     by_id = {i.id: i for i in interventions}
     baseline_year = options.baseline_year
     if baseline_year is None:
@@ -322,7 +328,7 @@ def build(
     settings = spc.SpcSettings(
         fix_after_n_points=options.fix_after, two_in_three=options.two_in_three
     )
-    result = evidence.evidence_for(
+    result = evidence.cached_evidence_for(
         series,
         baseline_year=baseline_year,
         interventions=interventions,

@@ -3,7 +3,9 @@ across the ICB; PCN leads and ICB analysts browse what is shared. Also the PCN l
 page (`/pcn`): member practices and their shared case examples.
 
 Every read goes through monitor.services.case_examples (`get_visible`, `list_visible`),
-so a case example someone may not read answers 404 on its page and on its charts.
+so a case example someone may not read answers 404 on its page and on its charts. Its
+charts are the ones published when it was last saved (`published_charts`), for every
+reader, the practice included: never the practice's live figures.
 """
 
 from __future__ import annotations
@@ -13,12 +15,11 @@ from typing import Any
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from monitor import charts
-from monitor.core.checklist import ChecklistTemplate, ItemType
+from monitor.core.checklist import ChecklistTemplate
 from monitor.core.clock import today
 from monitor.core.inputs import FormErrors
-from monitor.models import CaseExample, Pcn, Practice, Role, SpendItem, Visibility
-from monitor.services import case_examples, metric_view, visibility
+from monitor.models import CaseExample, Intervention, Pcn, Practice, Role, SpendItem, Visibility
+from monitor.services import case_examples, visibility
 from monitor.services.records import EditConflict
 from monitor.web.access import allow
 from monitor.web.chart_cache import chart_response
@@ -39,7 +40,12 @@ PRACTICE_READERS = (Role.PRACTICE_EDITOR, Role.PRACTICE_VIEWER)
 EDITOR = Role.PRACTICE_EDITOR
 SHARED_READERS = (Role.PCN_LEAD, Role.ICB_ANALYST)
 READERS = PRACTICE_READERS + SHARED_READERS
-MULTI_VALUED = ("spend_item_ids", "metric_item_ids", "tags")  # the form's checkbox groups
+MULTI_VALUED = (
+    "spend_item_ids",
+    "metric_item_ids",
+    "intervention_ids",
+    "tags",
+)  # the form's checkbox groups
 NOUN = "case example"
 
 
@@ -96,12 +102,19 @@ def _values_of(case: CaseExample) -> dict[str, Any]:
         "tags": list(case.tags or []),
         "spend_item_ids": [str(i) for i in case.spend_item_ids or []],
         "metric_item_ids": list(case.metric_item_ids or []),
+        "intervention_ids": [str(i) for i in case.intervention_ids or []],
     }
 
 
 def _own_spend_items() -> list[SpendItem]:
     return visibility.own_records(
         db(), current_user, SpendItem, SpendItem.spent_on.desc(), SpendItem.id.desc()
+    )
+
+
+def _own_interventions() -> list[Intervention]:
+    return visibility.own_records(
+        db(), current_user, Intervention, Intervention.occurred_on.desc(), Intervention.id.desc()
     )
 
 
@@ -115,6 +128,9 @@ def _render_form(*, values, errors, case=None, conflict=False, status=200):
         conflict=conflict,
         spend_options=[(str(s.id), text.spend_label(s)) for s in _own_spend_items()],
         metric_options=case_examples.metric_choices(template),
+        intervention_options=[
+            (str(i.id), text.intervention_label(i)) for i in _own_interventions()
+        ],
         tag_options=[(c.id, c.label) for c in template.spending_categories],
         visibility_options=list(case_examples.VISIBILITY_LABELS.items()),
     ), status
@@ -125,6 +141,7 @@ def _clean(raw):
         raw,
         template=template_for_user(current_user),
         own_spend_ids={s.id for s in _own_spend_items()},
+        own_intervention_ids={i.id for i in _own_interventions()},
     )
 
 
@@ -136,7 +153,12 @@ def new_case():
     raw = form_data(*MULTI_VALUED)
     try:
         case = case_examples.create(
-            db(), user=current_user, practice_id=own_practice().id, data=_clean(raw)
+            db(),
+            user=current_user,
+            practice_id=own_practice().id,
+            data=_clean(raw),
+            template=template_for_user(current_user),
+            today=today(),
         )
     except FormErrors as error:
         return _render_form(values=raw, errors=error.errors, status=400)
@@ -154,7 +176,13 @@ def edit_case(case_id: int):
     expected = form_version()
     try:
         case_examples.update(
-            db(), user=current_user, case=case, data=_clean(raw), expected_version=expected
+            db(),
+            user=current_user,
+            case=case,
+            data=_clean(raw),
+            expected_version=expected,
+            template=template_for_user(current_user),
+            today=today(),
         )
     except FormErrors as error:
         return _render_form(values=raw, errors=error.errors, case=case, status=400)
@@ -189,19 +217,6 @@ def delete_case(case_id: int):
 # Reading a case example -----------------------------------------------------------------
 
 
-def _linked_items(case: CaseExample, template: ChecklistTemplate):
-    by_id = template.items_by_id
-    return [
-        by_id[item_id]
-        for item_id in case.metric_item_ids or []
-        if item_id in by_id and by_id[item_id].type is not ItemType.TEXT
-    ]
-
-
-def _metric_view(case: CaseExample, practice: Practice, template: ChecklistTemplate, item):
-    return metric_view.build(db(), practice=practice, template=template, item=item, today=today())
-
-
 @bp.get("/case-examples/<int:case_id>")
 @allow(*READERS)
 def detail(case_id: int):
@@ -209,18 +224,19 @@ def detail(case_id: int):
     session = db()
     practice = session.get(Practice, case.practice_id)
     template = _template_of(case)
-    metrics = [
-        (item, _metric_view(case, practice, template, item))
-        for item in _linked_items(case, template)
-    ]
+    published = case_examples.published_charts(session, case)
     return render_template(
         "cases/detail.jinja",
         case=case,
         practice=practice,
         pcn=session.get(Pcn, practice.pcn_id),
         spend_items=case_examples.linked_spend_items(session, case),
+        interventions=case_examples.linked_interventions(session, case),
         categories=case_examples.tag_labels(template),
-        metrics=metrics,
+        charts=published,
+        taken_at=published[0].taken_at if published else None,
+        # Linked figures but nothing published: saved before charts were kept.
+        unpublished=bool(case.metric_item_ids) and not published,
         visibility_labels=case_examples.SHARING_LABELS,
         can_edit=_can_edit(case),
         own_practice=current_user.practice_id == case.practice_id,
@@ -231,17 +247,10 @@ def detail(case_id: int):
 @allow(*READERS)
 def metric_chart(case_id: int, item_id: str, fmt: str):
     case = _visible_or_404(case_id)
-    template = _template_of(case)
-    items = {item.id: item for item in _linked_items(case, template)}
-    if item_id not in items:
+    published = case_examples.published_chart(db(), case, item_id)
+    if published is None or not published.has_figures:
         abort(404)
-    practice = db().get(Practice, case.practice_id)
-    view = _metric_view(case, practice, template, items[item_id])
-    if view is None:
-        abort(404)
-    spec = view.spec
-    build = (lambda: charts.run_chart(spec)) if view.run_chart else (lambda: charts.spc_chart(spec))
-    return chart_response(view.key, fmt, build, filename=f"{item_id}-chart")
+    return chart_response(published.key, fmt, published.figure, filename=f"{item_id}-chart")
 
 
 # Browsing what is shared ----------------------------------------------------------------

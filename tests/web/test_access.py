@@ -235,6 +235,7 @@ def world(world, session):
     )
     session.add(world.case_example)
     session.commit()
+    world.case_example = _published(session, world.case_example)
     if getattr(world, "collection", None) is None:
         world.collection = _submitted_collection(session, world)
         _trend_collections(session, world)
@@ -247,6 +248,17 @@ def world(world, session):
         session.add(world.national_import)
         session.commit()
     return world
+
+
+def _published(session, case):
+    """The case saved again through the service, which publishes its chart."""
+    from monitor.services import case_examples
+
+    fields = case_examples.CaseExampleInput.__dataclass_fields__
+    data = case_examples.CaseExampleInput(**{name: getattr(case, name) for name in fields})
+    return case_examples.update(
+        session, user=None, case=case, data=data, expected_version=case.version
+    )
 
 
 def _import_url(world) -> str:
