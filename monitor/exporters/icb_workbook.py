@@ -29,13 +29,27 @@ durations in seconds, percentages 0-100, money in pounds. Dates and times are UK
 
 What practices typed comes from submitted returns only; every cell goes through
 ``monitor.exporters.safe`` so that a practice name such as "=HYPERLINK(...)" stays text.
+
+Written in openpyxl's write-only mode, row by row to a file (`write_icb_workbook`): a
+collection of every practice in England is hundreds of thousands of cells, which a
+normal workbook holds in memory as objects until it is saved. A write-only sheet must
+know its column widths before its first row, so each sheet's rows are gone through
+twice: once to measure what each column shows, once to write it (the big sheets' rows
+are made afresh each time rather than kept).
 """
 
 from __future__ import annotations
 
+import io
 import re
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import IO, TYPE_CHECKING
+
+from openpyxl import Workbook
+from openpyxl.cell.cell import ERROR_CODES
+from openpyxl.styles import Alignment
+from openpyxl.utils import get_column_letter
 
 from monitor.analysis import equity
 from monitor.core.checklist import Item, ItemType
@@ -45,18 +59,26 @@ from monitor.core.periods import Period
 from monitor.core.small_numbers import MIN_PRACTICES
 from monitor.exporters.safe import (
     DATETIME_FORMAT,
+    FORMULA_STARTS,
     INTEGER_FORMAT,
     MONEY_FORMAT,
     NUMBER_FORMAT,
     PERCENT_FORMAT,
+    excel_value,
+    make_cell,
+    neutralise_text,
 )
-from monitor.exporters.workbook import MAX_WIDTH, Book, Sheet
+from monitor.exporters.workbook import BOLD, CREATOR, MAX_WIDTH, TITLE_CHARS
+from monitor.exporters.workbook import _shown_width as shown_width
 from monitor.services import icb_views
 
 if TYPE_CHECKING:
     from monitor.models import Collection
 
-__all__ = ["SHEETS", "icb_workbook", "workbook_filename"]
+__all__ = ["SHEETS", "icb_workbook", "workbook_filename", "write_icb_workbook"]
+
+Row = tuple[Sequence[object], Sequence[str | None]]
+"""A table row: its values, and each value's number format (None: the value's own)."""
 
 README = "README"
 TIDY = "Tidy"
@@ -119,36 +141,125 @@ def icb_workbook(
     *,
     made_at: datetime | None = None,
 ) -> bytes:
-    """The workbook of `data`'s submitted returns, as they stand at `made_at` (now)."""
-    book = Book(f"ICB returns: {data.collection.name}")
-    readme = book.sheet(README, min_width=MIN_WIDTH, max_width=MAX_WIDTH + 40)
-    _tidy(book.sheet(TIDY, min_width=MIN_WIDTH), data)
+    """The workbook of `data`'s submitted returns, as they stand at `made_at` (now), as
+    bytes (`write_icb_workbook` writes it to a file without holding it in memory)."""
+    buffer = io.BytesIO()
+    write_icb_workbook(data, states, buffer, made_at=made_at)
+    return buffer.getvalue()
+
+
+def write_icb_workbook(
+    data: icb_views.CollectionData,
+    states: dict[int, str],
+    file: IO[bytes],
+    *,
+    made_at: datetime | None = None,
+) -> None:
+    """Write the workbook of `data`'s submitted returns, as they stand at `made_at` (now),
+    to `file` (a binary file open for writing), opening on its README."""
+    book = Workbook(write_only=True)
+    properties = book.properties
+    properties.title = neutralise_text(f"ICB returns: {data.collection.name}")[:TITLE_CHARS]
+    properties.creator = CREATOR
+    properties.lastModifiedBy = CREATOR
     result = icb_views.completeness(data, states)
-    _completeness(book.sheet(COMPLETENESS, min_width=MIN_WIDTH), result)
-    _completeness_by_pcn(book.sheet(COMPLETENESS_BY_PCN, min_width=MIN_WIDTH), result)
-    _pivot(book.sheet(PIVOT, min_width=MIN_WIDTH), data)
-    if data.published:
-        _published(book.sheet(PUBLISHED, min_width=MIN_WIDTH), data)
-    _equity(book.sheet(EQUITY, min_width=MIN_WIDTH), data)
     mix = icb_views.spending_mix(data)
-    _spending(book.sheet(SPENDING, min_width=MIN_WIDTH), mix)
-    _spending_by_practice(book.sheet(SPENDING_BY_PRACTICE, min_width=MIN_WIDTH), mix)
-    _readme(readme, data, result, [s.ws.title for s in book.sheets[1:]], made_at or utcnow())
-    return book.to_bytes()
+    sheets = [README, TIDY, COMPLETENESS, COMPLETENESS_BY_PCN, PIVOT]
+    sheets += [PUBLISHED] if data.published else []
+    sheets += [EQUITY, SPENDING, SPENDING_BY_PRACTICE]
+    readme = _readme(data, result, sheets[1:], made_at or utcnow())
+    _table(book, README, *readme, max_width=MAX_WIDTH + 40, wrap=True)
+    _table(book, TIDY, icb_views.TIDY_HEADER, lambda: _tidy(data))
+    _table(book, COMPLETENESS, *_completeness(result))
+    _table(book, COMPLETENESS_BY_PCN, *_completeness_by_pcn(result))
+    _table(book, PIVOT, *_pivot(data))
+    if data.published:
+        _table(book, PUBLISHED, PUBLISHED_HEADER, lambda: _published(data))
+    _table(book, EQUITY, *_equity(data))
+    _table(book, SPENDING, *_spending(mix))
+    _table(book, SPENDING_BY_PRACTICE, *_spending_by_practice(mix))
+    book.save(file)
+
+
+HEADER_ALIGNMENT = Alignment(vertical="top", wrap_text=True)
+
+
+def _table(
+    book: Workbook,
+    title: str,
+    header: Sequence[str],
+    rows: Iterable[Row] | Callable[[], Iterable[Row]],
+    *,
+    max_width: float = MAX_WIDTH,
+    wrap: bool = False,
+) -> None:
+    """A sheet holding one table: `header` on row 1 in bold (frozen), `rows` below it, an
+    autofilter over them all, and each column as wide as what it shows (within
+    MIN_WIDTH..`max_width`); `wrap` wraps every cell's text. `rows` is a list, or for a
+    big sheet a function making them afresh: they are gone through twice (see the module
+    docstring)."""
+    ws = book.create_sheet(title)
+    again = rows if callable(rows) else lambda: rows
+    widths = [len(str(t)) * 1.1 for t in header]  # a bold heading shows a little wider
+    for values, formats in again():
+        for col, raw in enumerate(values):
+            number_format = formats[col] if col < len(formats) else None
+            value, own_format = excel_value(raw)
+            width = shown_width(value, number_format or own_format or "General")
+            if col >= len(widths):
+                widths.append(width)
+            elif width > widths[col]:
+                widths[col] = width
+    for col, width in enumerate(widths, 1):
+        fitted = min(max(width + 2, MIN_WIDTH), max_width)
+        ws.column_dimensions[get_column_letter(col)].width = round(fitted, 1)
+    ws.freeze_panes = "A2"
+    heading = []
+    for text in header:
+        cell = make_cell(ws, text)
+        cell.font = BOLD
+        cell.alignment = HEADER_ALIGNMENT
+        heading.append(cell)
+    ws.append(heading)
+    count = 0
+    for values, formats in again():
+        ws.append(_cells(ws, values, formats, wrap=wrap))
+        count += 1
+    ws.auto_filter.ref = f"A1:{get_column_letter(len(header))}{count + 1}"
+
+
+def _cells(ws, values: Sequence[object], formats: Sequence[str | None], *, wrap: bool) -> list:
+    """A row's cells: a value as it is where it needs no style (openpyxl writes it as its
+    type), else a safe cell (monitor.exporters.safe) with its number format; text that a
+    spreadsheet could take for a formula or an error is always a safe cell."""
+    out: list[object] = []
+    for col, raw in enumerate(values):
+        number_format = formats[col] if col < len(formats) else None
+        value, own_format = excel_value(raw)
+        if value is None:
+            out.append(None)
+        elif wrap:
+            cell = make_cell(ws, raw, number_format)
+            cell.alignment = HEADER_ALIGNMENT
+            out.append(cell)
+        elif (number_format or own_format) is not None or (
+            isinstance(value, str) and (value.startswith(FORMULA_STARTS) or value in ERROR_CODES)
+        ):
+            out.append(make_cell(ws, raw, number_format))
+        else:
+            out.append(value)
+    return out
 
 
 def _readme(
-    table: Sheet,
     data: icb_views.CollectionData,
     result: icb_views.Completeness,
     sheets: list[str],
     made_at: datetime,
-) -> None:
+) -> tuple[list[str], list[Row]]:
     """What the workbook holds, as a table: one row per sheet, then what it covers."""
     collection = data.collection
-    table.table(["Sheet or topic", "What it says"])
-    for name in sheets:
-        table.line([name, HOLDS[name]], wrap=True)
+    rows: list[Row] = [([name, HOLDS[name]], ()) for name in sheets]
     counts = result.counts
     publications = sorted({p for found in data.published.values() for p in found.publications})
     about = [
@@ -181,8 +292,8 @@ def _readme(
             + icb_views.VALUE_RULE,
         ),
     ]
-    for topic, text in about:
-        table.line([topic, text], wrap=True)
+    rows += [([topic, text], ()) for topic, text in about]
+    return ["Sheet or topic", "What it says"], rows
 
 
 def _figure(value: object, item: Item | None, *, derived: bool = False) -> object:
@@ -204,62 +315,76 @@ def _number_format(item: Item, value: object) -> str | None:
     return INTEGER_FORMAT
 
 
-def _tidy(table: Sheet, data: icb_views.CollectionData) -> None:
-    table.table(icb_views.TIDY_HEADER)
-    for row in icb_views.tidy_rows(data):
+def _tidy(data: icb_views.CollectionData) -> Iterable[Row]:
+    formats = [None] * 10 + [DATETIME_FORMAT]
+    units: dict[tuple[str, str], str] = {}
+    for row in icb_views.iter_tidy_rows(data):
         practice = row.submission.practice
-        table.line(
+        value = row.value
+        key = (value.item_id, value.unit)
+        if key not in units:
+            units[key] = row.unit
+        yield (
             [
                 practice.ods_code,
                 practice.name,
                 row.submission.pcn.name,
                 row.period_label,
-                row.value.period_code,
-                row.value.item_id,
+                value.period_code,
+                value.item_id,
                 row.metric_label,
                 _figure(row.figure, row.item),
-                row.unit,
-                row.value.template_version,
+                units[key],
+                value.template_version,
                 row.submission.submitted_at,
             ],
-            [None] * 10 + [DATETIME_FORMAT],
+            formats,
         )
 
 
-def _completeness(table: Sheet, result: icb_views.Completeness) -> None:
-    table.table(["PCN code", "PCN", "ODS code", "Practice", "State", f"Submitted {UK_TIME}"])
-    for group in result.by_pcn:
-        for row in group.practices:
-            table.line(
-                [
-                    group.pcn.code,
-                    group.pcn.name,
-                    row.practice.ods_code,
-                    row.practice.name,
-                    row.label,
-                    row.submitted_at,
-                ],
-                [None] * 5 + [DATETIME_FORMAT],
-            )
+def _completeness(result: icb_views.Completeness) -> tuple[list[str], list[Row]]:
+    header = ["PCN code", "PCN", "ODS code", "Practice", "State", f"Submitted {UK_TIME}"]
+    formats = [None] * 5 + [DATETIME_FORMAT]
+    rows: list[Row] = [
+        (
+            [
+                group.pcn.code,
+                group.pcn.name,
+                row.practice.ods_code,
+                row.practice.name,
+                row.label,
+                row.submitted_at,
+            ],
+            formats,
+        )
+        for group in result.by_pcn
+        for row in group.practices
+    ]
+    return header, rows
 
 
-def _completeness_by_pcn(table: Sheet, result: icb_views.Completeness) -> None:
+def _completeness_by_pcn(result: icb_views.Completeness) -> tuple[list[str], list[Row]]:
     labels = [icb_views.STATE_LABELS[state] for state in result.states]
-    table.table(["PCN code", "PCN", *labels, "Practices", "Submitted (%)"])
+    header = ["PCN code", "PCN", *labels, "Practices", "Submitted (%)"]
     counted = [(g.pcn.code, g.pcn.name, g.counts) for g in result.by_pcn]
     counted.append(("All", "All practices", result.counts))
+    formats = [None, None] + [INTEGER_FORMAT] * (len(labels) + 1) + [PERCENT_FORMAT]
+    rows: list[Row] = []
     for code, name, counts in counted:
         pct = counts.submitted_pct
-        table.line(
-            [
-                code,
-                name,
-                *(counts.of_state(state) for state in result.states),
-                counts.total,
-                None if pct is None else round(pct, 2),
-            ],
-            [None, None] + [INTEGER_FORMAT] * (len(labels) + 1) + [PERCENT_FORMAT],
+        rows.append(
+            (
+                [
+                    code,
+                    name,
+                    *(counts.of_state(state) for state in result.states),
+                    counts.total,
+                    None if pct is None else round(pct, 2),
+                ],
+                formats,
+            )
         )
+    return header, rows
 
 
 def _item_title(item: Item) -> str:
@@ -267,59 +392,64 @@ def _item_title(item: Item) -> str:
     return f"{item.label} ({unit})" if unit else item.label
 
 
-def _pivot(table: Sheet, data: icb_views.CollectionData) -> None:
+def _pivot(data: icb_views.CollectionData) -> tuple[list[str], list[Row]]:
     items = data.items()
-    table.table(
-        ["ODS code", "Practice", "PCN", "IMD decile", "List size"]
-        + [_item_title(i) for i in items],
-    )
+    header = ["ODS code", "Practice", "PCN", "IMD decile", "List size"]
+    header += [_item_title(i) for i in items]
     figures = {item.id: {f.practice.id: f.value for f in data.figures(item)} for item in items}
     # Every practice with a submitted return or a published figure (national items cover
     # every practice of the ICB: published figures are public).
     submitted = {s.practice.id: s for s in data.submissions}
     with_figures = {pid for by in figures.values() for pid in by}
-    rows = [
+    listed = [
         (p, submitted[p.id].pcn if p.id in submitted else _pcn_of(data, p))
         for p in sorted(data.practices, key=lambda p: (p.name, p.ods_code))
         if p.id in submitted or p.id in with_figures
     ]
-    for practice, pcn in rows:
+    rows: list[Row] = []
+    for practice, pcn in listed:
         # A practice's figure for the collection may be a mean of its months.
         values = [_figure(figures[item.id].get(practice.id), item, derived=True) for item in items]
-        table.line(
-            [
-                practice.ods_code,
-                practice.name,
-                pcn.name,
-                practice.imd_decile,
-                practice.list_size,
-                *values,
-            ],
-            [
-                None,
-                None,
-                None,
-                "0",
-                INTEGER_FORMAT,
-                *(_number_format(item, v) for item, v in zip(items, values, strict=True)),
-            ],
+        rows.append(
+            (
+                [
+                    practice.ods_code,
+                    practice.name,
+                    pcn.name,
+                    practice.imd_decile,
+                    practice.list_size,
+                    *values,
+                ],
+                [
+                    None,
+                    None,
+                    None,
+                    "0",
+                    INTEGER_FORMAT,
+                    *(_number_format(item, v) for item, v in zip(items, values, strict=True)),
+                ],
+            )
         )
+    return header, rows
 
 
 def _pcn_of(data: icb_views.CollectionData, practice) -> object:
     return data.pcns.get(practice.pcn_id) or icb_views.no_pcn_group(practice.icb_id)
 
 
-def _published(table: Sheet, data: icb_views.CollectionData) -> None:
+PUBLISHED_HEADER = ("ODS code", "Practice", "PCN", "Period", "Period code", "Metric id",
+                    "Metric", "Value", "Unit", "From")  # fmt: skip
+
+
+def _published(data: icb_views.CollectionData) -> Iterable[Row]:
     """Every practice's published figure for each national item and period."""
-    table.table(["ODS code", "Practice", "PCN", "Period", "Period code", "Metric id",
-                 "Metric", "Value", "Unit", "From"])  # fmt: skip
     by_id = {p.id: p for p in data.practices}
     for item in data.items():
         found = data.published.get(item.id)
         if found is None:
             continue
         source = "; ".join(found.publications)
+        unit = icb_views.unit_label(item, item.type.value)
         for practice_id, periods in sorted(
             found.by_period.items(), key=lambda kv: (by_id[kv[0]].name, by_id[kv[0]].ods_code)
         ):
@@ -327,22 +457,21 @@ def _published(table: Sheet, data: icb_views.CollectionData) -> None:
             for code in sorted(periods, key=Period.parse):
                 # A published percentage computed from counts carries more places.
                 value = _figure(periods[code], item, derived=True)
-                table.line(
+                yield (
                     [practice.ods_code, practice.name, _pcn_of(data, practice).name,
-                     Period.parse(code).label, code, item.id, item.label, value,
-                     icb_views.unit_label(item, item.type.value), source],
+                     Period.parse(code).label, code, item.id, item.label, value, unit, source],
                     [None] * 7 + [_number_format(item, value), None, None],
                 )  # fmt: skip
 
 
-def _equity(table: Sheet, data: icb_views.CollectionData) -> None:
+def _equity(data: icb_views.CollectionData) -> tuple[list[str], list[Row]]:
     header = ["Metric id", "Metric", "Unit", "Practices"]
     for q in range(1, 6):
         name = equity.quintile_label(q)  # "IMD quintile 1 (most deprived)", never "Q1"
         header += [f"{name} median", f"{name} practices"]
     header += ["SII", "SII 95% CI lower", "SII 95% CI upper", "SII unit", "SII 95% CI method"]
     header.append("Explanation")
-    table.table(header)
+    rows: list[Row] = []
     for item in data.items():
         view = icb_views.equity_view(data, item)
         unit = icb_views.unit_label(item, item.type.value)
@@ -361,7 +490,8 @@ def _equity(table: Sheet, data: icb_views.CollectionData) -> None:
         row.append(sii.method_label if sii.ok else None)
         formats += [NUMBER_FORMAT] * 3 + [None, None]
         row.append(" ".join(view.explanation))
-        table.line(row, formats)
+        rows.append((row, formats))
+    return header, rows
 
 
 def _derived(value: float | None) -> float | None:
@@ -369,42 +499,62 @@ def _derived(value: float | None) -> float | None:
     return export_number(value, ItemType.NUMBER, derived=True) if value is not None else None
 
 
-def _spending(table: Sheet, mix) -> None:
-    table.table(
-        [
-            "Category",
-            "Category id",
-            "HEP-attributed spend (£)",
-            "Total cost (£)",
-            "Share of HEP-attributed spend (%)",
-            "Practices",
-        ]
-    )
-    for c in mix.categories:
-        table.line(
-            [c.label, c.category, _money(c.hep), _money(c.total_cost), _pct(c.share_pct),
-             c.practices],
-            [None, None, MONEY_FORMAT, MONEY_FORMAT, PERCENT_FORMAT, INTEGER_FORMAT],
-        )  # fmt: skip
-    table.line(["All categories", "", _money(mix.hep_total)], [None, None, MONEY_FORMAT])
+def _spending(mix) -> tuple[list[str], list[Row]]:
+    header = [
+        "Category",
+        "Category id",
+        "HEP-attributed spend (£)",
+        "Total cost (£)",
+        "Share of HEP-attributed spend (%)",
+        "Practices",
+    ]
+    formats = [None, None, MONEY_FORMAT, MONEY_FORMAT, PERCENT_FORMAT, INTEGER_FORMAT]
+    rows: list[Row] = [
+        (
+            [
+                c.label,
+                c.category,
+                _money(c.hep),
+                _money(c.total_cost),
+                _pct(c.share_pct),
+                c.practices,
+            ],
+            formats,
+        )
+        for c in mix.categories
+    ]
+    rows.append((["All categories", "", _money(mix.hep_total)], [None, None, MONEY_FORMAT]))
+    return header, rows
 
 
-def _spending_by_practice(table: Sheet, mix) -> None:
-    table.table(
+def _spending_by_practice(mix) -> tuple[list[str], list[Row]]:
+    header = (
         ["ODS code", "Practice", "PCN", "HEP-attributed spend (£)"]
         + [f"{c.label} (£)" for c in mix.categories]
         + [f"{c.label} (% of practice's HEP spend)" for c in mix.categories]
     )
+    formats = (
+        [None, None, None]
+        + [MONEY_FORMAT] * (1 + len(mix.categories))
+        + [PERCENT_FORMAT] * len(mix.categories)
+    )
+    rows: list[Row] = []
     for spend in mix.practices:
         practice = spend.submission.practice
-        table.line(
-            [practice.ods_code, practice.name, spend.submission.pcn.name, _money(spend.hep_total)]
-            + [_money(spend.hep_by_category.get(c)) for c in mix.category_ids]
-            + [_pct(spend.share_pct(c)) for c in mix.category_ids],
-            [None, None, None]
-            + [MONEY_FORMAT] * (1 + len(mix.categories))
-            + [PERCENT_FORMAT] * len(mix.categories),
+        rows.append(
+            (
+                [
+                    practice.ods_code,
+                    practice.name,
+                    spend.submission.pcn.name,
+                    _money(spend.hep_total),
+                ]
+                + [_money(spend.hep_by_category.get(c)) for c in mix.category_ids]
+                + [_pct(spend.share_pct(c)) for c in mix.category_ids],
+                formats,
+            )
         )
+    return header, rows
 
 
 def _money(value) -> float | None:

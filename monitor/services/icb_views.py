@@ -21,11 +21,11 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import NamedTuple
 
 from sqlmodel import Session, select
@@ -1114,10 +1114,7 @@ class TidyRow:
 
     @property
     def period_label(self) -> str:
-        try:
-            return Period.parse(self.value.period_code).label
-        except ValueError:
-            return self.value.period_code
+        return _period_label(self.value.period_code)
 
     @property
     def figure(self) -> float | str | None:
@@ -1127,6 +1124,15 @@ class TidyRow:
     @property
     def unit(self) -> str:
         return unit_label(self.item, self.value.unit)
+
+
+@lru_cache(maxsize=4096)
+def _period_label(code: str) -> str:
+    """A period code as people say it (the code itself if it is not one)."""
+    try:
+        return Period.parse(code).label
+    except ValueError:
+        return code
 
 
 def unit_label(item: Item | None, stored: str) -> str:
@@ -1143,17 +1149,19 @@ def unit_label(item: Item | None, stored: str) -> str:
 
 def tidy_rows(data: CollectionData) -> list[TidyRow]:
     """One row per practice, period and metric of every submitted return."""
+    return list(iter_tidy_rows(data))
+
+
+def iter_tidy_rows(data: CollectionData) -> Iterator[TidyRow]:
+    """`tidy_rows` one at a time (the workbook streams them)."""
     order = {item.id: n for n, item in enumerate(data.template.items)}
-    rows = []
     for submission in data.submissions:
         values = sorted(
             submission.values,
             key=lambda v: (order.get(v.item_id, len(order)), v.item_id, v.period_start),
         )
-        rows.extend(
-            TidyRow(submission, v, data.template.items_by_id.get(v.item_id)) for v in values
-        )
-    return rows
+        for v in values:
+            yield TidyRow(submission, v, data.template.items_by_id.get(v.item_id))
 
 
 # --------------------------------------------------------------------------- trends

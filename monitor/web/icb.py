@@ -8,6 +8,8 @@ beside each chart is where an ICB analyst reads practice names.
 
 from __future__ import annotations
 
+import tempfile
+
 from flask import Blueprint, abort, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.routing import BuildError
@@ -17,7 +19,7 @@ from monitor.core.checklist import Item
 from monitor.core.clock import to_uk
 from monitor.core.small_numbers import MIN_PRACTICES
 from monitor.exporters.formats import XLSX
-from monitor.exporters.icb_workbook import icb_workbook, workbook_filename
+from monitor.exporters.icb_workbook import workbook_filename, write_icb_workbook
 from monitor.models import Collection, Role
 from monitor.services import icb_views, visibility
 from monitor.services.collections import STATE_COLOURS
@@ -296,8 +298,24 @@ def spending_chart(collection_id: int, fmt: str):
 def workbook(collection_id: int):
     data = _data(collection_id)
     states = icb_views.practice_states(db(), data.collection, data.practices, data.template)
-    body = icb_workbook(data, states)
-    return download(body, XLSX, workbook_filename(data.collection))
+    # Written to a temporary file and sent from it, never held whole in memory.
+    file = tempfile.TemporaryFile()
+    write_icb_workbook(data, states, file)
+    size = file.tell()
+    file.seek(0)
+    response = download(_chunks(file), XLSX, workbook_filename(data.collection))
+    response.content_length = size
+    response.call_on_close(file.close)  # a download the browser gave up on
+    return response
+
+
+def _chunks(file, size: int = 64 * 1024):
+    """A file's bytes, a block at a time, closing it when they are all sent."""
+    try:
+        while block := file.read(size):
+            yield block
+    finally:
+        file.close()
 
 
 @bp.get("/collections/<int:collection_id>/returns.csv")

@@ -309,3 +309,34 @@ def test_a_formula_like_practice_name_stays_text(client, scene, session):  # noq
     names = [row[1] for row in csv.reader(io.StringIO(body.lstrip("\ufeff")))]
     assert "'" + INJECTION in names
     assert INJECTION not in names
+
+
+def test_workbook_is_written_write_only_yet_keeps_frozen_headers_filters_and_widths(
+    client, scene, monkeypatch
+):
+    from monitor.exporters import icb_workbook
+
+    modes = []
+    real = icb_workbook.Workbook
+
+    def spy(*args, **kwargs):
+        modes.append(kwargs.get("write_only", False))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(icb_workbook, "Workbook", spy)
+    client.sign_in(scene.world.analyst.email)
+    response = client.get(f"/collections/{scene.collection.id}/workbook.xlsx")
+    assert modes == [True]
+    assert response.content_length == len(response.data)
+    book = load_workbook(io.BytesIO(response.data))
+    assert book.sheetnames == list(SHEETS)
+    for ws in book:
+        assert ws.freeze_panes == "A2", ws.title
+        assert all(c.font.b for c in ws[1] if c.value is not None), ws.title
+        assert ws.auto_filter.ref == f"A1:{get_column_letter(ws.max_column)}{ws.max_row}", ws.title
+        for col in range(1, ws.max_column + 1):
+            assert 8 <= ws.column_dimensions[get_column_letter(col)].width <= 100, ws.title
+    # Columns are as wide as what they show: the tidy sheet's practice names, not its codes.
+    tidy = book["Tidy"]
+    assert tidy.column_dimensions["B"].width >= len("Epsilon Surgery")
+    assert tidy.column_dimensions["E"].width < tidy.column_dimensions["G"].width  # 2025-07
