@@ -61,6 +61,9 @@ class Config:
     # A running import no worker has reported on for this long is taken to be lost (its
     # worker died) and is queued again when a worker starts.
     JOBS_LOST_AFTER_SECONDS = float(os.environ.get("JOBS_LOST_AFTER_SECONDS", "600"))
+    # Rendered charts, shared by every worker (monitor.web.chart_cache): a directory all
+    # of them can write, on a volume every app server mounts. Default: <instance>/chart-cache.
+    CHART_CACHE_DIR = os.environ.get("CHART_CACHE_DIR")
 
 
 class DevelopmentConfig(Config):
@@ -84,6 +87,7 @@ class TestConfig(Config):
     # algorithm and code path are unchanged.
     ARGON2_TIME_COST = 1
     ARGON2_MEMORY_COST = 8
+    CHART_CACHE_DIR = None  # each test app its own temporary directory
 
 
 class ProductionConfig(Config):

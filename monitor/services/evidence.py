@@ -14,9 +14,11 @@ recalculated from there.
 
 from __future__ import annotations
 
+import hashlib
 import statistics
-from collections import defaultdict
-from collections.abc import Sequence
+import threading
+from collections import OrderedDict, defaultdict
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from enum import IntEnum
@@ -186,6 +188,53 @@ def _publication_title(description: str | None) -> str:
     return (description or "NHS England data").split(",")[0].strip() or "NHS England data"
 
 
+def _stored_ids(item: Item) -> list[str]:
+    """The item ids whose stored values make up `item`'s series: its own, and the one it
+    continues (if any)."""
+    continues = item.continues
+    if continues is not None and continues.item != item.id:
+        return [item.id, continues.item]
+    return [item.id]
+
+
+# What a series needs of each stored figure: its own columns and its import's, read as
+# plain tuples (hydrating ORM objects cost more than the query).
+_FIGURE_COLUMNS = (
+    MetricValue.item_id,
+    MetricValue.period_code,
+    MetricValue.value_number,
+    MetricValue.template_version,
+    MetricValue.import_id,
+    MetricValue.override_reason,
+    MetricValue.published_number,
+    NationalImport.description,
+    NationalImport.dataset,
+)
+
+
+def _figure_rows(session: Session, practice_id: int, ids: Sequence[str]) -> list:
+    return session.exec(
+        select(*_FIGURE_COLUMNS)
+        .join(NationalImport, MetricValue.import_id == NationalImport.id, isouter=True)
+        .where(
+            MetricValue.practice_id == practice_id,
+            MetricValue.item_id.in_(list(ids)),
+            MetricValue.value_number.is_not(None),
+        )
+    ).all()
+
+
+def _allocations(session: Session, practice_id: int) -> list[tuple[int, float]]:
+    return [
+        (fy, float(amount))
+        for fy, amount in session.exec(
+            select(HepAllocation.financial_year, HepAllocation.amount).where(
+                HepAllocation.practice_id == practice_id
+            )
+        )
+    ]
+
+
 def series_for(
     session: Session,
     *,
@@ -201,41 +250,82 @@ def series_for(
     it has none of its own for the period. When the definition changed, values stored
     under the other item, or under the same item before `template_version` (the version
     `item` belongs to), are the earlier definition."""
-    continues = item.continues
-    ids = [item.id]
-    if continues is not None and continues.item != item.id:
-        ids.append(continues.item)
-    rows = session.exec(
-        select(MetricValue, NationalImport)
-        .join(NationalImport, MetricValue.import_id == NationalImport.id, isouter=True)
-        .where(
-            MetricValue.practice_id == practice_id,
-            MetricValue.item_id.in_(ids),
-            MetricValue.value_number.is_not(None),
+    found = series_for_items(
+        session,
+        practice_id=practice_id,
+        items=[item],
+        until=lambda _: until,
+        template_version=template_version,
+    )
+    return found[item.id]
+
+
+def series_for_items(
+    session: Session,
+    *,
+    practice_id: int,
+    items: Sequence[Item],
+    until: Callable[[Item], Period],
+    template_version: int | None = None,
+) -> dict[str, Series | None]:
+    """`series_for` of each of `items` (item id → series, None without figures), from
+    one query of the practice's figures (and one of its allocations, for the HEP
+    allocation item): the dashboard's and the summary's cost does not grow with the
+    number of items. `until(item)` is the last period of each."""
+    ids = sorted({i for item in items for i in _stored_ids(item)})
+    by_item: dict[str, list] = defaultdict(list)
+    if ids:
+        for row in _figure_rows(session, practice_id, ids):
+            by_item[row[0]].append(row)
+    allocations = (
+        _allocations(session, practice_id) if any(i.id == "hep_allocation" for i in items) else []
+    )
+    found: dict[str, Series | None] = {}
+    for item in items:
+        rows = [row for i in _stored_ids(item) for row in by_item.get(i, ())]
+        found[item.id] = _assemble(
+            item,
+            rows,
+            allocations if item.id == "hep_allocation" else [],
+            until=until(item),
+            template_version=template_version,
         )
-    ).all()
+    return found
+
+
+def _assemble(
+    item: Item,
+    rows: Sequence,
+    allocations: Sequence[tuple[int, float]],
+    *,
+    until: Period,
+    template_version: int | None,
+) -> Series | None:
+    """The series of `item` from its stored figures (`_FIGURE_COLUMNS` tuples, its own
+    item's first) and, for the HEP allocation, the practice's allocations."""
+    continues = item.continues
     changed = continues is not None and continues.definition_changed
     by_code: dict[str, float] = {}
     origins: dict[str, Origin] = {}
     # The item's own values first, so the continued item's fill only what is missing.
-    for row, found in sorted(rows, key=lambda pair: pair[0].item_id != item.id):
-        if row.period_code in by_code:
+    for row in sorted(rows, key=lambda row: row[0] != item.id):
+        item_id, code, number, version, import_id, reason, published, description, dataset = row
+        if code in by_code:
             continue
         earlier = changed and (
-            row.item_id != item.id
-            or (template_version is not None and row.template_version < template_version)
+            item_id != item.id or (template_version is not None and version < template_version)
         )
-        by_code[row.period_code] = row.value_number
-        origins[row.period_code] = Origin(
-            Provenance.of(row, found), row.item_id, row.template_version, earlier
+        by_code[code] = number
+        provenance = Provenance(
+            import_id=import_id,
+            publication=description if import_id is not None else None,
+            dataset=dataset if import_id is not None else None,
+            override_reason=reason or None,
+            published_number=published,
         )
-    if item.id == "hep_allocation":
-        for fy, amount in session.exec(
-            select(HepAllocation.financial_year, HepAllocation.amount).where(
-                HepAllocation.practice_id == practice_id
-            )
-        ):
-            by_code[Period(Frequency.ANNUAL, fy, 1).code] = float(amount)
+        origins[code] = Origin(provenance, item_id, version, earlier)
+    for fy, amount in allocations:
+        by_code[Period(Frequency.ANNUAL, fy, 1).code] = amount
     if not by_code:
         return None
     recorded = [Period.parse(code) for code in by_code]
@@ -528,6 +618,104 @@ def evidence_for(
     )  # fmt: skip
     strength, verdict = _verdict(evidence, settings)
     return replace(evidence, strength=strength, verdict=verdict)
+
+
+EVIDENCE_CACHE_SIZE = 2048
+"""Evidence kept per process: a practice's dashboard is about 17 items, so the
+dashboards of a hundred-odd practices (an SPC result is a few kilobytes)."""
+_evidence_cache: OrderedDict[str, tuple[Evidence, int | None]] = OrderedDict()
+_evidence_lock = threading.Lock()
+
+
+def evidence_key(
+    series: Series,
+    *,
+    baseline_year: int | None,
+    interventions: Sequence[Intervention] = (),
+    compare_from: Intervention | None = None,
+    auto_rebase: bool = True,
+    settings: spc.SpcSettings = spc.DEFAULT_SETTINGS,
+    rebase_at: tuple[Period, ...] = (),
+    target: float | None = None,
+) -> str:
+    """A hash of everything `evidence_for` reads: the item's definition, the series'
+    periods and values (and where its definition changed), the baseline, the
+    interventions that affect the item (the only ones it reads) and every option. Two
+    calls with the same key give the same evidence, so a cached one is never stale."""
+    item = series.item
+
+    def event(e: Intervention | None):
+        if e is None:
+            return None
+        return (e.id, e.title, e.occurred_on.isoformat(), tuple(e.affected_items or ()))
+
+    parts = (
+        "evidence-1",
+        item.model_dump_json(),
+        tuple(p.code for p in series.periods),
+        tuple(series.values),
+        series.definition_changed_at and series.definition_changed_at.code,
+        baseline_year,
+        tuple(event(e) for e in interventions if item.id in (e.affected_items or ())),
+        event(compare_from),
+        auto_rebase,
+        repr(settings),
+        tuple(p.code for p in rebase_at),
+        target,
+    )
+    return hashlib.sha256(repr(parts).encode()).hexdigest()
+
+
+def cached_evidence_for(
+    series: Series,
+    *,
+    baseline_year: int | None,
+    interventions: Sequence[Intervention] = (),
+    compare_from: Intervention | None = None,
+    auto_rebase: bool = True,
+    settings: spc.SpcSettings = spc.DEFAULT_SETTINGS,
+    rebase_at: tuple[Period, ...] = (),
+    target: float | None = None,
+) -> Evidence | None:
+    """`evidence_for`, computed once per change of what it reads (`evidence_key`) in
+    each process: the dashboard, a sparkline, the metric page and the summary read the
+    same result (so they cannot disagree) without recomputing the SPC on every view.
+    The result carries this call's series and intervention objects, not a cached
+    call's."""
+    options = {
+        "baseline_year": baseline_year,
+        "interventions": interventions,
+        "compare_from": compare_from,
+        "auto_rebase": auto_rebase,
+        "settings": settings,
+        "rebase_at": rebase_at,
+        "target": target,
+    }
+    key = evidence_key(series, **options)
+    with _evidence_lock:
+        cached = _evidence_cache.get(key)
+        if cached is not None:
+            _evidence_cache.move_to_end(key)
+    if cached is None:
+        result = evidence_for(series, **options)
+        if result is None:
+            return None
+        # Kept without the intervention object (it belongs to this request's session):
+        # its id is enough to find the same intervention among the next call's.
+        event_id = result.split_event.id if result.split_event is not None else None
+        with _evidence_lock:
+            _evidence_cache[key] = (replace(result, split_event=None), event_id)
+            while len(_evidence_cache) > EVIDENCE_CACHE_SIZE:
+                _evidence_cache.popitem(last=False)
+        return result
+    stored, event_id = cached
+    event = None
+    if event_id is not None:
+        # The key holds the id, title and date of every intervention it may be.
+        event = next(
+            e for e in (*interventions, compare_from) if e is not None and e.id == event_id
+        )
+    return replace(stored, item=series.item, series=series, split_event=event)
 
 
 def _split(

@@ -328,7 +328,7 @@ def build(
     settings = spc.SpcSettings(
         fix_after_n_points=options.fix_after, two_in_three=options.two_in_three
     )
-    result = evidence.evidence_for(
+    result = evidence.cached_evidence_for(
         series,
         baseline_year=baseline_year,
         interventions=interventions,

@@ -8,7 +8,9 @@ writer can present money, percentages, durations and dates properly.
 
 from __future__ import annotations
 
+import contextvars
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -48,7 +50,7 @@ from monitor.models import (
     SpendItem,
     StaffingChange,
 )
-from monitor.services import evidence, figures, logs, metric_view
+from monitor.services import england, evidence, figures, logs, metric_view
 
 
 @dataclass(frozen=True)
@@ -337,24 +339,30 @@ def build_summary(
                 items[value.item_id] = earlier
 
     metrics = []
-    chart_images = []
-    for item in template.items:
-        if item.type is ItemType.TEXT:
-            continue
+    charted = []
+    measured = [item for item in template.items if item.type is not ItemType.TEXT]
+
+    def until(item) -> Period:
         # A period that ends on `end` is complete the day after.
-        until = Period.latest_complete(min(end + timedelta(days=1), today), item.frequency)
-        while until.end > end:
-            until = until.previous()
-        series = evidence.series_for(
-            session,
-            practice_id=practice.id,
-            item=item,
-            until=until,
-            template_version=template.version,
-        )
+        last = Period.latest_complete(min(end + timedelta(days=1), today), item.frequency)
+        while last.end > end:
+            last = last.previous()
+        return last
+
+    found = evidence.series_for_items(
+        session,
+        practice_id=practice.id,
+        items=measured,
+        until=until,
+        template_version=template.version,
+    )
+    for item in measured:
+        series = found[item.id]
         if series is None or not any(start <= p.start for p, _ in series.observed):
             continue
-        result = evidence.evidence_for(series, baseline_year=baseline_year, interventions=events)
+        result = evidence.cached_evidence_for(
+            series, baseline_year=baseline_year, interventions=events
+        )
         if result is None:
             continue
         metrics.append(
@@ -375,11 +383,8 @@ def build_summary(
             )
         )
         if with_charts and len(series.observed) >= 2:
-            beside = metric_view.england_beside(
-                session, practice=practice, item=item, periods=series.periods
-            )
-            band = metric_view.england_band(beside, series.periods)
-            chart_images.append(_metric_chart(result, events, render_png or _render_png, band=band))
+            charted.append(result)
+    chart_images = _metric_charts(session, practice, charted, events, render_png or _render_png)
 
     tables = (
         Table(
@@ -567,13 +572,74 @@ def _png_size(png: bytes) -> tuple[int, int]:
     return int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
 
 
-def _metric_chart(
-    result: evidence.Evidence,
+CHART_THREADS = 4
+"""Charts of one summary asked for at once: the chart cache draws the missing ones in
+its pool of processes (monitor.web.chart_cache), so they render in parallel."""
+
+
+def _metric_charts(
+    session: Session,
+    practice: Practice,
+    results: list[evidence.Evidence],
     events: list[Intervention],
     render_png: PngRenderer,
+) -> list[ChartImage]:
+    """A chart of each result, with England beside those with a national source (one
+    query for all of them), rendered in parallel: a first download draws them all at
+    once rather than one after another."""
+    national = [r for r in results if r.item.national is not None]
+    beside: dict[tuple[str, str], object] = {}
+    if national:
+        beside = england.aggregates(
+            session,
+            practice.icb_id,
+            sorted({r.item.id for r in national}),
+            sorted({p.code for r in national for p in r.series.periods}),
+        )
+    drawings = []
+    for result in results:
+        codes = {p.code for p in result.series.periods}
+        own = {
+            code: aggregate
+            for (item_id, code), aggregate in beside.items()
+            if item_id == result.item.id and code in codes
+        }
+        band = metric_view.england_band(own, result.series.periods)
+        drawings.append(_metric_chart_drawing(result, events, band=band))
+    if len(drawings) < 2:
+        pngs = [render_png(key, draw) for key, draw, _ in drawings]
+    else:
+        # Each call runs in a copy of this context (the web layer's renderer reads its
+        # app from it); the threads mostly wait on the render processes.
+        with ThreadPoolExecutor(max_workers=min(CHART_THREADS, len(drawings))) as pool:
+            futures = [
+                pool.submit(contextvars.copy_context().run, render_png, key, draw)
+                for key, draw, _ in drawings
+            ]
+            pngs = [future.result() for future in futures]
+    images = []
+    for (_, _, spec_of), png in zip(drawings, pngs, strict=True):
+        result, spec = spec_of
+        width, height = _png_size(png)
+        images.append(
+            ChartImage(
+                caption=f"{result.item.label}: {result.verdict}",
+                alt=charts.alt_text(spec),
+                png=png,
+                width_px=width,
+                height_px=height,
+            )
+        )
+    return images
+
+
+def _metric_chart_drawing(
+    result: evidence.Evidence,
+    events: list[Intervention],
     *,
     band: charts.ReferenceBand | None = None,
-) -> ChartImage:
+):
+    """(cache key, a picklable function that draws the chart, (result, spec))."""
     item = result.item
     series = result.series
     fmt = partial(item_value, item_type=item.type, unit=item.unit)
@@ -607,12 +673,4 @@ def _metric_chart(
         draw = partial(charts.run_chart, spec)
     else:
         draw = partial(charts.spc_chart, spec)
-    png = render_png(charts.chart_key("summary", spec), draw)
-    width, height = _png_size(png)
-    return ChartImage(
-        caption=f"{item.label}: {result.verdict}",
-        alt=charts.alt_text(spec),
-        png=png,
-        width_px=width,
-        height_px=height,
-    )
+    return charts.chart_key("summary", spec), draw, (result, spec)

@@ -57,28 +57,40 @@ def _baseline_items() -> list[dict]:
 # Dashboard ----------------------------------------------------------------------------
 
 
-def _dashboard_cards(baseline_year: int | None, items, version: int):
+def _until(item) -> Period:
+    return Period.latest_complete(today(), item.frequency)
+
+
+def _dashboard_cards(baseline_year: int | None, groups, version: int):
+    """The cards of each group of items (the template's, the retired ones), from one
+    query of the practice's figures; each card's evidence is cached by its data."""
     session = db()
     practice = own_practice()
-    cards = []
     interventions = evidence.practice_interventions(session, practice.id)
-    for item in items:
-        if item.type is ItemType.TEXT:
-            continue
-        until = Period.latest_complete(today(), item.frequency)
-        series = evidence.series_for(
-            session, practice_id=practice.id, item=item, until=until, template_version=version
-        )
-        if series is None:
-            continue
-        result = evidence.evidence_for(
-            series, baseline_year=baseline_year, interventions=interventions
-        )
-        if result is not None:
-            cards.append(result)
-    order = {item.id: n for n, item in enumerate(items)}
-    cards.sort(key=lambda card: (card.strength, order[card.item.id]))
-    return cards
+    charted = [[item for item in items if item.type is not ItemType.TEXT] for items in groups]
+    found = evidence.series_for_items(
+        session,
+        practice_id=practice.id,
+        items=[item for items in charted for item in items],
+        until=_until,
+        template_version=version,
+    )
+    grouped = []
+    for items in charted:
+        cards = []
+        for item in items:
+            series = found[item.id]
+            if series is None:
+                continue
+            result = evidence.cached_evidence_for(
+                series, baseline_year=baseline_year, interventions=interventions
+            )
+            if result is not None:
+                cards.append(result)
+        order = {item.id: n for n, item in enumerate(items)}
+        cards.sort(key=lambda card: (card.strength, order[card.item.id]))
+        grouped.append(cards)
+    return grouped
 
 
 @bp.get("/dashboard")
@@ -88,8 +100,9 @@ def dashboard():
     default_year = evidence.default_baseline_year(db(), practice.id)
     baseline_year = _baseline_arg() or default_year
     template = template_for_user(current_user)
-    cards = _dashboard_cards(baseline_year, template.items, template.version)
-    retired = _dashboard_cards(baseline_year, _retired(template), template.version)
+    cards, retired = _dashboard_cards(
+        baseline_year, (template.items, _retired(template)), template.version
+    )
     return render_template(
         "evidence/dashboard.jinja",
         practice=practice,
@@ -109,18 +122,18 @@ def dashboard():
 def sparkline(item_id: str):
     item = _item_or_404(item_id)
     practice = own_practice()
-    until = Period.latest_complete(today(), item.frequency)
     series = evidence.series_for(
         db(),
         practice_id=practice.id,
         item=item,
-        until=until,
+        until=_until(item),
         template_version=template_for_user(current_user).version,
     )
     if series is None:
         abort(404)
-    # The dot's colour is the card's chart's: the same baseline and interventions.
-    result = evidence.evidence_for(
+    # The dot's colour is the card's chart's: the same baseline and interventions (and
+    # the card's cached evidence, so the image recomputes nothing the dashboard did).
+    result = evidence.cached_evidence_for(
         series,
         baseline_year=_baseline_arg() or evidence.default_baseline_year(db(), practice.id),
         interventions=evidence.practice_interventions(db(), practice.id),
