@@ -164,6 +164,15 @@ class SpendInput:
     intervention_id: int | None
 
 
+def _share_mode(check: Collector) -> str:
+    """How the form gave the HEP part: the web form has a box for an amount and one for a
+    percentage (an older form and the offline workbook say which with `hep_mode`)."""
+    amount, share = check.text("hep_amount"), check.text("hep_share")
+    if amount and share:
+        return "both"
+    return "share" if share else "amount"
+
+
 def clean_spend(
     raw: Mapping[str, Any],
     *,
@@ -185,7 +194,7 @@ def clean_spend(
     )
     total = check.money("total_cost", "the total cost", required=True)
 
-    share_mode = check.text("hep_mode") or "amount"
+    share_mode = check.text("hep_mode") or _share_mode(check)
     hep_amount = None
     if share_mode == "share":
         pct = check.percent("hep_share", "the HEP share", required=True)
@@ -195,6 +204,8 @@ def clean_spend(
         hep_amount = check.money("hep_amount", "the HEP-funded amount", required=True)
         if hep_amount is not None and total is not None and hep_amount > total:
             check.add("hep_amount", "HEP-funded amount cannot be more than the total cost")
+    elif share_mode == "both":
+        check.add("hep_share", "Give an amount in pounds or a percentage, not both")
     else:
         check.add("hep_mode", "Select how you will give the HEP share")
 

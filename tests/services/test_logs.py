@@ -52,6 +52,16 @@ def test_spend_with_a_share_is_converted_to_an_amount():
     assert data.hep_amount == Decimal("6250.00")
 
 
+def test_the_web_forms_two_boxes_say_which_way_the_hep_part_is_given():
+    # The form has no hep_mode: a percentage alone is a share, an amount alone an amount.
+    assert spend(hep_mode="", hep_share="62.5", hep_amount="").hep_amount == Decimal("6250.00")
+    assert spend(hep_mode="", hep_share="", hep_amount="6000").hep_amount == Decimal("6000.00")
+    errors = errors_of(spend, hep_mode="", hep_share="60", hep_amount="6000")
+    assert errors == {"hep_share": "Give an amount in pounds or a percentage, not both"}
+    errors = errors_of(spend, hep_mode="", hep_share="", hep_amount="")
+    assert set(errors) == {"hep_amount"}
+
+
 def test_hep_paying_everything_needs_no_other_sources():
     assert spend(hep_amount="10000", other_sources=[]).other_sources == []
 
