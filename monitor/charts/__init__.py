@@ -11,6 +11,7 @@ from .sparkline import sparkline
 from .style import SPC_COLOURS, chart_context, clean_text
 from .trend import (
     DURATION_TICK_STEPS,
+    NARROW_WIDTH_IN,
     ComparisonSeries,
     Marker,
     ReferenceBand,
@@ -25,6 +26,7 @@ from .trend import (
 __all__ = [
     "CHART_VERSION",
     "DURATION_TICK_STEPS",
+    "NARROW_WIDTH_IN",
     "SPC_COLOURS",
     "ComparisonSeries",
     "Marker",

@@ -85,6 +85,7 @@ from .style import (
 
 __all__ = [
     "DURATION_TICK_STEPS",
+    "NARROW_WIDTH_IN",
     "ComparisonSeries",
     "Marker",
     "ReferenceBand",
@@ -97,7 +98,12 @@ __all__ = [
 ]
 
 WIDTH_IN = 10.0
+NARROW_WIDTH_IN = 3.5
+"""The chart for a phone. Text keeps its size in points, so on a 375 px screen, where
+the chart is shown 343 px wide, 9-point text is 9 × 343 / 252 = 12.25 px high; the
+10-inch chart's would be 4.3 px."""
 PLOT_HEIGHT_IN = 4.5
+NARROW_PLOT_HEIGHT_IN = 4.2
 """Height of the title, plot, axis labels and legend; footnotes add to it."""
 FOOTNOTE_LINE_SPACING = 1.35
 MAX_TITLE_LINES = 2
@@ -250,6 +256,10 @@ class _TrendSpec(ABC):
     """First day of each period; needed only to place markers given as dates."""
     format_value: Callable[[float], str] = plain_number
     """Renders a value in the metric's unit (y ticks, labels, alt text)."""
+    width_in: float = WIDTH_IN
+    """WIDTH_IN, or NARROW_WIDTH_IN for a phone: the same chart, its text the same size
+    in points, laid out for the narrower page (no values written at the lines' right-hand
+    ends there: the data table below the chart has them)."""
     markers: Sequence[Marker] = ()
     markers_heading: str = "Interventions"
     baseline: tuple[int, int] | None = None
@@ -495,7 +505,7 @@ def spc_chart(spec: SpcChartSpec) -> Figure:
     notes.extend(spec.notes)
 
     with chart_context():
-        fig, grid, top, ax = _trend_figure(notes)
+        fig, grid, top, ax = _trend_figure(notes, spec.width_in)
         context_handles = [
             *_draw_baseline(ax, spec.baseline),
             *_draw_band(ax, x, spec.band),
@@ -653,7 +663,7 @@ def run_chart(spec: RunChartSpec) -> Figure:
     ]
 
     with chart_context():
-        fig, grid, top, ax = _trend_figure(notes)
+        fig, grid, top, ax = _trend_figure(notes, spec.width_in)
         context_handles = [
             *_draw_baseline(ax, spec.baseline),
             *_draw_band(ax, x, spec.band),
@@ -1090,23 +1100,28 @@ def _draw_definition_change(ax: Axes, index: int | None) -> list[Line2D]:
     ]
 
 
-def _trend_figure(notes: list[str]) -> tuple[Figure, GridSpec, SubFigure, Axes]:
+def _plot_height(width_in: float) -> float:
+    return NARROW_PLOT_HEIGHT_IN if width_in < WIDTH_IN else PLOT_HEIGHT_IN
+
+
+def _trend_figure(notes: list[str], width_in: float) -> tuple[Figure, GridSpec, SubFigure, Axes]:
     """A figure with the chart on top and the wrapped footnotes below it."""
-    width_pt = WIDTH_IN * 72 - 2 * EDGE_PT
+    width_pt = width_in * 72 - 2 * EDGE_PT
     lines: list[str] = []
     for note in notes:
         lines.extend(wrap_text(clean_text(note), width_pt=width_pt, size=SMALL_FONT_SIZE))
     note_height = (
         len(lines) * SMALL_FONT_SIZE * FOOTNOTE_LINE_SPACING / 72 + 0.12 if lines else 0.05
     )
-    fig = Figure(figsize=(WIDTH_IN, PLOT_HEIGHT_IN + note_height), dpi=100, layout="constrained")
+    plot_height = _plot_height(width_in)
+    fig = Figure(figsize=(width_in, plot_height + note_height), dpi=100, layout="constrained")
     fig.get_layout_engine().set(w_pad=EDGE_PT / 72, h_pad=4 / 72)
-    grid = fig.add_gridspec(2, 1, height_ratios=[PLOT_HEIGHT_IN, note_height], hspace=0)
+    grid = fig.add_gridspec(2, 1, height_ratios=[plot_height, note_height], hspace=0)
     top, bottom = fig.add_subfigure(grid[0]), fig.add_subfigure(grid[1])
     ax = top.add_subplot()
     if lines:
         bottom.text(
-            EDGE_PT / (WIDTH_IN * 72),
+            EDGE_PT / (width_in * 72),
             1.0 - 0.04 / note_height,
             "\n".join(lines),
             ha="left",
@@ -1281,7 +1296,10 @@ def _finish_axes(
     ax.set_ylabel(clean_text(spec.y_label, max_chars=MAX_LABEL_CHARS), **_TEXT)
 
     labels = [clean_text(label, max_chars=MAX_PERIOD_LABEL_CHARS) for label in spec.period_labels]
-    axes_width_pt = WIDTH_IN * 72 - 190  # less y labels and the right-hand value labels
+    width_in = spec.width_in
+    narrow = width_in < WIDTH_IN
+    # Less the y labels, and the right-hand value labels where they are written.
+    axes_width_pt = width_in * 72 - (60 if narrow else 190)
     ticks = _x_ticks(labels, axes_width_pt)
     ax.xaxis.set_major_locator(FixedLocator(ticks))
     ax.set_xticks(ticks, [labels[i] for i in ticks], **_TEXT)
@@ -1290,18 +1308,19 @@ def _finish_axes(
     ax.tick_params(axis="x", which="minor", length=2, color=NHS_DARK_GREY)
     ax.tick_params(axis="both", which="major", length=4, color=NHS_DARK_GREY)
 
-    _side_labels(ax, side_labels, target, fmt, (bottom, top_y))
+    if not narrow:
+        _side_labels(ax, side_labels, target, fmt, (bottom, top_y))
 
     title = wrap_text(
         clean_text(spec.title) or "Chart",
-        width_pt=WIDTH_IN * 72 - 2 * EDGE_PT,
+        width_pt=width_in * 72 - 2 * EDGE_PT,
         size=TITLE_FONT_SIZE,
         weight="bold",
         max_lines=MAX_TITLE_LINES,
     )
     top.suptitle(
         "\n".join(title),
-        x=EDGE_PT / (WIDTH_IN * 72),
+        x=EDGE_PT / (width_in * 72),
         ha="left",
         fontsize=TITLE_FONT_SIZE,
         fontweight="bold",
@@ -1311,7 +1330,7 @@ def _finish_axes(
     legend_rows = 0
     if handles:
         entries = [h.get_label() for h in handles]
-        columns = _legend_columns(entries)
+        columns = _legend_columns(entries, width_in)
         legend_rows = math.ceil(len(handles) / columns)
         top.legend(
             handles=handles,
@@ -1322,19 +1341,19 @@ def _finish_axes(
             handlelength=2.6,
             columnspacing=1.6,
         )
-    # PLOT_HEIGHT_IN allows one title line and three legend rows; more would squeeze
+    # The plot height allows one title line and three legend rows; more would squeeze
     # the plot, so the figure grows instead.
     extra = (len(title) - 1) * TITLE_FONT_SIZE * 1.3 / 72
     extra += max(0, legend_rows - 3) * SMALL_FONT_SIZE * 2.0 / 72
     if extra:
         plot_height, note_height = grid.get_height_ratios()
         grid.set_height_ratios([plot_height + extra, note_height])
-        fig.set_size_inches(WIDTH_IN, plot_height + extra + note_height)
+        fig.set_size_inches(width_in, plot_height + extra + note_height)
 
 
-def _legend_columns(labels: list[str]) -> int:
+def _legend_columns(labels: list[str], width_in: float) -> int:
     widest = max(text_width_pt(label, size=SMALL_FONT_SIZE) for label in labels) + 48
-    fits = max(1, int((WIDTH_IN * 72 - 2 * EDGE_PT) // widest))
+    fits = max(1, int((width_in * 72 - 2 * EDGE_PT) // widest))
     rows = math.ceil(len(labels) / fits)
     return math.ceil(len(labels) / rows)  # balance the rows
 

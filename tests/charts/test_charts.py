@@ -3,18 +3,23 @@ practice-entered text can neither break a chart nor inject anything into it."""
 
 from __future__ import annotations
 
+import re
 import struct
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from datetime import date
 
 import numpy as np
 import pytest
 from defusedxml import ElementTree
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.lines import Line2D
+from matplotlib.text import Text
 
 from monitor.analysis.spc import xmr
 from monitor.charts import (
     DURATION_TICK_STEPS,
+    NARROW_WIDTH_IN,
     ComparisonSeries,
     Marker,
     RunChartSpec,
@@ -33,6 +38,7 @@ from monitor.charts import (
     spc_chart,
 )
 from monitor.charts.style import MARKER_LINE, MEAN_LINE, POINT_FILL, VALUE_LINE
+from monitor.charts.trend import WIDTH_IN
 from monitor.core.checklist import Frequency
 from monitor.core.formatting import duration
 from monitor.core.periods import Period
@@ -522,3 +528,55 @@ def test_charts_built_on_several_threads_at_once_are_identical():
     with ThreadPoolExecutor(max_workers=4) as pool:
         results = list(pool.map(build, range(4)))
     assert len(set(results)) == 1
+
+
+# --------------------------------------------------------------------------- phones
+
+
+def svg_font_sizes(svg: bytes) -> list[float]:
+    """The size of every piece of text, in the SVG's own units (points)."""
+    sizes = []
+    for element in svg_root(svg).iter(f"{SVG}text"):
+        found = re.search(r"font-size: ([\d.]+)px", element.get("style", ""))
+        assert found, element.get("style")
+        sizes.append(float(found.group(1)))
+    return sizes
+
+
+def phone_specs():
+    marker = [Marker(at=6, label="Cloud telephony with call-back")]
+    short = call_wait_values(10)
+    periods = monthly_periods(len(short))
+    run = RunChartSpec(
+        title="Average time to answer calls",
+        y_label="Time to answer (m:ss)",
+        values=short,
+        period_labels=[p.label for p in periods],
+        format_value=duration,
+        markers=marker,
+    )
+    return [(spc_chart, make_spec(markers=marker)), (run_chart, run)]
+
+
+@pytest.mark.parametrize(("draw", "spec"), phone_specs(), ids=["spc", "run"])
+def test_the_phone_chart_keeps_its_text_at_least_12px_where_it_is_shown_343px_wide(draw, spec):
+    shown_px = 375 - 2 * 16  # the page's margins on a phone
+    wide = render_svg(draw(spec))
+    narrow_figure = draw(replace(spec, width_in=NARROW_WIDTH_IN))
+    narrow = render_svg(narrow_figure)
+    width_pt = float(svg_root(narrow).get("width").removesuffix("pt"))
+    assert width_pt == NARROW_WIDTH_IN * 72
+    assert min(svg_font_sizes(narrow)) * shown_px / width_pt >= 12
+    # The wide chart, squeezed into the same space, would be unreadable.
+    assert min(svg_font_sizes(wide)) * shown_px / (WIDTH_IN * 72) < 5
+    # Nothing is cut off at the edges: every text lies inside the figure.
+    laid_out = draw(replace(spec, width_in=NARROW_WIDTH_IN))
+    laid_out.draw_without_rendering()
+    renderer = FigureCanvasAgg(laid_out).get_renderer()
+    figure_width = laid_out.bbox.width
+    for text in laid_out.findobj(Text):
+        if text.get_visible() and text.get_text().strip():
+            box = text.get_window_extent(renderer)
+            assert -1 <= box.x0 and box.x1 <= figure_width + 1, text.get_text()
+    # The values at the lines' right-hand ends are left to the data table.
+    assert not [t for t in svg_texts(narrow) if t.startswith(("Mean ", "Upper ", "Lower "))]
