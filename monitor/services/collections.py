@@ -17,6 +17,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
 
+from sqlalchemy import and_, or_
 from sqlmodel import Session, select
 
 from monitor.core.checklist import ChecklistTemplate, Frequency, Item, Section
@@ -109,11 +110,14 @@ def collection_period(collection: Collection) -> Period:
 # States -------------------------------------------------------------------------------
 
 
-def _returns_by_practice(session: Session, collection: Collection) -> dict[int, PracticeReturn]:
+def _return_statuses(session: Session, collection: Collection) -> dict[int, str]:
+    """Practice id → the status of its return to the collection, if it sent one."""
     rows = session.exec(
-        select(PracticeReturn).where(PracticeReturn.collection_id == collection.id)
+        select(PracticeReturn.practice_id, PracticeReturn.status).where(
+            PracticeReturn.collection_id == collection.id
+        )
     ).all()
-    return {row.practice_id: row for row in rows}
+    return dict(rows)
 
 
 @dataclass(frozen=True)
@@ -124,43 +128,53 @@ class _LiveAnswers:
     typed: bool  # something the practice recorded itself (not an import left as it was)
 
 
+def _due_figures(due: list[tuple[Item, Period]], practice_ids: list[int]):
+    """The SQL conditions on MetricValue for the practices' figures of the due pairs that
+    hold a value. The pairs of a frequency are its items × its periods (see `items_due`),
+    so each frequency's items and period codes together pick exactly its pairs."""
+    by_frequency: dict[Frequency, tuple[set[str], set[str]]] = {}
+    for item, period in due:
+        ids, codes = by_frequency.setdefault(item.frequency, (set(), set()))
+        ids.add(item.id)
+        codes.add(period.code)
+    return (
+        MetricValue.practice_id.in_(practice_ids),
+        or_(
+            *(
+                and_(MetricValue.item_id.in_(ids), MetricValue.period_code.in_(codes))
+                for ids, codes in by_frequency.values()
+            )
+        ),
+        or_(MetricValue.value_number.is_not(None), MetricValue.value_text != ""),
+    )
+
+
 def _live_answers(
     session: Session,
     template: ChecklistTemplate,
     period: Period,
     practice_ids: list[int],
 ) -> dict[int, _LiveAnswers]:
-    """Every practice's live answers to the pairs due, in two queries for all of them."""
+    """Every practice's live answers to the pairs due. First one aggregate row per
+    practice (has it recorded any of them itself?); only the practices that have are
+    read pair by pair (to tell "ready to submit" from "in progress"): a practice that has
+    typed nothing has not started, whatever an import filled in."""
     due = items_due(template, period)
     if not due or not practice_ids:
         return {}
     pairs = {(item.id, p.code) for item, p in due}
-    recorded: dict[int, set[tuple[str, str]]] = {}
-    typed: set[int] = set()
-    rows = session.exec(
-        select(
-            MetricValue.practice_id,
-            MetricValue.item_id,
-            MetricValue.period_code,
-            MetricValue.value_number,
-            MetricValue.value_text,
-            MetricValue.import_id,
-            MetricValue.override_reason,
-        ).where(
-            MetricValue.practice_id.in_(practice_ids),
-            MetricValue.item_id.in_({item_id for item_id, _ in pairs}),
-            MetricValue.period_code.in_({code for _, code in pairs}),
+    # A figure an import filled (and the practice did not override) is not the practice
+    # starting its return: only what it recorded itself is.
+    typed_figure = or_(MetricValue.import_id.is_(None), MetricValue.override_reason.is_not(None))
+    typed = set(
+        session.exec(
+            select(MetricValue.practice_id)
+            .where(*_due_figures(due, practice_ids), typed_figure)
+            .group_by(MetricValue.practice_id)
         )
     )
-    for practice_id, item_id, code, number, text, import_id, reason in rows:
-        if (item_id, code) not in pairs or (number is None and not text):
-            continue
-        recorded.setdefault(practice_id, set()).add((item_id, code))
-        # A figure an import filled (and the practice did not override) is not the
-        # practice starting its return: only what it recorded itself is.
-        if import_id is None or reason is not None:
-            typed.add(practice_id)
     years = {p.fy: p.code for item, p in due if item.id == ALLOCATION_ITEM}
+    allocations: list[tuple[int, int]] = []
     if years:
         for practice_id, fy, import_id, reason in session.exec(
             select(
@@ -173,9 +187,23 @@ def _live_answers(
                 HepAllocation.financial_year.in_(years),
             )
         ):
-            recorded.setdefault(practice_id, set()).add((ALLOCATION_ITEM, years[fy]))
+            allocations.append((practice_id, fy))
             if import_id is None or reason is not None:
                 typed.add(practice_id)
+    recorded: dict[int, set[tuple[str, str]]] = {}
+    if typed:
+        started = sorted(typed)
+        rows = session.exec(
+            select(MetricValue.practice_id, MetricValue.item_id, MetricValue.period_code).where(
+                *_due_figures(due, started)
+            )
+        )
+        for practice_id, item_id, code in rows:
+            if (item_id, code) in pairs:
+                recorded.setdefault(practice_id, set()).add((item_id, code))
+        for practice_id, fy in allocations:
+            if practice_id in typed:
+                recorded.setdefault(practice_id, set()).add((ALLOCATION_ITEM, years[fy]))
     return {
         practice_id: _LiveAnswers(frozenset(recorded.get(practice_id, ())), practice_id in typed)
         for practice_id in practice_ids
@@ -242,18 +270,18 @@ def return_states(
     when it has recorded none of it itself (figures an import filled do not start it).
     """
     practice_ids = [p.id for p in practices]
-    returns = _returns_by_practice(session, collection)
+    statuses = _return_statuses(session, collection)
+    sent = {ReturnStatus.SUBMITTED: SUBMITTED, ReturnStatus.WITHDRAWN: WITHDRAWN}
+    # A submitted or withdrawn return decides the state: only the others' records are read.
+    unsent = [i for i in practice_ids if statuses.get(i) not in sent]
     period = collection_period(collection)
-    answers = _live_answers(session, template, period, practice_ids)
+    answers = _live_answers(session, template, period, unsent)
     nothing = _LiveAnswers(frozenset(), False)
     states: dict[int, str] = {}
     for practice_id in practice_ids:
-        answer = returns.get(practice_id)
         live = answers.get(practice_id, nothing)
-        if answer is not None and answer.status == ReturnStatus.SUBMITTED:
-            states[practice_id] = SUBMITTED
-        elif answer is not None and answer.status == ReturnStatus.WITHDRAWN:
-            states[practice_id] = WITHDRAWN
+        if (status := statuses.get(practice_id)) in sent:
+            states[practice_id] = sent[status]
         elif not live.typed:
             states[practice_id] = NOT_STARTED
         elif _complete(template, period, live):

@@ -12,7 +12,13 @@ from monitor.core.checklist import Frequency, template_used_by
 from monitor.core.periods import Period
 from monitor.models.returns import Collection, PracticeReturn, ReturnStatus
 from monitor.services import collections
-from tests.factories import make_collection, make_return, make_value, shipped_templates
+from tests.factories import (
+    make_collection,
+    make_national_import,
+    make_return,
+    make_value,
+    shipped_templates,
+)
 
 Q2 = Period.parse("2025-26-q2")  # July to September 2025
 
@@ -96,6 +102,56 @@ def test_values_outside_the_collection_period_do_not_count_as_progress(session, 
         template=template_used_by(shipped_templates(), collection),
     )
     assert states == {world.sibling.id: "not_started"}
+
+
+def test_only_figures_a_practice_recorded_itself_for_a_due_period_start_its_return(session, world):
+    collection = make_collection(session, icb=world.icb)
+    imported = make_national_import(session, icb=world.icb, period_code="2025-08")
+    # Filled by an import and left as it was: not the practice's own start.
+    make_value(session, practice=world.practice, item_id="call_answer_time",
+               period_code="2025-08", number=3, import_id=imported.id)  # fmt: skip
+    # Blank, and a month's code on a quarterly item: neither is a due figure.
+    make_value(session, practice=world.sibling, item_id="call_answer_time",
+               period_code="2025-09", number=None, value_text="")  # fmt: skip
+    make_value(session, practice=world.sibling, item_id="cervical_screening_pct",
+               period_code="2025-08", number=70)  # fmt: skip
+    # Overridden with a reason: the practice's own.
+    make_value(session, practice=world.other_practice, item_id="call_answer_time",
+               period_code="2025-08", number=4, import_id=imported.id,
+               override_reason="Our own count")  # fmt: skip
+    practices = [world.practice, world.sibling, world.other_practice]
+
+    states = collections.return_states(
+        session, collection, practices, template=template_used_by(shipped_templates(), collection)
+    )
+
+    assert states == {
+        world.practice.id: "not_started",
+        world.sibling.id: "not_started",
+        world.other_practice.id: "in_progress",
+    }
+
+
+def test_a_submitted_or_withdrawn_return_decides_the_state_whatever_is_recorded_live(
+    session, world
+):
+    collection = make_collection(session, icb=world.icb)
+    make_return(session, collection=collection, practice=world.practice)
+    make_return(
+        session, collection=collection, practice=world.sibling, status=ReturnStatus.WITHDRAWN
+    )
+    for practice in (world.practice, world.sibling):
+        make_value(session, practice=practice, item_id="call_answer_time",
+                   period_code="2025-08", number=3)  # fmt: skip
+
+    states = collections.return_states(
+        session,
+        collection,
+        [world.practice, world.sibling],
+        template=template_used_by(shipped_templates(), collection),
+    )
+
+    assert states == {world.practice.id: "submitted", world.sibling.id: "withdrawn"}
 
 
 def test_submitted_returns_leave_out_withdrawn_ones(session, world):
