@@ -14,6 +14,7 @@ recalculated from there.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import statistics
 import threading
@@ -293,6 +294,30 @@ def series_for_items(
     return found
 
 
+# A dashboard reads the same few hundred period codes on every view: parse each once.
+@functools.lru_cache(maxsize=16384)
+def _parse(code: str) -> Period:
+    return Period.parse(code)
+
+
+@functools.lru_cache(maxsize=16384)
+def _order(period: Period) -> tuple:
+    """The sort key `Period.__lt__` compares."""
+    return (period.start, period._count)
+
+
+@functools.lru_cache(maxsize=4096)
+def _span(first: Period, last: Period) -> tuple[tuple[Period, ...], tuple[str, ...]]:
+    """Every period from `first` to `last` and their codes (none if `last` is earlier)."""
+    periods = []
+    period = first
+    end = _order(last)
+    while not end < _order(period):
+        periods.append(period)
+        period = period.next()
+    return tuple(periods), tuple(p.code for p in periods)
+
+
 def _assemble(
     item: Item,
     rows: Sequence,
@@ -328,17 +353,14 @@ def _assemble(
         by_code[Period(Frequency.ANNUAL, fy, 1).code] = amount
     if not by_code:
         return None
-    recorded = [Period.parse(code) for code in by_code]
-    first = min(recorded)
-    last = min(max(recorded), until)
-    periods = []
-    period = first
-    while not last < period:
-        periods.append(period)
-        period = period.next()
+    recorded = [_parse(code) for code in by_code]
+    first = min(recorded, key=_order)
+    last = min(max(recorded, key=_order), until, key=_order)
+    periods, codes = _span(first, last)
     if not periods:
         return None
-    point_origins = tuple(origins.get(p.code) for p in periods)
+    periods = list(periods)
+    point_origins = tuple(origins.get(code) for code in codes)
     changed_at = None
     seen_earlier = False
     for p, origin in zip(periods, point_origins, strict=True):
@@ -349,7 +371,7 @@ def _assemble(
         elif seen_earlier:
             changed_at = p
             break
-    values = [by_code.get(p.code) for p in periods]
+    values = [by_code.get(code) for code in codes]
     totals: tuple[float | None, ...] = ()
     if item.cumulative is not None:
         totals = tuple(values)
@@ -625,6 +647,13 @@ EVIDENCE_CACHE_SIZE = 2048
 dashboards of a hundred-odd practices (an SPC result is a few kilobytes)."""
 _evidence_cache: OrderedDict[str, tuple[Evidence, int | None]] = OrderedDict()
 _evidence_lock = threading.Lock()
+
+
+def clear_evidence_cache() -> None:
+    """Forget every cached evidence (a benchmark's cold start; never needed for
+    correctness, as the key is the data)."""
+    with _evidence_lock:
+        _evidence_cache.clear()
 
 
 def evidence_key(
