@@ -573,7 +573,8 @@ def _result_out(result: spc.SpcResult) -> dict[str, Any]:
         if isinstance(value, pd.DataFrame):
             out[f.name] = {"frame": _frame_out(value)}
         elif isinstance(value, spc.SpcSettings):
-            out[f.name] = _encode(asdict(value))
+            # Not asdict, which would turn the periods in `rebase_at` into dicts too.
+            out[f.name] = _encode({s.name: getattr(value, s.name) for s in fields(value)})
         else:
             out[f.name] = _encode(value)
     return out

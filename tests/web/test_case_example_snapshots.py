@@ -14,7 +14,7 @@ from monitor import charts
 from monitor.core.checklist import load_template
 from monitor.core.clock import today
 from monitor.demo.records import TEMPLATE_PATH
-from monitor.models import CaseExample, CaseExampleChart, Intervention, MetricValue
+from monitor.models import CaseExample, CaseExampleChart, Intervention, MetricValue, Practice
 from monitor.services import case_examples, metric_view
 from tests.client import error_summary, field_error
 from tests.factories import make_case, make_intervention, make_value, months
@@ -343,6 +343,7 @@ def test_the_demo_case_examples_publish_charts_with_their_own_interventions(sess
     from monitor.demo.records import load_demo_records
     from monitor.services.passwords import Passwords
 
+    template = load_template(TEMPLATE_PATH)
     load_demo(session, Passwords(time_cost=1, memory_cost=8))
     load_demo_records(session, today=today())
     assert load_demo_case_examples(session) == {"case_example": len(CASES)}
@@ -353,6 +354,18 @@ def test_the_demo_case_examples_publish_charts_with_their_own_interventions(sess
         published = case_examples.published_charts(session, case)
         assert [c.item_id for c in published] == case.metric_item_ids, case.title
         assert any(c.has_figures for c in published), case.title
+        for chart in published:
+            if chart.has_figures:  # drawn again from what was stored: the very same chart
+                live = metric_view.build(
+                    session,
+                    practice=session.get(Practice, case.practice_id),
+                    template=template,
+                    item=template.items_by_id[chart.item_id],
+                    today=today(),
+                    interventions=linked,
+                )
+                draw = charts.run_chart if live.run_chart else charts.spc_chart
+                assert charts.render_svg(chart.figure()) == charts.render_svg(draw(live.spec))
     assert chart_rows_total(session) == sum(len(c.metrics) for c in CASES)
 
 
