@@ -371,3 +371,11 @@ def test_the_demo_case_examples_publish_charts_with_their_own_interventions(sess
 
 def chart_rows_total(session) -> int:
     return session.exec(select(func.count()).select_from(CaseExampleChart)).one()
+
+
+def test_the_edit_form_ticks_the_linked_interventions(client, world, figures):
+    case_id = write_case(client, world, intervention_ids=[str(figures["linked"].id)])
+    client.sign_in(world.editor.email)
+    page = client.page(f"/case-examples/{case_id}/edit")
+    ticked = {box["value"] for box in page.select("input[name=intervention_ids][checked]")}
+    assert ticked == {str(figures["linked"].id)}
