@@ -18,6 +18,7 @@ from monitor.models import HepAllocation, Role, SpendItem, StaffingChange
 from monitor.services import evidence, logs, metric_view, visibility
 from monitor.web.access import allow
 from monitor.web.chart_cache import chart_response
+from monitor.web.chart_width import for_requested_width
 from monitor.web.context import db, own_practice, template_for_user, templates
 from monitor.web.downloads import csv_download
 from monitor.web.presenters import evidence as text
@@ -227,12 +228,9 @@ def metric_chart(item_id: str, fmt: str):
     view, _, _ = _view(item)
     if view is None:
         abort(404)
-    build = (
-        (lambda: charts.run_chart(view.spec))
-        if view.run_chart
-        else (lambda: charts.spc_chart(view.spec))
-    )
-    return chart_response(view.key, fmt, build, filename=f"{item.id}-chart")
+    key, spec = for_requested_width(view.key, view.spec)
+    build = (lambda: charts.run_chart(spec)) if view.run_chart else (lambda: charts.spc_chart(spec))
+    return chart_response(key, fmt, build, filename=f"{item.id}-chart")
 
 
 @bp.get("/metrics/<item_id>/data.csv")

@@ -233,3 +233,17 @@ def test_only_an_editor_is_offered_to_record_figures_when_there_are_none(client,
     assert "No figures recorded yet." in page.select_one("main").get_text()
     links = [a.get_text(strip=True) for a in page.select("main a")]
     assert ("Record your figures" in links) is (who == "editor")
+
+
+def test_the_metric_page_offers_its_chart_laid_out_for_a_phone(client, world, history):
+    client.sign_in(world.editor.email)
+    soup = client.page("/metrics/call_answer_time")
+    picture = soup.select_one("figure.app-chart picture")
+    phone = picture.select_one("source")
+    assert phone["media"] == "(max-width: 40.0525em)"
+    assert phone["srcset"].endswith("width=phone")
+    wide = client.get("/metrics/call_answer_time/chart.svg")
+    narrow = client.get(phone["srcset"])
+    assert ElementTree.fromstring(wide.data).get("width") == "720pt"
+    assert ElementTree.fromstring(narrow.data).get("width") == "252pt"
+    assert client.get("/metrics/call_answer_time/chart.svg?width=huge").status_code == 404
