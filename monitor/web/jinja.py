@@ -15,7 +15,6 @@ from jinja2.bccache import Bucket
 
 from monitor.config import PROJECT_ROOT
 from monitor.core import formatting
-from monitor.services import audit
 
 
 class _ProcessBytecodeCache(BytecodeCache):
@@ -69,5 +68,4 @@ def init_app(app: Flask) -> None:
         rurality=formatting.rurality,
         pcn_name=formatting.pcn_name,
         date_time=formatting.date_time,
-        audit_changes=audit.changes,
     )
