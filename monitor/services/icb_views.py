@@ -28,6 +28,7 @@ from decimal import Decimal
 from functools import cached_property, lru_cache
 from typing import NamedTuple
 
+from sqlalchemy import func
 from sqlmodel import Session, select
 
 from monitor.analysis import equity
@@ -200,10 +201,7 @@ class CollectionData:
         ]
 
     def item(self, item_id: str) -> Item | None:
-        item = self.template.items_by_id.get(item_id)
-        if item is None or item.type is ItemType.TEXT:
-            return None
-        return item
+        return numeric_item(self.template, item_id)
 
     def figures(self, item: Item) -> list[PracticeFigure]:
         """Each practice's figure for the item, in practice-name order: every practice's
@@ -212,6 +210,14 @@ class CollectionData:
         if item.id in self.published:
             return self.published[item.id].figures
         return list(self._returned.get(item.id, ()))
+
+
+def numeric_item(template: ChecklistTemplate, item_id: str) -> Item | None:
+    """The template's item of that id if it holds a number (the ICB's views show no text)."""
+    item = template.items_by_id.get(item_id)
+    if item is None or item.type is ItemType.TEXT:
+        return None
+    return item
 
 
 def _number(value: SnapshotValue) -> float | None:
@@ -394,6 +400,80 @@ def submitted(
     ]
     out.sort(key=lambda s: (s.practice.name, s.practice.ods_code))
     return out
+
+
+def chart_stamp(session: Session, user: User, collection: Collection, item: Item) -> tuple:
+    """What a chart of `item` in the collection is drawn from, in a few aggregate rows,
+    to key its cached picture without loading the collection: the collection, the
+    practices `user` reaches (each one's PCN, list size, deprivation and status), its
+    returns by status (how many, their versions, the latest submission and withdrawal),
+    the submitted snapshots' figures of the item (how many, their sum) and, for a national
+    item, its published figures and the ICB's imports. Any change to what the chart shows
+    changes one of these."""
+    practices = session.exec(
+        select(
+            Practice.id,
+            Practice.pcn_id,
+            Practice.list_size,
+            Practice.imd_decile,
+            Practice.imd_score,
+            Practice.status,
+            Practice.closed_on,
+        )
+        .where(visibility.practice_filter(user))
+        .order_by(Practice.id)
+    )
+    returns = session.exec(
+        select(
+            PracticeReturn.status,
+            func.count(),
+            func.sum(PracticeReturn.version),
+            func.max(PracticeReturn.id),
+            func.max(PracticeReturn.submitted_at),
+            func.max(PracticeReturn.withdrawn_at),
+        )
+        .where(PracticeReturn.collection_id == collection.id)
+        .group_by(PracticeReturn.status)
+        .order_by(PracticeReturn.status)
+    )
+    snapshot = session.exec(
+        select(func.count(), func.sum(ReturnValue.value_number), func.max(ReturnValue.id))
+        .join(PracticeReturn, ReturnValue.return_id == PracticeReturn.id)
+        .where(
+            PracticeReturn.collection_id == collection.id,
+            PracticeReturn.status == ReturnStatus.SUBMITTED,
+            ReturnValue.item_id == item.id,
+        )
+    ).one()
+    published: tuple = ()
+    if item.national is not None:
+        reached = select(Practice.id).where(visibility.practice_filter(user))
+        figures = session.exec(
+            select(
+                func.count(),
+                func.sum(MetricValue.version),
+                func.max(MetricValue.updated_at),
+                func.sum(MetricValue.value_number),
+                func.sum(MetricValue.published_number),
+            ).where(MetricValue.item_id == item.id, MetricValue.practice_id.in_(reached))
+        ).one()
+        imports = session.exec(
+            select(func.count(), func.sum(NationalImport.version), func.max(NationalImport.id))
+            .where(NationalImport.icb_id == collection.icb_id)
+        ).one()  # fmt: skip
+        published = (tuple(figures), tuple(imports))
+    return (
+        collection.id,
+        collection.version,
+        collection.period_code,
+        collection.opens_on,
+        collection.template_id,
+        collection.template_version,
+        tuple(tuple(row) for row in practices),
+        tuple(tuple(row) for row in returns),
+        tuple(snapshot),
+        published,
+    )
 
 
 # --------------------------------------------------------------------------- completeness

@@ -167,30 +167,36 @@ def distribution(collection_id: int, item_id: str):
     )
 
 
+def _chart_item(collection_id: int, item_id: str):
+    """A chart's collection, template and item (404 where there are none), without loading
+    the collection: a cached chart is found by `icb_views.chart_stamp` alone."""
+    collection = _collection(collection_id)
+    template = templates().get((collection.template_id, collection.template_version))
+    item = icb_views.numeric_item(template, item_id) if template is not None else None
+    if item is None:
+        abort(404)
+    return collection, template, item
+
+
 @bp.get("/collections/<int:collection_id>/metrics/<item_id>/chart.<fmt>")
 @allow(*ANALYST)
 def distribution_chart(collection_id: int, item_id: str, fmt: str):
-    data = _data(collection_id)
-    item = _item(data, item_id)
-    view = icb_views.distribution(data, item, session=db())
-    values = [r.figure.value for r in view.ranked]
-    summary = view.summary
-    beside = view.england.summary if view.england is not None else None
-    key = charts.chart_key(
-        "icb-ranked", data.collection.id, item.id, item.type, item.label, values, summary, beside
-    )
-    return chart_response(
-        key,
-        fmt,
-        lambda: charts.ranked_chart(
-            values,
-            summary,
+    collection, template, item = _chart_item(collection_id, item_id)
+    stamp = icb_views.chart_stamp(db(), current_user, collection, item)
+    key = charts.chart_key("icb-ranked", stamp, item.id, item.type, item.label)
+
+    def build():
+        data = icb_views.load(db(), user=current_user, collection=collection, template=template)
+        view = icb_views.distribution(data, item, session=db())
+        return charts.ranked_chart(
+            [r.figure.value for r in view.ranked],
+            view.summary,
             title=item.label,
             format_value=present.formatter(item),
-            england=beside,
-        ),  # fmt: skip
-        filename=f"{item.id}-ranked",
-    )
+            england=view.england.summary if view.england is not None else None,
+        )
+
+    return chart_response(key, fmt, build, filename=f"{item.id}-ranked")
 
 
 # Equity -------------------------------------------------------------------------------
@@ -236,31 +242,30 @@ def equity(collection_id: int):
 @bp.get("/collections/<int:collection_id>/equity/<item_id>/chart.<fmt>")
 @allow(*ANALYST)
 def equity_chart(collection_id: int, item_id: str, fmt: str):
-    data = _data(collection_id)
-    item = _item(data, item_id)
+    collection, template, item = _chart_item(collection_id, item_id)
     # The page's options, so the chart is of the view the words beside it describe (an
     # image cannot show an error: invalid ones are ignored, as on the page).
     options = icb_views.equity_options(request.args, items=[item])
-    view = icb_views.equity_view(data, item, session=db(), user=current_user, options=options)
-    shown = present.quintile_bars(view)
-    marks = present.england_marks(view)
+    stamp = icb_views.chart_stamp(db(), current_user, collection, item)
     key = charts.chart_key(
-        "icb-equity", data.collection.id, item.id, item.type, item.label, shown, marks,
-        options.method(item),
-    )  # fmt: skip
-    return chart_response(
-        key,
-        fmt,
-        lambda: charts.bar_chart(
+        "icb-equity", stamp, item.id, item.type, item.label, options.method(item)
+    )
+
+    def build():
+        data = icb_views.load(db(), user=current_user, collection=collection, template=template)
+        view = icb_views.equity_view(data, item, session=db(), user=current_user, options=options)
+        shown = present.quintile_bars(view)
+        marks = present.england_marks(view)
+        return charts.bar_chart(
             [label for label, _ in shown],
             [value for _, value in shown],
             title=present.equity_title(item),
             format_value=present.equity_formatter(view),
             reference=marks if any(m is not None for m in marks) else None,
             reference_label="England median",
-        ),
-        filename=f"{item.id}-by-deprivation",
-    )
+        )
+
+    return chart_response(key, fmt, build, filename=f"{item.id}-by-deprivation")
 
 
 # Spending mix -------------------------------------------------------------------------
