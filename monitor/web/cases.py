@@ -15,6 +15,7 @@ from typing import Any
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from monitor import charts
 from monitor.core.checklist import ChecklistTemplate
 from monitor.core.clock import today
 from monitor.core.inputs import FormErrors
@@ -23,6 +24,7 @@ from monitor.services import case_examples, visibility
 from monitor.services.records import EditConflict
 from monitor.web.access import allow
 from monitor.web.chart_cache import chart_response
+from monitor.web.chart_width import for_requested_width
 from monitor.web.context import (
     db,
     form_data,
@@ -250,7 +252,9 @@ def metric_chart(case_id: int, item_id: str, fmt: str):
     published = case_examples.published_chart(db(), case, item_id)
     if published is None or not published.has_figures:
         abort(404)
-    return chart_response(published.key, fmt, published.figure, filename=f"{item_id}-chart")
+    key, spec = for_requested_width(published.key, published.spec())
+    draw = charts.run_chart if published.run_chart else charts.spc_chart
+    return chart_response(key, fmt, lambda: draw(spec), filename=f"{item_id}-chart")
 
 
 # Browsing what is shared ----------------------------------------------------------------

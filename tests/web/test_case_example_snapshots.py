@@ -132,6 +132,10 @@ def test_a_readers_chart_and_table_stay_as_they_were_when_the_practice_edits_a_f
     # The PNG is drawn from the same stored data.
     png = lead.get(f"/case-examples/{case_id}/metrics/home_visits/chart.png")
     assert png.status_code == 200 and png.mimetype == "image/png"
+    # So is the chart laid out for a phone, which the page offers below the breakpoint.
+    phone = after_page.select_one("#metric-home_visits picture source")["srcset"]
+    assert phone == f"{chart_url}?width=phone"
+    assert b'width="252pt"' in lead.get(phone).get_data()
 
 
 def test_an_unrelated_intervention_is_named_nowhere_in_the_shared_page_or_its_chart(
