@@ -1,5 +1,6 @@
 """The load bench's pieces parse and its driver answers --help (it is never run here:
-performance is measured by bench/, not by timed tests)."""
+performance is measured by bench/, not by timed tests); the ICB bench runs its quick mode
+(a tiny ICB, one repeat), which proves it works and times nothing that is asserted."""
 
 from __future__ import annotations
 
@@ -18,3 +19,16 @@ def test_the_load_bench_parses_and_answers_help(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert "--users" in result.stdout and "--workers" in result.stdout
+
+
+def test_the_icb_bench_runs_on_a_tiny_icb_and_prints_its_table():
+    result = subprocess.run(
+        [sys.executable, str(BENCH / "icb.py"), "--quick"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    for request in ("analyst home", "completeness", "equity lens + every chart", "ICB workbook"):
+        assert f"| {request} |" in result.stdout, request
+    assert "write-only dump of the same cells" in result.stdout
