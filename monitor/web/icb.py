@@ -25,6 +25,7 @@ from monitor.services import icb_views, visibility
 from monitor.services.collections import STATE_COLOURS
 from monitor.web.access import allow
 from monitor.web.chart_cache import chart_response
+from monitor.web.chart_width import for_requested_width
 from monitor.web.context import db, templates
 from monitor.web.downloads import csv_download, download
 from monitor.web.presenters import icb as present
@@ -367,13 +368,8 @@ def _trend_chart(view: present.TrendView | None, fmt: str, *, scope: str, owner,
     """A trend's chart, or 404 where it has none (one or two medians: the table alone)."""
     if view is None or view.spec is None:
         abort(404)
-    spec = view.spec
-    return chart_response(
-        present.trend_chart_key(scope, owner, view),
-        fmt,
-        lambda: present.draw_trend(spec),
-        filename=filename,
-    )
+    key, spec = for_requested_width(present.trend_chart_key(scope, owner, view), view.spec)
+    return chart_response(key, fmt, lambda: present.draw_trend(spec), filename=filename)
 
 
 def _pcn_trends() -> icb_views.PcnTrends:

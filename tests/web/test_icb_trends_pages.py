@@ -186,6 +186,10 @@ def test_13_medians_are_an_xmr_chart_with_process_limits(client, session, world,
     svg = svg_text(client.get(image["src"]).get_data(as_text=True))
     assert "Mean" in svg and "ICB median (IQR shaded)" in svg
     assert len(cells(soup, "#trend-table-home_visits")) == 13
+    # Below the tablet breakpoint the browser takes the chart laid out for a phone.
+    phone = figure.select_one("picture source")["srcset"]
+    assert phone == f"{image['src']}?width=phone"
+    assert 'width="252pt"' in client.get(phone).get_data(as_text=True)
 
 
 def test_quarters_and_years_are_ordered_by_period_and_the_year_labelled(
@@ -256,6 +260,8 @@ def test_pcn_trend_of_three_medians_is_a_run_chart_saying_so(client, session, wo
     svg = svg_text(response.get_data(as_text=True))
     assert "Home visits: PCN median" in svg
     assert "555" not in svg and "555" not in str(soup)
+    phone = client.get(figure.select_one("picture source")["srcset"])
+    assert 'width="252pt"' in phone.get_data(as_text=True)
 
 
 def test_pcn_trend_of_one_median_says_there_are_too_few_points(client, session, world, north):
