@@ -34,6 +34,7 @@ from bs4 import BeautifulSoup  # noqa: E402
 from sqlalchemy import create_engine, text  # noqa: E402
 from sqlmodel import Session, SQLModel  # noqa: E402
 
+from bench.floors import sql_read_ms  # noqa: E402
 from monitor import create_app  # noqa: E402
 from monitor.core.checklist import Frequency, ItemType  # noqa: E402
 from monitor.core.clock import today  # noqa: E402
@@ -146,11 +147,7 @@ FLOOR_SQL = (
 
 def floor_ms(engine, practice_id: int) -> float:
     """The bare SQL read of the rows the dashboard summarises."""
-    with engine.connect() as connection:
-        started = time.perf_counter()
-        for statement in FLOOR_SQL:
-            connection.execute(text(statement), {"p": practice_id}).all()
-        return (time.perf_counter() - started) * 1000
+    return sql_read_ms(engine, FLOOR_SQL, {"p": practice_id})
 
 
 def signed_in(url: str, folder: Path):

@@ -29,9 +29,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import create_engine, text  # noqa: E402
+from sqlalchemy import create_engine  # noqa: E402
 from sqlmodel import Session, SQLModel, select  # noqa: E402
 
+from bench.floors import sql_read_ms  # noqa: E402
 from monitor import create_app  # noqa: E402
 from monitor.core.clock import today  # noqa: E402
 from monitor.core.periods import financial_year_of  # noqa: E402
@@ -58,11 +59,7 @@ FLOOR_SQL = (
 
 
 def floor_ms(engine, practice_id: int) -> float:
-    with engine.connect() as connection:
-        started = time.perf_counter()
-        for statement in FLOOR_SQL:
-            connection.execute(text(statement), {"p": practice_id}).all()
-        return (time.perf_counter() - started) * 1000
+    return sql_read_ms(engine, FLOOR_SQL, {"p": practice_id})
 
 
 def median_ms(run, repeat: int, *, before=None) -> tuple[float, object]:
