@@ -54,6 +54,7 @@ test: lint pytest
 
 bench: setup
 	$(BIN)/python bench/dashboard.py
+	$(BIN)/python bench/summary.py
 	$(BIN)/python bench/icb.py
 
 clean:
