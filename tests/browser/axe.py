@@ -30,7 +30,10 @@ def violations(page: Page) -> list[str]:
         page.evaluate(_source())
     found = page.evaluate(
         """async (tags) => {
-            const result = await axe.run(document, {runOnly: {type: "tag", values: tags}});
+            const result = await axe.run(document, {
+                runOnly: {type: "tag", values: tags},
+                resultTypes: ["violations"],  // details of passes are not needed
+            });
             return result.violations.map(v => ({
                 id: v.id,
                 nodes: v.nodes.map(n => n.target.join(" ") + " :: " + n.html.slice(0, 160)),

@@ -25,7 +25,7 @@ from tests.browser.conftest import sign_in, watched_page
 WIDTHS = {"desktop": 1280, "phone": 375}
 DOWNLOADS = (".csv", ".xlsx", ".pdf", ".svg", ".png", ".zip", ".json")
 PER_KIND = 1
-MOST_PAGES = 50
+MOST_PAGES = 40
 
 # A few mistakes per role, each sent from the form a person would use: (the form's page,
 # what to type into which labelled box, the button). Each re-renders the form with an
