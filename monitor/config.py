@@ -64,6 +64,10 @@ class Config:
     # Rendered charts, shared by every worker (monitor.web.chart_cache): a directory all
     # of them can write, on a volume every app server mounts. Default: <instance>/chart-cache.
     CHART_CACHE_DIR = os.environ.get("CHART_CACHE_DIR")
+    # Draw a practice's charts in a job when its data change (monitor.jobs), so its next
+    # views read them from the cache. Off in tests (TestConfig): no worker runs there, so
+    # queued jobs would only pile up; tests/services/test_prerender.py turns it on.
+    PRERENDER_CHARTS = os.environ.get("PRERENDER_CHARTS", "1") == "1"
 
 
 class DevelopmentConfig(Config):
@@ -88,6 +92,7 @@ class TestConfig(Config):
     ARGON2_TIME_COST = 1
     ARGON2_MEMORY_COST = 8
     CHART_CACHE_DIR = None  # each test app its own temporary directory
+    PRERENDER_CHARTS = False
 
 
 class ProductionConfig(Config):

@@ -12,11 +12,22 @@ or of a worker; a job whose worker died mid-way is queued again when a worker st
 Progress (how far a running import is) is kept in the queue's own storage, not in the
 database: the import holds one database transaction from start to finish, which on
 SQLite no other connection could write beside.
+
+Charts are drawn here too, before anyone asks (PRERENDER_CHARTS): when a transaction
+changes a practice's figures, interventions or allocations (monitor.services.prerender
+notices it at the commit, whichever service wrote them), one job for the practice is
+queued, and a job already waiting for it is enough (a mark in the queue's storage, taken
+off when the job starts, so a change made while it runs queues another). The job draws
+the charts the practice's next views show into the chart cache every worker shares, so
+the impact summary's download, the metric pages and the sparklines read them instead
+of drawing them in the request. A national import that finishes queues the same for
+every practice of its ICB that anyone signs in to.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import time
 from dataclasses import dataclass
 from datetime import date
@@ -34,8 +45,11 @@ from sqlmodel import Session, select
 from monitor import national_import
 from monitor.core.clock import today
 from monitor.models import NationalImport, User
+from monitor.services import prerender
 
 QUEUE_NAME = "monitor"
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -45,6 +59,8 @@ class Jobs:
     queue: Huey
     import_task: object
     app: Flask
+    prerender_task: object = None
+    prerender_icb_task: object = None
     _ready: bool = False
     _worker: Consumer | None = None
 
@@ -70,6 +86,7 @@ class Jobs:
 
     def close(self) -> None:
         """Stop the worker and close the queue's connections (the app is stopping)."""
+        prerender.unwatch(self.app.extensions["monitor.engine"])
         self.stop_worker()
         self.queue.storage.close()
         connections = getattr(self.queue.storage, "connection", None)
@@ -85,6 +102,36 @@ class Jobs:
         queues the imports it finds lost this way)."""
         self.ready()
         self.import_task(import_id, phase, user_id)
+
+    def enqueue_prerender(self, practice_id: int) -> bool:
+        """Queue the practice's charts to be drawn, unless a job for it is waiting
+        already; returns whether one was queued. A mark older than
+        JOBS_LOST_AFTER_SECONDS is a job lost with its worker: queued again."""
+        storage = self.ready().storage
+        key = _prerender_key(practice_id)
+        now = time.time()
+        if not storage.put_if_empty(key, str(now).encode()):
+            marked = storage.peek_data(key)
+            lost_after = float(self.app.config.get("JOBS_LOST_AFTER_SECONDS", 600))
+            if marked not in (EmptyData, None) and now - float(marked) < lost_after:
+                return False
+            storage.put_data(key, str(now).encode())
+        self.prerender_task(practice_id)
+        return True
+
+    def queue_changed(self, changed: prerender.Changed) -> None:
+        """After a commit that changed practices' charts (monitor.services.prerender):
+        queue their jobs. Never fails the request that committed: the charts are then
+        drawn when first asked for, as without the job."""
+        try:
+            for practice_id in sorted(changed.practices):
+                self.enqueue_prerender(practice_id)
+            for icb_id in sorted(changed.icbs):
+                self.ready()
+                self.prerender_icb_task(icb_id)
+            self.ensure_worker()
+        except Exception:
+            log.exception("could not queue the charts of %s", changed)
 
     def report(self, import_id: int, share: float, note: str) -> None:
         key = _progress_key(import_id)
@@ -113,6 +160,10 @@ class Jobs:
 
 def _progress_key(import_id: int) -> str:
     return f"import-progress-{import_id}"
+
+
+def _prerender_key(practice_id: int) -> str:
+    return f"prerender-waiting-{practice_id}"
 
 
 def make_queue(config) -> Huey:
@@ -158,11 +209,44 @@ def init_app(app: Flask) -> None:
     def import_task(import_id: int, phase: str, user_id: int | None) -> None:
         run_import(app, import_id, phase, user_id)
 
-    app.extensions["monitor.jobs"] = Jobs(queue, import_task, app)
+    @queue.task(name="prerender_charts")
+    def prerender_task(practice_id: int) -> None:
+        run_prerender(app, practice_id)
+
+    @queue.task(name="prerender_icb_charts")
+    def prerender_icb_task(icb_id: int) -> None:
+        with Session(app.extensions["monitor.engine"]) as session:
+            practice_ids = prerender.practices_of_icb(session, icb_id)
+        for practice_id in practice_ids:
+            jobs.enqueue_prerender(practice_id)
+
+    jobs = Jobs(queue, import_task, app, prerender_task, prerender_icb_task)
+    app.extensions["monitor.jobs"] = jobs
+    if app.config.get("PRERENDER_CHARTS"):
+        prerender.watch(app.extensions["monitor.engine"], jobs.queue_changed)
 
 
 def jobs_of(app: Flask) -> Jobs:
     return app.extensions["monitor.jobs"]
+
+
+def run_prerender(app: Flask, practice_id: int) -> int:
+    """The worker's body: draw the practice's next views' charts into the shared chart
+    cache (monitor.web.chart_cache, the cache object the app's pages use); returns how
+    many charts were asked for."""
+    jobs_of(app).ready().storage.pop_data(_prerender_key(practice_id))
+    cache = app.extensions["monitor.chart_cache"]
+    with Session(app.extensions["monitor.engine"], expire_on_commit=False) as session:
+        return prerender.draw_practice(
+            session,
+            practice_id,
+            templates=app.extensions["monitor.templates"],
+            today=_today(app),
+            # As the pages ask: PNGs for documents at the figure's own size (cached_png),
+            # SVGs for pages (chart_response).
+            png=lambda key, draw: cache.get_or_render(key, "png", draw, dpi=100),
+            svg=lambda key, draw: cache.get_or_render(key, "svg", draw),
+        )
 
 
 PHASE_FROM = {

@@ -1,0 +1,179 @@
+"""Charts drawn before anyone asks (monitor.services.prerender, monitor.jobs): a change to
+a practice's data queues one job for the practice, whichever code wrote it; the job draws
+what the practice's next views ask for, so those views draw nothing; a rolled-back
+change queues nothing; a finished national import queues its ICB's practices. Jobs are
+taken from the real queue (SQLite file or PostgreSQL tables) and run here, one by one."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from sqlmodel import select
+
+from monitor import create_app
+from monitor.core.clock import today
+from monitor.core.periods import Period
+from monitor.jobs import jobs_of, run_prerender
+from monitor.models import ImportStatus, MetricValue, NationalImport
+from monitor.services import summary
+from tests.factories import make_intervention, make_value
+
+
+@pytest.fixture
+def app(database_url):
+    app = create_app("test", DATABASE_URL=database_url, PRERENDER_CHARTS=True)
+    yield app
+    jobs_of(app).close()
+    app.extensions["monitor.engine"].dispose()
+
+
+def waiting(app) -> list[tuple[str, tuple]]:
+    return [(task.name, task.args) for task in jobs_of(app).ready().pending()]
+
+
+def run_waiting(app) -> int:
+    """Run every queued job as a worker would (a failure fails the test); returns how
+    many ran."""
+    queue = jobs_of(app).ready()
+    ran = 0
+    while (task := queue.dequeue()) is not None:
+        task.execute()
+        ran += 1
+    return ran
+
+
+def cache(app):
+    return app.extensions["monitor.chart_cache"]
+
+
+def months_to_now(count: int) -> list[str]:
+    """The `count` complete months up to last month, oldest first."""
+    period = Period.latest_complete(today(), Period.parse("2024-01").frequency)
+    codes = []
+    for _ in range(count):
+        codes.append(period.code)
+        period = period.previous()
+    return codes[::-1]
+
+
+@pytest.fixture
+def recent(app, session, world):
+    """30 months of call answer times to last month and an intervention (the world has an
+    allocation for 2025/26), with the world's own jobs already run."""
+    run_waiting(app)
+    fy = summary.default_year(today())
+    for n, code in enumerate(months_to_now(30)):
+        make_value(
+            session,
+            practice=world.practice,
+            item_id="call_answer_time",
+            period_code=code,
+            number=300 - 5 * n,
+        )
+    make_intervention(session, practice=world.practice, occurred_on=date(fy, 9, 4))
+    return world
+
+
+def test_many_commits_for_a_practice_queue_one_job(app, recent):
+    # 31 commits (30 figures, an intervention): one job is waiting.
+    assert waiting(app) == [("prerender_charts", (recent.practice.id,))]
+
+
+def test_the_job_draws_every_chart_the_next_views_ask_for(app, recent, client):
+    assert run_waiting(app) == 1
+    drawn = cache(app).renders
+    assert drawn >= 5  # summary PNGs of two years, the metric page at two widths, a sparkline
+    assert waiting(app) == []  # drawing writes nothing, so queues nothing
+
+    client.sign_in(recent.editor.email)
+    fy = summary.default_year(today())
+    for url in (
+        f"/summary/impact-summary.xlsx?year={fy}",
+        f"/summary/impact-summary.pdf?year={fy}",
+        f"/summary/impact-summary.pdf?year={fy + 1}",
+        "/metrics/call_answer_time/chart.svg",
+        "/metrics/call_answer_time/chart.svg?width=phone",
+        "/sparklines/call_answer_time.svg",
+        "/dashboard",
+        "/metrics/call_answer_time",
+    ):
+        assert client.get(url).status_code == 200, url
+        assert cache(app).renders == drawn, f"{url} drew a chart the job should have drawn"
+    assert cache(app).hits >= 6
+
+
+def test_without_the_job_the_first_download_draws_its_charts(app, recent, client):
+    """The other side of the test above: the same download with the job not run."""
+    client.sign_in(recent.editor.email)
+    fy = summary.default_year(today())
+    assert client.get(f"/summary/impact-summary.pdf?year={fy}").status_code == 200
+    assert cache(app).renders >= 1
+
+
+def test_a_change_after_the_job_ran_queues_another_and_redraws_only_what_changed(
+    app, recent, session
+):
+    run_waiting(app)
+    drawn = cache(app).renders
+    value = session.exec(
+        select(MetricValue).where(
+            MetricValue.practice_id == recent.practice.id,
+            MetricValue.item_id == "call_answer_time",
+        )
+    ).first()
+    value.value_number += 60
+    session.add(value)
+    session.commit()
+    assert waiting(app) == [("prerender_charts", (recent.practice.id,))]
+    run_waiting(app)
+    again = cache(app).renders - drawn
+    # The call answer time's charts are new; every other chart was cached.
+    assert 1 <= again < drawn
+
+
+def test_a_rolled_back_change_queues_nothing(app, recent, session):
+    run_waiting(app)
+    session.add(
+        MetricValue(
+            practice_id=recent.sibling.id,
+            item_id="call_answer_time",
+            frequency="monthly",
+            period_code="2024-04",
+            period_start=date(2024, 4, 1),
+            value_number=100,
+            template_id="hep-light-touch",
+            template_version=1,
+        )
+    )
+    session.flush()
+    session.rollback()
+    assert waiting(app) == []
+
+
+def test_a_finished_national_import_queues_the_icbs_practices_people_read(app, recent, session):
+    run_waiting(app)
+    found = NationalImport(
+        icb_id=recent.icb.id, filename="x.csv", sha256="0" * 64, size=1, stored_path="x"
+    )
+    session.add(found)
+    session.commit()
+    assert waiting(app) == []  # queued, not finished: England's figures are unchanged
+    found.status = ImportStatus.DONE
+    session.add(found)
+    session.commit()
+    assert waiting(app) == [("prerender_icb_charts", (recent.icb.id,))]
+    jobs_of(app).ready().dequeue().execute()
+    # Every practice of the ICB with a practice user, each once; none of another ICB.
+    queued = sorted(args[0] for name, args in waiting(app) if name == "prerender_charts")
+    with_readers = sorted(
+        {u.practice_id for u in (recent.editor, recent.viewer, recent.other_editor)}
+        - {recent.foreign_practice.id}
+    )
+    assert queued == with_readers
+
+
+def test_a_practice_nobody_reads_is_not_drawn(app, recent):
+    run_waiting(app)
+    assert run_prerender(app, recent.other_practice.id) == 0
+    assert run_prerender(app, recent.practice.id) > 0
