@@ -10,7 +10,9 @@ month of its practice's figures to save), starts gunicorn as the README runs it
 (`gunicorn --workers N --bind 127.0.0.1:PORT 'monitor:create_app()'`, production
 settings) and one `monitor worker`, measures the floor (the sign-in page, idle, 50 in a
 row), runs the load, stops everything and prints per request type the count, failures,
-p50 and p95 and their ratio to the floor's p50.
+p50 and p95 and their ratio to the same request alone, for each of the load's two phases
+(bench/locustfile.py): arrival, every user signing in as it starts, and steady, the
+--seconds after the last has signed in, all of them using the service at once.
 
 Writes are checked, not assumed: every save that answered success must be in the
 database (each changes one figure: its audit events and its final value are compared
@@ -43,7 +45,7 @@ USERS_PER_PRACTICE = 5
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--users", type=int, default=50, help="practice users (default 50)")
-    parser.add_argument("--seconds", type=int, default=60, help="length of the load (60)")
+    parser.add_argument("--seconds", type=int, default=60, help="length of the steady phase (60)")
     parser.add_argument("--workers", type=int, default=4, help="gunicorn workers (4)")
     parser.add_argument("--spawn-rate", type=float, default=5, help="users started a second")
     parser.add_argument("--timeout", type=int, default=120, help="gunicorn's --timeout (120)")
@@ -96,14 +98,18 @@ def main() -> int:
 
         prefix = work / "stats"
         saves_path = work / "saves.json"
+        arrival_path = work / "arrival.json"
         started = time.monotonic()
         locust = subprocess.run(
             [BIN / "locust", "-f", ROOT / "bench" / "locustfile.py", "--headless",
              "--users", str(args.users + 2), "--spawn-rate", str(args.spawn_rate),
-             "--run-time", f"{args.seconds}s", "--stop-timeout", "60", "--host", host,
+             # The locustfile ends the run args.seconds after the last user signed in;
+             # --run-time only bounds a run whose users never all sign in.
+             "--run-time", f"{args.seconds + 600}s", "--stop-timeout", "60", "--host", host,
              "--csv", prefix, "--only-summary", "--loglevel", "WARNING"],
             cwd=ROOT, capture_output=True, text=True,
-            env={**env, "BENCH_CONFIG": str(config_path), "BENCH_SAVES": str(saves_path)},
+            env={**env, "BENCH_CONFIG": str(config_path), "BENCH_SAVES": str(saves_path),
+                 "BENCH_ARRIVAL": str(arrival_path), "BENCH_STEADY_SECONDS": str(args.seconds)},
         )  # fmt: skip
         elapsed = time.monotonic() - started
         for process in reversed(processes):
@@ -111,16 +117,21 @@ def main() -> int:
         for process in processes:
             process.wait(timeout=60)
         processes.clear()
-        if not saves_path.exists():
+        if not saves_path.exists() or not arrival_path.exists():
             print(locust.stdout, locust.stderr, sep="\n")
-            raise RuntimeError("locust did not finish")
+            raise RuntimeError("locust did not finish, or not every user signed in")
+        arrival = json.loads(arrival_path.read_text(encoding="utf-8"))
+        steady_seconds = time.time() - arrival["ended"]
         saves = json.loads(saves_path.read_text(encoding="utf-8"))
         after = _counts(database_url)
         lost = _lost_writes(database_url, config, saves, before, after)
         rows = _stats(prefix.with_name("stats_stats.csv"))
         failures = _failures(prefix.with_name("stats_failures.csv"))
-        _report(args, floor, alone, rows, saves, before, after, lost, failures, elapsed)
-        errors = sum(row["failures"] for row in rows if row["name"] != "Aggregated")
+        _report(args, floor, alone, arrival["rows"], rows, saves, before, after, lost,
+                failures, elapsed, steady_seconds)  # fmt: skip
+        errors = sum(
+            row["failures"] for row in [*arrival["rows"], *rows] if row["name"] != "Aggregated"
+        )
         shutil.rmtree(work, ignore_errors=True)
         return 1 if errors or lost or locust.returncode not in (0, 1) else 0
     except BaseException:
@@ -395,6 +406,8 @@ def _alone(host: str, config: dict) -> dict[str, float]:
 
 
 def _stats(path: Path) -> list[dict]:
+    """The steady phase's rows of locust's CSV (a request type only the arrival phase
+    made, such as signing in, has none)."""
     with open(path, encoding="utf-8") as file:
         return [
             {
@@ -406,6 +419,7 @@ def _stats(path: Path) -> list[dict]:
                 "p95": float(row["95%"]),
             }
             for row in csv.DictReader(file)
+            if int(row["Request Count"])
         ]
 
 
@@ -419,17 +433,35 @@ def _failures(path: Path) -> list[str]:
         ]
 
 
-def _report(args, floor, alone, rows, saves, before, after, lost, failures, elapsed) -> None:
+def _report(
+    args, floor, alone, arrival, rows, saves, before, after, lost, failures, elapsed, steady
+) -> None:
     print(
-        f"\n{args.users} practice users + 1 ICB analyst + 1 anonymous visitor, "
-        f"{args.seconds} s (ran {elapsed:.0f} s), gunicorn --workers {args.workers} "
-        f"--timeout {args.timeout}, load average before {floor['load average']:.1f}, "
+        f"\n{args.users} practice users + 1 ICB analyst + 1 anonymous visitor; steady phase "
+        f"{args.seconds} s (ran {steady:.0f} s of {elapsed:.0f} s), "
+        f"gunicorn --workers {args.workers} --timeout {args.timeout}, "
+        f"load average before {floor['load average']:.1f}, "
         f"PostgreSQL on loopback"
     )
     print(f"floor: the sign-in page on the idle server, p50 {floor['p50']:.0f} ms, "
           f"p95 {floor['p95']:.0f} ms\n")  # fmt: skip
     print("alone (one signed-in user, idle server): " + ", ".join(
         f"{name} {ms:.0f} ms" for name, ms in alone.items()))  # fmt: skip
+    for title, phase in [
+        ("Arrival: every user signing in as it starts", arrival),
+        ("Steady: all signed in, using the service at once", rows),
+    ]:
+        print(f"\n{title}")
+        _table(phase, floor, alone)
+    print(f"\nsaves answered success: {saves['ok']}, failed: {saves['failed']}")
+    for name in before:
+        print(f"{name}: {before[name]:,} before, {after[name]:,} after")
+    print("lost writes: " + ("; ".join(lost) if lost else "none"))
+    for failure in failures:
+        print("failure: " + failure)
+
+
+def _table(rows, floor, alone) -> None:
     print(
         "\n| request | count | failures | p50 ms | p95 ms | alone ms | p50 × alone | p95 × alone |"
     )
@@ -446,12 +478,6 @@ def _report(args, floor, alone, rows, saves, before, after, lost, failures, elap
             f"| {label} | {row['count']:,} | {row['failures']} | {row['p50']:.0f} | "
             f"{row['p95']:.0f} | {ratios} |"
         )
-    print(f"\nsaves answered success: {saves['ok']}, failed: {saves['failed']}")
-    for name in before:
-        print(f"{name}: {before[name]:,} before, {after[name]:,} after")
-    print("lost writes: " + ("; ".join(lost) if lost else "none"))
-    for failure in failures:
-        print("failure: " + failure)
 
 
 if __name__ == "__main__":

@@ -3,6 +3,12 @@
 Run by bench/load.py (which starts PostgreSQL, gunicorn and the worker, and writes
 BENCH_CONFIG, a JSON file of who signs in and what each saves); not on its own.
 
+The run has two phases. Arrival: every user signs in as locust starts it (the Monday
+morning rush: 51 Argon2 checks at production cost in a few seconds). Steady: from the
+moment the last of them has signed in, BENCH_STEADY_SECONDS of use by all of them at
+once; the statistics are reset at that moment, so the CSV files locust writes are the
+steady phase's, and the arrival phase's are written to BENCH_ARRIVAL (JSON) first.
+
 Each practice user signs in once, then, with 5 to 15 seconds' reading between pages,
 views the dashboard (three times in four) or opens and saves its own month's figures
 form (POST with the form's CSRF token and state token; one figure alternates between
@@ -23,8 +29,10 @@ import itertools
 import json
 import os
 import re
+import time
 from html.parser import HTMLParser
 
+import gevent
 from locust import HttpUser, between, events, task
 from requests.cookies import RequestsCookieJar
 
@@ -33,6 +41,8 @@ _practice_slots = itertools.count()
 # slot index -> the value of its figure after the last save that succeeded
 SAVED: dict[int, float] = {}
 SAVES = {"ok": 0, "failed": 0}
+SIGNING_IN = len(CONFIG["practice_users"]) + 1  # and the analyst
+_signed_in = itertools.count(1)
 
 
 class _ProxyJar(RequestsCookieJar):
@@ -110,6 +120,12 @@ class SignedIn(HttpUser):
                 if response.status_code != 302:
                     response.failure(f"second step answered {response.status_code}")
 
+    def signed_in(self) -> None:
+        """Counts this user in (whether or not its sign-in succeeded); the last one ends
+        the arrival phase."""
+        if next(_signed_in) == SIGNING_IN:
+            _end_arrival(self.environment)
+
 
 class PracticeMember(SignedIn):
     """Signs in as one of the practice users, each user once (its slot)."""
@@ -121,7 +137,10 @@ class PracticeMember(SignedIn):
         me = CONFIG["practice_users"][self.slot]
         self.me = me
         self.value = me["value"]
-        self.sign_in(me["email"], CONFIG["password"])
+        try:
+            self.sign_in(me["email"], CONFIG["password"])
+        finally:
+            self.signed_in()
 
 
 class PracticeUser(PracticeMember):
@@ -175,7 +194,10 @@ class Analyst(SignedIn):
 
     def on_start(self) -> None:
         me = CONFIG["analyst"]
-        self.sign_in(me["email"], me["password"], me.get("totp_secret"))
+        try:
+            self.sign_in(me["email"], me["password"], me.get("totp_secret"))
+        finally:
+            self.signed_in()
 
     @task
     def icb_workbook(self) -> None:
@@ -193,6 +215,32 @@ class FloorVisitor(HttpUser):
     @task
     def sign_in_page(self) -> None:
         self.client.get("/sign-in", name="floor: sign-in page")
+
+
+def phase_rows(stats) -> list[dict]:
+    """Each request type's count, failures, p50 and p95 (ms) so far, and every request's
+    (named "Aggregated", as in locust's CSV)."""
+    return [
+        {
+            "name": entry.name,
+            "method": entry.method or "",
+            "count": entry.num_requests,
+            "failures": entry.num_failures,
+            "p50": entry.get_response_time_percentile(0.5) or 0.0,
+            "p95": entry.get_response_time_percentile(0.95) or 0.0,
+        }
+        for entry in [*stats.entries.values(), stats.total]
+        if entry.num_requests
+    ]
+
+
+def _end_arrival(environment) -> None:
+    """Everyone has signed in: keep the arrival phase's figures, start the steady phase's
+    afresh, and end the run after BENCH_STEADY_SECONDS of it."""
+    with open(os.environ["BENCH_ARRIVAL"], "w", encoding="utf-8") as file:
+        json.dump({"rows": phase_rows(environment.stats), "ended": time.time()}, file)
+    environment.stats.reset_all()
+    gevent.spawn_later(float(os.environ["BENCH_STEADY_SECONDS"]), environment.runner.quit)
 
 
 @events.test_stop.add_listener
