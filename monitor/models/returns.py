@@ -6,16 +6,26 @@ A `Collection` is the ICB asking for one period's figures. A practice answers wi
 never change what the ICB sees. Withdrawing keeps the snapshot for the audit trail but
 the ICB stops seeing it; resubmitting replaces it.
 
+A frozen snapshot is summarised once, when it is written: `ReturnFigure` holds the
+return's one figure for each item (the mean of its periods), so an ICB view reads at most
+practices x metrics rows, and only for the items it shows. The ORM keeps the figures with
+the snapshot (`_refresh_return_figures`): whatever adds or removes a return's
+`ReturnValue` rows, in the same flush, so the two never disagree.
+
 A `CaseExample` is a practice's own story of what it did with the money; it is private
 until the practice shares it with its PCN or across the ICB. Each time it is saved, the
 chart of each figure it links is kept as it stood (`CaseExampleChart`), drawn with only
 the interventions the case links, so readers never see the practice's live figures.
 """
 
+import math
+from collections.abc import Iterable
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import JSON, CheckConstraint, Column, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, Column, UniqueConstraint, delete, event, insert
+from sqlalchemy import select as sa_select
+from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Field, SQLModel
 
 import monitor.models.base  # noqa: F401  (naming convention first)
@@ -95,6 +105,78 @@ class ReturnValue(SQLModel, table=True):
     value_text: str | None = Field(default=None, max_length=500)
     unit: str = Field(max_length=20, description="The template item's type, e.g. percent")
     template_version: int
+
+
+class ReturnFigure(SQLModel, table=True):
+    """A submitted return's one figure for a numeric item: the mean of the finite numbers
+    of its periods in the snapshot (`return_figure`), and how many periods that is. Only
+    written from the return's `ReturnValue` rows (see the module docstring)."""
+
+    __tablename__ = "return_figure"
+    __table_args__ = (UniqueConstraint("return_id", "item_id", name="uq_return_figure_item"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    return_id: int = Field(foreign_key="practice_return.id", ondelete="CASCADE")
+    item_id: str = Field(max_length=60, index=True)
+    value: float
+    periods: int
+
+
+def return_figure(numbers: Iterable[float | None]) -> tuple[float, int] | None:
+    """The figure of one item of a return from its periods' numbers: the mean of the
+    finite ones (math.fsum, so the order they come in does not matter) and their count;
+    None when none is a finite number (blank, text, NaN)."""
+    found = [float(n) for n in numbers if n is not None and math.isfinite(n)]
+    if not found:
+        return None
+    return math.fsum(found) / len(found), len(found)
+
+
+def write_return_figures(connection, return_ids: Iterable[int]) -> None:
+    """Work the returns' figures out again from their `ReturnValue` rows, replacing what
+    was there (on `connection`, in its transaction)."""
+    ids = sorted(set(return_ids))
+    if not ids:
+        return
+    numbers: dict[tuple[int, str], list[float | None]] = {}
+    rows = connection.execute(
+        sa_select(ReturnValue.return_id, ReturnValue.item_id, ReturnValue.value_number).where(
+            ReturnValue.return_id.in_(ids)
+        )
+    )
+    for return_id, item_id, number in rows:
+        numbers.setdefault((return_id, item_id), []).append(number)
+    connection.execute(delete(ReturnFigure).where(ReturnFigure.return_id.in_(ids)))
+    figures = [
+        {"return_id": return_id, "item_id": item_id, "value": found[0], "periods": found[1]}
+        for (return_id, item_id), values in sorted(numbers.items())
+        if (found := return_figure(values)) is not None
+    ]
+    if figures:
+        connection.execute(insert(ReturnFigure), figures)
+
+
+_CHANGED_RETURNS = "monitor.changed_return_snapshots"
+
+
+@event.listens_for(OrmSession, "before_flush")
+def _note_changed_snapshots(session, _context, _instances) -> None:
+    """Note the returns whose snapshot this flush adds to, changes or removes from."""
+    changed = {
+        row.return_id
+        for row in (*session.new, *session.dirty, *session.deleted)
+        if isinstance(row, ReturnValue) and row.return_id is not None
+    }
+    if changed:
+        session.info.setdefault(_CHANGED_RETURNS, set()).update(changed)
+
+
+@event.listens_for(OrmSession, "after_flush")
+def _refresh_return_figures(session, _context) -> None:
+    """The noted returns' figures, worked out again in the flush's own transaction."""
+    changed = session.info.pop(_CHANGED_RETURNS, None)
+    if changed:
+        write_return_figures(session.connection(), changed)
 
 
 class ReturnSpend(SQLModel, table=True):

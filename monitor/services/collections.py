@@ -6,7 +6,9 @@ sends its monthly figures for the three months and its quarterly figures for the
 for a year, the annual figures, the four quarters and the twelve months.
 
 Submitting copies the live values into ReturnValue / ReturnSpend rows; the ICB reads
-only those, so later edits to live records never change what it sees.
+only those, so later edits to live records never change what it sees. The same flush
+summarises the snapshot into one ReturnFigure row per item (monitor.models.returns), which
+is what the ICB's views of figures read.
 """
 
 from __future__ import annotations
@@ -524,8 +526,10 @@ def submit(
     """Freeze the practice's live values into a snapshot the ICB can see.
 
     Resubmitting (after a withdrawal, or to send corrected figures) replaces the
-    snapshot. Raises ReturnRefused when the collection is closed, not open yet or past
-    its due date, or when nothing is recorded. `user` is None only for demo data.
+    snapshot, and with it the return's figures (worked out in the same transaction when
+    the snapshot's rows are flushed: `monitor.models.returns.ReturnFigure`). Raises
+    ReturnRefused when the collection is closed, not open yet or past its due date, or
+    when nothing is recorded. `user` is None only for demo data.
     """
     if message := refusal(collection, today):
         raise ReturnRefused(message)
@@ -608,8 +612,9 @@ def withdraw(
     today: date,
     now: datetime | None = None,
 ) -> PracticeReturn:
-    """Stop the ICB seeing the practice's return. The snapshot stays for the audit trail
-    until the practice resubmits."""
+    """Stop the ICB seeing the practice's return. The snapshot (and its figures) stays
+    for the audit trail until the practice resubmits; every ICB view reads submitted
+    returns only."""
     if message := refusal(collection, today):
         raise ReturnRefused(message)
     answer = practice_return(session, collection, practice_id)

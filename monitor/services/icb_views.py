@@ -1,20 +1,24 @@
 """The ICB's view across practices, and the PCN lead's trends.
 
 What practices typed is read only from the frozen snapshots they chose to submit (a
-`PracticeReturn` with status "submitted" and its `ReturnValue` / `ReturnSpend` rows),
-never from their live figures, and a withdrawn return drops out at once. A national item
-(one NHS England publishes for every practice) is different: its published figures are
-public, so the ICB's views of it cover every practice of the ICB, from the publication
-(`visibility.published_figures`), whether or not it submitted, with England's figures
-from the same publication beside them (monitor.services.england). Every function takes the practices
-the signed-in user may reach and a collection found through `monitor.services.visibility`,
-which only answers for the user's own ICB.
+`PracticeReturn` with status "submitted" and its `ReturnValue` / `ReturnSpend` rows, and
+the `ReturnFigure` rows that summarise them), never from their live figures, and a
+withdrawn return drops out at once. A national item (one NHS England publishes for every
+practice) is different: its published figures are public, so the ICB's views of it cover
+every practice of the ICB, from the publication (`visibility.published_figures`),
+whether or not it submitted, with England's figures from the same publication beside
+them (monitor.services.england). Every function takes the practices the signed-in user
+may reach and a collection found through `monitor.services.visibility`, which only
+answers for the user's own ICB.
 
-One figure per practice per metric: a collection covers a quarter or a year, so a monthly
-item arrives as several months. A practice's figure for the collection is the **mean of the
-periods in its return** (for an annual item in a year's return, simply its value), and
-pages say so. The statistics are in `monitor.analysis` (distribution, equity), and small
-numbers are suppressed by the one rule in `monitor.core.small_numbers`.
+One figure per practice per metric: a collection covers a quarter or a year, so a
+monthly item arrives as several months. A practice's figure for the collection is the
+**mean of the periods in its return** (for an annual item in a year's return, simply its
+value), and pages say so. It is worked out once, when the return is submitted
+(`ReturnFigure`), so a view of figures reads one row per practice and item, and only for
+the items it shows; only the tidy table (every period of every return) reads the
+snapshot's own rows. The statistics are in `monitor.analysis` (distribution, equity),
+and small numbers are suppressed by the one rule in `monitor.core.small_numbers`.
 """
 
 from __future__ import annotations
@@ -45,6 +49,7 @@ from monitor.models import (
     Pcn,
     Practice,
     PracticeReturn,
+    ReturnFigure,
     ReturnSpend,
     ReturnStatus,
     ReturnValue,
@@ -87,6 +92,16 @@ class SnapshotValue(NamedTuple):
     template_version: int
 
 
+class SnapshotFigure(NamedTuple):
+    """A submitted return's figure for one item (a `ReturnFigure` row, as a tuple): the
+    mean of the item's periods in the snapshot, and how many periods."""
+
+    return_id: int
+    item_id: str
+    value: float
+    periods: int
+
+
 class SnapshotSpend(NamedTuple):
     """One spending category of a submitted return (a `ReturnSpend` row, as a tuple)."""
 
@@ -98,14 +113,16 @@ class SnapshotSpend(NamedTuple):
 
 @dataclass(frozen=True)
 class Submission:
-    """One practice's submitted return: the snapshot the ICB may read. `values` is empty
-    when the view was loaded without them (`load(values=False)`)."""
+    """One practice's submitted return: the snapshot the ICB may read. `values` (every
+    period's figure) and `figures` (one per item) are empty when the view was loaded
+    without them (see `load`)."""
 
     practice: Practice
     pcn: Pcn
     practice_return: PracticeReturn
     values: tuple[SnapshotValue, ...]
     spend: tuple[SnapshotSpend, ...]
+    figures: tuple[SnapshotFigure, ...] = ()
 
     @property
     def submitted_at(self) -> datetime:
@@ -171,23 +188,15 @@ class CollectionData:
 
     @cached_property
     def _returned(self) -> dict[str, list[PracticeFigure]]:
-        """Item id → each submitting practice's figure for it (the mean of its periods),
-        in practice-name order: every return's values read once, for every metric."""
+        """Item id → each submitting practice's figure for it (the mean of its periods,
+        worked out when it submitted), in practice-name order."""
         out: dict[str, list[PracticeFigure]] = {}
         for submission in self.submissions:
-            numbers: dict[str, list[float]] = {}
-            for value in submission.values:
-                if (number := _number(value)) is not None:
-                    numbers.setdefault(value.item_id, []).append(number)
-            for item_id, found in numbers.items():
-                out.setdefault(item_id, []).append(
-                    PracticeFigure(
-                        submission.practice,
-                        submission.pcn,
-                        math.fsum(found) / len(found),
-                        len(found),
-                    )
+            for figure in submission.figures:
+                found = PracticeFigure(
+                    submission.practice, submission.pcn, figure.value, figure.periods
                 )
+                out.setdefault(figure.item_id, []).append(found)
         return out
 
     def items(self) -> list[Item]:
@@ -233,21 +242,35 @@ def load(
     user: User,
     collection: Collection,
     template: ChecklistTemplate,
-    values: bool = True,
+    figures: bool = True,
+    items: Iterable[str] | None = None,
+    snapshot: bool = True,
 ) -> CollectionData:
-    """The collection's submitted snapshots from the practices `user` may reach. With
-    `values=False`, the returns and their spending without their figures or any published
-    ones (for completeness and the spending mix, which use none)."""
+    """The collection's submitted returns from the practices `user` may reach, with their
+    spending and as much of their figures as a page shows:
+
+    - `figures`: each return's figure for each item and every practice's published
+      figures for the national items (False for completeness and the spending mix, which
+      show none);
+    - `items`: only these items' figures (a page about one item reads no others);
+    - `snapshot`: each return's period-by-period values too (the tidy table)."""
     practices = counted_practices(session, collection, visibility.list_practices(session, user))
     pcns = pcn_groups(session, user, practices, icb_id=collection.icb_id)
     period = collection_period(collection)
+    wanted = None if items is None else frozenset(items)
     return CollectionData(
         collection=collection,
         template=template,
         practices=practices,
         pcns=pcns,
-        submissions=submitted(session, collection, practices, pcns, values=values),
-        published=published(session, user, template, period, practices, pcns) if values else {},
+        submissions=submitted(
+            session, collection, practices, pcns, figures=figures, items=wanted, snapshot=snapshot
+        ),
+        published=(
+            published(session, user, template, period, practices, pcns, items=wanted)
+            if figures
+            else {}
+        ),
     )
 
 
@@ -268,14 +291,21 @@ def published(
     period: Period,
     practices: Sequence[Practice],
     pcns: dict[int | None, Pcn],
+    *,
+    items: frozenset[str] | None = None,
 ) -> dict[str, Published]:
-    """Every practice's published figures for the template's national items over the
-    period (each practice's mean of its periods, as for returns)."""
+    """Every practice's published figures for the template's national items (with
+    `items`, those of them only) over the period (each practice's mean of its periods, as
+    for returns)."""
     wanted = {
         item.id: [p.code for p in covered_periods(item, period)]
         for item in template.items
-        if item.national is not None and item.type is not ItemType.TEXT
+        if item.national is not None
+        and item.type is not ItemType.TEXT
+        and (items is None or item.id in items)
     }
+    if not wanted:
+        return {}
     codes = sorted({code for found in wanted.values() for code in found})
     rows = visibility.published_figures(
         session, user, item_ids=list(wanted), period_codes=codes,
@@ -354,10 +384,13 @@ def submitted(
     practices: Sequence[Practice],
     pcns: dict[int | None, Pcn],
     *,
-    values: bool = True,
+    figures: bool = True,
+    items: frozenset[str] | None = None,
+    snapshot: bool = True,
 ) -> list[Submission]:
-    """Submitted returns (never withdrawn ones) of `practices` to `collection`; with
-    `values=False`, without their figures."""
+    """Submitted returns (never withdrawn ones) of `practices` to `collection`, with their
+    spending; their figures per item (`figures`: all, or only `items`'), and their
+    period-by-period values (`snapshot`)."""
     by_id = {p.id: p for p in practices}
     if not by_id:
         return []
@@ -373,14 +406,23 @@ def submitted(
     if not returns:
         return []
     ids = [r.id for r in returns]
-    figures: dict[int, list[SnapshotValue]] = defaultdict(list)
-    if values:
+    values: dict[int, list[SnapshotValue]] = defaultdict(list)
+    if snapshot:
         for row in session.exec(
             select(*(getattr(ReturnValue, name) for name in SnapshotValue._fields))
             .where(ReturnValue.return_id.in_(ids))
             .order_by(ReturnValue.item_id, ReturnValue.period_start)
         ):
-            figures[row[0]].append(SnapshotValue._make(row))
+            values[row[0]].append(SnapshotValue._make(row))
+    per_item: dict[int, list[SnapshotFigure]] = defaultdict(list)
+    if figures and (items is None or items):
+        query = select(*(getattr(ReturnFigure, name) for name in SnapshotFigure._fields)).where(
+            ReturnFigure.return_id.in_(ids)
+        )
+        if items is not None:
+            query = query.where(ReturnFigure.item_id.in_(sorted(items)))
+        for row in session.exec(query):
+            per_item[row[0]].append(SnapshotFigure._make(row))
     spend: dict[int, list[SnapshotSpend]] = defaultdict(list)
     for row in session.exec(
         select(*(getattr(ReturnSpend, name) for name in SnapshotSpend._fields))
@@ -393,8 +435,9 @@ def submitted(
             practice=by_id[r.practice_id],
             pcn=pcns.get(r.pcn_id) or _pcn_or_none_group(session, r.pcn_id, collection.icb_id),
             practice_return=r,
-            values=tuple(figures[r.id]),
+            values=tuple(values[r.id]),
             spend=tuple(spend[r.id]),
+            figures=tuple(per_item[r.id]),
         )
         for r in returns
     ]
@@ -407,7 +450,8 @@ def chart_stamp(session: Session, user: User, collection: Collection, item: Item
     to key its cached picture without loading the collection: the collection, the
     practices `user` reaches (each one's PCN, list size, deprivation and status), its
     returns by status (how many, their versions, the latest submission and withdrawal),
-    the submitted snapshots' figures of the item (how many, their sum) and, for a national
+    the submitted returns' figures of the item (how many, their sums, the latest row:
+    a resubmission writes new rows) and, for a national
     item, its published figures and the ICB's imports. Any change to what the chart shows
     changes one of these."""
     practices = session.exec(
@@ -437,12 +481,17 @@ def chart_stamp(session: Session, user: User, collection: Collection, item: Item
         .order_by(PracticeReturn.status)
     )
     snapshot = session.exec(
-        select(func.count(), func.sum(ReturnValue.value_number), func.max(ReturnValue.id))
-        .join(PracticeReturn, ReturnValue.return_id == PracticeReturn.id)
+        select(
+            func.count(),
+            func.sum(ReturnFigure.value),
+            func.sum(ReturnFigure.periods),
+            func.max(ReturnFigure.id),
+        )
+        .join(PracticeReturn, ReturnFigure.return_id == PracticeReturn.id)
         .where(
             PracticeReturn.collection_id == collection.id,
             PracticeReturn.status == ReturnStatus.SUBMITTED,
-            ReturnValue.item_id == item.id,
+            ReturnFigure.item_id == item.id,
         )
     ).one()
     published: tuple = ()
@@ -1373,7 +1422,7 @@ def pcn_trends(
             continue
         from_here = [
             s
-            for s in submitted(session, collection, practices, pcns)
+            for s in submitted(session, collection, practices, pcns, snapshot=False)
             if s.practice_return.pcn_id == pcn.id
         ]
         data = CollectionData(collection, template, members, pcns, from_here)
@@ -1405,7 +1454,9 @@ def icb_trends(
     for collection in collections:
         template = templates.get((collection.template_id, collection.template_version))
         if template is not None:
-            loaded.append(load(session, user=user, collection=collection, template=template))
+            loaded.append(
+                load(session, user=user, collection=collection, template=template, snapshot=False)
+            )
     trends = _trends(loaded, [len(d.practices) for d in loaded])
     if item_id is not None:
         trends = [t for t in trends if t.item.id == item_id]

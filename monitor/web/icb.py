@@ -42,15 +42,15 @@ def _collection(collection_id: int) -> Collection:
     return collection
 
 
-def _data(collection_id: int, *, values: bool = True) -> icb_views.CollectionData:
-    """The collection as the user may see it; `values=False` for a page that shows none of
-    the returns' figures (completeness, the spending mix): see icb_views.load."""
+def _data(collection_id: int, **shown) -> icb_views.CollectionData:
+    """The collection as the user may see it, loaded with as much of its figures as the
+    page shows (`shown`: icb_views.load's figures, items and snapshot)."""
     collection = _collection(collection_id)
     template = templates().get((collection.template_id, collection.template_version))
     if template is None:
         abort(404)
     return icb_views.load(
-        db(), user=current_user, collection=collection, template=template, values=values
+        db(), user=current_user, collection=collection, template=template, **shown
     )
 
 
@@ -87,7 +87,7 @@ def _render(name: str, data: icb_views.CollectionData, **context):
 def _completeness(collection_id: int):
     """The collection's data, its completeness narrowed by the `status` filter, and the
     filter's error message (None when the filter is valid)."""
-    data = _data(collection_id, values=False)
+    data = _data(collection_id, figures=False, snapshot=False)
     shown, error = icb_views.status_filter(request.args.getlist("status"))
     states = icb_views.practice_states(db(), data.collection, data.practices, data.template)
     changed = icb_views.last_changed(db(), data.collection, data.practices, data.template)
@@ -138,7 +138,7 @@ def completeness_csv(collection_id: int):
 @bp.get("/collections/<int:collection_id>/metrics")
 @allow(*ANALYST)
 def metrics(collection_id: int):
-    data = _data(collection_id)
+    data = _data(collection_id, snapshot=False)
     return _render(
         "metrics",
         data,
@@ -153,7 +153,7 @@ def metrics(collection_id: int):
 @bp.get("/collections/<int:collection_id>/metrics/<item_id>")
 @allow(*ANALYST)
 def distribution(collection_id: int, item_id: str):
-    data = _data(collection_id)
+    data = _data(collection_id, items=[item_id], snapshot=False)
     item = _item(data, item_id)
     view = icb_views.distribution(data, item, session=db())
     return _render(
@@ -187,7 +187,10 @@ def distribution_chart(collection_id: int, item_id: str, fmt: str):
     key = charts.chart_key("icb-ranked", stamp, item.id, item.type, item.label)
 
     def build():
-        data = icb_views.load(db(), user=current_user, collection=collection, template=template)
+        data = icb_views.load(
+            db(), user=current_user, collection=collection, template=template,
+            items=[item.id], snapshot=False,
+        )  # fmt: skip
         view = icb_views.distribution(data, item, session=db())
         return charts.ranked_chart(
             [r.figure.value for r in view.ranked],
@@ -206,7 +209,7 @@ def distribution_chart(collection_id: int, item_id: str, fmt: str):
 @bp.get("/collections/<int:collection_id>/equity")
 @allow(*ANALYST)
 def equity(collection_id: int):
-    data = _data(collection_id)
+    data = _data(collection_id, snapshot=False)
     items = data.items()
     # The interval's method, chosen on the page (invalid choices: reported, and ignored).
     options = icb_views.equity_options(request.args, items=items)
@@ -253,7 +256,10 @@ def equity_chart(collection_id: int, item_id: str, fmt: str):
     )
 
     def build():
-        data = icb_views.load(db(), user=current_user, collection=collection, template=template)
+        data = icb_views.load(
+            db(), user=current_user, collection=collection, template=template,
+            items=[item.id], snapshot=False,
+        )  # fmt: skip
         view = icb_views.equity_view(data, item, session=db(), user=current_user, options=options)
         shown = present.quintile_bars(view)
         marks = present.england_marks(view)
@@ -275,7 +281,7 @@ def equity_chart(collection_id: int, item_id: str, fmt: str):
 @bp.get("/collections/<int:collection_id>/spending")
 @allow(*ANALYST)
 def spending_mix(collection_id: int):
-    data = _data(collection_id, values=False)
+    data = _data(collection_id, figures=False, snapshot=False)
     mix = icb_views.spending_mix(data)
     return _render("spending", data, mix=mix, alt=present.spending_alt(mix))
 
@@ -283,7 +289,7 @@ def spending_mix(collection_id: int):
 @bp.get("/collections/<int:collection_id>/spending/chart.<fmt>")
 @allow(*ANALYST)
 def spending_chart(collection_id: int, fmt: str):
-    data = _data(collection_id, values=False)
+    data = _data(collection_id, figures=False, snapshot=False)
     mix = icb_views.spending_mix(data)
     labels = [c.label for c in mix.categories]
     amounts = [float(c.hep) for c in mix.categories]
@@ -327,7 +333,7 @@ def _chunks(file, size: int = 64 * 1024):
 @bp.get("/collections/<int:collection_id>/returns.csv")
 @allow(*ANALYST)
 def tidy_csv(collection_id: int):
-    data = _data(collection_id)
+    data = _data(collection_id, figures=False)  # every period's value: the snapshot only
     rows = [
         [
             row.submission.practice.ods_code,
