@@ -21,6 +21,7 @@ from enum import Enum
 import matplotlib
 import numpy as np
 import pandas as pd
+import PIL.Image
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.backends.backend_svg import FigureCanvasSVG
 from matplotlib.figure import Figure
@@ -45,11 +46,51 @@ def render_svg(fig: Figure) -> bytes:
 
 def render_png(fig: Figure, *, dpi: float | None = None) -> bytes:
     """The figure as PNG through Agg; ``dpi`` defaults to the figure's (100): a 10 × 4.5
-    inch chart is 1000 × 450 pixels, and ``dpi=200`` suits high-density screens."""
+    inch chart is 1000 × 450 pixels, and ``dpi=200`` suits high-density screens.
+
+    An opaque chart (every chart here has a white background) is written as an RGB PNG,
+    without the alpha channel Agg draws: the same picture, a quarter fewer bytes to
+    compress, and a PDF can embed an RGB PNG's compressed data as it is (a PDF image has
+    no alpha channel: ReportLab would decode an RGBA PNG, split off its alpha as a mask
+    and compress both again; monitor.exporters.summary_pdf)."""
+    dpi = dpi or fig.dpi
+    raw = io.BytesIO()
+    with chart_context():
+        FigureCanvasAgg(fig)
+        fig.savefig(raw, format="rgba", dpi=dpi)
+    pixels = raw.getvalue()
+    size = _drawn_size(fig, dpi, len(pixels) // 4)
+    if size is None:
+        return _png_through_matplotlib(fig, dpi)
+    width, height = size
+    image = PIL.Image.frombuffer("RGBA", (width, height), pixels, "raw", "RGBA", 0, 1)
+    if image.getextrema()[3] == (255, 255):
+        image = image.convert("RGB")
+    elif fig.get_facecolor()[3] == 1:  # an opaque chart with some edge pixels not quite
+        face = tuple(round(255 * c) for c in fig.get_facecolor()[:3])
+        flat = PIL.Image.new("RGB", image.size, face)
+        flat.paste(image, mask=image.getchannel("A"))
+        image = flat
+    buffer = io.BytesIO()
+    image.save(buffer, format="png", dpi=(dpi, dpi))
+    return buffer.getvalue()
+
+
+def _drawn_size(fig: Figure, dpi: float, pixels: int) -> tuple[int, int] | None:
+    """The width and height Agg drew at `dpi` (it truncates the figure's size in pixels),
+    checked against the number of pixels it wrote."""
+    width_in, height_in = fig.get_size_inches()
+    for width in {int(width_in * dpi), round(width_in * dpi)}:
+        if width and pixels % width == 0 and abs(pixels // width - height_in * dpi) < 1.5:
+            return width, pixels // width
+    return None
+
+
+def _png_through_matplotlib(fig: Figure, dpi: float) -> bytes:
     buffer = io.BytesIO()
     with chart_context():
         FigureCanvasAgg(fig)
-        fig.savefig(buffer, format="png", dpi=dpi or fig.dpi, metadata={"Software": None})
+        fig.savefig(buffer, format="png", dpi=dpi, metadata={"Software": None})
     return buffer.getvalue()
 
 

@@ -17,6 +17,7 @@ bytes.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -31,6 +32,7 @@ from reportlab.lib.enums import TA_RIGHT
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
+from reportlab.pdfbase import pdfdoc
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
@@ -596,12 +598,135 @@ def _charts(summary: ImpactSummary) -> list[Flowable]:
     max_height = FRAME_HEIGHT - 80  # leaves room for the caption on the same page
     for n, chart in enumerate(summary.charts, start=1):
         scale = min(FRAME_WIDTH / chart.width_px, max_height / chart.height_px)
-        image = Image(
-            BytesIO(chart.png), width=chart.width_px * scale, height=chart.height_px * scale
-        )
+        image = chart_image(chart.png, chart.width_px * scale, chart.height_px * scale)
         caption = Paragraph(f"<b>Chart {n}.</b> {_text(chart.caption)}", CAPTION)
         flowables.append(KeepTogether([image, caption, Spacer(1, 12)]))
     return flowables
+
+
+def chart_image(png: bytes, width: float, height: float) -> Flowable:
+    """A chart's PNG at `width` × `height` points. An 8-bit RGB or grey PNG (what
+    monitor.charts.render_png writes for an opaque chart) is embedded as it is: its
+    compressed pixel data is already what a PDF's FlateDecode filter with PNG predictors
+    reads, so nothing is decoded or compressed again. Anything else (an alpha channel,
+    a palette, interlacing) goes through ReportLab's own reader."""
+    parsed = _plain_png(png)
+    if parsed is None:
+        return Image(BytesIO(png), width=width, height=height)
+    return _PngImage(parsed, width, height)
+
+
+@dataclass(frozen=True)
+class _Png:
+    digest: str
+    width: int
+    height: int
+    colours: int  # 3 (RGB) or 1 (grey)
+    data: bytes  # the IDAT chunks' zlib stream
+
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+_PNG_COLOURS = {2: 3, 0: 1}  # PNG colour type: channels
+
+
+def _plain_png(png: bytes) -> _Png | None:
+    """The PNG's size and compressed pixels if a PDF can take them as they are: 8 bits a
+    channel, RGB or grey, not interlaced; otherwise None."""
+    if not png.startswith(PNG_SIGNATURE):
+        return None
+    at, data, header = 8, [], None
+    while at + 8 <= len(png):
+        length = int.from_bytes(png[at : at + 4], "big")
+        kind = png[at + 4 : at + 8]
+        body = png[at + 8 : at + 8 + length]
+        if kind == b"IHDR":
+            header = body
+        elif kind == b"IDAT":
+            data.append(body)
+        elif kind == b"IEND":
+            break
+        elif kind in (b"PLTE", b"tRNS"):
+            return None
+        at += 12 + length
+    if header is None or len(header) != 13 or not data:
+        return None
+    width, height = int.from_bytes(header[0:4], "big"), int.from_bytes(header[4:8], "big")
+    depth, colour_type, compression, filtering, interlace = header[8:13]
+    if (
+        depth != 8
+        or colour_type not in _PNG_COLOURS
+        or (compression, filtering, interlace)
+        != (
+            0,
+            0,
+            0,
+        )
+    ):
+        return None
+    digest = hashlib.sha256(png).hexdigest()
+    return _Png(digest, width, height, _PNG_COLOURS[colour_type], b"".join(data))
+
+
+class _PngXObject(pdfdoc.PDFImageXObject):
+    """A PDF image whose stream is a PNG's own compressed data, read with PNG predictors."""
+
+    def __init__(self, name: str, png: _Png) -> None:  # not the parent's: nothing to load
+        self.name = name
+        self.png = png
+        self.width, self.height = png.width, png.height
+        self.mask = None
+
+    def format(self, document) -> bytes:
+        stream = pdfdoc.PDFStream(content=self.png.data)
+        entries = stream.dictionary
+        entries["Type"] = pdfdoc.PDFName("XObject")
+        entries["Subtype"] = pdfdoc.PDFName("Image")
+        entries["Width"] = self.png.width
+        entries["Height"] = self.png.height
+        entries["BitsPerComponent"] = 8
+        entries["ColorSpace"] = pdfdoc.PDFName(
+            "DeviceRGB" if self.png.colours == 3 else "DeviceGray"
+        )
+        entries["Filter"] = pdfdoc.PDFArray([pdfdoc.PDFName("FlateDecode")])
+        entries["DecodeParms"] = pdfdoc.PDFDictionary(
+            {
+                "Predictor": 15,
+                "Colors": self.png.colours,
+                "BitsPerComponent": 8,
+                "Columns": self.png.width,
+            }
+        )
+        entries["Length"] = len(self.png.data)
+        return stream.format(document)
+
+
+class _PngImage(Flowable):
+    """Draws a `_PngXObject`, stored once in the document however often it is drawn (as
+    ReportLab's Canvas.drawImage stores its images)."""
+
+    def __init__(self, png: _Png, width: float, height: float) -> None:
+        super().__init__()
+        self.png = png
+        self.width, self.height = width, height
+
+    def wrap(self, available_width, available_height):
+        return self.width, self.height
+
+    def draw(self) -> None:
+        canvas = self.canv
+        name = f"png{self.png.digest[:32]}"
+        registered = canvas._doc.getXObjectName(name)
+        if canvas._doc.idToObject.get(registered) is None:
+            image = _PngXObject(name, self.png)
+            canvas._setXObjects(image)
+            canvas._doc.Reference(image, registered)
+            canvas._doc.addForm(name, image)
+        canvas._currentPageHasImages = 1
+        canvas.saveState()
+        canvas.scale(self.width, self.height)
+        canvas._code.append(f"/{registered} Do")
+        canvas.restoreState()
+        canvas._formsinuse.append(name)
 
 
 def _detail_tables(summary: ImpactSummary) -> list[Flowable]:

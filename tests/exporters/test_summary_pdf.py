@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import re
+from dataclasses import replace
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -202,3 +203,40 @@ def test_an_empty_period_still_prints_and_says_so(session, world):
     assert "No staffing changes recorded in this period." in everything
     assert "No figures recorded in this period." in everything
     assert "No HEP allocation recorded for this period" in everything
+
+
+def test_each_chart_is_embedded_pixel_for_pixel_without_being_decoded(session, history):
+    """An opaque chart is an RGB PNG (monitor.charts.render_png), whose compressed data the
+    PDF carries as it is (FlateDecode with PNG predictors); a PNG with an alpha channel
+    still goes through ReportLab's reader. Either way the page shows the chart's pixels."""
+    import numpy as np
+    import PIL.Image
+
+    from monitor.charts import render_png, sparkline
+    from monitor.exporters.summary_pdf import chart_image
+    from monitor.services.summary import ChartImage
+
+    summary = summary_for(
+        session, history.practice, start=FOUR_YEARS[0], end=FOUR_YEARS[1], with_charts=True
+    )
+    transparent = render_png(sparkline([3, 1, 4, 1, 5, 9, 2, 6], category_of_last=None))
+    assert PIL.Image.open(io.BytesIO(transparent)).mode == "RGBA"
+    assert {PIL.Image.open(io.BytesIO(c.png)).mode for c in summary.charts} == {"RGB"}
+    assert type(chart_image(summary.charts[0].png, 100, 45)).__name__ == "_PngImage"
+    assert type(chart_image(transparent, 100, 25)).__name__ == "Image"
+    extra = ChartImage("A sparkline", "alt", transparent, 160, 40)  # (ReportLab's reader)
+    pdf = summary_pdf(replace(summary, charts=(*summary.charts, extra)))
+
+    images = [image for page in PdfReader(io.BytesIO(pdf)).pages for image in page.images]
+    assert len(images) == len(summary.charts) + 1
+    shown = {np.asarray(image.image.convert("RGB")).tobytes() for image in images}
+    for chart in summary.charts:  # (a page's images are listed in no particular order)
+        assert np.asarray(PIL.Image.open(io.BytesIO(chart.png))).tobytes() in shown
+    streams = [
+        page["/Resources"]["/XObject"][name].get_object()
+        for page in PdfReader(io.BytesIO(pdf)).pages
+        if "/Resources" in page and "/XObject" in page["/Resources"]
+        for name in page["/Resources"]["/XObject"]
+    ]
+    predicted = [s for s in streams if s.get("/DecodeParms", {}).get("/Predictor") == 15]
+    assert len(predicted) == len(summary.charts)
