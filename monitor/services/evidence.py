@@ -24,6 +24,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 from enum import IntEnum
 
+from sqlalchemy import bindparam, or_, true
 from sqlmodel import Session, func, select
 
 from monitor.analysis import cumulative, spc
@@ -234,6 +235,57 @@ def _allocations(session: Session, practice_id: int) -> list[tuple[int, float]]:
             )
         )
     ]
+
+
+@functools.cache
+def _stamp_statement():
+    """`figures_stamp`'s query, built once (its parameter is the practice)."""
+    practice_id = bindparam("practice_id")
+
+    def of(model, value):
+        return (
+            select(
+                func.count(model.id),
+                func.sum(model.id),
+                func.sum(model.version),
+                func.max(model.updated_at),
+                func.sum(value),
+            )
+            .where(model.practice_id == practice_id)
+            .subquery()
+        )
+
+    figures = of(MetricValue, MetricValue.value_number)
+    allocations = of(HepAllocation, HepAllocation.amount)
+    imports = (
+        select(func.count(NationalImport.id), func.sum(NationalImport.version))
+        .where(
+            NationalImport.id.in_(
+                select(MetricValue.import_id).where(
+                    MetricValue.practice_id == practice_id, MetricValue.import_id.is_not(None)
+                )
+            )
+        )
+        .subquery()
+    )
+    # Three one-row aggregates side by side.
+    return select(figures, allocations, imports).select_from(
+        figures.join(allocations, true()).join(imports, true())
+    )
+
+
+def figures_stamp(session: Session, practice_id: int) -> tuple:
+    """A data stamp of everything `series_for_items` reads for a practice, from one
+    aggregate query (a handful of numbers, not its rows): its figures' count, ids,
+    versions, latest edit and total, the same of its HEP allocations, and the imports'
+    (which name a figure's source). Every edit of a record increments its `version`
+    and sets `updated_at` (services/records.py), a removal changes the count and the
+    ids, and a new row has a new id or a later `updated_at`; the totals of the values
+    catch even a write that bypassed that. So a cache keyed by the stamp (the
+    dashboard's cards) is read again whenever a figure changes."""
+
+    row = session.exec(_stamp_statement(), params={"practice_id": practice_id}).one()
+    return tuple(str(v) for v in row)
 
 
 def series_for(
@@ -876,28 +928,82 @@ def peer_medians(
 ) -> list[float | None]:
     """Median of the same item across other practices that chose to share their
     figures (with the PCN, or across the ICB), per period; None where fewer than
-    MIN_PRACTICES practices contributed. Never returns which practices contributed."""
+    MIN_PRACTICES practices contributed. Never returns which practices contributed.
+
+    On PostgreSQL computed in the database (`peer_median_rows`): the page reads a row
+    per period, not every peer's figures. SQLite's window functions sort slower than
+    Python takes the medians of the rows (bench/README.md), so there the rows are read
+    (`_peer_median_rows_read`); both give the same figures (tests/services/
+    test_peer_medians.py)."""
     if not periods:
         return []
+    if scope == "pcn" and practice.pcn_id is None:  # in no PCN: no PCN peers to compare with
+        return [None] * len(periods)
+    codes = [p.code for p in periods]
+    ranked = session.get_bind().dialect.name != "sqlite"
+    compute = peer_median_rows if ranked else _peer_median_rows_read
+    rows = compute(session, practice=practice, item_id=item.id, codes=codes, scope=scope)
+    found = {code: median if enough(count) else None for code, median, count in rows}
+    return [found.get(p.code) for p in periods]
+
+
+def _peers(practice: Practice, scope: str):
+    """The other practices whose figures make `practice`'s PCN or ICB median: those that
+    chose to share with the PCN (or the ICB)."""
     peers = select(Practice.id).where(Practice.id != practice.id)
     if scope == "pcn":
-        if practice.pcn_id is None:  # in no PCN: no PCN peers to compare with
-            return [None] * len(periods)
-        peers = peers.where(Practice.pcn_id == practice.pcn_id, Practice.shares_with_pcn.is_(True))
-    else:
-        peers = peers.where(Practice.icb_id == practice.icb_id, Practice.shares_with_icb.is_(True))
-    rows = session.exec(
-        select(MetricValue.period_code, MetricValue.value_number).where(
-            MetricValue.item_id == item.id,
-            MetricValue.practice_id.in_(peers),
-            MetricValue.period_code.in_([p.code for p in periods]),
+        return peers.where(Practice.pcn_id == practice.pcn_id, Practice.shares_with_pcn.is_(True))
+    return peers.where(Practice.icb_id == practice.icb_id, Practice.shares_with_icb.is_(True))
+
+
+def peer_median_rows(
+    session: Session, *, practice: Practice, item_id: str, codes: Sequence[str], scope: str
+) -> list[tuple[str, float, int]]:
+    """(period code, median, how many figures) of the sharing peers' figures for
+    `item_id` in each of `codes` that has any, from one ordered aggregate query that
+    works alike on SQLite and PostgreSQL: each period's figures are numbered in order
+    of value and the middle one (odd count) or the mean of the middle two (even) is
+    kept, as `statistics.median` takes it. The count is the caller's to suppress."""
+    ranked = (
+        select(
+            MetricValue.period_code.label("code"),
+            MetricValue.value_number.label("value"),
+            func.row_number()
+            .over(partition_by=MetricValue.period_code, order_by=MetricValue.value_number)
+            .label("n"),
+            func.count().over(partition_by=MetricValue.period_code).label("total"),
+        )
+        .where(
+            MetricValue.item_id == item_id,
+            MetricValue.practice_id.in_(_peers(practice, scope)),
+            MetricValue.period_code.in_(list(codes)),
             MetricValue.value_number.is_not(None),
         )
+        .subquery()
+    )
+    # Integer halves: the middle row of an odd count, the middle two of an even one.
+    middle = or_(ranked.c.n == (ranked.c.total + 1) // 2, ranked.c.n == ranked.c.total // 2 + 1)
+    rows = session.exec(
+        select(ranked.c.code, func.avg(ranked.c.value), func.max(ranked.c.total))
+        .where(middle)
+        .group_by(ranked.c.code)
     ).all()
+    return [(code, float(median), int(count)) for code, median, count in rows]
+
+
+def _peer_median_rows_read(
+    session: Session, *, practice: Practice, item_id: str, codes: Sequence[str], scope: str
+) -> list[tuple[str, float, int]]:
+    """`peer_median_rows` from the peers' figures read row by row, the medians taken
+    here (`statistics.median`)."""
     grouped: dict[str, list[float]] = defaultdict(list)
-    for code, number in rows:
+    for code, number in session.exec(
+        select(MetricValue.period_code, MetricValue.value_number).where(
+            MetricValue.item_id == item_id,
+            MetricValue.practice_id.in_(_peers(practice, scope)),
+            MetricValue.period_code.in_(list(codes)),
+            MetricValue.value_number.is_not(None),
+        )
+    ):
         grouped[code].append(number)
-    return [
-        statistics.median(grouped[p.code]) if enough(len(grouped[p.code])) else None
-        for p in periods
-    ]
+    return [(code, statistics.median(found), len(found)) for code, found in grouped.items()]

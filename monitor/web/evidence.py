@@ -3,10 +3,13 @@ Count charts, chart images and data downloads, and the money views."""
 
 from __future__ import annotations
 
-from collections import defaultdict
+import hashlib
+import threading
+import uuid
+from collections import OrderedDict, defaultdict
 from decimal import Decimal
 
-from flask import Blueprint, abort, render_template, request
+from flask import Blueprint, abort, current_app, render_template, request
 from flask_login import current_user
 
 from monitor import charts
@@ -35,10 +38,10 @@ def _baseline_arg() -> int | None:
     return value if value and 2015 <= value < current else None
 
 
-def _item_or_404(item_id: str):
+def _item_or_404(item_id: str, template=None):
     """An item of the ICB's template, or one its earlier versions asked for and it no
     longer does (whose values stay in the practice's history)."""
-    template = template_for_user(current_user)
+    template = template or template_for_user(current_user)
     item = template.items_by_id.get(item_id)
     if item is None:
         item = next((i for i in _retired(template) if i.id == item_id), None)
@@ -62,12 +65,11 @@ def _until(item) -> Period:
     return Period.latest_complete(today(), item.frequency)
 
 
-def _dashboard_cards(baseline_year: int | None, groups, version: int):
+def _dashboard_cards(baseline_year: int | None, groups, version: int, *, interventions):
     """The cards of each group of items (the template's, the retired ones), from one
     query of the practice's figures; each card's evidence is cached by its data."""
     session = db()
     practice = own_practice()
-    interventions = evidence.practice_interventions(session, practice.id)
     charted = [[item for item in items if item.type is not ItemType.TEXT] for items in groups]
     found = evidence.series_for_items(
         session,
@@ -94,6 +96,44 @@ def _dashboard_cards(baseline_year: int | None, groups, version: int):
     return grouped
 
 
+_DEFINITIONS: dict[int, tuple[object, str]] = {}
+"""id() of a template or item → (it, a hash of its definition): computed once per
+object (held here, so its id is never reused while the entry stands)."""
+
+
+def _definition(thing) -> str:
+    found = _DEFINITIONS.get(id(thing))
+    if found is None or found[0] is not thing:
+        if len(_DEFINITIONS) > 4096:
+            _DEFINITIONS.clear()
+        digest = hashlib.sha256(thing.model_dump_json().encode()).hexdigest()
+        found = _DEFINITIONS[id(thing)] = (thing, digest)
+    return found[1]
+
+
+def _cards_key(practice, template, retired, interventions, baseline_year) -> tuple:
+    """Everything the dashboard's cards read: the practice's data stamp (its figures,
+    allocations and their imports: one aggregate query), its interventions, the
+    template and retired items' definitions, the baseline, today (each item's last
+    period) and the request's baseline argument (in the cards' links)."""
+    return (
+        # The cache is per process; the app (its database) is in the key all the same.
+        current_app.extensions.setdefault("monitor.cards_scope", uuid.uuid4().hex),
+        practice.id,
+        evidence.figures_stamp(db(), practice.id),
+        tuple(
+            (e.id, e.version, e.title, e.occurred_on, tuple(e.affected_items or ()))
+            for e in interventions
+        ),
+        _definition(template),
+        tuple(_definition(item) for item in retired),
+        baseline_year,
+        today(),
+        request.args.get("baseline"),
+        request.script_root,
+    )
+
+
 @bp.get("/dashboard")
 @allow(*READERS)
 def dashboard():
@@ -101,14 +141,23 @@ def dashboard():
     default_year = evidence.default_baseline_year(db(), practice.id)
     baseline_year = _baseline_arg() or default_year
     template = template_for_user(current_user)
-    cards, retired = _dashboard_cards(
-        baseline_year, (template.items, _retired(template)), template.version
-    )
+    retired_items = _retired(template)
+    interventions = evidence.practice_interventions(db(), practice.id)
+
+    def cards():
+        """The cards, read only when the page's cached cards are not for this key."""
+        return _dashboard_cards(
+            baseline_year,
+            (template.items, retired_items),
+            template.version,
+            interventions=interventions,
+        )
+
     return render_template(
         "evidence/dashboard.jinja",
         practice=practice,
-        cards=cards,
-        retired=retired,
+        cards_key=_cards_key(practice, template, retired_items, interventions, baseline_year),
+        load_cards=cards,
         template_version=template.version,
         baseline_year=baseline_year,
         default_year=default_year,
@@ -118,26 +167,28 @@ def dashboard():
     )
 
 
-@bp.get("/sparklines/<item_id>.svg")
-@allow(*READERS)
-def sparkline(item_id: str):
-    item = _item_or_404(item_id)
-    practice = own_practice()
+_SPARKLINES: OrderedDict[tuple, tuple | None] = OrderedDict()
+"""A sparkline's data key (`_cards_key` and the item) → what its picture is drawn from:
+(chart key, values, variation of the last point), or None without figures. Per
+process and bounded; a warm image reads the practice's data stamp, not its figures."""
+_SPARKLINES_SIZE = 4096
+_SPARKLINES_LOCK = threading.Lock()
+
+
+def _sparkline_data(item, practice, template, interventions, baseline_year):
     series = evidence.series_for(
         db(),
         practice_id=practice.id,
         item=item,
         until=_until(item),
-        template_version=template_for_user(current_user).version,
+        template_version=template.version,
     )
     if series is None:
-        abort(404)
+        return None
     # The dot's colour is the card's chart's: the same baseline and interventions (and
     # the card's cached evidence, so the image recomputes nothing the dashboard did).
     result = evidence.cached_evidence_for(
-        series,
-        baseline_year=_baseline_arg() or evidence.default_baseline_year(db(), practice.id),
-        interventions=evidence.practice_interventions(db(), practice.id),
+        series, baseline_year=baseline_year, interventions=interventions
     )
     values = series.values[-36:]
     key = charts.chart_key(
@@ -149,10 +200,37 @@ def sparkline(item_id: str):
         [p.code for p in series.periods[-36:]],
         result.chart.variation,
     )
+    return key, values, result.chart.variation
+
+
+@bp.get("/sparklines/<item_id>.svg")
+@allow(*READERS)
+def sparkline(item_id: str):
+    template = template_for_user(current_user)
+    item = _item_or_404(item_id, template)
+    practice = own_practice()
+    interventions = evidence.practice_interventions(db(), practice.id)
+    # The default baseline year follows from the allocations, which the stamp covers.
+    memo = (_cards_key(practice, template, [item], interventions, _baseline_arg()), item.id)
+    with _SPARKLINES_LOCK:
+        known = memo in _SPARKLINES
+        found = _SPARKLINES.get(memo)
+        if known:
+            _SPARKLINES.move_to_end(memo)
+    if not known:
+        baseline_year = _baseline_arg() or evidence.default_baseline_year(db(), practice.id)
+        found = _sparkline_data(item, practice, template, interventions, baseline_year)
+        with _SPARKLINES_LOCK:
+            _SPARKLINES[memo] = found
+            while len(_SPARKLINES) > _SPARKLINES_SIZE:
+                _SPARKLINES.popitem(last=False)
+    if found is None:
+        abort(404)
+    key, values, variation = found
     return chart_response(
         key,
         "svg",
-        lambda: charts.sparkline(values, category_of_last=result.chart.variation),
+        lambda: charts.sparkline(values, category_of_last=variation),
         filename=f"{item.id}-trend",
     )
 
