@@ -10,9 +10,13 @@ a temporary name and renamed into place, so a reader never sees half a chart. Th
 directory is bounded (`max_bytes`): the least recently used charts are pruned. A small
 in-process LRU sits in front so a hot chart costs no disk read.
 
-Several charts wanted at once (the impact summary's) are drawn in parallel by a pool of
-processes when the draw function can travel to one (a functools.partial of a module
-function with picklable arguments); anything else is drawn in the requesting process.
+With CHART_RENDER_PROCESSES set, several charts wanted at once (the impact summary's)
+are drawn in parallel by a pool of that many processes when the draw function can travel
+to one (a functools.partial of a module function with picklable arguments); anything
+else is drawn in the requesting process. The default is no pool: the charts a practice's
+views show are drawn in a job when its data change (monitor.jobs), so a request rarely
+draws any, and on a machine whose cores are busy the pool gained nothing measurable
+while costing each worker about 150 MB (bench/README.md, "Impact summary").
 Nothing is shared between practices except identical images of identical data.
 """
 
@@ -255,7 +259,7 @@ def init_app(app: Flask) -> None:
         _directory(app),
         max_entries=app.config.get("CHART_CACHE_SIZE", 128),
         max_bytes=app.config.get("CHART_CACHE_MAX_BYTES", DEFAULT_MAX_BYTES),
-        processes=app.config.get("CHART_RENDER_PROCESSES", min(2, os.cpu_count() or 1)),
+        processes=app.config.get("CHART_RENDER_PROCESSES", 0),
     )
 
 

@@ -580,3 +580,24 @@ def test_the_phone_chart_keeps_its_text_at_least_12px_where_it_is_shown_343px_wi
             assert -1 <= box.x0 and box.x1 <= figure_width + 1, text.get_text()
     # The values at the lines' right-hand ends are left to the data table.
     assert not [t for t in svg_texts(narrow) if t.startswith(("Mean ", "Upper ", "Lower "))]
+
+
+def test_every_period_has_a_short_mark_below_the_axis_drawn_as_one_line():
+    """The mark at each period is one line of tick-shaped markers at the foot of the axes
+    (x in periods, y in axes units), not a matplotlib minor tick per period (a Tick, with
+    lines and a label of its own, was 40% of the drawing); the labelled periods keep
+    their major ticks."""
+    from matplotlib.markers import TICKDOWN
+
+    fig = spc_chart(make_spec(call_wait_values(48)))
+    ax = chart_axes(fig)
+    marks = [line for line in ax.lines if line.get_marker() == TICKDOWN]
+    assert len(marks) == 1
+    (mark,) = marks
+    assert list(mark.get_xdata()) == list(range(48))
+    assert set(mark.get_ydata()) == {0}
+    assert mark.get_transform() == ax.get_xaxis_transform()
+    assert mark.get_markersize() == 2 and mark.get_linestyle() == "None"
+    assert not mark.get_in_layout() and not mark.get_clip_on()
+    assert list(ax.get_xticks(minor=True)) == []
+    assert 2 <= len(ax.get_xticks()) < 48
