@@ -9,11 +9,12 @@ years of monthly, quarterly and annual figures, allocations, spending and staffi
 summary is timed for one financial year and for four (1 April four years ago to the
 last 31 March), and end to end through the download routes as a browser would ask. A
 "first" download has an empty chart cache directory and evidence cache (what follows a
-change of the data: every chart key is new), so it draws every chart, in the chart
-cache's pool of processes; "again" takes them from the shared cache. The very first
-download after the process starts also starts that pool, and is shown on its own. The
-floor, in the same run, is the bare SQL read of every row the summary reads. Medians of
-`--repeat`.
+change of the data: every chart key is new), so it draws every chart (in the request's
+process: CHART_RENDER_PROCESSES is 0 by default); "again" takes them from the shared
+cache. "After a data change": one figure edited on an app with an empty chart cache, then the
+download with the pre-render job that the edit queued having run (as a worker would run
+it; the job's own time is shown) and without it, interleaved. The floor, in the same
+run, is the bare SQL read of every row the summary reads. Medians of `--repeat`.
 """
 
 from __future__ import annotations
@@ -40,13 +41,15 @@ from monitor.demo import DEMO_PASSWORD, load_demo  # noqa: E402
 from monitor.demo.records import load_demo_records  # noqa: E402
 from monitor.exporters.summary_pdf import summary_pdf  # noqa: E402
 from monitor.exporters.summary_xlsx import summary_workbook  # noqa: E402
-from monitor.models import Practice  # noqa: E402
+from monitor.jobs import jobs_of  # noqa: E402
+from monitor.models import MetricValue, Practice  # noqa: E402
 from monitor.services import evidence  # noqa: E402
 from monitor.services.summary import build_summary  # noqa: E402
 from monitor.web.chart_cache import ChartCache  # noqa: E402
 from monitor.web.context import default_template  # noqa: E402
 
 EDITOR = "pm@highfields.example"
+ITEM = "call_answer_time"
 
 
 FLOOR_SQL = (
@@ -107,9 +110,7 @@ def main() -> None:
 
                 def empty_cache(caches=caches, label=label):
                     evidence.clear_evidence_cache()
-                    caches.append(
-                        ChartCache(Path(folder) / f"steps-{len(caches)}-{label}", processes=2)
-                    )
+                    caches.append(ChartCache(Path(folder) / f"steps-{len(caches)}-{label}"))
 
                 def build(start=start, end=end, label=label, caches=caches):
                     return build_summary(
@@ -126,7 +127,7 @@ def main() -> None:
                     )
 
                 empty_cache()
-                build()  # the render pool started
+                build()  # warm: imports, fonts
                 built_ms, summary = median_ms(build, args.repeat, before=empty_cache)
                 cached_ms, _ = median_ms(build, args.repeat)
                 xlsx_ms, xlsx = median_ms(lambda s=summary: summary_workbook(s), args.repeat)
@@ -171,6 +172,81 @@ def main() -> None:
                 f"  {path:<30} first {first:6.0f} ms ({first / floor:5.0f}×), "
                 f"again {again:6.0f} ms ({again / floor:5.0f}×)"
             )
+
+        after_a_change(url, Path(folder), ranges, floor, args.repeat)
+
+
+def after_a_change(url: str, folder: Path, ranges, floor: float, repeat: int) -> None:
+    """The first download after a data change (one of the practice's figures edited, on
+    an app with an empty chart cache and evidence cache), with the pre-render job the
+    change queued having run first (monitor.jobs, as a worker runs it) and without:
+    interleaved, one of each per repeat."""
+    year = financial_year_of(today()) - 1
+    start, end = ranges["4 financial years"]
+    paths = {
+        "pdf, default year": f"/summary/impact-summary.pdf?year={year}",
+        "xlsx, default year": f"/summary/impact-summary.xlsx?year={year}",
+        "pdf, 4 years": f"/summary/impact-summary.pdf?start={start}&end={end}",
+        "metric page's chart": f"/metrics/{ITEM}/chart.svg",
+    }
+    times: dict[str, list[float]] = {"job": []}
+    for label in ("pdf, default year", "metric page's chart"):
+        times[f"without: {label}"] = []
+    for label in paths:
+        times[f"with: {label}"] = []
+    for n in range(repeat):
+        for with_job in (False, True):
+            evidence.clear_evidence_cache()
+            app = create_app(
+                "test",
+                DATABASE_URL=url,
+                CHART_CACHE_DIR=str(folder / f"change-{n}-{with_job}"),
+                JOBS_SQLITE_PATH=str(folder / f"jobs-{n}-{with_job}.sqlite3"),
+                WTF_CSRF_ENABLED=False,
+                PRERENDER_CHARTS=True,
+            )
+            client = app.test_client()
+            client.post("/sign-in", data={"email": EDITOR, "password": DEMO_PASSWORD})
+            _edit_a_figure(app)
+            queue = jobs_of(app).ready()
+            assert queue.pending_count() == 1, queue.pending_count()
+            if with_job:
+                started = time.perf_counter()
+                while (task := queue.dequeue()) is not None:
+                    task.execute()
+                times["job"].append((time.perf_counter() - started) * 1000)
+                chosen = paths
+            else:
+                chosen = {k: paths[k] for k in ("pdf, default year", "metric page's chart")}
+            for label, path in chosen.items():
+                started = time.perf_counter()
+                response = client.get(path)
+                assert response.status_code == 200, (path, response.status_code)
+                key = f"{'with' if with_job else 'without'}: {label}"
+                times[key].append((time.perf_counter() - started) * 1000)
+            jobs_of(app).close()
+            app.extensions["monitor.engine"].dispose()
+    print(
+        f"First download after a data change (median of {repeat}, interleaved; "
+        f"load {os.getloadavg()[0]:.2f}):"
+    )
+    for label, measured in times.items():
+        ms = statistics.median(measured)
+        print(f"  {label:<28} {ms:7.0f} ms ({ms / floor:5.0f}×)")
+
+
+def _edit_a_figure(app) -> None:
+    """Move the practice's latest call answer time by a second, as a save would."""
+    with Session(app.extensions["monitor.engine"]) as session:
+        practice = session.exec(select(Practice).where(Practice.ods_code == "Z00001")).one()
+        value = session.exec(
+            select(MetricValue)
+            .where(MetricValue.practice_id == practice.id, MetricValue.item_id == ITEM)
+            .order_by(MetricValue.period_start.desc())
+        ).first()
+        value.value_number += 1
+        session.add(value)
+        session.commit()
 
 
 if __name__ == "__main__":

@@ -34,7 +34,7 @@ from datetime import date
 from pathlib import Path
 
 import psycopg
-from flask import Flask
+from flask import Flask, has_request_context
 from huey import Huey, PostgresHuey, SqliteHuey
 from huey.constants import EmptyData
 from huey.consumer import Consumer
@@ -129,7 +129,8 @@ class Jobs:
             for icb_id in sorted(changed.icbs):
                 self.ready()
                 self.prerender_icb_task(icb_id)
-            self.ensure_worker()
+            if has_request_context():  # not in a command (`monitor demo`) nor a worker
+                self.ensure_worker()
         except Exception:
             log.exception("could not queue the charts of %s", changed)
 

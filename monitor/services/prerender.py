@@ -5,7 +5,8 @@ Two halves, both here so every write path is covered in one place:
 
 - **Noticing a change.** A listener on every database session collects, at each flush,
   the practices whose figures, interventions or HEP allocations (everything the
-  practice's charts are drawn from) were added, changed or deleted, and the ICBs a
+  practice's charts are drawn from) were added, changed or deleted (as objects of the
+  session, or as the audit event every edit and delete writes), and the ICBs a
   national import finished for (England's figures beside the practice's charts). When
   the session commits, the collected ids are handed to the callback registered for the
   session's engine (`watch`): the job queue's (monitor.jobs), which queues one job per
@@ -39,6 +40,7 @@ from monitor.core.checklist import ItemType, Templates
 from monitor.core.periods import Period, financial_year_of
 from monitor.models import (
     PRACTICE_ROLES,
+    AuditEvent,
     HepAllocation,
     Icb,
     ImportStatus,
@@ -53,6 +55,8 @@ from monitor.services import evidence, metric_view, summary
 WATCHED = (MetricValue, Intervention, HepAllocation)
 """Rows a practice's charts are drawn from. Spending and staffing appear in the summary's
 tables only, which the download writes in milliseconds."""
+WATCHED_TYPES = frozenset({"metric_value", "intervention", "hep_allocation"})
+"""The same rows as an audit event names them (monitor.services.records.OBJECT_TYPES)."""
 
 PHONE_SUFFIX = ".phone"
 """The phone layout's cache key suffix (monitor.web.chart_width.for_requested_width)."""
@@ -97,12 +101,18 @@ def _collect(session: OrmSession, _context) -> None:
         return
     changed: Changed | None = session.info.get(_INFO_KEY)
     for obj in (*session.new, *session.dirty, *session.deleted):
+        practice_id = None
         if isinstance(obj, WATCHED):
             practice_id = getattr(obj, "practice_id", None)
-            if practice_id is not None:
-                if changed is None:
-                    changed = session.info[_INFO_KEY] = Changed(set(), set())
-                changed.practices.add(practice_id)
+        elif isinstance(obj, AuditEvent) and obj.object_type in WATCHED_TYPES:
+            # An edit or delete is one UPDATE or DELETE statement checked against the
+            # record's version (monitor.services.records), which the session never
+            # holds as an object; its audit event, which every change has, names it.
+            practice_id = obj.practice_id
+        if practice_id is not None:
+            if changed is None:
+                changed = session.info[_INFO_KEY] = Changed(set(), set())
+            changed.practices.add(practice_id)
         elif isinstance(obj, NationalImport) and obj.status in _ENGLAND_CHANGED:
             if changed is None:
                 changed = session.info[_INFO_KEY] = Changed(set(), set())

@@ -6,9 +6,11 @@ taken from the real queue (SQLite file or PostgreSQL tables) and run here, one b
 
 from __future__ import annotations
 
+import time
 from datetime import date
 
 import pytest
+from huey.constants import EmptyData
 from sqlmodel import select
 
 from monitor import create_app
@@ -71,7 +73,9 @@ def recent(app, session, world):
             period_code=code,
             number=300 - 5 * n,
         )
-    make_intervention(session, practice=world.practice, occurred_on=date(fy, 9, 4))
+    world.recent_event = make_intervention(
+        session, practice=world.practice, occurred_on=date(fy, 9, 4)
+    )
     return world
 
 
@@ -177,3 +181,33 @@ def test_a_practice_nobody_reads_is_not_drawn(app, recent):
     run_waiting(app)
     assert run_prerender(app, recent.other_practice.id) == 0
     assert run_prerender(app, recent.practice.id) > 0
+
+
+def test_a_page_that_deletes_an_intervention_has_the_in_app_worker_redraw(app, recent, client):
+    """Through a real page and the real worker threads (`make run`'s JOBS_IN_PROCESS):
+    the delete queues the practice's job, the worker runs it, and the metric page's
+    chart without the intervention's marker is then in the cache."""
+    run_waiting(app)
+    app.config.update(JOBS_IN_PROCESS=True, JOBS_POLL_SECONDS=0.2)
+    drawn = cache(app).renders
+    client.sign_in(recent.editor.email)
+    event = recent.recent_event  # marked on the call answer time's charts
+    response = client.submit(f"/interventions/{event.id}/delete", {"version": str(event.version)})
+    assert response.status_code == 302
+    storage = jobs_of(app).ready().storage
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if cache(app).renders > drawn and storage.peek_data(
+            f"prerender-waiting-{recent.practice.id}"
+        ) in (EmptyData, None):
+            break
+        time.sleep(0.2)
+    else:
+        raise AssertionError("the worker did not draw the practice's charts")
+    deadline = time.monotonic() + 120
+    while jobs_of(app).ready().pending_count() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    jobs_of(app).stop_worker()  # lets the running job finish
+    after_job = cache(app).renders
+    assert client.get("/metrics/call_answer_time/chart.svg").status_code == 200
+    assert cache(app).renders == after_job
