@@ -8,6 +8,7 @@ on PostgreSQL and queries and migrations must work on both.
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 
 import pytest
@@ -54,6 +55,17 @@ def postgres_template(postgres_server):
     admin.dispose()
 
 
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory):
+    """An SQLite file with the schema, copied for each test: creating the tables costs
+    a commit (and a sync to disk) per statement, a copy of the file one write."""
+    path = tmp_path_factory.mktemp("sqlite-template") / "schema.sqlite3"
+    engine = create_engine(f"sqlite:///{path}")
+    SQLModel.metadata.create_all(engine)
+    engine.dispose()
+    return path
+
+
 @pytest.fixture
 def empty_database_url(request, tmp_path):
     """A URL to a brand-new database with no tables, on the backend being tested."""
@@ -69,11 +81,9 @@ def empty_database_url(request, tmp_path):
 def database_url(request, tmp_path):
     """A fresh database with the schema, on each backend in turn."""
     if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'test.sqlite3'}"
-        engine = create_engine(url)
-        SQLModel.metadata.create_all(engine)
-        engine.dispose()
-        yield url
+        path = tmp_path / "test.sqlite3"
+        shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
+        yield f"sqlite:///{path}"
         return
     server = request.getfixturevalue("postgres_server")
     template = request.getfixturevalue("postgres_template")

@@ -242,9 +242,14 @@ class TemplateError(ValueError):
     """A template file that cannot be used; the message names the file and the item."""
 
 
+SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+"""libyaml's safe loader where PyYAML was built with it (the wheels are): the same
+documents as yaml.SafeLoader, about ten times as fast, which every app start pays."""
+
+
 def load_template(path: Path) -> ChecklistTemplate:
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=SAFE_LOADER)
     except yaml.YAMLError as exc:
         raise TemplateError(f"{path.name}: not valid YAML: {exc}") from None
     if not isinstance(raw, dict):

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import os
 import shutil
+import sqlite3
 import threading
 import time
+from contextlib import closing
 from urllib.parse import urlsplit
 
 import pyotp
@@ -75,16 +77,33 @@ def buffered(app):
     return wsgi
 
 
-@pytest.fixture
-def live_server(tmp_path):
-    """The app on a free local port, with the demo data loaded. Yields its base URL."""
-    url = f"sqlite:///{tmp_path / 'browser.sqlite3'}"
+@pytest.fixture(scope="session")
+def demo_database(tmp_path_factory):
+    """An SQLite file holding the schema and the demo data, made once a session and
+    copied for each test (loading the demo takes seconds; a copy, milliseconds)."""
+    path = tmp_path_factory.mktemp("browser-demo") / "demo.sqlite3"
+    url = f"sqlite:///{path}"
     engine = create_engine(url)
     SQLModel.metadata.create_all(engine)
     engine.dispose()
     app = create_app("test", DATABASE_URL=url)
     with Session(app.extensions["monitor.engine"]) as session:
         load_all_demo_data(session, app.extensions["monitor.passwords"], today=today())
+    app.extensions["monitor.jobs"].close()
+    app.extensions["monitor.engine"].dispose()
+    # Everything into the one file (the app writes ahead to a -wal file), so a copy of
+    # it is the whole database.
+    with closing(sqlite3.connect(path)) as connection:
+        connection.execute("PRAGMA journal_mode=DELETE")
+    return path
+
+
+@pytest.fixture
+def live_server(tmp_path, demo_database):
+    """The app on a free local port, with the demo data loaded. Yields its base URL."""
+    path = tmp_path / "browser.sqlite3"
+    shutil.copyfile(demo_database, path)
+    app = create_app("test", DATABASE_URL=f"sqlite:///{path}")
     server = make_server("127.0.0.1", 0, buffered(app), threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
