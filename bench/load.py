@@ -1,7 +1,7 @@
 """Load on the documented deployment: gunicorn + PostgreSQL, 50 signed-in practice users
 and an ICB analyst for 60 seconds on loopback (locust, headless; bench/locustfile.py).
 
-    .venv/bin/python bench/load.py [--users 50] [--seconds 60] [--workers 4]
+    .venv/bin/python bench/load.py [--users 50] [--seconds 60] [--workers 4] [--quick]
 
 It starts a throwaway PostgreSQL server (initdb/pg_ctl, as the tests do), runs the
 README's commands against it (`monitor db upgrade`, `monitor demo`), creates the
@@ -49,7 +49,14 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=4, help="gunicorn workers (4)")
     parser.add_argument("--spawn-rate", type=float, default=5, help="users started a second")
     parser.add_argument("--timeout", type=int, default=120, help="gunicorn's --timeout (120)")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="3 users for 5 s on 2 workers, no summary timed alone: proves the bench works",
+    )
     args = parser.parse_args()
+    if args.quick:
+        args.users, args.seconds, args.workers = 3, 5, 2
 
     sys.path.insert(0, str(ROOT))
     from tests.postgres import TemporaryPostgres
@@ -94,7 +101,7 @@ def main() -> int:
         _wait_for(host)
         floor = _floor(host)
         floor["load average"] = os.getloadavg()[0]
-        alone = _alone(host, config)
+        alone = _alone(host, config, summaries=not args.quick)
 
         prefix = work / "stats"
         saves_path = work / "saves.json"
@@ -359,7 +366,7 @@ def _floor(host: str, repeat: int = 50) -> dict[str, float]:
     return {"p50": statistics.median(times), "p95": times[int(0.95 * len(times)) - 1]}
 
 
-def _alone(host: str, config: dict) -> dict[str, float]:
+def _alone(host: str, config: dict, *, summaries: bool = True) -> dict[str, float]:
     """Each practice request type on the idle server for one signed-in user, one after
     another (median of 5 after one to warm up; the summary's first, cold, is its own
     line): what a request costs with no one else about. Milliseconds, by locust's name."""
@@ -386,13 +393,17 @@ def _alone(host: str, config: dict) -> dict[str, float]:
         )
         assert answer.status_code == 302, answer.status_code
         year = config["year"]
-        for name, path, repeat in [
+        requests_alone = [
             ("dashboard", "/dashboard", 6),
             ("figures form", f"/figures/{user['period']}", 6),
-            ("summary .xlsx, first", f"/summary/impact-summary.xlsx?year={year}", 1),
-            ("summary .xlsx", f"/summary/impact-summary.xlsx?year={year}", 3),
-            ("summary .pdf", f"/summary/impact-summary.pdf?year={year}", 3),
-        ]:
+        ]
+        if summaries:
+            requests_alone += [
+                ("summary .xlsx, first", f"/summary/impact-summary.xlsx?year={year}", 1),
+                ("summary .xlsx", f"/summary/impact-summary.xlsx?year={year}", 3),
+                ("summary .pdf", f"/summary/impact-summary.pdf?year={year}", 3),
+            ]
+        for name, path, repeat in requests_alone:
             times = []
             for _ in range(repeat):
                 started = time.perf_counter()
