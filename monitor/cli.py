@@ -5,6 +5,7 @@ The same commands run as `flask --app monitor …`.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import click
@@ -312,13 +313,30 @@ def recompute_england_command() -> None:
     click.echo(f"England's stored aggregates: {stored}, changed: {changed}")
 
 
+WORKER_NICENESS = 10
+"""How much lower than the web server's the worker's CPU priority is: its jobs (imports,
+drawing charts before anyone asks) take seconds to minutes, and on a machine it shares
+with gunicorn a page someone is waiting for should come first."""
+
+
 @click.command("worker")
 @click.option("--workers", default=1, show_default=True, help="Worker threads")
+@click.option(
+    "--nice",
+    "niceness",
+    default=WORKER_NICENESS,
+    show_default=True,
+    type=click.IntRange(0, 19),
+    help="Lower the worker's CPU priority by this much (0: as the web server's)",
+)
 @with_appcontext
-def worker_command(workers: int) -> None:
-    """Run the background worker that imports national files (until stopped)."""
+def worker_command(workers: int, niceness: int) -> None:
+    """Run the background worker: national imports, and charts drawn before anyone asks
+    (until stopped)."""
     from monitor.jobs import start_worker
 
+    if niceness:
+        os.nice(niceness)
     start_worker(current_app._get_current_object(), workers=workers)
 
 

@@ -273,3 +273,25 @@ def test_recompute_england_puts_a_wrong_stored_sii_right_and_again_changes_nothi
     assert again.exit_code == 0, again.output
     assert again.output.splitlines() == ["England's stored aggregates: 1, changed: 0"]
     assert len(session.exec(select(AuditEvent).where(AuditEvent.action == "recompute")).all()) == 1
+
+
+@pytest.mark.parametrize(("options", "lowered_by"), [([], 10), (["--nice", "0"], None)])
+def test_the_worker_runs_below_the_web_servers_cpu_priority(
+    runner, monkeypatch, options, lowered_by
+):
+    """Its jobs take seconds to minutes; a page someone waits for comes first."""
+    import monitor.jobs
+
+    niced, started = [], []
+    monkeypatch.setattr("os.nice", niced.append)
+    monkeypatch.setattr(monitor.jobs, "start_worker", lambda app, workers: started.append(workers))
+    result = runner.invoke(args=["worker", "--workers", "2", *options])
+    assert result.exit_code == 0, result.output
+    assert niced == ([lowered_by] if lowered_by else [])
+    assert started == [2]
+
+
+def test_the_worker_refuses_a_niceness_out_of_range(runner):
+    result = runner.invoke(args=["worker", "--nice", "25"])
+    assert result.exit_code == 2
+    assert "25 is not in the range 0<=x<=19" in result.output
