@@ -174,6 +174,18 @@ def report(runs: list[Run]) -> str:
         sized = ", ".join(f"{int(x):,}" for x, _ in points)
         verdict = "–" if s is None else ("yes" if s <= 1.1 else "no")
         lines.append(f"| {label} | {dialect} | {sized} | {fmt_slope(s)} | {verdict} |")
+    lines += ["", "### Warm ms by practices, in one table", ""]
+    head = ["request", "database", *(f"{size:,}" for size in sizes), "slope, all"]
+    head += [f"slope {a:,} → {b:,}" for a, b in zip(sizes, sizes[1:], strict=False)]
+    lines.append("| " + " | ".join(head) + " |")
+    lines.append("|" + "---|" * len(head))
+    for label, dialect, s, points in summary:
+        warm = dict(points)
+        cells = [label, dialect, *(fmt_ms(warm.get(size)) for size in sizes), fmt_slope(s)]
+        for a, b in zip(sizes, sizes[1:], strict=False):
+            pair = [(x, y) for x, y in points if x in (a, b)]
+            cells.append(fmt_slope(slope(pair)))
+        lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
