@@ -52,10 +52,12 @@ pytest: setup system-deps
 
 test: lint pytest
 
-bench: setup
+bench: setup system-deps
 	$(BIN)/python bench/dashboard.py
 	$(BIN)/python bench/summary.py
 	$(BIN)/python bench/icb.py
+	$(BIN)/python bench/scale.py
+	$(BIN)/python bench/load.py
 
 clean:
 	rm -rf $(VENV) node_modules monitor/static/nhsuk instance
