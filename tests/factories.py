@@ -300,6 +300,19 @@ def make_value(
     return value
 
 
+def make_values(session: Session, *, practice: Practice, item_id: str, first: str, numbers):
+    """One value a period from `first` on (each the period after the last); the last made."""
+    from monitor.core.periods import Period
+
+    period, last = Period.parse(first), None
+    for number in numbers:
+        last = make_value(
+            session, practice=practice, item_id=item_id, period_code=period.code, number=number
+        )
+        period = period.next()
+    return last
+
+
 def make_case(session: Session, *, practice: Practice, **overrides):
     from monitor.models import CaseExample, Visibility
 

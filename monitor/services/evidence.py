@@ -27,6 +27,7 @@ from enum import IntEnum
 from sqlalchemy import bindparam, or_, true
 from sqlmodel import Session, func, select
 
+from monitor import charts
 from monitor.analysis import cumulative, spc
 from monitor.core.checklist import (
     ChecklistTemplate,
@@ -745,6 +746,28 @@ def evidence_key(
         target,
     )
     return hashlib.sha256(repr(parts).encode()).hexdigest()
+
+
+SPARKLINE_PERIODS = 36
+"""A dashboard sparkline shows the last three years of an item's periods."""
+
+
+def sparkline_key(
+    practice_id: int, item_id: str, series: Series, variation
+) -> tuple[str, list[float | None]]:
+    """The chart cache key of an item's dashboard sparkline, and the values it shows:
+    the page's image route and the pre-render job find the same picture by it."""
+    values = series.values[-SPARKLINE_PERIODS:]
+    key = charts.chart_key(
+        charts.CHART_VERSION,
+        "spark",
+        practice_id,
+        item_id,
+        values,
+        [p.code for p in series.periods[-SPARKLINE_PERIODS:]],
+        variation,
+    )
+    return key, values
 
 
 def cached_evidence_for(

@@ -257,16 +257,7 @@ def _sparklines(session, practice, template, items, today, svg: Renderer) -> int
         )
         if result is None:
             continue
-        values = series.values[-36:]
-        key = charts.chart_key(
-            charts.CHART_VERSION,
-            "spark",
-            practice.id,
-            item.id,
-            values,
-            [p.code for p in series.periods[-36:]],
-            result.chart.variation,
-        )
+        key, values = evidence.sparkline_key(practice.id, item.id, series, result.chart.variation)
         svg(key, _Sparkline(values, result.chart.variation))
         asked += 1
     return asked

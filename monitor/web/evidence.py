@@ -190,16 +190,7 @@ def _sparkline_data(item, practice, template, interventions, baseline_year):
     result = evidence.cached_evidence_for(
         series, baseline_year=baseline_year, interventions=interventions
     )
-    values = series.values[-36:]
-    key = charts.chart_key(
-        charts.CHART_VERSION,
-        "spark",
-        practice.id,
-        item.id,
-        values,
-        [p.code for p in series.periods[-36:]],
-        result.chart.variation,
-    )
+    key, values = evidence.sparkline_key(practice.id, item.id, series, result.chart.variation)
     return key, values, result.chart.variation
 
 

@@ -8,10 +8,9 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import text
 
-from monitor.core.periods import Period
 from monitor.services import evidence, records
 from monitor.web import jinja
-from tests.factories import make_allocation, make_intervention, make_value
+from tests.factories import make_allocation, make_intervention, make_value, make_values
 
 BEFORE = [290, 305, 280, 300, 310, 295, 285, 300, 290, 305, 295, 300]
 AFTER = [130, 125, 120, 135, 118, 122, 128, 119, 131, 124, 120, 126]
@@ -19,17 +18,13 @@ AFTER = [130, 125, 120, 135, 118, 122, 128, 119, 131, 124, 120, 126]
 
 @pytest.fixture
 def history(session, world):
-    period = Period.parse("2021-04")
-    last = None
-    for number in BEFORE + AFTER:
-        last = make_value(
-            session,
-            practice=world.practice,
-            item_id="call_answer_time",
-            period_code=period.code,
-            number=number,
-        )
-        period = period.next()
+    last = make_values(
+        session,
+        practice=world.practice,
+        item_id="call_answer_time",
+        first="2021-04",
+        numbers=BEFORE + AFTER,
+    )
     make_allocation(session, practice=world.practice, financial_year=2022, amount=Decimal(50000))
     return last
 

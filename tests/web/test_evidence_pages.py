@@ -6,8 +6,7 @@ from decimal import Decimal
 import pytest
 from defusedxml import ElementTree
 
-from monitor.core.periods import Period
-from tests.factories import make_allocation, make_intervention, make_value
+from tests.factories import make_allocation, make_intervention, make_value, make_values
 
 BEFORE = [290, 305, 280, 300, 310, 295, 285, 300, 290, 305, 295, 300]
 AFTER = [130, 125, 120, 135, 118, 122, 128, 119, 131, 124, 120, 126]
@@ -18,16 +17,13 @@ HOSTILE = "$$ {{ 7*7 }} <script>alert(1)</script> & \\frac{1}{0}"
 def history(session, world):
     """Two years of call waits with a telephony change between them, and an allocation
     so 2021/22 is the baseline."""
-    period = Period.parse("2021-04")
-    for number in BEFORE + AFTER:
-        make_value(
-            session,
-            practice=world.practice,
-            item_id="call_answer_time",
-            period_code=period.code,
-            number=number,
-        )
-        period = period.next()
+    make_values(
+        session,
+        practice=world.practice,
+        item_id="call_answer_time",
+        first="2021-04",
+        numbers=BEFORE + AFTER,
+    )
     make_allocation(session, practice=world.practice, financial_year=2022, amount=Decimal(50000))
     event = make_intervention(
         session,

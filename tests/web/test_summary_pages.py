@@ -10,8 +10,7 @@ import openpyxl
 import pytest
 from pypdf import PdfReader
 
-from monitor.core.periods import Period
-from tests.factories import make_allocation, make_spend, make_value
+from tests.factories import make_allocation, make_spend, make_values
 
 CALL_WAITS = [290, 305, 280, 300, 310, 295, 285, 300, 290, 305, 295, 300]
 AFTER = [130, 125, 120, 135, 118, 122, 128, 119, 131, 124, 120, 126]
@@ -20,16 +19,13 @@ AFTER = [130, 125, 120, 135, 118, 122, 128, 119, 131, 124, 120, 126]
 @pytest.fixture
 def history(session, world):
     """2021/22 before the HEP, 2022/23 after, with an allocation and pooled spending."""
-    period = Period.parse("2021-04")
-    for number in CALL_WAITS + AFTER:
-        make_value(
-            session,
-            practice=world.practice,
-            item_id="call_answer_time",
-            period_code=period.code,
-            number=number,
-        )
-        period = period.next()
+    make_values(
+        session,
+        practice=world.practice,
+        item_id="call_answer_time",
+        first="2021-04",
+        numbers=CALL_WAITS + AFTER,
+    )
     make_allocation(session, practice=world.practice, financial_year=2022, amount=Decimal(48000))
     make_spend(
         session,
