@@ -21,9 +21,12 @@ and for the workbook an openpyxl write-only dump of the same cells (values and n
 formats, read back from the workbook made) to a temporary file.
 
     .venv/bin/python bench/icb.py [--practices 136] [--repeat 5] [--postgres URL] [--quick]
+                                  [--only home,completeness,distribution,equity,workbook]
 
 `--postgres URL` runs the same on PostgreSQL too (an empty database: the script creates
 and drops its tables). `--quick` is a tiny ICB and one repeat, to prove the script works.
+`--only` chooses the requests timed (comma-separated short names; all by default); the
+workbook's memory and its dump floor are measured only with the workbook chosen.
 """
 
 from __future__ import annotations
@@ -235,6 +238,16 @@ def ms(action) -> float:
     return (time.perf_counter() - started) * 1000
 
 
+# --only's short names → the labels printed
+SHORT_NAMES = {
+    "home": "analyst home",
+    "completeness": "completeness",
+    "distribution": "distribution of one item + chart",
+    "equity": "equity lens + every chart",
+    "workbook": "ICB workbook",
+}
+
+
 def requests(scene: Scene) -> dict[str, str | tuple[str, bool]]:
     c = f"/collections/{scene.collection_id}"
     return {
@@ -246,10 +259,26 @@ def requests(scene: Scene) -> dict[str, str | tuple[str, bool]]:
     }
 
 
-def time_requests(scene: Scene, repeat: int) -> dict[str, tuple[float, float]]:
+def chosen_labels(only: str | None) -> list[str]:
+    """The labels --only names (every request without it); an unknown name is an error."""
+    if not only:
+        return list(SHORT_NAMES.values())
+    names = [name.strip() for name in only.split(",") if name.strip()]
+    unknown = [name for name in names if name not in SHORT_NAMES]
+    if unknown or not names:
+        raise SystemExit(
+            f"--only: unknown request {', '.join(unknown) or '(none)'}; "
+            f"choose from {', '.join(SHORT_NAMES)}"
+        )
+    return [label for short, label in SHORT_NAMES.items() if short in names]
+
+
+def time_requests(scene: Scene, repeat: int, labels: list[str]) -> dict[str, tuple[float, float]]:
     """Label → (first, warm median) in ms; each page in an app of its own."""
     out = {}
     for label, target in requests(scene).items():
+        if label not in labels:
+            continue
         url, with_images = target if isinstance(target, tuple) else (target, False)
         app, client = signed_in(scene)
 
@@ -302,7 +331,7 @@ def workbook_memory(scene: Scene) -> tuple[float, float, bytes]:
 # --------------------------------------------------------------------------- floors
 
 
-def floor_reads(scene: Scene, repeat: int) -> dict[str, float]:
+def floor_reads(scene: Scene, repeat: int, labels: list[str]) -> dict[str, float]:
     """Label → median ms of the bare SQL read of the rows each page summarises."""
     engine = create_engine(scene.url)
     c = scene.collection_id
@@ -332,6 +361,8 @@ def floor_reads(scene: Scene, repeat: int) -> dict[str, float]:
     }
     out = {}
     for label, queries in reads.items():
+        if label not in labels:
+            continue
 
         def read(queries=queries):
             with engine.connect() as connection:
@@ -383,20 +414,26 @@ def run(url: str, args) -> None:
           f"{args.pcns} PCNs, {scene.figures:,} live figures, {scene.submitted} submitted "
           f"returns of an annual collection ({COLLECTION_PERIOD}); warm = median of "
           f"{args.repeat}\n")  # fmt: skip
-    timed = time_requests(scene, args.repeat)
-    floors = floor_reads(scene, args.repeat)
-    request_peak, writer_peak, body = workbook_memory(scene)
-    sheets = cells_of(body)
-    cells = sum(len(row) for _, rows in sheets for row in rows)
-    floor_dump(sheets)  # warm
-    dump_ms = statistics.median(ms(lambda: floor_dump(sheets)) for _ in range(args.repeat))
-    dump_peak = peak_mb(lambda: floor_dump(sheets))
-    floors["ICB workbook"] = dump_ms  # its floor is the dump, not the read
+    labels = chosen_labels(args.only)
+    timed = time_requests(scene, args.repeat, labels)
+    floors = floor_reads(scene, args.repeat, labels)
+    with_workbook = "ICB workbook" in labels
+    if with_workbook:
+        request_peak, writer_peak, body = workbook_memory(scene)
+        sheets = cells_of(body)
+        cells = sum(len(row) for _, rows in sheets for row in rows)
+        floor_dump(sheets)  # warm
+        dump_ms = statistics.median(ms(lambda: floor_dump(sheets)) for _ in range(args.repeat))
+        dump_peak = peak_mb(lambda: floor_dump(sheets))
+        floors["ICB workbook"] = dump_ms  # its floor is the dump, not the read
     print("| request | first ms | warm ms | floor ms | warm ÷ floor | first ÷ warm |")
     print("|---|---|---|---|---|---|")
     for label, (first, warm) in timed.items():
         print(f"| {label} | {first:,.0f} | {warm:,.0f} | {floors[label]:,.1f} | "
               f"{warm / floors[label]:,.0f}× | {first / warm:.1f} |")  # fmt: skip
+    if not with_workbook:
+        SQLModel.metadata.drop_all(create_engine(url))
+        return
     warm = timed["ICB workbook"][1]
     print(f"\nICB workbook ({cells:,} cells): warm {warm:,.0f} ms against an openpyxl "
           f"write-only dump of the same cells, {dump_ms:,.0f} ms: {warm / dump_ms:.2f}×. "
@@ -416,7 +453,13 @@ def main() -> None:
     parser.add_argument(
         "--no-sqlite", action="store_true", help="with --postgres, run on PostgreSQL only"
     )
+    parser.add_argument(
+        "--only",
+        metavar="NAMES",
+        help=f"time only these requests, comma-separated: {','.join(SHORT_NAMES)} (default all)",
+    )
     args = parser.parse_args()
+    chosen_labels(args.only)  # an unknown name stops before the seeding
     logging.getLogger("monitor.security").setLevel(logging.WARNING)  # no sign-in or download events
     if args.quick:
         args.practices, args.pcns, args.repeat = 12, 3, 1
