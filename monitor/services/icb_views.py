@@ -23,6 +23,7 @@ and small numbers are suppressed by the one rule in `monitor.core.small_numbers`
 
 from __future__ import annotations
 
+import hashlib
 import math
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
@@ -43,6 +44,7 @@ from monitor.core.periods import Period, periods_in_year
 from monitor.core.small_numbers import enough
 from monitor.models import (
     Collection,
+    HepAllocation,
     MetricValue,
     NationalAggregate,
     NationalImport,
@@ -445,84 +447,128 @@ def submitted(
     return out
 
 
-def chart_stamp(session: Session, user: User, collection: Collection, item: Item) -> tuple:
-    """What a chart of `item` in the collection is drawn from, in a few aggregate rows,
-    to key its cached picture without loading the collection: the collection, the
-    practices `user` reaches (each one's PCN, list size, deprivation and status), its
-    returns by status (how many, their versions, the latest submission and withdrawal),
-    the submitted returns' figures of the item (how many, their sums, the latest row:
-    a resubmission writes new rows) and, for a national
-    item, its published figures and the ICB's imports. Any change to what the chart shows
-    changes one of these."""
+STAMP_FORMAT = 1
+"""Bumped when `collection_stamp` reads something new, so no key made before matches."""
+
+
+def collection_stamp(
+    session: Session, user: User, collection: Collection, template: ChecklistTemplate
+) -> str:
+    """A digest of everything the collection's ICB views read, for keying their cached
+    pages and charts without loading the collection: the collection; the practices `user`
+    reaches (each one's name, ODS code, PCN, list size, deprivation and status) and their
+    PCNs; the collection's returns by status (how many, whose, their PCNs and versions,
+    the latest submission and withdrawal); the submitted returns' figures and spending
+    (how many, their sums, the latest row: a resubmission writes new rows); and for a
+    template with national items, the reached practices' published figures and HEP
+    allocations and the ICB's imports (England's figures beside them come from those).
+
+    A few queries, the practices' rows hashed once: computed once per request, it keys
+    the page and each of its charts. Any change to what a view shows changes one of
+    these, including a value changed by hand in SQL (the sums)."""
+    reached = select(Practice.id).where(visibility.practice_filter(user))
     practices = session.exec(
         select(
             Practice.id,
+            Practice.ods_code,
+            Practice.name,
             Practice.pcn_id,
+            Pcn.code,
+            Pcn.name,
             Practice.list_size,
             Practice.imd_decile,
             Practice.imd_score,
             Practice.status,
             Practice.closed_on,
         )
+        .outerjoin(Pcn, Pcn.id == Practice.pcn_id)
         .where(visibility.practice_filter(user))
         .order_by(Practice.id)
-    )
+    ).all()
     returns = session.exec(
         select(
             PracticeReturn.status,
             func.count(),
+            func.sum(PracticeReturn.id),
+            func.sum(PracticeReturn.practice_id),
+            func.sum(func.coalesce(PracticeReturn.pcn_id, 0)),
             func.sum(PracticeReturn.version),
-            func.max(PracticeReturn.id),
             func.max(PracticeReturn.submitted_at),
             func.max(PracticeReturn.withdrawn_at),
         )
         .where(PracticeReturn.collection_id == collection.id)
         .group_by(PracticeReturn.status)
         .order_by(PracticeReturn.status)
+    ).all()
+    of_submitted = select(PracticeReturn.id).where(
+        PracticeReturn.collection_id == collection.id,
+        PracticeReturn.status == ReturnStatus.SUBMITTED,
     )
-    snapshot = session.exec(
+    figures = session.exec(
         select(
             func.count(),
+            func.sum(ReturnFigure.id),
+            func.max(ReturnFigure.id),
             func.sum(ReturnFigure.value),
             func.sum(ReturnFigure.periods),
-            func.max(ReturnFigure.id),
-        )
-        .join(PracticeReturn, ReturnFigure.return_id == PracticeReturn.id)
-        .where(
-            PracticeReturn.collection_id == collection.id,
-            PracticeReturn.status == ReturnStatus.SUBMITTED,
-            ReturnFigure.item_id == item.id,
-        )
+        ).where(ReturnFigure.return_id.in_(of_submitted))
+    ).one()
+    spend = session.exec(
+        select(
+            func.count(),
+            func.max(ReturnSpend.id),
+            func.sum(ReturnSpend.hep_amount),
+            func.sum(ReturnSpend.total_cost),
+        ).where(ReturnSpend.return_id.in_(of_submitted))
     ).one()
     published: tuple = ()
-    if item.national is not None:
-        reached = select(Practice.id).where(visibility.practice_filter(user))
-        figures = session.exec(
+    national = [item.id for item in template.items if item.national is not None]
+    if national:
+        values = session.exec(
             select(
                 func.count(),
+                func.sum(MetricValue.id),
                 func.sum(MetricValue.version),
                 func.max(MetricValue.updated_at),
                 func.sum(MetricValue.value_number),
                 func.sum(MetricValue.published_number),
-            ).where(MetricValue.item_id == item.id, MetricValue.practice_id.in_(reached))
+            ).where(MetricValue.item_id.in_(national), MetricValue.practice_id.in_(reached))
+        ).one()
+        allocations = session.exec(
+            select(
+                func.count(),
+                func.sum(HepAllocation.version),
+                func.max(HepAllocation.updated_at),
+                func.sum(HepAllocation.amount),
+                func.sum(HepAllocation.published_amount),
+            ).where(HepAllocation.practice_id.in_(reached))
         ).one()
         imports = session.exec(
-            select(func.count(), func.sum(NationalImport.version), func.max(NationalImport.id))
-            .where(NationalImport.icb_id == collection.icb_id)
-        ).one()  # fmt: skip
-        published = (tuple(figures), tuple(imports))
-    return (
+            select(
+                func.count(),
+                func.sum(NationalImport.version),
+                func.max(NationalImport.id),
+                func.max(NationalImport.finished_at),
+                func.max(NationalImport.undone_at),
+            ).where(NationalImport.icb_id == collection.icb_id)
+        ).one()
+        published = (tuple(values), tuple(allocations), tuple(imports))
+    found = (
+        STAMP_FORMAT,
         collection.id,
         collection.version,
+        collection.name,
         collection.period_code,
         collection.opens_on,
         collection.template_id,
         collection.template_version,
         tuple(tuple(row) for row in practices),
         tuple(tuple(row) for row in returns),
-        tuple(snapshot),
+        tuple(figures),
+        tuple(spend),
         published,
     )
+    return hashlib.blake2b(repr(found).encode(), digest_size=16).hexdigest()
 
 
 # --------------------------------------------------------------------------- completeness

@@ -8,26 +8,29 @@ beside each chart is where an ICB analyst reads practice names.
 
 from __future__ import annotations
 
+import functools
 import tempfile
+import uuid
 
-from flask import Blueprint, abort, render_template, request, url_for
+from flask import Blueprint, abort, current_app, g, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.routing import BuildError
 
 from monitor import charts
-from monitor.core.checklist import Item
+from monitor.core.checklist import ChecklistTemplate, Item
 from monitor.core.clock import to_uk
 from monitor.core.small_numbers import MIN_PRACTICES
 from monitor.exporters.formats import XLSX
 from monitor.exporters.icb_workbook import workbook_filename, write_icb_workbook
 from monitor.models import Collection, Role
-from monitor.services import icb_views, visibility
-from monitor.services.collections import STATE_COLOURS
+from monitor.services import icb_charts, icb_views, visibility
+from monitor.services.collections import STATE_COLOURS, collection_period
 from monitor.web.access import allow
 from monitor.web.chart_cache import chart_response
 from monitor.web.chart_width import for_requested_width
 from monitor.web.context import db, templates
 from monitor.web.downloads import csv_download, download
+from monitor.web.jinja import FRAGMENTS
 from monitor.web.presenters import icb as present
 
 bp = Blueprint("icb", __name__)
@@ -42,23 +45,62 @@ def _collection(collection_id: int) -> Collection:
     return collection
 
 
-def _data(collection_id: int, **shown) -> icb_views.CollectionData:
-    """The collection as the user may see it, loaded with as much of its figures as the
-    page shows (`shown`: icb_views.load's figures, items and snapshot)."""
+def _collection_template(collection_id: int) -> tuple[Collection, ChecklistTemplate]:
+    """The collection as the user may see it and its template (404 where there are none)."""
     collection = _collection(collection_id)
     template = templates().get((collection.template_id, collection.template_version))
     if template is None:
         abort(404)
+    return collection, template
+
+
+def _data(collection_id: int, **shown) -> icb_views.CollectionData:
+    """The collection as the user may see it, loaded with as much of its figures as the
+    page shows (`shown`: icb_views.load's figures, items and snapshot)."""
+    collection, template = _collection_template(collection_id)
     return icb_views.load(
         db(), user=current_user, collection=collection, template=template, **shown
     )
 
 
-def _item(data: icb_views.CollectionData, item_id: str) -> Item:
-    item = data.item(item_id)
-    if item is None:
-        abort(404)
-    return item
+def _loader(collection: Collection, template: ChecklistTemplate, **shown):
+    """`icb_views.load` of the collection, done when first called and only once: a page
+    whose content is cached never calls it."""
+    return functools.cache(
+        lambda: icb_views.load(
+            db(), user=current_user, collection=collection, template=template, **shown
+        )
+    )
+
+
+def _stamp(collection: Collection, template: ChecklistTemplate) -> str:
+    """The collection's stamp for the signed-in user's reach (icb_views.collection_stamp),
+    worked out once per request: the page's cached content and its charts are keyed by it."""
+    found = g.get("icb_stamp")
+    if found is None or found[0] != collection.id:
+        found = g.icb_stamp = (
+            collection.id,
+            icb_views.collection_stamp(db(), current_user, collection, template),
+        )
+    return found[1]
+
+
+def _content_key(stamp: str, *rest) -> tuple:
+    """A cached fragment's key: the stamp, what else the fragment shows, and where the
+    app is mounted (its links). The fragment cache is per process, shared by the apps in
+    it (tests make many, each with its own database): the app is in the key too."""
+    scope = current_app.extensions.setdefault("monitor.icb_scope", uuid.uuid4().hex)
+    return (scope, stamp, *rest, request.script_root)
+
+
+def _items_with_figures(stamp: str, template: ChecklistTemplate, loaded) -> list[Item]:
+    """The items the collection has figures for (`CollectionData.items`), remembered by
+    the stamp (as a cached fragment is) so a page whose content is cached loads nothing."""
+    ids = FRAGMENTS.get_or_render(
+        repr(("icb-items", _content_key(stamp))),
+        lambda: " ".join(item.id for item in loaded().items()),
+    )
+    return [template.items_by_id[item_id] for item_id in ids.split()]
 
 
 def _collection_url(collection: Collection) -> str | None:
@@ -69,12 +111,12 @@ def _collection_url(collection: Collection) -> str | None:
         return None
 
 
-def _render(name: str, data: icb_views.CollectionData, **context):
+def _render(name: str, collection: Collection, **context):
     return render_template(
         f"icb/{name}.jinja",
-        collection=data.collection,
-        collection_url=_collection_url(data.collection),
-        period=data.period,
+        collection=collection,
+        collection_url=_collection_url(collection),
+        period=collection_period(collection),
         min_practices=MIN_PRACTICES,
         value_rule=icb_views.VALUE_RULE,
         **context,
@@ -98,7 +140,7 @@ def _completeness(collection_id: int):
 def _completeness_page(data, found, error):
     page = _render(
         "completeness",
-        data,
+        data.collection,
         completeness=found,
         state_labels=icb_views.STATE_LABELS,
         state_colours=STATE_COLOURS,
@@ -138,67 +180,74 @@ def completeness_csv(collection_id: int):
 @bp.get("/collections/<int:collection_id>/metrics")
 @allow(*ANALYST)
 def metrics(collection_id: int):
-    data = _data(collection_id, snapshot=False)
+    collection, template = _collection_template(collection_id)
+    loaded = _loader(collection, template, snapshot=False)
+
+    def shown() -> dict:
+        """The index's content, worked out only when its cached copy is not for this key."""
+        data = loaded()
+        return {
+            "metrics": icb_views.metric_index(data),
+            "submitted": len(data.submissions),
+            "published": set(data.published),
+            "practices": len(data.practices),
+        }
+
     return _render(
         "metrics",
-        data,
-        metrics=icb_views.metric_index(data),
-        submitted=len(data.submissions),
-        published=set(data.published),
-        practices=len(data.practices),
+        collection,
+        content_key=_content_key(_stamp(collection, template)),
+        load=shown,
         fmt=present.figure_text,
     )
 
 
-@bp.get("/collections/<int:collection_id>/metrics/<item_id>")
-@allow(*ANALYST)
-def distribution(collection_id: int, item_id: str):
-    data = _data(collection_id, items=[item_id], snapshot=False)
-    item = _item(data, item_id)
-    view = icb_views.distribution(data, item, session=db())
-    return _render(
-        "distribution",
-        data,
-        item=item,
-        view=view,
-        fmt=present.formatter(item),
-        alt=present.ranked_alt(view),
-        coverage=present.coverage(view.published, len(data.practices)),
-        england=present.england_lines(view.england, item),
-    )
-
-
-def _chart_item(collection_id: int, item_id: str):
-    """A chart's collection, template and item (404 where there are none), without loading
-    the collection: a cached chart is found by `icb_views.chart_stamp` alone."""
-    collection = _collection(collection_id)
-    template = templates().get((collection.template_id, collection.template_version))
-    item = icb_views.numeric_item(template, item_id) if template is not None else None
+def _numeric_item(collection_id: int, item_id: str):
+    """The collection, its template and the item of a page or chart (404 where there are
+    none), without loading the collection: cached content is found by the stamp alone."""
+    collection, template = _collection_template(collection_id)
+    item = icb_views.numeric_item(template, item_id)
     if item is None:
         abort(404)
     return collection, template, item
 
 
+@bp.get("/collections/<int:collection_id>/metrics/<item_id>")
+@allow(*ANALYST)
+def distribution(collection_id: int, item_id: str):
+    collection, template, item = _numeric_item(collection_id, item_id)
+    loaded = _loader(collection, template, items=[item.id], snapshot=False)
+
+    def shown() -> dict:
+        """The page's content, worked out only when its cached copy is not for this key."""
+        data = loaded()
+        view = icb_views.distribution(data, item, session=db())
+        return {
+            "view": view,
+            "alt": present.ranked_alt(view),
+            "coverage": present.coverage(view.published, len(data.practices)),
+            "england": present.england_lines(view.england, item),
+        }
+
+    return _render(
+        "distribution",
+        collection,
+        item=item,
+        content_key=_content_key(_stamp(collection, template), icb_charts.definition(item)),
+        load=shown,
+        fmt=present.formatter(item),
+    )
+
+
 @bp.get("/collections/<int:collection_id>/metrics/<item_id>/chart.<fmt>")
 @allow(*ANALYST)
 def distribution_chart(collection_id: int, item_id: str, fmt: str):
-    collection, template, item = _chart_item(collection_id, item_id)
-    stamp = icb_views.chart_stamp(db(), current_user, collection, item)
-    key = charts.chart_key("icb-ranked", stamp, item.id, item.type, item.label)
+    collection, template, item = _numeric_item(collection_id, item_id)
+    key = icb_charts.ranked_key(_stamp(collection, template), item)
 
     def build():
-        data = icb_views.load(
-            db(), user=current_user, collection=collection, template=template,
-            items=[item.id], snapshot=False,
-        )  # fmt: skip
-        view = icb_views.distribution(data, item, session=db())
-        return charts.ranked_chart(
-            [r.figure.value for r in view.ranked],
-            view.summary,
-            title=item.label,
-            format_value=present.formatter(item),
-            england=view.england.summary if view.england is not None else None,
-        )
+        data = _loader(collection, template, items=[item.id], snapshot=False)()
+        return icb_charts.ranked_figure(icb_views.distribution(data, item, session=db()))
 
     return chart_response(key, fmt, build, filename=f"{item.id}-ranked")
 
@@ -209,25 +258,40 @@ def distribution_chart(collection_id: int, item_id: str, fmt: str):
 @bp.get("/collections/<int:collection_id>/equity")
 @allow(*ANALYST)
 def equity(collection_id: int):
-    data = _data(collection_id, snapshot=False)
-    items = data.items()
+    collection, template = _collection_template(collection_id)
+    stamp = _stamp(collection, template)
+    loaded = _loader(collection, template, snapshot=False)
+    items = _items_with_figures(stamp, template, loaded)
     # The interval's method, chosen on the page (invalid choices: reported, and ignored).
     options = icb_views.equity_options(request.args, items=items)
-    views = [
-        icb_views.equity_view(data, item, session=db(), user=current_user, options=options)
-        for item in items
-    ]
+
+    @functools.cache
+    def shown() -> dict:
+        """The page's content, worked out only when its cached copies are not for this
+        key (the method statement and the views are two fragments: the form is between)."""
+        data = loaded()
+        views = [
+            icb_views.equity_view(data, item, session=db(), user=current_user, options=options)
+            for item in data.items()
+        ]
+        practices = len(data.practices)
+        return {
+            "views": views,
+            "method_statement": present.method_statement(views, options),
+            "coverage": lambda view: present.coverage(view.published, practices),
+        }
+
     return _render(
         "equity",
-        data,
-        views=views,
+        collection,
+        content_key=_content_key(stamp, options),
+        load=shown,
         options=options,
         chart_args=options.args(),
         ci_items=present.ci_items(options),
         ci_hint=present.CI_HINT,
         transform=present.transform_offer(items, options),
         transform_value=icb_views.TRANSFORM,
-        method_statement=present.method_statement(views, options),
         interval_label=present.interval_label,
         not_transformed=present.not_transformed,
         over_time_note=present.over_time_note,
@@ -236,7 +300,6 @@ def equity(collection_id: int):
         formatter=present.formatter,
         alt=present.equity_alt,
         sii_text=present.sii_text,
-        coverage=lambda view: present.coverage(view.published, len(data.practices)),
         gap_text=present.gap_text,
         england_periods=present.england_periods,
         england_quintiles=present.england_quintiles,
@@ -246,31 +309,16 @@ def equity(collection_id: int):
 @bp.get("/collections/<int:collection_id>/equity/<item_id>/chart.<fmt>")
 @allow(*ANALYST)
 def equity_chart(collection_id: int, item_id: str, fmt: str):
-    collection, template, item = _chart_item(collection_id, item_id)
+    collection, template, item = _numeric_item(collection_id, item_id)
     # The page's options, so the chart is of the view the words beside it describe (an
     # image cannot show an error: invalid ones are ignored, as on the page).
     options = icb_views.equity_options(request.args, items=[item])
-    stamp = icb_views.chart_stamp(db(), current_user, collection, item)
-    key = charts.chart_key(
-        "icb-equity", stamp, item.id, item.type, item.label, options.method(item)
-    )
+    key = icb_charts.equity_key(_stamp(collection, template), item, options)
 
     def build():
-        data = icb_views.load(
-            db(), user=current_user, collection=collection, template=template,
-            items=[item.id], snapshot=False,
-        )  # fmt: skip
+        data = _loader(collection, template, items=[item.id], snapshot=False)()
         view = icb_views.equity_view(data, item, session=db(), user=current_user, options=options)
-        shown = present.quintile_bars(view)
-        marks = present.england_marks(view)
-        return charts.bar_chart(
-            [label for label, _ in shown],
-            [value for _, value in shown],
-            title=present.equity_title(item),
-            format_value=present.equity_formatter(view),
-            reference=marks if any(m is not None for m in marks) else None,
-            reference_label="England median",
-        )
+        return icb_charts.equity_figure(view)
 
     return chart_response(key, fmt, build, filename=f"{item.id}-by-deprivation")
 
@@ -283,7 +331,7 @@ def equity_chart(collection_id: int, item_id: str, fmt: str):
 def spending_mix(collection_id: int):
     data = _data(collection_id, figures=False, snapshot=False)
     mix = icb_views.spending_mix(data)
-    return _render("spending", data, mix=mix, alt=present.spending_alt(mix))
+    return _render("spending", data.collection, mix=mix, alt=present.spending_alt(mix))
 
 
 @bp.get("/collections/<int:collection_id>/spending/chart.<fmt>")

@@ -4,7 +4,6 @@ equity chart and the PCN trend chart's labels."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from monitor import charts
@@ -12,11 +11,20 @@ from monitor.analysis import equity, spc
 from monitor.analysis.equity import compare_gaps
 from monitor.core.checklist import Frequency, Item, ItemType
 from monitor.core.clock import to_uk
-from monitor.core.formatting import difference_format, item_value
+from monitor.core.formatting import difference_format
 from monitor.core.periods import Period
 from monitor.core.small_numbers import MIN_PRACTICES
 from monitor.services import icb_views
 from monitor.services.evidence import IMPROVEMENT
+from monitor.services.icb_charts import (
+    england_marks,
+    england_quintiles,
+    equity_formatter,
+    equity_title,
+    figure_text,
+    formatter,
+    quintile_bars,
+)
 
 __all__ = [
     "CI_HINT",
@@ -45,16 +53,6 @@ __all__ = [
     "trend_alt",
     "trend_spec",
 ]
-
-
-def figure_text(item: Item, value: float | None) -> str:
-    """A figure of ``item`` as it reads on the page: £1,234, 12.5%, 2:30."""
-    return item_value(value, item.type, item.unit)
-
-
-def formatter(item: Item) -> Callable[[float | None], str]:
-    """``figure_text`` for one item, for charts' axes and tables of that item."""
-    return lambda value: figure_text(item, value)
 
 
 def coverage(published: icb_views.Published | None, practices: int) -> str | None:
@@ -172,47 +170,6 @@ def sii_text(item: Item, value: float | None, *, with_unit: bool = True) -> str:
     fmt, unit = difference_format(item)
     text = f"-{fmt(-value)}" if value < 0 else fmt(value)
     return f"{text} {unit}".strip() if with_unit else text
-
-
-def quintile_bars(view: icb_views.Equity) -> list[tuple[str, float]]:
-    """The equity chart's bars, labelled: quintiles with enough practices for a median,
-    most deprived first."""
-    return [
-        (q.label, q.median)
-        for q in view.quintiles
-        if q.quintile is not None and q.n_practices >= MIN_PRACTICES
-    ]
-
-
-def england_quintiles(view: icb_views.Equity) -> dict[int, float]:
-    """England's median by quintile (quintile → median), where England's are known."""
-    if view.england is None:
-        return {}
-    return {
-        q.quintile: q.median
-        for q in view.england.quintiles
-        if q.quintile is not None and q.median is not None and q.n_practices >= MIN_PRACTICES
-    }
-
-
-def england_marks(view: icb_views.Equity) -> list[float | None]:
-    """England's median for each bar of the equity chart (None where not known)."""
-    known = england_quintiles(view)
-    return [
-        known.get(q.quintile)
-        for q in view.quintiles
-        if q.quintile is not None and q.n_practices >= MIN_PRACTICES
-    ]
-
-
-def equity_formatter(view: icb_views.Equity) -> Callable[[float | None], str]:
-    """The equity page's figures of an item as compared: a count per 1,000 registered
-    patients ("2.4 per 1,000 registered patients a month"), anything else as it reads."""
-    return formatter(view.compared)
-
-
-def equity_title(item: Item) -> str:
-    return f"{icb_views.compared_measure(item).label}: median by IMD quintile"
 
 
 def equity_alt(view: icb_views.Equity) -> str:
