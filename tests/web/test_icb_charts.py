@@ -1,5 +1,5 @@
 """The ICB's chart images are found in the chart cache by a stamp of their data
-(icb_views.chart_stamp), without loading the collection; any change to what a chart
+(icb_views.collection_stamp), without loading the collection; any change to what a chart
 shows draws it afresh.
 
 Uses the `scene` fixture (tests/factories.py: five submitted returns of home visits)."""
