@@ -33,28 +33,31 @@ What practices typed comes from submitted returns only; every cell goes through
 Written in openpyxl's write-only mode, row by row to a file (`write_icb_workbook`): a
 collection of every practice in England is hundreds of thousands of cells, which a
 normal workbook holds in memory as objects until it is saved. A write-only sheet must
-know its column widths before its first row, so each sheet's rows are gone through
-twice: once to measure what each column shows, once to write it (the big sheets' rows
-are made afresh each time rather than kept).
+know its column widths before its first row. The tidy sheet (nearly every cell) is sized
+from what is known before any row (names, labels, each metric's range of values:
+`monitor.services.icb_tidy`), then each row is made once, as it is read from the
+database (`icb_tidy.Tidy`), its repeating parts' cells made once and appended again; the
+other sheets' rows are gone through twice, once to measure and once to write.
 """
 
 from __future__ import annotations
 
 import io
+import math
 import re
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import IO, TYPE_CHECKING
 
 from openpyxl import Workbook
-from openpyxl.cell.cell import ERROR_CODES
+from openpyxl.cell.cell import ERROR_CODES, Cell
 from openpyxl.styles import Alignment
 from openpyxl.utils import get_column_letter
 
 from monitor.analysis import equity
 from monitor.core.checklist import Item, ItemType
 from monitor.core.clock import to_uk, utcnow
-from monitor.core.formatting import date_time, export_number
+from monitor.core.formatting import RECORDED_PLACES, date_time, export_number
 from monitor.core.periods import Period
 from monitor.core.small_numbers import MIN_PRACTICES
 from monitor.exporters.safe import (
@@ -71,11 +74,16 @@ from monitor.exporters.safe import (
 from monitor.exporters.workbook import BOLD, CREATOR, MAX_WIDTH, TITLE_CHARS
 from monitor.exporters.workbook import _shown_width as shown_width
 from monitor.services import icb_views
+from monitor.services.icb_tidy import LoadedTidy, Tidy, TidyGroup
+from monitor.services.icb_views import SnapshotValue
 
 if TYPE_CHECKING:
     from monitor.models import Collection
 
 __all__ = ["SHEETS", "icb_workbook", "workbook_filename", "write_icb_workbook"]
+
+TidyRows = Tidy | LoadedTidy
+"""The tidy sheet's rows: read from the database, or from a snapshot already loaded."""
 
 Row = tuple[Sequence[object], Sequence[str | None]]
 """A table row: its values, and each value's number format (None: the value's own)."""
@@ -154,9 +162,12 @@ def write_icb_workbook(
     file: IO[bytes],
     *,
     made_at: datetime | None = None,
+    tidy: TidyRows | None = None,
 ) -> None:
     """Write the workbook of `data`'s submitted returns, as they stand at `made_at` (now),
-    to `file` (a binary file open for writing), opening on its README."""
+    to `file` (a binary file open for writing), opening on its README. The tidy sheet's
+    rows are `tidy`'s (`icb_tidy.Tidy`: read from the database as they are written), or
+    without it those of `data`'s snapshot (loaded with `icb_views.load(snapshot=True)`)."""
     book = Workbook(write_only=True)
     properties = book.properties
     properties.title = neutralise_text(f"ICB returns: {data.collection.name}")[:TITLE_CHARS]
@@ -169,7 +180,7 @@ def write_icb_workbook(
     sheets += [EQUITY, SPENDING, SPENDING_BY_PRACTICE]
     readme = _readme(data, result, sheets[1:], made_at or utcnow())
     _table(book, README, *readme, max_width=MAX_WIDTH + 40, wrap=True)
-    _table(book, TIDY, icb_views.TIDY_HEADER, lambda: _tidy(data))
+    _tidy_sheet(book, data, tidy if tidy is not None else LoadedTidy(data))
     _table(book, COMPLETENESS, *_completeness(result))
     _table(book, COMPLETENESS_BY_PCN, *_completeness_by_pcn(result))
     _table(book, PIVOT, *_pivot(data))
@@ -196,20 +207,47 @@ def _table(
     """A sheet holding one table: `header` on row 1 in bold (frozen), `rows` below it, an
     autofilter over them all, and each column as wide as what it shows (within
     MIN_WIDTH..`max_width`); `wrap` wraps every cell's text. `rows` is a list, or for a
-    big sheet a function making them afresh: they are gone through twice (see the module
-    docstring)."""
-    ws = book.create_sheet(title)
+    big sheet a function making them afresh: they are gone through twice (measured, then
+    written; the tidy sheet, the biggest, is sized before its rows instead: `_tidy_sheet`)."""
     again = rows if callable(rows) else lambda: rows
-    widths = [len(str(t)) * 1.1 for t in header]  # a bold heading shows a little wider
+    widths = _header_widths(header)
     for values, formats in again():
-        for col, raw in enumerate(values):
-            number_format = formats[col] if col < len(formats) else None
-            value, own_format = excel_value(raw)
-            width = shown_width(value, number_format or own_format or "General")
-            if col >= len(widths):
-                widths.append(width)
-            elif width > widths[col]:
-                widths[col] = width
+        _fit(widths, values, formats)
+    ws = _start(book, title, header, widths, max_width=max_width)
+    count = 0
+    for values, formats in again():
+        ws.append(_cells(ws, values, formats, wrap=wrap))
+        count += 1
+    ws.auto_filter.ref = f"A1:{get_column_letter(len(header))}{count + 1}"
+
+
+def _header_widths(header: Sequence[str]) -> list[float]:
+    return [len(str(t)) * 1.1 for t in header]  # a bold heading shows a little wider
+
+
+def _fit(widths: list[float], values: Sequence[object], formats: Sequence[str | None]) -> None:
+    """Widen `widths` (one per column) to what a row of `values` shows."""
+    for col, raw in enumerate(values):
+        number_format = formats[col] if col < len(formats) else None
+        value, own_format = excel_value(raw)
+        width = shown_width(value, number_format or own_format or "General")
+        if col >= len(widths):
+            widths.append(width)
+        elif width > widths[col]:
+            widths[col] = width
+
+
+def _start(
+    book: Workbook,
+    title: str,
+    header: Sequence[str],
+    widths: Sequence[float],
+    *,
+    max_width: float = MAX_WIDTH,
+):
+    """A new sheet with its columns `widths` wide (within MIN_WIDTH..`max_width`) and
+    `header` on row 1, bold and frozen: a write-only sheet needs both before any row."""
+    ws = book.create_sheet(title)
     for col, width in enumerate(widths, 1):
         fitted = min(max(width + 2, MIN_WIDTH), max_width)
         ws.column_dimensions[get_column_letter(col)].width = round(fitted, 1)
@@ -221,14 +259,12 @@ def _table(
         cell.alignment = HEADER_ALIGNMENT
         heading.append(cell)
     ws.append(heading)
-    count = 0
-    for values, formats in again():
-        ws.append(_cells(ws, values, formats, wrap=wrap))
-        count += 1
-    ws.auto_filter.ref = f"A1:{get_column_letter(len(header))}{count + 1}"
+    return ws
 
 
-def _cells(ws, values: Sequence[object], formats: Sequence[str | None], *, wrap: bool) -> list:
+def _cells(
+    ws, values: Sequence[object], formats: Sequence[str | None], *, wrap: bool = False
+) -> list:
     """A row's cells: a value as it is where it needs no style (openpyxl writes it as its
     type), else a safe cell (monitor.exporters.safe) with its number format; text that a
     spreadsheet could take for a formula or an error is always a safe cell."""
@@ -315,31 +351,98 @@ def _number_format(item: Item, value: object) -> str | None:
     return INTEGER_FORMAT
 
 
-def _tidy(data: icb_views.CollectionData) -> Iterable[Row]:
-    formats = [None] * 10 + [DATETIME_FORMAT]
-    units: dict[tuple[str, str], str] = {}
-    for row in icb_views.iter_tidy_rows(data):
-        practice = row.submission.practice
-        value = row.value
-        key = (value.item_id, value.unit)
-        if key not in units:
-            units[key] = row.unit
-        yield (
-            [
-                practice.ods_code,
-                practice.name,
-                row.submission.pcn.name,
-                row.period_label,
-                value.period_code,
-                value.item_id,
-                row.metric_label,
-                _figure(row.figure, row.item),
-                units[key],
-                value.template_version,
-                row.submission.submitted_at,
-            ],
-            formats,
+TIDY_FORMATS = [None] * 10 + [DATETIME_FORMAT]
+
+
+def _tidy_sheet(book: Workbook, data: icb_views.CollectionData, tidy: TidyRows) -> None:
+    """The tidy sheet, each row made once as it is read: its columns are sized first from
+    what is known before any row (the practices' and PCNs' names, each metric and
+    period's labels, units and range of values: `tidy.groups`)."""
+    ws = _start(book, TIDY, icb_views.TIDY_HEADER, _tidy_widths(data, tidy))
+    items = data.template.items_by_id
+    # A row is made of parts that repeat (a submission's practice and time, a period, a
+    # metric, its unit and version): each part's cells are made once and appended again,
+    # as openpyxl's write-only append only sets a cell's row and column. A cell without
+    # a style is one openpyxl reuses for the next value, so a part holding one (text
+    # that reads as an error code, such as "#N/A") is made afresh for every row.
+    heads: dict[int, list] = {}  # return id → its practice's ODS code, name and PCN
+    tails: dict[int, list] = {}  # return id → its submitted time
+    periods: dict[str, list] = {}  # period code → its label and code
+    metrics: dict[str, list] = {}  # item id → its id and label
+    units: dict[tuple[str, str, int], list] = {}  # the unit and template version
+    count = 0
+    for submission, value in tidy:
+        row = icb_views.TidyRow(submission, value, items.get(value.item_id))
+        practice = submission.practice
+        key = submission.practice_return.id
+        head = heads.get(key) or _kept(
+            heads, key, _cells(ws, [practice.ods_code, practice.name, submission.pcn.name], ())
         )
+        tail = tails.get(key) or _kept(
+            tails, key, _cells(ws, [submission.submitted_at], [DATETIME_FORMAT])
+        )
+        period = periods.get(value.period_code) or _kept(
+            periods, value.period_code, _cells(ws, [row.period_label, value.period_code], ())
+        )
+        metric = metrics.get(value.item_id) or _kept(
+            metrics, value.item_id, _cells(ws, [value.item_id, row.metric_label], ())
+        )
+        about = (value.item_id, value.unit, value.template_version)
+        unit = units.get(about) or _kept(
+            units, about, _cells(ws, [row.unit, value.template_version], ())
+        )
+        figure = _figure(row.figure, row.item)
+        if isinstance(figure, str):
+            figure = _cells(ws, [figure], ())[0]
+        ws.append([*head, *period, *metric, figure, *unit, *tail])
+        count += 1
+    ws.auto_filter.ref = f"A1:{get_column_letter(len(icb_views.TIDY_HEADER))}{count + 1}"
+
+
+def _kept(parts: dict, key: object, cells: list) -> list:
+    """`cells`, kept under `key` to append again if every one may be (see `_tidy_sheet`)."""
+    if all(not isinstance(c, Cell) or c.has_style for c in cells):
+        parts[key] = cells
+    return cells
+
+
+def _tidy_widths(data: icb_views.CollectionData, tidy: TidyRows) -> list[float]:
+    """The tidy sheet's column widths, from what its rows hold without reading them."""
+    widths = _header_widths(icb_views.TIDY_HEADER)
+    for s in data.submissions:
+        _fit(widths, [s.practice.ods_code, s.practice.name, s.pcn.name], ())
+        _fit(widths, [None] * 10 + [s.submitted_at], TIDY_FORMATS)
+    items = data.template.items_by_id
+    for group in tidy.groups:
+        item = items.get(group.item_id)
+        value = SnapshotValue(0, group.item_id, group.period_code, None, None, None,
+                              group.unit, group.template_version)  # fmt: skip
+        row = icb_views.TidyRow(None, value, item)  # for its labels: no practice's
+        _fit(widths, [None, None, None, row.period_label, group.period_code, group.item_id,
+                      row.metric_label, None, row.unit, group.template_version], ())  # fmt: skip
+        for figure in _widest_figures(group, item):
+            _fit(widths, [None] * 7 + [figure], ())
+    return widths
+
+
+def _widest_figures(group: TidyGroup, item: Item | None) -> list[object]:
+    """Figures at least as wide as any of the group's (its least and greatest number, at
+    the item's precision, and one with all its decimal places; as long a text)."""
+    out: list[object] = []
+    if group.longest_text:
+        out.append("x" * group.longest_text)
+    numbers = [n for n in (group.low, group.high) if n is not None and math.isfinite(n)]
+    if not numbers:
+        return out
+    out += [_figure(n, item) for n in numbers]
+    places = RECORDED_PLACES.get(item.type) if item is not None else None
+    if places is None:
+        out.append("0" * 11)  # a number Excel shows in General format, at its widest
+    elif places:
+        biggest = max(abs(n) for n in numbers)
+        widest = math.floor(biggest) + 1 - 10**-places
+        out.append(-widest if min(numbers) < 0 else widest)
+    return out
 
 
 def _completeness(result: icb_views.Completeness) -> tuple[list[str], list[Row]]:
