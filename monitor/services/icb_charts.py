@@ -147,27 +147,24 @@ def collection_charts(
     stamp: str | None = None,
 ) -> list[IcbChart]:
     """Every chart the collection's distribution pages and equity lens show `user` with
-    the pages' default options, as (key, drawing); each view is worked out only when its
-    drawing is asked for (a chart already in the cache costs its key)."""
+    the pages' default options, as (key, drawing): an item's ranked chart where anyone
+    has a figure for it, its equity chart where a quintile has enough practices for a
+    median (as the pages decide)."""
     stamp = stamp or icb_views.collection_stamp(session, user, collection, template)
     options = icb_views.DEFAULT_OPTIONS
     data = icb_views.load(
         session, user=user, collection=collection, template=template, snapshot=False
     )
-
-    def ranked(item: Item) -> Figure:
-        return ranked_figure(icb_views.distribution(data, item, session=session))
-
-    def by_deprivation(item: Item) -> Figure:
-        view = icb_views.equity_view(data, item, session=session, user=user, options=options)
-        return equity_figure(view)
-
     found = []
     for item in data.items():
-        if not data.figures(item):
-            continue  # the pages show no chart of an item nobody has a figure for
-        found.append(IcbChart(ranked_key(stamp, item), functools.partial(ranked, item)))
-        found.append(
-            IcbChart(equity_key(stamp, item, options), functools.partial(by_deprivation, item))
-        )
+        ranked = icb_views.distribution(data, item, session=session)
+        if ranked.ranked:
+            found.append(
+                IcbChart(ranked_key(stamp, item), functools.partial(ranked_figure, ranked))
+            )
+        view = icb_views.equity_view(data, item, session=session, user=user, options=options)
+        if quintile_bars(view):
+            found.append(
+                IcbChart(equity_key(stamp, item, options), functools.partial(equity_figure, view))
+            )
     return found
