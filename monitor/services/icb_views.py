@@ -571,6 +571,55 @@ def collection_stamp(
     return hashlib.blake2b(repr(found).encode(), digest_size=16).hexdigest()
 
 
+def live_stamp(
+    session: Session, user: User, collection: Collection, template: ChecklistTemplate
+) -> str:
+    """A digest of the live records completeness reads beside `collection_stamp`'s rows
+    (each practice's state and when it last changed): the reached practices' figures of
+    the items and periods the collection asks for, and their HEP allocations, as one
+    aggregate row each (how many, whose, their versions, latest edit, sums, how many an
+    import filled or a practice overrode). Every edit increments a record's version and
+    sets `updated_at` (services/records.py); the sums catch a value changed in SQL."""
+    reached = select(Practice.id).where(visibility.practice_filter(user))
+    due = items_due(template, collection_period(collection))
+    item_ids = sorted({item.id for item, _ in due})
+    codes = sorted({period.code for _, period in due})
+    figures: tuple = ()
+    if item_ids:
+        figures = tuple(
+            session.exec(
+                select(
+                    func.count(),
+                    func.sum(MetricValue.id),
+                    func.sum(MetricValue.practice_id),
+                    func.sum(MetricValue.version),
+                    func.max(MetricValue.updated_at),
+                    func.sum(MetricValue.value_number),
+                    func.sum(func.length(MetricValue.value_text)),
+                    func.count(MetricValue.import_id),
+                    func.count(MetricValue.override_reason),
+                ).where(
+                    MetricValue.practice_id.in_(reached),
+                    MetricValue.item_id.in_(item_ids),
+                    MetricValue.period_code.in_(codes),
+                )
+            ).one()
+        )
+    allocations = session.exec(
+        select(
+            func.count(),
+            func.sum(HepAllocation.id),
+            func.sum(HepAllocation.version),
+            func.max(HepAllocation.updated_at),
+            func.sum(HepAllocation.amount),
+            func.count(HepAllocation.import_id),
+            func.count(HepAllocation.override_reason),
+        ).where(HepAllocation.practice_id.in_(reached))
+    ).one()
+    found = (STAMP_FORMAT, figures, tuple(allocations))
+    return hashlib.blake2b(repr(found).encode(), digest_size=16).hexdigest()
+
+
 # --------------------------------------------------------------------------- completeness
 
 

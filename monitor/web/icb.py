@@ -18,7 +18,7 @@ from werkzeug.routing import BuildError
 
 from monitor import charts
 from monitor.core.checklist import ChecklistTemplate, Item
-from monitor.core.clock import to_uk
+from monitor.core.clock import to_uk, today
 from monitor.core.small_numbers import MIN_PRACTICES
 from monitor.exporters.formats import XLSX
 from monitor.exporters.icb_workbook import workbook_filename, write_icb_workbook
@@ -137,36 +137,48 @@ def _completeness(collection_id: int):
     return data, found, error
 
 
-def _completeness_page(data, found, error):
+@bp.get("/collections/<int:collection_id>/completeness")
+@allow(*ANALYST)
+def completeness(collection_id: int):
+    collection, template = _collection_template(collection_id)
+    shown, error = icb_views.status_filter(request.args.getlist("status"))
+    stamp = _stamp(collection, template)
+    live = icb_views.live_stamp(db(), current_user, collection, template)
+
+    @functools.cache
+    def found() -> icb_views.Completeness:
+        """Every practice's state, worked out only when the page's cached content is not
+        for this key (the collection's stamp and the live records it reads)."""
+        data = icb_views.load(
+            db(), user=current_user, collection=collection, template=template,
+            figures=False, snapshot=False,
+        )  # fmt: skip
+        states = icb_views.practice_states(db(), collection, data.practices, template)
+        changed = icb_views.last_changed(db(), collection, data.practices, template)
+        return icb_views.completeness(data, states, shown=shown, changed=changed)
+
     page = _render(
         "completeness",
-        data.collection,
-        completeness=found,
+        collection,
+        content_key=_content_key(stamp, live, today(), sorted(shown), error),
+        load=found,
         state_labels=icb_views.STATE_LABELS,
         state_colours=STATE_COLOURS,
         errors={"status": error} if error else {},
-        status_options=[(state, icb_views.STATE_LABELS[state]) for state in found.states],
+        status_options=[(state, icb_views.STATE_LABELS[state]) for state in icb_views.STATES],
         export_url=url_for(
-            "icb.completeness_csv",
-            collection_id=data.collection.id,
-            status=sorted(found.shown),
+            "icb.completeness_csv", collection_id=collection.id, status=sorted(shown)
         ),
     )
     return page, 400 if error else 200
 
 
-@bp.get("/collections/<int:collection_id>/completeness")
-@allow(*ANALYST)
-def completeness(collection_id: int):
-    return _completeness_page(*_completeness(collection_id))
-
-
 @bp.get("/collections/<int:collection_id>/completeness.csv")
 @allow(*ANALYST)
 def completeness_csv(collection_id: int):
-    data, found, error = _completeness(collection_id)
-    if error:
-        return _completeness_page(data, found, error)
+    if icb_views.status_filter(request.args.getlist("status"))[1]:
+        return completeness(collection_id)  # the page, with the filter's error
+    data, found, _ = _completeness(collection_id)
     return csv_download(
         icb_views.COMPLETENESS_HEADER,
         present.completeness_rows(found),

@@ -14,7 +14,7 @@ from bs4 import BeautifulSoup
 from sqlalchemy import text
 
 from monitor.services import collections, icb_views
-from tests.factories import make_return, months
+from tests.factories import make_return, make_value, months
 
 PAGES = ("metrics", "metrics/home_visits", "equity", "equity?ci=regression")
 
@@ -136,3 +136,50 @@ def test_a_practices_move_to_another_pcn_shows_on_the_next_view(client, scene, s
     session.add(scene.zeta)
     session.commit()
     assert members(scene.world.other_pcn) != before
+
+
+def states(client, scene) -> dict[str, str]:
+    """Practice name → its state on the completeness page."""
+    soup = BeautifulSoup(client.get(url(scene, "completeness")).data, "html.parser")
+    return {
+        row.select("td")[0].get_text(strip=True): row["data-state"]
+        for row in soup.select(".app-completeness-practices tbody tr")
+    }
+
+
+def test_a_practice_typing_a_figure_shows_on_the_next_completeness_view(
+    client, scene, session, monkeypatch
+):
+    client.sign_in(scene.world.analyst.email)
+    before = states(client, scene)
+    assert before["Theta Surgery"] == "not_started"
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a warm completeness page worked the states out")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(icb_views, "practice_states", refuse)
+        assert states(client, scene) == before  # warm: from the cache
+    make_value(
+        session, practice=scene.theta, item_id="home_visits", period_code="2025-08", number=4
+    )
+    assert states(client, scene)["Theta Surgery"] == "in_progress"
+    session.execute(
+        text("DELETE FROM metric_value WHERE practice_id = :id"), {"id": scene.theta.id}
+    )
+    session.commit()
+    assert states(client, scene)["Theta Surgery"] == "not_started"
+
+
+def test_a_completeness_filter_is_in_the_key_and_its_error_still_reported(client, scene):
+    client.sign_in(scene.world.analyst.email)
+    every = states(client, scene)
+    page = client.get(url(scene, "completeness?status=submitted"))
+    soup = BeautifulSoup(page.data, "html.parser")
+    shown = {row["data-state"] for row in soup.select(".app-completeness-practices tbody tr")}
+    assert shown == {"submitted"} and len(every) > 5
+    for _ in range(2):  # the second from the cache
+        response = client.get(url(scene, "completeness?status=bogus"))
+        assert response.status_code == 400
+        assert BeautifulSoup(response.data, "html.parser").select_one(".nhsuk-error-summary")
+    assert client.get(url(scene, "completeness.csv?status=bogus")).status_code == 400
