@@ -367,7 +367,8 @@ def _drain_queue(database_url: str, timeout: float = 900) -> float:
     started = time.monotonic()
     idle = 0
     while idle < 3 and time.monotonic() - started < timeout:
-        idle = idle + 1 if queue.pending_count() == 0 else 0
+        waiting = queue.pending_count() + queue.scheduled_count()
+        idle = idle + 1 if waiting == 0 else 0
         time.sleep(1)
     waited = time.monotonic() - started
     time.sleep(30)  # the last job taken may still be drawing (a practice: ~20 s idle)

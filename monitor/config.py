@@ -68,6 +68,10 @@ class Config:
     # views read them from the cache. Off in tests (TestConfig): no worker runs there, so
     # queued jobs would only pile up; tests/services/test_prerender.py turns it on.
     PRERENDER_CHARTS = os.environ.get("PRERENDER_CHARTS", "1") == "1"
+    # The job starts this long after the change that queued it: a practice manager saving
+    # a month's figures one page after another gets one job for them all (changes made
+    # while a job waits need none of their own), not one per page.
+    PRERENDER_DELAY_SECONDS = float(os.environ.get("PRERENDER_DELAY_SECONDS", "30"))
 
 
 class DevelopmentConfig(Config):
@@ -93,6 +97,7 @@ class TestConfig(Config):
     ARGON2_MEMORY_COST = 8
     CHART_CACHE_DIR = None  # each test app its own temporary directory
     PRERENDER_CHARTS = False
+    PRERENDER_DELAY_SECONDS = 0.0
 
 
 class ProductionConfig(Config):

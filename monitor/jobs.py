@@ -16,10 +16,11 @@ SQLite no other connection could write beside.
 Charts are drawn here too, before anyone asks (PRERENDER_CHARTS): when a transaction
 changes a practice's figures, interventions or allocations (monitor.services.prerender
 notices it at the commit, whichever service wrote them), one job for the practice is
-queued, and a job already waiting for it is enough (a mark in the queue's storage, taken
+queued to start a little later (PRERENDER_DELAY_SECONDS, so a burst of saves is one
+job), and a job already waiting for it is enough (a mark in the queue's storage, taken
 off when the job starts, so a change made while it runs queues another). The job draws
 the charts the practice's next views show into the chart cache every worker shares, so
-the impact summary's download, the metric pages and the sparklines read them instead
+the impact summary's download and the metric pages read them instead
 of drawing them in the request. A national import that finishes queues the same for
 every practice of its ICB that anyone signs in to.
 """
@@ -104,19 +105,24 @@ class Jobs:
         self.import_task(import_id, phase, user_id)
 
     def enqueue_prerender(self, practice_id: int) -> bool:
-        """Queue the practice's charts to be drawn, unless a job for it is waiting
-        already; returns whether one was queued. A mark older than
-        JOBS_LOST_AFTER_SECONDS is a job lost with its worker: queued again."""
+        """Queue the practice's charts to be drawn PRERENDER_DELAY_SECONDS from now,
+        unless a job for it is waiting already; returns whether one was queued. A mark
+        older than the delay and JOBS_LOST_AFTER_SECONDS is a job lost with its worker:
+        queued again."""
         storage = self.ready().storage
         key = _prerender_key(practice_id)
         now = time.time()
+        delay = float(self.app.config.get("PRERENDER_DELAY_SECONDS", 0))
         if not storage.put_if_empty(key, str(now).encode()):
             marked = storage.peek_data(key)
-            lost_after = float(self.app.config.get("JOBS_LOST_AFTER_SECONDS", 600))
+            lost_after = float(self.app.config.get("JOBS_LOST_AFTER_SECONDS", 600)) + delay
             if marked not in (EmptyData, None) and now - float(marked) < lost_after:
                 return False
             storage.put_data(key, str(now).encode())
-        self.prerender_task(practice_id)
+        if delay > 0:
+            self.prerender_task.schedule((practice_id,), delay=delay)
+        else:
+            self.prerender_task(practice_id)
         return True
 
     def queue_changed(self, changed: prerender.Changed) -> None:

@@ -7,7 +7,7 @@ chart with ``alt_text`` and a data table.
 from .bars import allocation_chart, bar_chart, compact_money
 from .ranked import ranked_chart
 from .render import CHART_VERSION, chart_key, render_png, render_svg, size_px
-from .sparkline import sparkline
+from .sparkline import Sparkline, sparkline
 from .style import SPC_COLOURS, chart_context, clean_text
 from .trend import (
     DURATION_TICK_STEPS,
@@ -48,4 +48,5 @@ __all__ = [
     "size_px",
     "spc_chart",
     "sparkline",
+    "Sparkline",
 ]

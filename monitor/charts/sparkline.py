@@ -1,19 +1,28 @@
-"""A tiny trend line for a dashboard card: no axes, no text, the latest point coloured."""
+"""A tiny trend line for a dashboard card: no axes, no text, the latest point coloured.
+
+Drawn as inline SVG geometry rather than a picture: the page carries its own sparklines
+(in the card's cached fragment), so a dashboard is one request, not seventeen, and the
+line stays sharp at any zoom."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
-
-import numpy as np
-from matplotlib.figure import Figure
+from dataclasses import dataclass
 
 from monitor.core.palette import NHS_DARK_GREY
 
-from .style import POINT_EDGE, POINT_FILL, chart_context
+from .style import POINT_EDGE, POINT_FILL
 
-__all__ = ["sparkline"]
+__all__ = ["Sparkline", "point_category", "sparkline"]
 
-_DOT_RADIUS_PX = 4.0
+DOT_RADIUS_PX = 4.0
+"""The latest point's dot (with a 1 px edge); the line keeps clear of every side so
+the dot is never cut."""
+LONE_RADIUS_PX = 1.75
+"""A figure between two gaps has no line to sit on: it gets a small dot."""
+LINE_WIDTH_PX = 1.5
+LINE_COLOUR = NHS_DARK_GREY
 
 
 def point_category(value: str | None) -> str:
@@ -26,72 +35,91 @@ def point_category(value: str | None) -> str:
     return key if key in POINT_FILL else "common_cause"
 
 
+@dataclass(frozen=True)
+class Sparkline:
+    """A sparkline's geometry in pixels (origin top left), for an ``<svg>`` of
+    ``width`` × ``height``: each unbroken run of figures as SVG ``points``, the lone
+    figures' dots, and the latest figure's dot with its Making Data Count colours
+    (``last`` is None without any figure)."""
+
+    width: int
+    height: int
+    runs: tuple[str, ...]
+    lone: tuple[tuple[float, float], ...]
+    last: tuple[float, float] | None
+    fill: str
+    edge: str
+    line_colour: str = LINE_COLOUR
+    line_width: float = LINE_WIDTH_PX
+    dot_radius: float = DOT_RADIUS_PX
+    lone_radius: float = LONE_RADIUS_PX
+
+
+def _number(value: float | None) -> float | None:
+    if value is None:
+        return None
+    value = float(value)
+    return value if math.isfinite(value) else None
+
+
 def sparkline(
     values: Sequence[float | None],
     *,
     category_of_last: str | None = None,
     width_px: int = 160,
     height_px: int = 40,
-) -> Figure:
-    """The values as a line (broken at gaps) with the last value's dot in its Making Data
-    Count colour (``category_of_last``: "improvement", "concern", "neutral",
-    "common_cause", or a ``point_type``). Transparent background; render at the
-    default dpi (100) for an image of exactly ``width_px`` × ``height_px``. The card
-    must state the figures in text: this picture is decoration beside them.
-    """
+) -> Sparkline:
+    """The values as a line (broken at gaps: None or not finite) with the last value's
+    dot in its Making Data Count colour (``category_of_last``: "improvement",
+    "concern", "neutral", "common_cause", or a ``point_type``). The card must state the
+    figures in text: this picture is decoration beside them."""
     if width_px < 16 or height_px < 8:
         raise ValueError("a sparkline needs at least 16 × 8 pixels")
-    y = np.array([np.nan if v is None else float(v) for v in values], dtype=float)
-    n = y.size
-    x = np.arange(n, dtype=float)
     category = point_category(category_of_last)
+    y = [_number(v) for v in values]
+    observed = [i for i, v in enumerate(y) if v is not None]
+    if not observed:
+        return Sparkline(
+            width_px, height_px, (), (), None, POINT_FILL[category], POINT_EDGE[category]
+        )
 
-    with chart_context():
-        fig = Figure(figsize=(width_px / 100, height_px / 100), dpi=100)
-        fig.patch.set_alpha(0)
-        ax = fig.add_axes((0, 0, 1, 1))
-        ax.set_axis_off()
-        ax.patch.set_alpha(0)
-        observed = np.flatnonzero(~np.isnan(y))
-        if observed.size == 0:
-            ax.set_xlim(0, 1)
-            ax.set_ylim(0, 1)
-            return fig
-        ax.plot(
-            x,
-            y,
-            color=NHS_DARK_GREY,
-            lw=1.5,
-            solid_joinstyle="round",
-            solid_capstyle="round",
-            label="_line",
-        )
-        # A value between two gaps has no line to sit on: give it a small dot.
-        before = np.concatenate(([True], np.isnan(y[:-1])))
-        after = np.concatenate((np.isnan(y[1:]), [True]))
-        alone = ~np.isnan(y) & before & after
-        alone[observed[-1]] = False
-        if alone.any():
-            ax.plot(x[alone], y[alone], ls="none", marker="o", ms=2.5, color=NHS_DARK_GREY)
-        last = observed[-1]
-        ax.plot(
-            [x[last]],
-            [y[last]],
-            ls="none",
-            marker="o",
-            ms=_DOT_RADIUS_PX * 1.5,
-            mfc=POINT_FILL[category],
-            mec=POINT_EDGE[category],
-            mew=1.0,
-            clip_on=False,
-            label="_last",
-        )
-        # Leave room for the dot's radius at every edge.
-        low, high = float(np.nanmin(y)), float(np.nanmax(y))
+    pad = DOT_RADIUS_PX + 1.0  # the dot and half its 1 px edge, and a pixel to spare
+    low = min(y[i] for i in observed)
+    high = max(y[i] for i in observed)
+    n = len(y)
+
+    def x_of(i: int) -> float:
+        if n == 1:
+            return width_px / 2
+        return pad + i * (width_px - 2 * pad) / (n - 1)
+
+    def y_of(v: float) -> float:
         if high == low:
-            low, high = low - 1.0, high + 1.0
-        pad_x = _DOT_RADIUS_PX * max(n - 1, 1) / (width_px - 2 * _DOT_RADIUS_PX) if n > 1 else 1.0
-        pad_y = _DOT_RADIUS_PX * (high - low) / (height_px - 2 * _DOT_RADIUS_PX)
-        ax.set_xlim(-pad_x, max(n - 1, 0) + pad_x)
-        ax.set_ylim(low - pad_y, high + pad_y)
-    return fig
+            return height_px / 2
+        return pad + (high - v) * (height_px - 2 * pad) / (high - low)
+
+    def point(i: int) -> tuple[float, float]:
+        return (round(x_of(i), 2), round(y_of(y[i]), 2))
+
+    runs: list[str] = []
+    lone: list[tuple[float, float]] = []
+    last = observed[-1]
+    run: list[int] = []
+    for i in [*range(n), n]:
+        if i < n and y[i] is not None:
+            run.append(i)
+            continue
+        if len(run) > 1:
+            runs.append(" ".join(f"{px:g},{py:g}" for px, py in map(point, run)))
+        elif run and run[0] != last:
+            lone.append(point(run[0]))
+        run = []
+    return Sparkline(
+        width=width_px,
+        height=height_px,
+        runs=tuple(runs),
+        lone=tuple(lone),
+        last=point(last),
+        fill=POINT_FILL[category],
+        edge=POINT_EDGE[category],
+    )

@@ -19,15 +19,14 @@ import hashlib
 import statistics
 import threading
 from collections import OrderedDict, defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from enum import IntEnum
 
-from sqlalchemy import bindparam, or_, true
+from sqlalchemy import bindparam, or_
 from sqlmodel import Session, func, select
 
-from monitor import charts
 from monitor.analysis import cumulative, spc
 from monitor.core.checklist import (
     ChecklistTemplate,
@@ -239,54 +238,66 @@ def _allocations(session: Session, practice_id: int) -> list[tuple[int, float]]:
 
 
 @functools.cache
-def _stamp_statement():
-    """`figures_stamp`'s query, built once (its parameter is the practice)."""
+def _stamp_statements():
+    """`figures_stamps`' two queries, built once (their parameter is the practice)."""
     practice_id = bindparam("practice_id")
-
-    def of(model, value):
-        return (
-            select(
-                func.count(model.id),
-                func.sum(model.id),
-                func.sum(model.version),
-                func.max(model.updated_at),
-                func.sum(value),
-            )
-            .where(model.practice_id == practice_id)
-            .subquery()
+    figures = (
+        select(
+            MetricValue.item_id,
+            func.count(MetricValue.id),
+            func.sum(MetricValue.id),
+            func.sum(MetricValue.version),
+            func.max(MetricValue.updated_at),
+            func.sum(MetricValue.value_number),
+            func.count(NationalImport.id),
+            func.sum(NationalImport.version),
         )
-
-    figures = of(MetricValue, MetricValue.value_number)
-    allocations = of(HepAllocation, HepAllocation.amount)
-    imports = (
-        select(func.count(NationalImport.id), func.sum(NationalImport.version))
-        .where(
-            NationalImport.id.in_(
-                select(MetricValue.import_id).where(
-                    MetricValue.practice_id == practice_id, MetricValue.import_id.is_not(None)
-                )
-            )
-        )
-        .subquery()
+        .join(NationalImport, MetricValue.import_id == NationalImport.id, isouter=True)
+        .where(MetricValue.practice_id == practice_id)
+        .group_by(MetricValue.item_id)
     )
-    # Three one-row aggregates side by side.
-    return select(figures, allocations, imports).select_from(
-        figures.join(allocations, true()).join(imports, true())
-    )
+    allocations = select(
+        func.count(HepAllocation.id),
+        func.sum(HepAllocation.id),
+        func.sum(HepAllocation.version),
+        func.max(HepAllocation.updated_at),
+        func.sum(HepAllocation.amount),
+    ).where(HepAllocation.practice_id == practice_id)
+    return figures, allocations
 
 
-def figures_stamp(session: Session, practice_id: int) -> tuple:
-    """A data stamp of everything `series_for_items` reads for a practice, from one
-    aggregate query (a handful of numbers, not its rows): its figures' count, ids,
-    versions, latest edit and total, the same of its HEP allocations, and the imports'
-    (which name a figure's source). Every edit of a record increments its `version`
-    and sets `updated_at` (services/records.py), a removal changes the count and the
-    ids, and a new row has a new id or a later `updated_at`; the totals of the values
-    catch even a write that bypassed that. So a cache keyed by the stamp (the
-    dashboard's cards) is read again whenever a figure changes."""
+@dataclass(frozen=True)
+class FiguresStamp:
+    """A data stamp of everything `series_for_items` reads for a practice, item by item:
+    for each stored item id its figures' count, ids, versions, latest edit and total,
+    and the versions of the imports they came from (which name a figure's source); and
+    the same of the practice's HEP allocations. Every edit of a record increments its
+    `version` and sets `updated_at` (services/records.py), a removal changes the count
+    and the ids, and a new row has a new id or a later `updated_at`; the totals of the
+    values catch even a write that bypassed that. So a cache keyed by an item's stamp
+    (a dashboard card) is read again whenever one of its figures changes, and only
+    then."""
 
-    row = session.exec(_stamp_statement(), params={"practice_id": practice_id}).one()
-    return tuple(str(v) for v in row)
+    by_item: Mapping[str, tuple]
+    allocations: tuple
+
+    def of(self, item: Item) -> tuple:
+        """The stamp of what `item`'s series reads."""
+        parts = tuple(self.by_item.get(i, ()) for i in _stored_ids(item))
+        return (*parts, self.allocations) if item.id == "hep_allocation" else parts
+
+
+def figures_stamps(session: Session, practice_id: int) -> FiguresStamp:
+    """The practice's `FiguresStamp`, from two aggregate queries (a row per item, not
+    its figures)."""
+    figures, allocations = _stamp_statements()
+    params = {"practice_id": practice_id}
+    by_item = {
+        row[0]: tuple(str(v) for v in row[1:])
+        for row in session.exec(figures, params=params)
+    }
+    allocated = tuple(str(v) for v in session.exec(allocations, params=params).one())
+    return FiguresStamp(by_item, allocated)
 
 
 def series_for(
@@ -750,24 +761,6 @@ def evidence_key(
 
 SPARKLINE_PERIODS = 36
 """A dashboard sparkline shows the last three years of an item's periods."""
-
-
-def sparkline_key(
-    practice_id: int, item_id: str, series: Series, variation
-) -> tuple[str, list[float | None]]:
-    """The chart cache key of an item's dashboard sparkline, and the values it shows:
-    the page's image route and the pre-render job find the same picture by it."""
-    values = series.values[-SPARKLINE_PERIODS:]
-    key = charts.chart_key(
-        charts.CHART_VERSION,
-        "spark",
-        practice_id,
-        item_id,
-        values,
-        [p.code for p in series.periods[-SPARKLINE_PERIODS:]],
-        variation,
-    )
-    return key, values
 
 
 def cached_evidence_for(

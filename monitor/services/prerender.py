@@ -15,9 +15,9 @@ Two halves, both here so every write path is covered in one place:
 - **Drawing.** `draw_practice` asks for the charts of the views a practice's users open
   next, through the same code and cache keys the pages use: the impact summary's charts
   (the PNGs of the workbook and PDF) for the last complete financial year and the year
-  to date, every metric page's SPC or run chart at both widths (SVG), and the
-  dashboard's sparklines. A chart already in the cache costs a read; the job draws only
-  what changed.
+  to date, and every metric page's SPC or run chart at both widths (SVG); the
+  dashboard's sparklines are drawn in its page. A chart already in the cache costs a
+  read; the job draws only what changed.
 
 The drawing functions are handed in (`Renderer`), so this module knows nothing of the
 web layer nor of where the cache lives.
@@ -37,7 +37,7 @@ from sqlmodel import Session, select
 
 from monitor import charts
 from monitor.core.checklist import ItemType, Templates
-from monitor.core.periods import Period, financial_year_of
+from monitor.core.periods import financial_year_of
 from monitor.models import (
     PRACTICE_ROLES,
     AuditEvent,
@@ -201,7 +201,6 @@ def draw_practice(
         if item.type is not ItemType.TEXT
     ]
     asked += _metric_pages(session, practice, template, items, today, reader, svg)
-    asked += _sparklines(session, practice, template, items, today, svg)
     return asked
 
 
@@ -236,33 +235,6 @@ def _metric_pages(session, practice, template, items, today, reader, svg: Render
     return asked
 
 
-def _sparklines(session, practice, template, items, today, svg: Renderer) -> int:
-    """The dashboard's sparklines with the default baseline (monitor.web.evidence)."""
-    baseline_year = evidence.default_baseline_year(session, practice.id)
-    interventions = evidence.practice_interventions(session, practice.id)
-    found = evidence.series_for_items(
-        session,
-        practice_id=practice.id,
-        items=items,
-        until=lambda item: Period.latest_complete(today, item.frequency),
-        template_version=template.version,
-    )
-    asked = 0
-    for item in items:
-        series = found.get(item.id)
-        if series is None:
-            continue
-        result = evidence.cached_evidence_for(
-            series, baseline_year=baseline_year, interventions=interventions
-        )
-        if result is None:
-            continue
-        key, values = evidence.sparkline_key(practice.id, item.id, series, result.chart.variation)
-        svg(key, _Sparkline(values, result.chart.variation))
-        asked += 1
-    return asked
-
-
 class _NoArguments:
     """A page's query string with nothing in it: the page's default chart options."""
 
@@ -283,12 +255,3 @@ class _Draw:
 
     def __call__(self) -> Figure:
         return self.draw(self.spec)
-
-
-@dataclass(frozen=True)
-class _Sparkline:
-    values: list
-    variation: object
-
-    def __call__(self) -> Figure:
-        return charts.sparkline(self.values, category_of_last=self.variation)

@@ -7,6 +7,8 @@ import hashlib
 import threading
 import uuid
 from collections import OrderedDict, defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
 from decimal import Decimal
 
 from flask import Blueprint, abort, current_app, render_template, request
@@ -65,35 +67,31 @@ def _until(item) -> Period:
     return Period.latest_complete(today(), item.frequency)
 
 
-def _dashboard_cards(baseline_year: int | None, groups, version: int, *, interventions):
-    """The cards of each group of items (the template's, the retired ones), from one
-    query of the practice's figures; each card's evidence is cached by its data."""
-    session = db()
-    practice = own_practice()
-    charted = [[item for item in items if item.type is not ItemType.TEXT] for items in groups]
-    found = evidence.series_for_items(
-        session,
-        practice_id=practice.id,
-        items=[item for items in charted for item in items],
-        until=_until,
-        template_version=version,
-    )
-    grouped = []
-    for items in charted:
-        cards = []
-        for item in items:
-            series = found[item.id]
-            if series is None:
-                continue
-            result = evidence.cached_evidence_for(
-                series, baseline_year=baseline_year, interventions=interventions
-            )
-            if result is not None:
-                cards.append(result)
-        order = {item.id: n for n, item in enumerate(items)}
-        cards.sort(key=lambda card: (card.strength, order[card.item.id]))
-        grouped.append(cards)
-    return grouped
+@dataclass
+class _Card:
+    """A dashboard card: its item, its place among the cards (by strength, then the
+    template's order) and the fragment key of everything it reads. Its evidence is
+    read only when its cached HTML is not for this key (`evidence`)."""
+
+    item: object
+    key: tuple
+    strength: object
+    order: int
+    load: Callable[[], evidence.Evidence | None]
+    found: evidence.Evidence | None = None
+
+    def evidence(self) -> evidence.Evidence:
+        if self.found is None:
+            self.found = self.load()
+        return self.found
+
+
+_STRENGTHS: OrderedDict[tuple, object] = OrderedDict()
+"""A card's key → its strength (or `_NO_CARD`): the cards' order without their
+evidence. Per process and bounded."""
+_STRENGTHS_SIZE = 8192
+_STRENGTHS_LOCK = threading.Lock()
+_NO_CARD = object()
 
 
 _DEFINITIONS: dict[int, tuple[object, str]] = {}
@@ -111,27 +109,103 @@ def _definition(thing) -> str:
     return found[1]
 
 
-def _cards_key(practice, template, retired, interventions, baseline_year) -> tuple:
-    """Everything the dashboard's cards read: the practice's data stamp (its figures,
-    allocations and their imports: one aggregate query), its interventions, the
-    template and retired items' definitions, the baseline, today (each item's last
-    period) and the request's baseline argument (in the cards' links)."""
+def _card_key(scope: tuple, stamps, template, item, interventions, baseline_year) -> tuple:
+    """Everything a dashboard card reads: its item's data stamp (its figures and their
+    imports, and the allocations for the HEP allocation), the interventions that name
+    it, its definition and the template's version (earlier definitions' figures), and
+    the page's scope (`_dashboard_scope`)."""
     return (
-        # The cache is per process; the app (its database) is in the key all the same.
+        *scope,
+        item.id,
+        stamps.of(item),
+        tuple(
+            (e.id, e.version, e.title, e.occurred_on, tuple(e.affected_items))
+            for e in interventions
+            if item.id in (e.affected_items or ())
+        ),
+        template.version,
+        _definition(item),
+        baseline_year,
+    )
+
+
+def _dashboard_scope(practice) -> tuple:
+    """What every card of the page shares: the app (the cache is per process, the app's
+    database is in the key all the same), the practice, today (each item's last
+    period) and the request's baseline argument and root (in the cards' links)."""
+    return (
         current_app.extensions.setdefault("monitor.cards_scope", uuid.uuid4().hex),
         practice.id,
-        evidence.figures_stamp(db(), practice.id),
-        tuple(
-            (e.id, e.version, e.title, e.occurred_on, tuple(e.affected_items or ()))
-            for e in interventions
-        ),
-        _definition(template),
-        tuple(_definition(item) for item in retired),
-        baseline_year,
         today(),
         request.args.get("baseline"),
         request.script_root,
     )
+
+
+def _dashboard_cards(practice, template, groups, *, interventions, baseline_year):
+    """The cards of each group of items (the template's, the retired ones) in their
+    order. Each card is keyed by its own item's data stamp (two aggregate queries for
+    the practice), so a view after a change reads the figures of the changed items
+    only (one query), and a warm view none."""
+    session = db()
+    stamps = evidence.figures_stamps(session, practice.id)
+    scope = _dashboard_scope(practice)
+    charted = [[item for item in items if item.type is not ItemType.TEXT] for items in groups]
+
+    def load(items):
+        found = evidence.series_for_items(
+            session,
+            practice_id=practice.id,
+            items=items,
+            until=_until,
+            template_version=template.version,
+        )
+        return {
+            item.id: evidence.cached_evidence_for(
+                found[item.id], baseline_year=baseline_year, interventions=interventions
+            )
+            if found[item.id] is not None
+            else None
+            for item in items
+        }
+
+    keys = {
+        item.id: _card_key(scope, stamps, template, item, interventions, baseline_year)
+        for items in charted
+        for item in items
+    }
+    with _STRENGTHS_LOCK:
+        known = {i: _STRENGTHS[k] for i, k in keys.items() if k in _STRENGTHS}
+    unknown = [item for items in charted for item in items if item.id not in known]
+    computed = load(unknown) if unknown else {}
+    with _STRENGTHS_LOCK:
+        for item_id, result in computed.items():
+            strength = _NO_CARD if result is None else result.strength
+            known[item_id] = _STRENGTHS[keys[item_id]] = strength
+        for key in keys.values():
+            if key in _STRENGTHS:
+                _STRENGTHS.move_to_end(key)
+        while len(_STRENGTHS) > _STRENGTHS_SIZE:
+            _STRENGTHS.popitem(last=False)
+
+    grouped = []
+    for items in charted:
+        cards = [
+            _Card(
+                item,
+                keys[item.id],
+                known[item.id],
+                n,
+                # A card whose HTML left the cache before its strength: read it alone.
+                lambda item=item: load([item])[item.id],
+                computed.get(item.id),
+            )
+            for n, item in enumerate(items)
+            if known[item.id] is not _NO_CARD
+        ]
+        cards.sort(key=lambda card: (card.strength, card.order))
+        grouped.append(cards)
+    return grouped
 
 
 @bp.get("/dashboard")
@@ -141,88 +215,25 @@ def dashboard():
     default_year = evidence.default_baseline_year(db(), practice.id)
     baseline_year = _baseline_arg() or default_year
     template = template_for_user(current_user)
-    retired_items = _retired(template)
-    interventions = evidence.practice_interventions(db(), practice.id)
-
-    def cards():
-        """The cards, read only when the page's cached cards are not for this key."""
-        return _dashboard_cards(
-            baseline_year,
-            (template.items, retired_items),
-            template.version,
-            interventions=interventions,
-        )
-
+    cards, retired = _dashboard_cards(
+        practice,
+        template,
+        (template.items, _retired(template)),
+        interventions=evidence.practice_interventions(db(), practice.id),
+        baseline_year=baseline_year,
+    )
     return render_template(
         "evidence/dashboard.jinja",
         practice=practice,
-        cards_key=_cards_key(practice, template, retired_items, interventions, baseline_year),
-        load_cards=cards,
+        cards=cards,
+        retired=retired,
         template_version=template.version,
         baseline_year=baseline_year,
         default_year=default_year,
         baseline_items=_baseline_items(),
         financial_year_label=financial_year_label,
         Strength=evidence.Strength,
-    )
-
-
-_SPARKLINES: OrderedDict[tuple, tuple | None] = OrderedDict()
-"""A sparkline's data key (`_cards_key` and the item) → what its picture is drawn from:
-(chart key, values, variation of the last point), or None without figures. Per
-process and bounded; a warm image reads the practice's data stamp, not its figures."""
-_SPARKLINES_SIZE = 4096
-_SPARKLINES_LOCK = threading.Lock()
-
-
-def _sparkline_data(item, practice, template, interventions, baseline_year):
-    series = evidence.series_for(
-        db(),
-        practice_id=practice.id,
-        item=item,
-        until=_until(item),
-        template_version=template.version,
-    )
-    if series is None:
-        return None
-    # The dot's colour is the card's chart's: the same baseline and interventions (and
-    # the card's cached evidence, so the image recomputes nothing the dashboard did).
-    result = evidence.cached_evidence_for(
-        series, baseline_year=baseline_year, interventions=interventions
-    )
-    key, values = evidence.sparkline_key(practice.id, item.id, series, result.chart.variation)
-    return key, values, result.chart.variation
-
-
-@bp.get("/sparklines/<item_id>.svg")
-@allow(*READERS)
-def sparkline(item_id: str):
-    template = template_for_user(current_user)
-    item = _item_or_404(item_id, template)
-    practice = own_practice()
-    interventions = evidence.practice_interventions(db(), practice.id)
-    # The default baseline year follows from the allocations, which the stamp covers.
-    memo = (_cards_key(practice, template, [item], interventions, _baseline_arg()), item.id)
-    with _SPARKLINES_LOCK:
-        known = memo in _SPARKLINES
-        found = _SPARKLINES.get(memo)
-        if known:
-            _SPARKLINES.move_to_end(memo)
-    if not known:
-        baseline_year = _baseline_arg() or evidence.default_baseline_year(db(), practice.id)
-        found = _sparkline_data(item, practice, template, interventions, baseline_year)
-        with _SPARKLINES_LOCK:
-            _SPARKLINES[memo] = found
-            while len(_SPARKLINES) > _SPARKLINES_SIZE:
-                _SPARKLINES.popitem(last=False)
-    if found is None:
-        abort(404)
-    key, values, variation = found
-    return chart_response(
-        key,
-        "svg",
-        lambda: charts.sparkline(values, category_of_last=variation),
-        filename=f"{item.id}-trend",
+        sparkline=text.sparkline,
     )
 
 

@@ -37,7 +37,8 @@ from monitor.charts import (
     sparkline,
     spc_chart,
 )
-from monitor.charts.style import MARKER_LINE, MEAN_LINE, POINT_FILL, VALUE_LINE
+from monitor.charts.sparkline import DOT_RADIUS_PX
+from monitor.charts.style import MARKER_LINE, MEAN_LINE, POINT_EDGE, POINT_FILL, VALUE_LINE
 from monitor.charts.trend import WIDTH_IN
 from monitor.core.checklist import Frequency
 from monitor.core.formatting import duration
@@ -392,25 +393,48 @@ def test_spec_checks_its_inputs():
 # --------------------------------------------------------------------------- small charts
 
 
-def test_sparkline_is_a_bare_line_with_the_last_point_coloured():
+def test_sparkline_is_a_line_broken_at_gaps_with_the_last_point_coloured():
     values = [3.0, 4.0, None, 5.0, 4.5, 6.0]
-    fig = sparkline(values, category_of_last="improvement")
-    (ax,) = fig.axes
-    assert not ax.axison
-    assert not fig.texts and not ax.texts
-    (line,) = drawn(ax, "_line")
-    assert np.isnan(line.get_ydata()[2])
-    (last,) = drawn(ax, "_last")
-    assert last.get_markerfacecolor() == POINT_FILL["improvement"]
-    assert (last.get_xdata()[0], last.get_ydata()[0]) == (5, 6.0)
-    png = render_png(fig)
-    assert png_size(png) == (160, 40)
-    assert svg_root(render_svg(fig)) is not None
+    line = sparkline(values, category_of_last="improvement")
+    assert (line.width, line.height) == (160, 40)
+    before, after = (run.split() for run in line.runs)  # broken at the gap
+    assert len(before) == 2 and len(after) == 3
+    assert (line.fill, line.edge) == (POINT_FILL["improvement"], POINT_EDGE["improvement"])
+    assert line.last == tuple(float(v) for v in after[-1].split(","))
+    assert line.lone == ()
+    xs = [float(p.split(",")[0]) for run in line.runs for p in run.split()]
+    ys = [float(p.split(",")[1]) for run in line.runs for p in run.split()]
+    # Evenly spaced, left to right, the gap keeping its place; the highest figure at the
+    # top and the lowest at the bottom, clear of every side by the dot and its edge.
+    step = xs[1] - xs[0]
+    assert xs[2] == pytest.approx(xs[0] + 3 * step)
+    margin = DOT_RADIUS_PX + 0.5
+    assert min(xs) >= margin and max(xs) <= 160 - margin
+    assert min(ys) == ys[-1] >= margin  # 6.0, the highest
+    assert max(ys) == ys[0] <= 40 - margin  # 3.0, the lowest
+
+
+def test_a_sparkline_figure_between_two_gaps_is_a_dot_and_not_finite_is_a_gap():
+    line = sparkline([1.0, None, 2.0, float("nan"), 3.0, 4.0, None, 5.0])
+    assert len(line.runs) == 1  # 3.0-4.0
+    assert len(line.lone) == 2  # 1.0 and 2.0 (5.0, the last, has the coloured dot)
+    assert line.last is not None and line.last[0] == max(p[0] for p in (*line.lone, line.last))
+    assert (line.fill, line.edge) == (POINT_FILL["common_cause"], POINT_EDGE["common_cause"])
 
 
 @pytest.mark.parametrize("values", [[], [None, None], [7.0], [2.0, 2.0, 2.0]])
 def test_sparkline_copes_with_little_or_flat_data(values):
-    assert render_png(sparkline(values, category_of_last=None)).startswith(PNG_SIGNATURE)
+    line = sparkline(values, category_of_last="special_cause_neutral_high")
+    if not any(v is not None for v in values):
+        assert line.last is None and not line.runs and not line.lone
+        return
+    assert line.fill == POINT_FILL["neutral"]
+    assert line.last[1] == 20  # one figure, or all equal: the middle
+
+
+def test_sparkline_needs_room():
+    with pytest.raises(ValueError, match="16"):
+        sparkline([1.0, 2.0], width_px=10)
 
 
 def test_bar_chart_labels_each_bar_and_highlights_one():

@@ -211,20 +211,24 @@ def test_each_chart_is_embedded_pixel_for_pixel_without_being_decoded(session, h
     still goes through ReportLab's reader. Either way the page shows the chart's pixels."""
     import numpy as np
     import PIL.Image
+    import PIL.ImageDraw
 
-    from monitor.charts import render_png, sparkline
     from monitor.exporters.summary_pdf import chart_image
     from monitor.services.summary import ChartImage
 
     summary = summary_for(
         session, history.practice, start=FOUR_YEARS[0], end=FOUR_YEARS[1], with_charts=True
     )
-    transparent = render_png(sparkline([3, 1, 4, 1, 5, 9, 2, 6], category_of_last=None))
+    picture = PIL.Image.new("RGBA", (160, 40), (0, 0, 0, 0))
+    PIL.ImageDraw.Draw(picture).line([(4, 30), (80, 8), (156, 20)], fill=(66, 84, 98, 255), width=2)
+    buffer = io.BytesIO()
+    picture.save(buffer, format="PNG")
+    transparent = buffer.getvalue()
     assert PIL.Image.open(io.BytesIO(transparent)).mode == "RGBA"
     assert {PIL.Image.open(io.BytesIO(c.png)).mode for c in summary.charts} == {"RGB"}
     assert type(chart_image(summary.charts[0].png, 100, 45)).__name__ == "_PngImage"
     assert type(chart_image(transparent, 100, 25)).__name__ == "Image"
-    extra = ChartImage("A sparkline", "alt", transparent, 160, 40)  # (ReportLab's reader)
+    extra = ChartImage("A transparent chart", "alt", transparent, 160, 40)  # (ReportLab's reader)
     pdf = summary_pdf(replace(summary, charts=(*summary.charts, extra)))
 
     images = [image for page in PdfReader(io.BytesIO(pdf)).pages for image in page.images]

@@ -89,7 +89,6 @@ ROUTES = {
     "evidence.metric": ("GET", lambda w: "/metrics/home_visits", PRACTICE),
     "evidence.metric_chart": ("GET", lambda w: "/metrics/home_visits/chart.svg", PRACTICE),
     "evidence.metric_data": ("GET", lambda w: "/metrics/home_visits/data.csv", PRACTICE),
-    "evidence.sparkline": ("GET", lambda w: "/sparklines/home_visits.svg", PRACTICE),
     "evidence.money_view": ("GET", lambda w: "/money", PRACTICE),
     "evidence.allocation_chart": ("GET", lambda w: "/money/allocation.svg", PRACTICE),
     "evidence.category_chart": ("GET", lambda w: "/money/categories.svg", PRACTICE),

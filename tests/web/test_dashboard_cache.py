@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import text
 
+from monitor.charts.style import POINT_FILL
 from monitor.services import evidence, records
 from monitor.web import jinja
 from tests.factories import make_allocation, make_intervention, make_value, make_values
@@ -31,12 +32,12 @@ def history(session, world):
 
 @pytest.fixture
 def reads(monkeypatch):
-    """How many times the dashboard read the practice's figures."""
+    """Each time the dashboard read the practice's figures: the items it read."""
     calls = []
     real = evidence.series_for_items
 
     def counted(*args, **kwargs):
-        calls.append(1)
+        calls.append(sorted(item.id for item in kwargs["items"]))
         return real(*args, **kwargs)
 
     monkeypatch.setattr(evidence, "series_for_items", counted)
@@ -53,13 +54,21 @@ def latest(soup) -> str:
 def test_a_warm_view_reuses_the_cards_and_a_changed_figure_shows_at_once(
     client, world, history, session, reads
 ):
+    make_values(
+        session,
+        practice=world.practice,
+        item_id="inbound_calls",
+        first="2021-04",
+        numbers=[5000 + 10 * n for n in range(24)],
+    )
     client.sign_in(world.editor.email)
     first = client.page("/dashboard")
     assert latest(first) == "2:06 March 2023" and len(reads) == 1
+    assert {"call_answer_time", "inbound_calls"} <= set(reads[0])
     hits = jinja.FRAGMENTS.hits
     again = client.page("/dashboard")
     assert len(reads) == 1  # the figures were not read again
-    assert jinja.FRAGMENTS.hits >= hits + 3  # header, baseline form and cards
+    assert jinja.FRAGMENTS.hits >= hits + 3  # header, baseline form and the cards
     assert str(again.select_one("main")) == str(first.select_one("main"))
 
     # An edit through the audited write path (version and updated_at change).
@@ -72,6 +81,7 @@ def test_a_warm_view_reuses_the_cards_and_a_changed_figure_shows_at_once(
         summary="Changed",
     )
     assert latest(client.page("/dashboard")) == "3:20 March 2023" and len(reads) == 2
+    assert reads[-1] == ["call_answer_time"]  # each card has its own stamp
 
     # Even a write that bypassed it (the same version and time): the values' total moves.
     with session.get_bind().begin() as connection:
@@ -155,18 +165,21 @@ def test_each_user_sees_their_own_header_with_a_working_sign_out_token(client, a
     assert money.select_one("header [aria-current=page]").get_text(strip=True) == "Money"
 
 
-def test_a_warm_sparkline_reads_no_figures_and_a_change_redraws_it(
+def test_the_sparklines_are_in_the_cached_cards_and_a_change_redraws_them(
     client, world, history, session, reads
 ):
+    """A dashboard is one request: each card draws its trend line in the page (no image
+    to fetch), cached with the cards, and redrawn with them when a figure changes."""
     client.sign_in(world.editor.email)
-    url = client.page("/dashboard").select_one(".app-metric-card img.app-sparkline")["src"]
-    assert "call_answer_time" in url
+    soup = client.page("/dashboard")
+    assert not soup.select(".app-metric-card img")
+    card = soup.select_one(".app-metric-card")
+    first = str(card.select_one("svg.app-sparkline"))
+    dot = card.select("svg.app-sparkline circle")[-1]
+    assert dot["fill"] == POINT_FILL["improvement"]  # the call-wait fell after the HEP
     reads.clear()
-    first = client.get(url)
-    assert first.status_code == 200 and len(reads) == 1
-    again = client.get(url)
-    assert again.get_data() == first.get_data() and again.headers["ETag"] == first.headers["ETag"]
-    assert len(reads) == 1  # the stamp, not the figures
+    assert str(client.page("/dashboard").select_one("svg.app-sparkline")) == first
+    assert reads == []  # warm: from the cached cards
     records.update_fields(
         session,
         user=world.editor,
@@ -175,8 +188,6 @@ def test_a_warm_sparkline_reads_no_figures_and_a_change_redraws_it(
         expected_version=history.version,
         summary="Changed",
     )
-    changed = client.get(url)
-    assert len(reads) == 2 and changed.headers["ETag"] != first.headers["ETag"]
-    assert changed.get_data() != first.get_data()
-    assert client.get("/sparklines/inbound_calls.svg").status_code == 404  # no figures
-    assert client.get("/sparklines/inbound_calls.svg").status_code == 404
+    changed = client.page("/dashboard").select_one("svg.app-sparkline")
+    assert len(reads) == 1 and str(changed) != first
+    assert changed.select("circle")[-1]["fill"] == POINT_FILL["concern"]  # 15:00 is a spike

@@ -737,7 +737,6 @@ def routes(s: Seeded) -> list[Route]:
         Route("evidence.metric_chart", "/metrics/inbound_calls/chart.svg"),
         Route("evidence.metric_chart", "/metrics/inbound_calls/chart.png"),
         Route("evidence.metric_data", "/metrics/inbound_calls/data.csv"),
-        Route("evidence.sparkline", "/sparklines/inbound_calls.svg"),
         Route("evidence.money_view", f"/money?{year}"),
         Route("evidence.allocation_chart", "/money/allocation.svg"),
         Route("evidence.category_chart", f"/money/categories.svg?{year}"),

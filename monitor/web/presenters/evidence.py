@@ -6,10 +6,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from monitor import charts
 from monitor.core.checklist import Item, ItemType
 from monitor.core.formatting import export_number, money
 from monitor.core.periods import financial_year_label
 from monitor.models import Intervention
+from monitor.services.evidence import SPARKLINE_PERIODS, Evidence
 from monitor.services.logs import SpendSummary
 from monitor.services.metric_view import MetricView
 
@@ -150,3 +152,11 @@ def metric_table(item: Item, view: MetricView) -> tuple[list[str], list[list[Any
         if note:
             body.append([name, note])
     return header, body
+
+
+def sparkline(card: Evidence) -> charts.Sparkline:
+    """A dashboard card's trend line: its last three years of periods, the latest dot in
+    the colour of its chart's last point."""
+    return charts.sparkline(
+        card.series.values[-SPARKLINE_PERIODS:], category_of_last=card.chart.variation
+    )
