@@ -15,10 +15,13 @@ the ICB analyst through the test client:
 
 "First" is the first request in a new app (empty chart cache, templates not compiled);
 "warm" the median of --repeat more: the server's time for the page and its images (the
-page is parsed for its images outside the timing). Each is set against a floor measured
-in the same run: the bare SQL read of the rows the page summarises (median of --repeat),
-and for the workbook an openpyxl write-only dump of the same cells (values and number
-formats, read back from the workbook made) to a temporary file.
+page is parsed for its images outside the timing). With the distribution or the equity
+lens chosen, they are timed again after a change (one more practice submits), first
+and warm, with the ICB charts' job run after the change and without, interleaved.
+Each is set against a floor measured in the same run: the bare SQL read of the rows the
+page summarises (median of --repeat), and for the workbook an openpyxl write-only dump
+of the same cells (values and number formats, read back from the workbook made) to a
+temporary file.
 
     .venv/bin/python bench/icb.py [--practices 136] [--repeat 5] [--postgres URL] [--quick]
                                   [--only home,completeness,distribution,equity,workbook]
@@ -32,6 +35,7 @@ workbook's memory and its dump floor are measured only with the workbook chosen.
 from __future__ import annotations
 
 import argparse
+import functools
 import gc
 import logging
 import os
@@ -65,6 +69,7 @@ from monitor.models import (  # noqa: E402
     MetricValue,
     Pcn,
     Practice,
+    PracticeReturn,
     Role,
     SpendItem,
     User,
@@ -328,6 +333,68 @@ def workbook_memory(scene: Scene) -> tuple[float, float, bytes]:
     return request_peak, writer_peak, found[0]
 
 
+def _draw_icb_charts(app, session, collection_id: int) -> None:
+    """What the worker runs after a return is submitted (monitor.services.icb_prerender)."""
+    from monitor.services import icb_prerender
+
+    cache = app.extensions["monitor.chart_cache"]
+    icb_prerender.draw_collection(
+        session, collection_id, templates=app.extensions["monitor.templates"],
+        svg=lambda key, draw: cache.get_or_render(key, "svg", draw),
+    )  # fmt: skip
+
+
+def after_a_change(scene: Scene, repeat: int, labels: list[str]) -> dict[str, list[float]]:
+    """The first view after a data change (one more practice submits), with the ICB
+    charts' job run first (monitor.services.icb_prerender.draw_collection, what the worker
+    runs when a return is submitted) and without it, interleaved, each in a new app with
+    an empty chart cache; and the warm view after it. Label → milliseconds per round."""
+    from monitor.web.context import templates
+
+    shown = {label: target for label, target in requests(scene).items()
+             if label in labels and isinstance(target, tuple)}  # fmt: skip
+    times: dict[str, list[float]] = {"job": []}
+    if not shown:
+        return times  # nothing to time: change nothing (the workbook is timed after this)
+    with tempfile.TemporaryDirectory() as folder:
+        for n in range(repeat):
+            for with_job in (False, True):
+                app = create_app("test", DATABASE_URL=scene.url,
+                                 CHART_CACHE_DIR=str(Path(folder) / f"{n}-{with_job}"))  # fmt: skip
+                app.test_client_class = PageClient
+                client = app.test_client()
+                client.sign_in(scene.analyst_email)
+                with app.app_context(), Session(app.extensions["monitor.engine"]) as session:
+                    collection = session.get(Collection, scene.collection_id)
+                    template = templates()[(collection.template_id, collection.template_version)]
+                    answered = select(PracticeReturn.practice_id).where(
+                        PracticeReturn.collection_id == collection.id
+                    )
+                    practice_id = session.exec(
+                        select(Practice.id)
+                        .where(Practice.id.not_in(answered))
+                        .order_by(Practice.id)
+                    ).first()
+                    if practice_id is None:
+                        return times  # every practice has answered: no change left to make
+                    collections.submit(session, user=None, collection=collection,
+                                       practice_id=practice_id, template=template,
+                                       today=today())  # fmt: skip
+                    if with_job:
+                        times["job"].append(ms(functools.partial(_draw_icb_charts, app, session,
+                                                                 collection.id)))  # fmt: skip
+                for label, (url, with_images) in shown.items():
+                    first = timed_fetch(client, url, with_images=with_images)
+                    warm = statistics.median(
+                        timed_fetch(client, url, with_images=with_images) for _ in range(3)
+                    )
+                    side = "with the job" if with_job else "without"
+                    times.setdefault(f"{label}: first, {side}", []).append(first)
+                    times.setdefault(f"{label}: warm, {side}", []).append(warm)
+                app.extensions["monitor.engine"].dispose()
+    return times
+
+
 # --------------------------------------------------------------------------- floors
 
 
@@ -431,6 +498,23 @@ def run(url: str, args) -> None:
     for label, (first, warm) in timed.items():
         print(f"| {label} | {first:,.0f} | {warm:,.0f} | {floors[label]:,.1f} | "
               f"{warm / floors[label]:,.0f}× | {first / warm:.1f} |")  # fmt: skip
+    changed = after_a_change(scene, min(args.repeat, 3), labels)
+    if len(changed) > 1:
+        print(f"\nFirst view after a change (one more practice submits; median of "
+              f"{len(changed['job'])} interleaved rounds, each in a new app; load "
+              f"{os.getloadavg()[0]:.2f}):\n")  # fmt: skip
+        print("| request | first, without the job | warm | first ÷ warm | "
+              "first, with the job | warm | first ÷ warm |")  # fmt: skip
+        print("|---|---|---|---|---|---|---|")
+        med = {key: statistics.median(values) for key, values in changed.items()}
+        for label in dict.fromkeys(key.split(": ")[0] for key in changed if ": " in key):
+            row = []
+            for side in ("without", "with the job"):
+                first, warm = med[f"{label}: first, {side}"], med[f"{label}: warm, {side}"]
+                row += [f"{first:,.0f} ms", f"{warm:,.0f} ms", f"{first / warm:.1f}"]
+            print(f"| {label} | " + " | ".join(row) + " |")
+        print(f"\nThe job (every ICB chart of the collection, drawn after the change): "
+              f"{med['job']:,.0f} ms.")  # fmt: skip
     if not with_workbook:
         SQLModel.metadata.drop_all(create_engine(url))
         return
