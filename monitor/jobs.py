@@ -46,7 +46,7 @@ from sqlmodel import Session, select
 from monitor import national_import
 from monitor.core.clock import today
 from monitor.models import NationalImport, User
-from monitor.services import prerender
+from monitor.services import icb_prerender, prerender
 
 QUEUE_NAME = "monitor"
 
@@ -62,6 +62,7 @@ class Jobs:
     app: Flask
     prerender_task: object = None
     prerender_icb_task: object = None
+    collection_charts_task: object = None
     _ready: bool = False
     _worker: Consumer | None = None
 
@@ -135,10 +136,47 @@ class Jobs:
             for icb_id in sorted(changed.icbs):
                 self.ready()
                 self.prerender_icb_task(icb_id)
+            self.queue_collections(changed.returns)
             if has_request_context():  # not in a command (`monitor demo`) nor a worker
                 self.ensure_worker()
         except Exception:
             log.exception("could not queue the charts of %s", changed)
+
+    def queue_collections(self, return_ids: set[int]) -> None:
+        """Queue the ICB charts of the collections these returns answer (one job per
+        collection, coalesced as the practices' are)."""
+        if not return_ids:
+            return
+        with Session(self.app.extensions["monitor.engine"]) as session:
+            found = icb_prerender.collections_of_returns(session, return_ids)
+        for collection_id in found:
+            self.enqueue_collection_charts(collection_id)
+
+    def enqueue_collection_charts(self, collection_id: int) -> bool:
+        """Queue the collection's ICB charts to be drawn PRERENDER_DELAY_SECONDS from
+        now, unless a job for it is waiting already; returns whether one was queued."""
+        return self._coalesced(
+            _collection_charts_key(collection_id), self.collection_charts_task, collection_id
+        )
+
+    def _coalesced(self, key: str, task, *args) -> bool:
+        """Queue `task(*args)` after PRERENDER_DELAY_SECONDS unless the mark `key` says one
+        is waiting (the job takes the mark off when it starts); a mark older than the
+        delay and JOBS_LOST_AFTER_SECONDS is a job lost with its worker: queued again."""
+        storage = self.ready().storage
+        now = time.time()
+        delay = float(self.app.config.get("PRERENDER_DELAY_SECONDS", 0))
+        if not storage.put_if_empty(key, str(now).encode()):
+            marked = storage.peek_data(key)
+            lost_after = float(self.app.config.get("JOBS_LOST_AFTER_SECONDS", 600)) + delay
+            if marked not in (EmptyData, None) and now - float(marked) < lost_after:
+                return False
+            storage.put_data(key, str(now).encode())
+        if delay > 0:
+            task.schedule(args, delay=delay)
+        else:
+            task(*args)
+        return True
 
     def report(self, import_id: int, share: float, note: str) -> None:
         key = _progress_key(import_id)
@@ -171,6 +209,10 @@ def _progress_key(import_id: int) -> str:
 
 def _prerender_key(practice_id: int) -> str:
     return f"prerender-waiting-{practice_id}"
+
+
+def _collection_charts_key(collection_id: int) -> str:
+    return f"collection-charts-waiting-{collection_id}"
 
 
 def make_queue(config) -> Huey:
@@ -224,10 +266,18 @@ def init_app(app: Flask) -> None:
     def prerender_icb_task(icb_id: int) -> None:
         with Session(app.extensions["monitor.engine"]) as session:
             practice_ids = prerender.practices_of_icb(session, icb_id)
+            collection_ids = icb_prerender.collections_of_icb(session, icb_id)
         for practice_id in practice_ids:
             jobs.enqueue_prerender(practice_id)
+        for collection_id in collection_ids:
+            jobs.enqueue_collection_charts(collection_id)
+
+    @queue.task(name="prerender_collection_charts")
+    def collection_charts_task(collection_id: int) -> None:
+        run_collection_charts(app, collection_id)
 
     jobs = Jobs(queue, import_task, app, prerender_task, prerender_icb_task)
+    jobs.collection_charts_task = collection_charts_task
     app.extensions["monitor.jobs"] = jobs
     if app.config.get("PRERENDER_CHARTS"):
         prerender.watch(app.extensions["monitor.engine"], jobs.queue_changed)
@@ -252,6 +302,21 @@ def run_prerender(app: Flask, practice_id: int) -> int:
             # As the pages ask: PNGs for documents at the figure's own size (cached_png),
             # SVGs for pages (chart_response).
             png=lambda key, draw: cache.get_or_render(key, "png", draw, dpi=100),
+            svg=lambda key, draw: cache.get_or_render(key, "svg", draw),
+        )
+
+
+def run_collection_charts(app: Flask, collection_id: int) -> int:
+    """The worker's body for a collection: draw the ICB analyst's charts of it (its
+    distribution pages' and equity lens's, monitor.services.icb_prerender) into the
+    shared chart cache; returns how many charts were asked for."""
+    jobs_of(app).ready().storage.pop_data(_collection_charts_key(collection_id))
+    cache = app.extensions["monitor.chart_cache"]
+    with Session(app.extensions["monitor.engine"], expire_on_commit=False) as session:
+        return icb_prerender.draw_collection(
+            session,
+            collection_id,
+            templates=app.extensions["monitor.templates"],
             svg=lambda key, draw: cache.get_or_render(key, "svg", draw),
         )
 

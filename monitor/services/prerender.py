@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 from matplotlib.figure import Figure
@@ -48,6 +48,10 @@ from monitor.models import (
     MetricValue,
     NationalImport,
     Practice,
+    PracticeReturn,
+    ReturnFigure,
+    ReturnSpend,
+    ReturnValue,
     User,
 )
 from monitor.services import evidence, metric_view, summary
@@ -68,10 +72,13 @@ _ENGLAND_CHANGED = (ImportStatus.DONE, ImportStatus.UNDONE)
 
 @dataclass
 class Changed:
-    """What one transaction changed: practice ids, and ICBs a national import finished for."""
+    """What one transaction changed: practice ids, and ICBs a national import finished for;
+    and the returns submitted, withdrawn or resubmitted (their collections' ICB charts,
+    monitor.services.icb_prerender)."""
 
     practices: set[int]
     icbs: set[int]
+    returns: set[int] = field(default_factory=set)
 
 
 Callback = Callable[[Changed], None]
@@ -117,6 +124,27 @@ def _collect(session: OrmSession, _context) -> None:
             if changed is None:
                 changed = session.info[_INFO_KEY] = Changed(set(), set())
             changed.icbs.add(obj.icb_id)
+        if (return_id := _return_of(obj)) is not None:
+            if changed is None:
+                changed = session.info[_INFO_KEY] = Changed(set(), set())
+            changed.returns.add(return_id)
+
+
+RETURN_ROWS = (ReturnValue, ReturnFigure, ReturnSpend)
+"""A return's snapshot rows: a submission or resubmission writes them."""
+
+
+def _return_of(obj) -> int | None:
+    """The return a changed object is, or is part of: a return added or changed as an
+    object, its snapshot's rows, or (a withdrawal is one UPDATE statement checked by
+    version) the audit event naming it."""
+    if isinstance(obj, PracticeReturn):
+        return obj.id
+    if isinstance(obj, RETURN_ROWS):
+        return obj.return_id
+    if isinstance(obj, AuditEvent) and obj.object_type == "practice_return" and obj.object_id:
+        return int(obj.object_id) if obj.object_id.isdigit() else None
+    return None
 
 
 @event.listens_for(OrmSession, "after_commit")

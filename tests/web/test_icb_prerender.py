@@ -8,10 +8,30 @@ friends and family test to a 2025/26 Q2 collection)."""
 
 from __future__ import annotations
 
-from bs4 import BeautifulSoup
+from datetime import date
 
-from monitor.services import icb_prerender
-from tests.factories import make_collection, make_icb
+import pytest
+from bs4 import BeautifulSoup
+from sqlmodel import Session
+
+from monitor import create_app
+from monitor.jobs import jobs_of
+from monitor.services import collections, icb_prerender
+from tests.client import PageClient
+from tests.factories import (
+    build_icb_scene,
+    build_world,
+    make_collection,
+    make_icb,
+    make_national_import,
+    make_return,
+    make_value,
+    months,
+    shipped_templates,
+)
+
+IN_THE_WINDOW = date(2025, 10, 15)
+V1 = shipped_templates()[("hep-light-touch", 1)]
 
 PAGES = ("equity", "metrics/home_visits", "metrics/fft_positive_pct")
 
@@ -66,3 +86,93 @@ def test_a_collection_nobody_looks_at_or_that_is_gone_is_left_alone(app, session
     assert draw(app, session, lonely.id) == 0
     assert draw(app, session, 10**6) == 0
     assert cache(app).renders == 0
+
+
+# --------------------------------------------------------------------------- the job queue
+
+
+@pytest.fixture
+def watched(database_url):
+    """An app whose commits queue chart jobs (PRERENDER_CHARTS), as a deployment's does."""
+    app = create_app("test", DATABASE_URL=database_url, PRERENDER_CHARTS=True)
+    yield app
+    jobs_of(app).close()
+    app.extensions["monitor.engine"].dispose()
+
+
+def collection_jobs(app) -> list[tuple]:
+    return [
+        task.args
+        for task in jobs_of(app).ready().pending()
+        if task.name.endswith("prerender_collection_charts")
+    ]
+
+
+def run_waiting(app) -> None:
+    queue = jobs_of(app).ready()
+    while (task := queue.dequeue()) is not None:
+        task.execute()
+
+
+def scene_of(app):
+    with Session(app.extensions["monitor.engine"], expire_on_commit=False) as session:
+        return session, build_icb_scene(session, build_world(session))
+
+
+def test_a_submission_withdrawal_and_resubmission_each_queue_the_collections_job(watched):
+    session, scene = scene_of(watched)
+    run_waiting(watched)
+    make_return(
+        session, collection=scene.collection, practice=scene.theta,
+        values={"home_visits": months(7)},
+    )  # fmt: skip
+    assert collection_jobs(watched) == [(scene.collection.id,)]
+    make_return(
+        session, collection=scene.earlier, practice=scene.theta,
+        values={"home_visits": months(5, first="2025-04")},
+    )  # fmt: skip
+    assert collection_jobs(watched) == [(scene.collection.id,), (scene.earlier.id,)]  # one each
+    run_waiting(watched)
+
+    collections.withdraw(
+        session, user=scene.world.analyst, collection=scene.collection,
+        practice_id=scene.epsilon.id, today=IN_THE_WINDOW,
+    )  # fmt: skip
+    assert collection_jobs(watched) == [(scene.collection.id,)]
+    run_waiting(watched)
+    make_value(
+        session, practice=scene.epsilon, item_id="home_visits", period_code="2025-07", number=61
+    )
+    run_waiting(watched)  # the practice's own charts
+    collections.submit(
+        session, user=None, collection=scene.collection, practice_id=scene.epsilon.id,
+        template=V1, today=IN_THE_WINDOW,
+    )  # fmt: skip
+    assert collection_jobs(watched) == [(scene.collection.id,)]
+
+
+def test_after_the_job_the_analysts_first_view_after_a_submission_draws_nothing(watched):
+    session, scene = scene_of(watched)
+    run_waiting(watched)
+    watched.test_client_class = PageClient
+    client = watched.test_client()
+    client.sign_in(scene.world.analyst.email)
+    view_with_charts(client, scene)  # charts of the collection before the change
+    make_return(
+        session, collection=scene.collection, practice=scene.theta,
+        values={"home_visits": months(7)},
+    )  # fmt: skip
+    run_waiting(watched)
+    drawn = cache(watched).renders
+    assert view_with_charts(client, scene) >= 2
+    assert cache(watched).renders == drawn, "the first view after the change drew a chart"
+
+
+def test_a_finished_national_import_queues_the_icbs_newest_collections(watched):
+    session, scene = scene_of(watched)
+    run_waiting(watched)
+    make_national_import(session, icb=scene.world.icb)
+    task = jobs_of(watched).ready().dequeue()
+    assert task.name.endswith("prerender_icb_charts")
+    task.execute()
+    assert sorted(collection_jobs(watched)) == [(scene.collection.id,), (scene.earlier.id,)]
