@@ -40,8 +40,10 @@ BLOCK = 500
 one branch per return, which keeps a query's bound parameters within every database's
 limit at national scale (6,300 practices: 13 queries)."""
 
-ROWS = 2_000
-"""Rows fetched from the database at a time (`yield_per`)."""
+ROWS = 250
+"""Rows fetched from the database at a time (`yield_per`): each held row costs about 1 kB
+(the driver's row, SQLAlchemy's, the tuple), so 2,000 would hold 2.4 MB, 250 0.4 MB,
+against 0.9 MB for openpyxl to write the whole workbook (bench/README.md)."""
 
 
 class TidyGroup(NamedTuple):
