@@ -7,8 +7,9 @@ template item.
 "Cold" is the first request after the app starts (an empty chart cache directory and
 evidence cache, nothing compiled); "warm" repeats it; "after a change" is the first
 request after one figure changed (a new value for one item each time). Each page is
-timed on its own and with every image it embeds (the sparklines on the dashboard; the
-SPC chart on a metric page), as a browser would fetch. The floor, measured in the same
+timed on its own and with every image it embeds (the SPC chart on a metric page; the
+dashboard's sparklines were images before issue 17 drew them in the page), as a browser
+would fetch. The floor, measured in the same
 run, is the bare SQL read of the rows the dashboard summarises (the practice's figures,
 allocations and interventions through the same engine, no ORM). `--peers` other
 practices of the ICB (default 100, one in ten in the practice's PCN) share five years of
@@ -367,13 +368,16 @@ def main() -> None:
 
 
 def clear_fragments() -> None:
-    """Forget the rendered fragments and sparkline keys too (a cold start)."""
+    """Forget the rendered fragments and the cards' or sparklines' keys too (a cold
+    start), whichever the code measured has."""
     from monitor.web import evidence as pages
     from monitor.web import jinja
 
     if hasattr(jinja, "FRAGMENTS"):  # main before issue 17's fragments had none
         jinja.FRAGMENTS.clear()
-        pages._SPARKLINES.clear()
+    for memo in ("_STRENGTHS", "_SPARKLINES"):  # the cards' order; before, the sparklines
+        if hasattr(pages, memo):
+            getattr(pages, memo).clear()
 
 
 if __name__ == "__main__":
