@@ -244,3 +244,12 @@ def test_each_chart_is_embedded_pixel_for_pixel_without_being_decoded(session, h
     ]
     predicted = [s for s in streams if s.get("/DecodeParms", {}).get("/Predictor") == 15]
     assert len(predicted) == len(summary.charts)
+
+
+def test_reportlab_runs_its_c_accelerators():
+    """rl-accel (a dependency) gives ReportLab its C text widths and number formatting;
+    without it ReportLab falls back to Python and the PDF takes twice as long."""
+    from reportlab.lib import rl_accel
+
+    for name in ("fp_str", "unicode2T1", "instanceStringWidthT1"):
+        assert type(getattr(rl_accel, name)).__name__ == "builtin_function_or_method", name
