@@ -466,8 +466,11 @@ def collection_stamp(
     A few queries, the practices' rows hashed once: computed once per request, it keys
     the page and each of its charts. Any change to what a view shows changes one of
     these, including a value changed by hand in SQL (the sums)."""
+    # Core statements on the session's connection: plain rows, no ORM bookkeeping (this
+    # runs once per page and once per chart).
+    run = session.connection().execute
     reached = select(Practice.id).where(visibility.practice_filter(user))
-    practices = session.exec(
+    practices = run(
         select(
             Practice.id,
             Practice.ods_code,
@@ -485,7 +488,7 @@ def collection_stamp(
         .where(visibility.practice_filter(user))
         .order_by(Practice.id)
     ).all()
-    returns = session.exec(
+    returns = run(
         select(
             PracticeReturn.status,
             func.count(),
@@ -504,7 +507,7 @@ def collection_stamp(
         PracticeReturn.collection_id == collection.id,
         PracticeReturn.status == ReturnStatus.SUBMITTED,
     )
-    figures = session.exec(
+    figures = run(
         select(
             func.count(),
             func.sum(ReturnFigure.id),
@@ -513,7 +516,7 @@ def collection_stamp(
             func.sum(ReturnFigure.periods),
         ).where(ReturnFigure.return_id.in_(of_submitted))
     ).one()
-    spend = session.exec(
+    spend = run(
         select(
             func.count(),
             func.max(ReturnSpend.id),
@@ -524,7 +527,7 @@ def collection_stamp(
     published: tuple = ()
     national = [item.id for item in template.items if item.national is not None]
     if national:
-        values = session.exec(
+        values = run(
             select(
                 func.count(),
                 func.sum(MetricValue.id),
@@ -534,7 +537,7 @@ def collection_stamp(
                 func.sum(MetricValue.published_number),
             ).where(MetricValue.item_id.in_(national), MetricValue.practice_id.in_(reached))
         ).one()
-        allocations = session.exec(
+        allocations = run(
             select(
                 func.count(),
                 func.sum(HepAllocation.version),
@@ -543,7 +546,7 @@ def collection_stamp(
                 func.sum(HepAllocation.published_amount),
             ).where(HepAllocation.practice_id.in_(reached))
         ).one()
-        imports = session.exec(
+        imports = run(
             select(
                 func.count(),
                 func.sum(NationalImport.version),
@@ -580,6 +583,7 @@ def live_stamp(
     aggregate row each (how many, whose, their versions, latest edit, sums, how many an
     import filled or a practice overrode). Every edit increments a record's version and
     sets `updated_at` (services/records.py); the sums catch a value changed in SQL."""
+    run = session.connection().execute  # plain rows, as in collection_stamp
     reached = select(Practice.id).where(visibility.practice_filter(user))
     due = items_due(template, collection_period(collection))
     item_ids = sorted({item.id for item, _ in due})
@@ -587,7 +591,7 @@ def live_stamp(
     figures: tuple = ()
     if item_ids:
         figures = tuple(
-            session.exec(
+            run(
                 select(
                     func.count(),
                     func.sum(MetricValue.id),
@@ -605,7 +609,7 @@ def live_stamp(
                 )
             ).one()
         )
-    allocations = session.exec(
+    allocations = run(
         select(
             func.count(),
             func.sum(HepAllocation.id),
