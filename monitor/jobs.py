@@ -107,24 +107,8 @@ class Jobs:
 
     def enqueue_prerender(self, practice_id: int) -> bool:
         """Queue the practice's charts to be drawn PRERENDER_DELAY_SECONDS from now,
-        unless a job for it is waiting already; returns whether one was queued. A mark
-        older than the delay and JOBS_LOST_AFTER_SECONDS is a job lost with its worker:
-        queued again."""
-        storage = self.ready().storage
-        key = _prerender_key(practice_id)
-        now = time.time()
-        delay = float(self.app.config.get("PRERENDER_DELAY_SECONDS", 0))
-        if not storage.put_if_empty(key, str(now).encode()):
-            marked = storage.peek_data(key)
-            lost_after = float(self.app.config.get("JOBS_LOST_AFTER_SECONDS", 600)) + delay
-            if marked not in (EmptyData, None) and now - float(marked) < lost_after:
-                return False
-            storage.put_data(key, str(now).encode())
-        if delay > 0:
-            self.prerender_task.schedule((practice_id,), delay=delay)
-        else:
-            self.prerender_task(practice_id)
-        return True
+        unless a job for it is waiting already; returns whether one was queued."""
+        return self._coalesced(_prerender_key(practice_id), self.prerender_task, practice_id)
 
     def queue_changed(self, changed: prerender.Changed) -> None:
         """After a commit that changed practices' charts (monitor.services.prerender):
