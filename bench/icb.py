@@ -322,10 +322,22 @@ def workbook_memory(scene: Scene) -> tuple[float, float, bytes]:
         user = session.exec(select(User).where(User.email == scene.analyst_email)).one()
         collection = session.get(Collection, scene.collection_id)
         template = templates()[(collection.template_id, collection.template_version)]
-        data = icb_views.load(session, user=user, collection=collection, template=template)
+        try:  # as the route asks since issue 17: the tidy rows streamed from their query
+            from monitor.services import icb_tidy
+        except ImportError:  # main before it
+            icb_tidy = None
+        data = icb_views.load(
+            session, user=user, collection=collection, template=template,
+            **({"snapshot": False} if icb_tidy else {}),
+        )  # fmt: skip
         states = icb_views.practice_states(session, collection, data.practices, template)
         with tempfile.TemporaryFile() as out:
-            if hasattr(writer, "write_icb_workbook"):
+            if icb_tidy is not None:
+                tidy = icb_tidy.Tidy(session, data)
+                writer_peak = peak_mb(
+                    lambda: writer.write_icb_workbook(data, states, out, tidy=tidy)
+                )
+            elif hasattr(writer, "write_icb_workbook"):
                 writer_peak = peak_mb(lambda: writer.write_icb_workbook(data, states, out))
             else:
                 writer_peak = peak_mb(lambda: out.write(writer.icb_workbook(data, states)))

@@ -23,7 +23,7 @@ from monitor.core.small_numbers import MIN_PRACTICES
 from monitor.exporters.formats import XLSX
 from monitor.exporters.icb_workbook import workbook_filename, write_icb_workbook
 from monitor.models import Collection, Role
-from monitor.services import icb_charts, icb_views, visibility
+from monitor.services import icb_charts, icb_tidy, icb_views, visibility
 from monitor.services.collections import STATE_COLOURS, collection_period
 from monitor.web.access import allow
 from monitor.web.chart_cache import chart_response
@@ -368,11 +368,13 @@ def spending_chart(collection_id: int, fmt: str):
 @bp.get("/collections/<int:collection_id>/workbook.xlsx")
 @allow(*ANALYST)
 def workbook(collection_id: int):
-    data = _data(collection_id)
+    # The tidy sheet's period-by-period rows are read from their query as they are
+    # written (icb_tidy), not loaded with the collection.
+    data = _data(collection_id, snapshot=False)
     states = icb_views.practice_states(db(), data.collection, data.practices, data.template)
     # Written to a temporary file and sent from it, never held whole in memory.
     file = tempfile.TemporaryFile()
-    write_icb_workbook(data, states, file)
+    write_icb_workbook(data, states, file, tidy=icb_tidy.Tidy(db(), data))
     size = file.tell()
     file.seek(0)
     response = download(_chunks(file), XLSX, workbook_filename(data.collection))
