@@ -387,8 +387,9 @@ def after_a_change(scene: Scene, repeat: int, labels: list[str]) -> dict[str, li
                         .where(Practice.id.not_in(answered))
                         .order_by(Practice.id)
                     ).first()
-                    if practice_id is None:
-                        return times  # every practice has answered: no change left to make
+                    if practice_id is None:  # every practice has answered: no change left
+                        rounds = len(times["job"])  # keep whole rounds (without, then with)
+                        return {key: values[:rounds] for key, values in times.items()}
                     collections.submit(session, user=None, collection=collection,
                                        practice_id=practice_id, template=template,
                                        today=today())  # fmt: skip
@@ -511,7 +512,7 @@ def run(url: str, args) -> None:
         print(f"| {label} | {first:,.0f} | {warm:,.0f} | {floors[label]:,.1f} | "
               f"{warm / floors[label]:,.0f}× | {first / warm:.1f} |")  # fmt: skip
     changed = after_a_change(scene, min(args.repeat, 3), labels)
-    if len(changed) > 1:
+    if changed["job"]:
         print(f"\nFirst view after a change (one more practice submits; median of "
               f"{len(changed['job'])} interleaved rounds, each in a new app; load "
               f"{os.getloadavg()[0]:.2f}):\n")  # fmt: skip
