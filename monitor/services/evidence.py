@@ -293,8 +293,7 @@ def figures_stamps(session: Session, practice_id: int) -> FiguresStamp:
     figures, allocations = _stamp_statements()
     params = {"practice_id": practice_id}
     by_item = {
-        row[0]: tuple(str(v) for v in row[1:])
-        for row in session.exec(figures, params=params)
+        row[0]: tuple(str(v) for v in row[1:]) for row in session.exec(figures, params=params)
     }
     allocated = tuple(str(v) for v in session.exec(allocations, params=params).one())
     return FiguresStamp(by_item, allocated)
