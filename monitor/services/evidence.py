@@ -42,6 +42,7 @@ from monitor.core.periods import Period, financial_year_label
 from monitor.core.small_numbers import enough
 from monitor.models import HepAllocation, Intervention, MetricValue, NationalImport, Practice
 from monitor.services.figures import Provenance
+from monitor.services.stamps import exact_sum
 
 IMPROVEMENT = {
     Direction.HIGHER_BETTER: "increase",
@@ -248,7 +249,7 @@ def _stamp_statements():
             func.sum(MetricValue.id),
             func.sum(MetricValue.version),
             func.max(MetricValue.updated_at),
-            func.sum(MetricValue.value_number),
+            exact_sum(MetricValue.value_number),
             func.count(NationalImport.id),
             func.sum(NationalImport.version),
         )

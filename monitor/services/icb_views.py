@@ -70,6 +70,7 @@ from monitor.services.collections import (
     items_due,
     return_states,
 )
+from monitor.services.stamps import exact_sum
 
 VALUE_RULE = (
     "Where a return holds more than one period of a metric (the months of a quarter), a "
@@ -512,7 +513,7 @@ def collection_stamp(
             func.count(),
             func.sum(ReturnFigure.id),
             func.max(ReturnFigure.id),
-            func.sum(ReturnFigure.value),
+            exact_sum(ReturnFigure.value),
             func.sum(ReturnFigure.periods),
         ).where(ReturnFigure.return_id.in_(of_submitted))
     ).one()
@@ -533,8 +534,8 @@ def collection_stamp(
                 func.sum(MetricValue.id),
                 func.sum(MetricValue.version),
                 func.max(MetricValue.updated_at),
-                func.sum(MetricValue.value_number),
-                func.sum(MetricValue.published_number),
+                exact_sum(MetricValue.value_number),
+                exact_sum(MetricValue.published_number),
             ).where(MetricValue.item_id.in_(national), MetricValue.practice_id.in_(reached))
         ).one()
         allocations = run(
@@ -598,7 +599,7 @@ def live_stamp(
                     func.sum(MetricValue.practice_id),
                     func.sum(MetricValue.version),
                     func.max(MetricValue.updated_at),
-                    func.sum(MetricValue.value_number),
+                    exact_sum(MetricValue.value_number),
                     func.sum(func.length(MetricValue.value_text)),
                     func.count(MetricValue.import_id),
                     func.count(MetricValue.override_reason),

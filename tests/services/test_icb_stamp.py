@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import text
 
 from monitor.models import ImportStatus, NationalImport, Role
-from monitor.services import collections, icb_charts, icb_views
+from monitor.services import collections, evidence, icb_charts, icb_views
 from tests.factories import (
     make_collection,
     make_icb,
@@ -195,3 +195,82 @@ def test_a_national_items_published_figures_and_imports_change_the_stamp(session
     session.add(undone)
     session.commit()
     assert now() != changed
+
+
+# The same rows, added up in another order --------------------------------------------
+#
+# A float sum depends on the order of its additions: 1e16 + -1e16 + 1 is 1, while
+# -1e16 + 1 + 1e16 is 0 (1 is below 1e16's precision). PostgreSQL moves a row it updates
+# to the end of its table, so updating a row to its own value changes the order a scan
+# adds them in, as its parallel workers' shares do on a large table: a stamp must not
+# change. (SQLite updates in place: there the order, and the stamp, stay as they were.)
+
+ORDER_SENSITIVE = (1e16, -1e16, 1.0)
+
+
+def _scans_in_storage_order(session) -> None:
+    """On PostgreSQL, every query of this test's database reads its tables in storage
+    order (no index scans, which would read in key order), as a parallel scan of a large
+    table does; connections opened before are closed so none keeps the old plans."""
+    engine = session.get_bind()
+    if engine.dialect.name != "postgresql":
+        return
+    name = session.execute(text("SELECT current_database()")).scalar_one()
+    for setting in ("enable_indexscan", "enable_indexonlyscan", "enable_bitmapscan"):
+        session.execute(text(f'ALTER DATABASE "{name}" SET {setting} = off'))
+    session.commit()
+    session.close()
+    engine.dispose()
+
+
+def _same_rows_in_another_order(session, table: str, column: str, ids: list[int]) -> None:
+    session.execute(text(f"UPDATE {table} SET {column} = {column} WHERE id = :id"), {"id": ids[0]})
+    session.commit()
+
+
+def test_the_collection_stamp_is_the_same_whatever_order_its_figures_are_added_in(session, scene):
+    ids = list(
+        session.execute(
+            text(
+                "SELECT return_figure.id FROM return_figure JOIN practice_return "
+                "ON practice_return.id = return_figure.return_id "
+                "WHERE practice_return.collection_id = :c AND practice_return.status = "
+                "'submitted' ORDER BY return_figure.id"
+            ),
+            {"c": scene.collection.id},
+        ).scalars()
+    )
+    assert len(ids) >= len(ORDER_SENSITIVE)
+    _scans_in_storage_order(session)
+    values = [*ORDER_SENSITIVE, *[0.0] * (len(ids) - len(ORDER_SENSITIVE))]
+    for figure_id, value in zip(ids, values, strict=True):
+        session.execute(
+            text("UPDATE return_figure SET value = :v WHERE id = :id"),
+            {"v": value, "id": figure_id},
+        )
+    session.commit()
+    before = stamp(session, scene)
+    _same_rows_in_another_order(session, "return_figure", "value", ids)
+    assert stamp(session, scene) == before
+
+
+def test_the_live_and_dashboard_stamps_are_the_same_whatever_order_figures_are_added_in(
+    session, scene
+):
+    made = [
+        make_value(session, practice=scene.theta, item_id="home_visits",
+                   period_code=code, number=number)
+        for (code, _), number in zip(months(0, 0, 0), ORDER_SENSITIVE, strict=True)
+    ]  # fmt: skip
+    ids = [value.id for value in made]
+    _scans_in_storage_order(session)
+
+    def stamps():
+        session.expire_all()
+        collection = session.get(type(scene.collection), scene.collection.id)
+        live = icb_views.live_stamp(session, scene.world.analyst, collection, V1)
+        return live, evidence.figures_stamps(session, scene.theta.id).by_item["home_visits"]
+
+    before = stamps()
+    _same_rows_in_another_order(session, "metric_value", "value_number", ids)
+    assert stamps() == before
