@@ -4,12 +4,19 @@ A new route must be added to ROUTES below, or `test_every_route_is_in_the_matrix
 fails: that is the point — nobody ships a route without deciding who may use it.
 """
 
+import shutil
+import uuid
 from datetime import date
 
 import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+from sqlmodel import Session
 
+from monitor import create_app
 from monitor.models import Role
 from monitor.web.access import rule_for_endpoint
+from tests.conftest import BACKENDS, _postgres_database
 from tests.factories import make_collection, make_return
 
 ALL = frozenset(Role)
@@ -214,16 +221,17 @@ for kind, single in [
     )
 
 
-@pytest.fixture
-def world(world, session):
-    """The shared world plus a recorded figure, so chart routes have something to draw."""
-    from tests.factories import make_value
+def _access_world(session):
+    """The shared world (tests/factories.py build_world) plus a recorded figure, so chart
+    routes have something to draw, a published ICB-wide case example, a submitted
+    collection with earlier quarters for the trend charts, and a finished import."""
+    from monitor.models import CaseExample, NationalImport
+    from tests.factories import build_world, make_value
 
+    world = build_world(session)
     make_value(
         session, practice=world.practice, item_id="home_visits", period_code="2025-09", number=40
     )
-    from monitor.models import CaseExample
-
     world.case_example = CaseExample(
         practice_id=world.practice.id,
         title="Home visits scheme",
@@ -235,18 +243,79 @@ def world(world, session):
     session.add(world.case_example)
     session.commit()
     world.case_example = _published(session, world.case_example)
-    if getattr(world, "collection", None) is None:
-        world.collection = _submitted_collection(session, world)
-        _trend_collections(session, world)
-    if getattr(world, "national_import", None) is None:
-        from monitor.models import NationalImport
-
-        world.national_import = NationalImport(
-            icb_id=world.icb.id, filename="cbt.xlsx", sha256="0" * 64, status="done"
-        )
-        session.add(world.national_import)
-        session.commit()
+    world.collection = _submitted_collection(session, world)
+    _trend_collections(session, world)
+    world.national_import = NationalImport(
+        icb_id=world.icb.id, filename="cbt.xlsx", sha256="0" * 64, status="done"
+    )
+    session.add(world.national_import)
+    session.commit()
     return world
+
+
+@pytest.fixture(scope="module")
+def built_worlds(request, tmp_path_factory):
+    """Backend → (a database holding `_access_world`, the world's records): built once
+    per backend and copied for each test (a matrix of about 1,200 requests, each of which
+    would otherwise build the world again). The world's records are read only: ids and
+    emails for the requests' URLs and sign-ins."""
+    built: dict[str, tuple[str, object]] = {}
+    made: list[str] = []
+
+    def build(backend: str):
+        if backend in built:
+            return built[backend]
+        if backend == "sqlite":
+            path = tmp_path_factory.mktemp("access-world") / "world.sqlite3"
+            shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
+            url = source = f"sqlite:///{path}"
+        else:
+            server = request.getfixturevalue("postgres_server")
+            source = f"monitor_access_{uuid.uuid4().hex[:12]}"
+            admin = create_engine(server, isolation_level="AUTOCOMMIT")
+            with admin.connect() as connection:
+                template = request.getfixturevalue("postgres_template")
+                connection.execute(
+                    text(f'CREATE DATABASE "{source}" TEMPLATE "{template}" STRATEGY FILE_COPY')
+                )
+            admin.dispose()
+            made.append(source)
+            url = make_url(server).set(database=source).render_as_string(hide_password=False)
+        app = create_app("test", DATABASE_URL=url)
+        with Session(app.extensions["monitor.engine"], expire_on_commit=False) as session:
+            world = _access_world(session)
+        app.extensions["monitor.jobs"].close()
+        app.extensions["monitor.engine"].dispose()  # a template must have no connections
+        built[backend] = (source, world)
+        return built[backend]
+
+    yield build
+    if made:
+        admin = create_engine(
+            request.getfixturevalue("postgres_server"), isolation_level="AUTOCOMMIT"
+        )
+        with admin.connect() as connection:
+            for name in made:
+                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request, tmp_path, built_worlds):
+    """A copy of the access world's database, on each backend in turn."""
+    source, _ = built_worlds(request.param)
+    if request.param == "sqlite":
+        path = tmp_path / "test.sqlite3"
+        shutil.copyfile(source.removeprefix("sqlite:///"), path)
+        yield f"sqlite:///{path}"
+        return
+    yield from _postgres_database(request.getfixturevalue("postgres_server"), template=source)
+
+
+@pytest.fixture
+def world(request, database_url, built_worlds):
+    """The access world's records, as they are in this test's copy of the database."""
+    return built_worlds(request.node.callspec.params["database_url"])[1]
 
 
 def _published(session, case):
@@ -338,9 +407,14 @@ def request_route(client, endpoint, world):
     return client.submit(url, token_from=token_page)
 
 
-@pytest.mark.parametrize("endpoint", sorted(ROUTES))
-def test_anonymous_visitors_are_sent_to_sign_in(client, world, endpoint):
-    response = request_route(client, endpoint, world)
+# Pages (GET) change nothing another page shows, so one signed-in client asks for every
+# page in turn, each a subtest of its own; an action (POST) may change what the next
+# request finds (signing out, closing a collection), so each has a database of its own.
+PAGES = sorted(endpoint for endpoint, (method, _, _) in ROUTES.items() if method == "GET")
+ACTIONS = sorted(endpoint for endpoint, (method, _, _) in ROUTES.items() if method == "POST")
+
+
+def check_anonymous(response, endpoint) -> None:
     if ROUTES[endpoint][2] is PUBLIC:
         assert response.status_code == 200
     else:
@@ -348,11 +422,7 @@ def test_anonymous_visitors_are_sent_to_sign_in(client, world, endpoint):
         assert response.headers["Location"].startswith("/sign-in?next=")
 
 
-@pytest.mark.parametrize("role", list(Role), ids=[r.value for r in Role])
-@pytest.mark.parametrize("endpoint", sorted(ROUTES))
-def test_each_role_gets_exactly_its_routes(client, world, endpoint, role):
-    client.sign_in(world.user_for(role).email)
-    response = request_route(client, endpoint, world)
+def check_role(response, endpoint, role) -> None:
     allowed = ROUTES[endpoint][2]
     if allowed is PUBLIC or role in allowed:
         expected = 302 if ROUTES[endpoint][0] == "POST" or endpoint == "auth.sign_in" else 200
@@ -360,3 +430,29 @@ def test_each_role_gets_exactly_its_routes(client, world, endpoint, role):
     else:
         assert response.status_code == 403
         assert "You do not have permission" in response.get_data(as_text=True)
+
+
+def test_anonymous_visitors_are_sent_to_sign_in_from_every_page(client, world, subtests):
+    for endpoint in PAGES:
+        with subtests.test(endpoint=endpoint):
+            check_anonymous(request_route(client, endpoint, world), endpoint)
+
+
+@pytest.mark.parametrize("endpoint", ACTIONS)
+def test_anonymous_visitors_are_sent_to_sign_in_from_every_action(client, world, endpoint):
+    check_anonymous(request_route(client, endpoint, world), endpoint)
+
+
+@pytest.mark.parametrize("role", list(Role), ids=[r.value for r in Role])
+def test_each_role_gets_exactly_its_pages(client, world, role, subtests):
+    client.sign_in(world.user_for(role).email)
+    for endpoint in PAGES:
+        with subtests.test(endpoint=endpoint):
+            check_role(request_route(client, endpoint, world), endpoint, role)
+
+
+@pytest.mark.parametrize("role", list(Role), ids=[r.value for r in Role])
+@pytest.mark.parametrize("endpoint", ACTIONS)
+def test_each_role_gets_exactly_its_actions(client, world, endpoint, role):
+    client.sign_in(world.user_for(role).email)
+    check_role(request_route(client, endpoint, world), endpoint, role)
