@@ -14,6 +14,7 @@ import uuid
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, SQLModel
 
 import monitor.models  # noqa: F401  (every table on the metadata)
@@ -145,3 +146,85 @@ def scene(session, world):
     from tests.factories import build_icb_scene
 
     return build_icb_scene(session, world)
+
+
+class BuiltDatabases:
+    """Databases filled once per test session (per xdist worker) and copied for each test:
+    for a module whose tests all start from the same costly data (a world of records, the
+    demo), a copy of a file or a PostgreSQL template is far cheaper than building it again.
+
+    `copy(name, backend, build, tmp_path)` yields (a URL to a fresh copy, what `build`
+    returned): `build(session)` fills the database the first time `name` is asked for on
+    `backend`, in an app of its own, and what it returns is shared by every test (read it,
+    never change it: the records' ids, emails, counts)."""
+
+    def __init__(self, request, tmp_path_factory) -> None:
+        self._request = request
+        self._tmp = tmp_path_factory
+        self._built: dict[tuple[str, str], tuple[str, object]] = {}
+        self._templates: list[str] = []
+        self._server: str | None = None
+
+    def _source(self, name: str, backend: str, build) -> tuple[str, object]:
+        if (name, backend) in self._built:
+            return self._built[name, backend]
+        fixture = self._request.getfixturevalue
+        if backend == "sqlite":
+            path = self._tmp.mktemp(f"built-{name}") / "source.sqlite3"
+            shutil.copyfile(fixture("sqlite_template"), path)
+            source = url = f"sqlite:///{path}"
+        else:
+            server = self._server = fixture("postgres_server")
+            source = f"monitor_built_{uuid.uuid4().hex[:12]}"
+            admin = create_engine(server, isolation_level="AUTOCOMMIT")
+            with admin.connect() as connection:
+                connection.execute(
+                    text(
+                        f'CREATE DATABASE "{source}" TEMPLATE "{fixture("postgres_template")}" '
+                        "STRATEGY FILE_COPY"
+                    )
+                )
+            admin.dispose()
+            self._templates.append(source)
+            url = make_url(server).set(database=source).render_as_string(hide_password=False)
+        app = create_app("test", DATABASE_URL=url)
+        with Session(app.extensions["monitor.engine"], expire_on_commit=False) as session:
+            value = build(session)
+        app.extensions["monitor.jobs"].close()
+        app.extensions["monitor.engine"].dispose()  # a template must have no connections
+        self._built[name, backend] = (source, value)
+        return source, value
+
+    def copy(self, name: str, backend: str, build, tmp_path):
+        source, value = self._source(name, backend, build)
+        if backend == "sqlite":
+            path = tmp_path / "test.sqlite3"
+            shutil.copyfile(source.removeprefix("sqlite:///"), path)
+            yield f"sqlite:///{path}", value
+            return
+        server = self._request.getfixturevalue("postgres_server")
+        for url in _postgres_database(server, template=source):
+            yield url, value
+
+    def close(self) -> None:
+        """Drop the built databases from a server that outlives the session
+        (TEST_POSTGRES_URL); a throwaway server stopped first took them with it."""
+        if self._server is None:
+            return
+        admin = create_engine(self._server, isolation_level="AUTOCOMMIT")
+        try:
+            with admin.connect() as connection:
+                for name in self._templates:
+                    connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        except OperationalError:
+            pass  # the throwaway server has stopped
+        finally:
+            admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def built_databases(request, tmp_path_factory):
+    """See `BuiltDatabases`."""
+    built = BuiltDatabases(request, tmp_path_factory)
+    yield built
+    built.close()

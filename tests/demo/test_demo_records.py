@@ -26,16 +26,42 @@ from monitor.models import (
     StaffingChange,
 )
 from monitor.services.passwords import Passwords
+from tests.conftest import BACKENDS
 
 TODAY = date(2026, 11, 23)
 RECORD_MODELS = (MetricValue, HepAllocation, Intervention, StaffingChange, SpendItem)
 COUNTY_PCN = PCNS[2]["code"]
 
 
-@pytest.fixture
-def demo(session):
+def _load_demo(session) -> dict[str, int]:
     load_demo(session, Passwords(time_cost=1, memory_cost=8))
     return load_demo_records(session, today=TODAY)
+
+
+def _nothing(session) -> None:
+    return None
+
+
+@pytest.fixture(params=BACKENDS)
+def built(request, tmp_path, built_databases):
+    """A copy of a database holding the demo, on each backend in turn, and what loading it
+    made: loaded once per backend, as most tests here only read it. A test without the
+    `demo` fixture gets an empty database."""
+    if "demo" in request.fixturenames:
+        yield from built_databases.copy("demo-records", request.param, _load_demo, tmp_path)
+    else:
+        yield from built_databases.copy("empty", request.param, _nothing, tmp_path)
+
+
+@pytest.fixture
+def database_url(built):
+    return built[0]
+
+
+@pytest.fixture
+def demo(built):
+    """What loading the demo's records made, by kind (a fresh copy of the database each)."""
+    return built[1]
 
 
 @pytest.fixture(scope="module")

@@ -4,19 +4,13 @@ A new route must be added to ROUTES below, or `test_every_route_is_in_the_matrix
 fails: that is the point — nobody ships a route without deciding who may use it.
 """
 
-import shutil
-import uuid
 from datetime import date
 
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
-from sqlmodel import Session
 
-from monitor import create_app
 from monitor.models import Role
 from monitor.web.access import rule_for_endpoint
-from tests.conftest import BACKENDS, _postgres_database
+from tests.conftest import BACKENDS
 from tests.factories import make_collection, make_return
 
 ALL = frozenset(Role)
@@ -253,69 +247,22 @@ def _access_world(session):
     return world
 
 
-@pytest.fixture(scope="module")
-def built_worlds(request, tmp_path_factory):
-    """Backend → (a database holding `_access_world`, the world's records): built once
-    per backend and copied for each test (a matrix of about 1,200 requests, each of which
-    would otherwise build the world again). The world's records are read only: ids and
-    emails for the requests' URLs and sign-ins."""
-    built: dict[str, tuple[str, object]] = {}
-    made: list[str] = []
-
-    def build(backend: str):
-        if backend in built:
-            return built[backend]
-        if backend == "sqlite":
-            path = tmp_path_factory.mktemp("access-world") / "world.sqlite3"
-            shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
-            url = source = f"sqlite:///{path}"
-        else:
-            server = request.getfixturevalue("postgres_server")
-            source = f"monitor_access_{uuid.uuid4().hex[:12]}"
-            admin = create_engine(server, isolation_level="AUTOCOMMIT")
-            with admin.connect() as connection:
-                template = request.getfixturevalue("postgres_template")
-                connection.execute(
-                    text(f'CREATE DATABASE "{source}" TEMPLATE "{template}" STRATEGY FILE_COPY')
-                )
-            admin.dispose()
-            made.append(source)
-            url = make_url(server).set(database=source).render_as_string(hide_password=False)
-        app = create_app("test", DATABASE_URL=url)
-        with Session(app.extensions["monitor.engine"], expire_on_commit=False) as session:
-            world = _access_world(session)
-        app.extensions["monitor.jobs"].close()
-        app.extensions["monitor.engine"].dispose()  # a template must have no connections
-        built[backend] = (source, world)
-        return built[backend]
-
-    yield build
-    if made:
-        admin = create_engine(
-            request.getfixturevalue("postgres_server"), isolation_level="AUTOCOMMIT"
-        )
-        with admin.connect() as connection:
-            for name in made:
-                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
 @pytest.fixture(params=BACKENDS)
-def database_url(request, tmp_path, built_worlds):
-    """A copy of the access world's database, on each backend in turn."""
-    source, _ = built_worlds(request.param)
-    if request.param == "sqlite":
-        path = tmp_path / "test.sqlite3"
-        shutil.copyfile(source.removeprefix("sqlite:///"), path)
-        yield f"sqlite:///{path}"
-        return
-    yield from _postgres_database(request.getfixturevalue("postgres_server"), template=source)
+def built(request, tmp_path, built_databases):
+    """A copy of the access world's database, on each backend in turn, and its world: built
+    once per backend (a matrix of some 1,200 requests would otherwise build it each time)."""
+    yield from built_databases.copy("access-world", request.param, _access_world, tmp_path)
 
 
 @pytest.fixture
-def world(request, database_url, built_worlds):
-    """The access world's records, as they are in this test's copy of the database."""
-    return built_worlds(request.node.callspec.params["database_url"])[1]
+def database_url(built):
+    return built[0]
+
+
+@pytest.fixture
+def world(built):
+    """The access world's records (read only: ids and emails for URLs and sign-ins)."""
+    return built[1]
 
 
 def _published(session, case):
