@@ -154,8 +154,8 @@ class BuiltDatabases:
     demo), a copy of a file or a PostgreSQL template is far cheaper than building it again.
 
     `copy(name, backend, build, tmp_path)` yields (a URL to a fresh copy, what `build`
-    returned): `build(session)` fills the database the first time `name` is asked for on
-    `backend`, in an app of its own, and what it returns is shared by every test (read it,
+    returned): `build(app, session)` fills the database the first time `name` is asked
+    for on `backend`, in an app of its own, and what it returns is shared by every test (read it,
     never change it: the records' ids, emails, counts)."""
 
     def __init__(self, request, tmp_path_factory) -> None:
@@ -189,7 +189,7 @@ class BuiltDatabases:
             url = make_url(server).set(database=source).render_as_string(hide_password=False)
         app = create_app("test", DATABASE_URL=url)
         with Session(app.extensions["monitor.engine"], expire_on_commit=False) as session:
-            value = build(session)
+            value = build(app, session)
         app.extensions["monitor.jobs"].close()
         app.extensions["monitor.engine"].dispose()  # a template must have no connections
         self._built[name, backend] = (source, value)

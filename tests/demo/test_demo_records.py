@@ -33,12 +33,12 @@ RECORD_MODELS = (MetricValue, HepAllocation, Intervention, StaffingChange, Spend
 COUNTY_PCN = PCNS[2]["code"]
 
 
-def _load_demo(session) -> dict[str, int]:
+def _load_demo(app, session) -> dict[str, int]:
     load_demo(session, Passwords(time_cost=1, memory_cost=8))
     return load_demo_records(session, today=TODAY)
 
 
-def _nothing(session) -> None:
+def _nothing(app, session) -> None:
     return None
 
 

@@ -215,7 +215,7 @@ for kind, single in [
     )
 
 
-def _access_world(session):
+def _access_world(app, session):
     """The shared world (tests/factories.py build_world) plus a recorded figure, so chart
     routes have something to draw, a published ICB-wide case example, a submitted
     collection with earlier quarters for the trend charts, and a finished import."""

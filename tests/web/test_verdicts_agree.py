@@ -15,14 +15,26 @@ from monitor.demo import DEMO_PASSWORD
 from monitor.models import Practice
 from monitor.services import evidence
 from monitor.web.context import default_template
+from tests.conftest import BACKENDS
 
 EDITORS = {"Z00001": "pm@highfields.example", "Z00005": "pm@wigston.example"}
 
 
-@pytest.fixture
-def demo(runner):
-    result = runner.invoke(args=["demo"])
+def _demo(app, session) -> None:
+    result = app.test_cli_runner().invoke(args=["demo"])
     assert result.exit_code == 0, result.output
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request, tmp_path, built_databases):
+    """A copy of a database `flask demo` loaded (once per backend), on each in turn."""
+    for url, _ in built_databases.copy("flask-demo", request.param, _demo, tmp_path):
+        yield url
+
+
+@pytest.fixture
+def demo(database_url):
+    """The demo, as `flask demo` loads it (see `database_url`)."""
 
 
 def card_texts(soup) -> dict[str, dict[str, str]]:
