@@ -5,9 +5,10 @@ Each test signs in as one demo role and walks the app as that person can: from t
 page, every link in the header and the page, breadth first, one page of each kind (a
 kind is the path with its numbers and periods taken out, so one month's figures stand
 for all of them), up to 30 pages (the practice roles reach more kinds than that: the
-nearest 30 to the home page are checked). Every disclosure is opened before axe runs,
-so the data tables behind "Data table" links are checked too. Then the states a link cannot reach: each form the role fills in, sent with
-a mistake, so its error summary and messages are checked.
+nearest 30 to the home page are checked). Every disclosure is opened before axe runs, so
+the data tables behind "Data table" links are checked too. Then the states a link cannot
+reach: each form the role fills in, sent with a mistake, so its error summary and
+messages are checked.
 """
 
 from __future__ import annotations
