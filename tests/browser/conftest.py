@@ -159,12 +159,15 @@ def sign_in(page: Page, email: str, password: str) -> None:
     page.goto("/sign-in")
     page.get_by_label("Email address").fill(email)
     page.get_by_label("Password", exact=True).fill(password)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_load_state()
+    # Each step waits for the page its button leads to, so the caller's next action is
+    # on that page and not on the one it is leaving.
+    with page.expect_navigation():
+        page.get_by_role("button", name="Sign in").click()
     if urlsplit(page.url).path == "/sign-in/authenticator-code":
         code = authenticator_code(page, DEMO_TOTP_SECRETS.get(email, TOTP_SECRET))
         page.get_by_label("Enter the code from your authenticator app").fill(code)
-        page.get_by_role("button", name="Continue").click()
+        with page.expect_navigation():
+            page.get_by_role("button", name="Continue").click()
 
 
 # The last time step whose code was entered, per server and secret: a code is accepted
