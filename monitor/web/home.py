@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from collections import Counter
-
-from flask import Blueprint, abort, render_template
+from flask import Blueprint, abort, render_template, request
 from flask_login import current_user
 
 from monitor.core.clock import today
 from monitor.models import PRACTICE_ROLES, Icb, Pcn, Role
-from monitor.services import figures, icb_views, schedule, visibility
+from monitor.services import figures, practice_listing, schedule, visibility
 from monitor.web import cases
 from monitor.web.access import public, signed_in
 from monitor.web.context import (
@@ -57,32 +55,26 @@ def index():
             imported_share=practice_text.imported_share,
             left_to_add=practice_text.left_to_add,
         )
-    practices = visibility.list_practices(session, user)
-    pcns = {pcn.id: pcn for pcn in visibility.visible_pcns(session, user)}
     if role is Role.PCN_LEAD:
         # One page for the PCN lead: member practices, shared case examples, trends.
         return cases.pcn_home()
     icb = session.get(Icb, user.icb_id)
+    counts = practice_listing.overview(session, user)
     if role is Role.ADMIN:
-        return render_template(
-            "home/admin.jinja", icb=icb, practice_count=len(practices), pcn_count=len(pcns)
-        )
-    pcns = icb_views.pcn_groups(session, user, practices, icb_id=user.icb_id)
-    by_pcn: dict[int | None, list] = {pcn_id: [] for pcn_id in pcns}
-    for p in practices:
-        if p.pcn_id in by_pcn:
-            by_pcn[p.pcn_id].append(p)
+        return render_template("home/admin.jinja", icb=icb, overview=counts)
+    query = practice_listing.clean_query(request.args.get("q"))
+    page = practice_listing.listing(
+        session, user, icb_id=user.icb_id, page=request.args.get("page", 1, type=int), query=query
+    )
+    if page is None:
+        abort(404)
     return render_template(
         "home/icb.jinja",
         icb=icb,
         open_collections=visibility.open_collections(session, user, today()),
-        pcns=pcns,
-        by_pcn=by_pcn,
-        pcn_count=sum(1 for pcn_id in pcns if pcn_id is not None),
-        practices=practices,
-        quintile_counts=Counter(p.imd_quintile for p in practices),
-        total_list_size=sum(p.list_size for p in practices if p.list_size is not None),
-        unknown_list_sizes=sum(1 for p in practices if p.list_size is None),
+        overview=counts,
+        listing=page,
+        page_numbers=practice_listing.page_numbers(page.page, page.pages),
     )
 
 
