@@ -121,6 +121,7 @@ class Jobs:
                 self.ready()
                 self.prerender_icb_task(icb_id)
             self.queue_collections(changed.returns)
+            self.queue_organisations(changed.practice_records, changed.pcn_records)
             if has_request_context():  # not in a command (`monitor demo`) nor a worker
                 self.ensure_worker()
         except Exception:
@@ -133,6 +134,16 @@ class Jobs:
             return
         with Session(self.app.extensions["monitor.engine"]) as session:
             found = icb_prerender.collections_of_returns(session, return_ids)
+        for collection_id in found:
+            self.enqueue_collection_charts(collection_id)
+
+    def queue_organisations(self, practice_ids: set[int], pcn_ids: set[int]) -> None:
+        """Queue the ICB charts of the newest collections of the ICBs whose practices or
+        PCNs changed (one job per collection, coalesced)."""
+        if not practice_ids and not pcn_ids:
+            return
+        with Session(self.app.extensions["monitor.engine"]) as session:
+            found = icb_prerender.collections_of_organisations(session, practice_ids, pcn_ids)
         for collection_id in found:
             self.enqueue_collection_charts(collection_id)
 

@@ -1,12 +1,14 @@
 """The ICB analyst's charts drawn before anyone asks: when a return is submitted, withdrawn
-or resubmitted, or a national import finishes for the ICB, a job draws every chart the
+or resubmitted, a national import finishes for the ICB, or one of its practices or PCNs
+is added or changed (by hand or from NHS files), a job draws every chart the
 collection's distribution pages and equity lens show with their default options, for
 the analyst's reach (every practice of the ICB), into the shared chart cache, under the
 keys the pages ask for (monitor.services.icb_charts). The first view after the change
 then reads them instead of drawing them.
 
-monitor.services.prerender notices the change (the returns a transaction wrote, and the
-ICBs an import finished for); monitor.jobs queues one job per collection, coalesced.
+monitor.services.prerender notices the change (the returns, practices and PCNs a
+transaction wrote, and the ICBs an import finished for); monitor.jobs queues one job
+per collection, coalesced.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from matplotlib.figure import Figure
 from sqlmodel import Session, select
 
 from monitor.core.checklist import Templates
-from monitor.models import Collection, PracticeReturn, Role, User
+from monitor.models import Collection, Pcn, Practice, PracticeReturn, Role, User
 from monitor.services import icb_charts
 
 Renderer = Callable[[str, Callable[[], Figure]], bytes]
@@ -56,6 +58,19 @@ def collections_of_icb(session: Session, icb_id: int) -> list[int]:
             .limit(RECENT_COLLECTIONS)
         )
     )
+
+
+def collections_of_organisations(
+    session: Session, practice_ids: Iterable[int], pcn_ids: Iterable[int]
+) -> list[int]:
+    """The newest collections (see RECENT_COLLECTIONS) of the ICBs these practices and
+    PCNs are in: a practice's list size, deprivation, PCN or name, or a PCN's name, is in
+    every ICB view of the collections that reach it."""
+    icbs: set[int] = set()
+    for model, ids in ((Practice, sorted(set(practice_ids))), (Pcn, sorted(set(pcn_ids)))):
+        if ids:
+            icbs.update(session.exec(select(model.icb_id).where(model.id.in_(ids))).all())
+    return [found for icb_id in sorted(icbs) for found in collections_of_icb(session, icb_id)]
 
 
 def _has_analyst(session: Session, icb_id: int) -> bool:

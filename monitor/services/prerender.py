@@ -47,6 +47,7 @@ from monitor.models import (
     Intervention,
     MetricValue,
     NationalImport,
+    Pcn,
     Practice,
     PracticeReturn,
     ReturnFigure,
@@ -73,12 +74,15 @@ _ENGLAND_CHANGED = (ImportStatus.DONE, ImportStatus.UNDONE)
 @dataclass
 class Changed:
     """What one transaction changed: practice ids, and ICBs a national import finished for;
-    and the returns submitted, withdrawn or resubmitted (their collections' ICB charts,
-    monitor.services.icb_prerender)."""
+    the returns submitted, withdrawn or resubmitted, and the practice and PCN records added
+    or changed (a name, list size, deprivation, PCN or status: what the collection's ICB
+    charts group and weigh by, monitor.services.icb_prerender)."""
 
     practices: set[int]
     icbs: set[int]
     returns: set[int] = field(default_factory=set)
+    practice_records: set[int] = field(default_factory=set)
+    pcn_records: set[int] = field(default_factory=set)
 
 
 Callback = Callable[[Changed], None]
@@ -128,6 +132,11 @@ def _collect(session: OrmSession, _context) -> None:
             if changed is None:
                 changed = session.info[_INFO_KEY] = Changed(set(), set())
             changed.returns.add(return_id)
+        if (organisation := _organisation_of(obj)) is not None:
+            if changed is None:
+                changed = session.info[_INFO_KEY] = Changed(set(), set())
+            kind, record_id = organisation
+            (changed.pcn_records if kind == "pcn" else changed.practice_records).add(record_id)
 
 
 RETURN_ROWS = (ReturnValue, ReturnFigure, ReturnSpend)
@@ -144,6 +153,23 @@ def _return_of(obj) -> int | None:
         return obj.return_id
     if isinstance(obj, AuditEvent) and obj.object_type == "practice_return" and obj.object_id:
         return int(obj.object_id) if obj.object_id.isdigit() else None
+    return None
+
+
+ORGANISATION_TYPES = frozenset({"practice", "pcn"})
+"""A practice's or PCN's own record as an audit event names it (its sharing choices are
+audited apart, as "practice_sharing", and change no ICB chart)."""
+
+
+def _organisation_of(obj) -> tuple[str, int] | None:
+    """("practice" or "pcn", its id) for a practice or PCN added, changed or deleted as an
+    object, or (an edit is one UPDATE statement, monitor.services.records) the audit event
+    naming it."""
+    if isinstance(obj, Practice | Pcn) and obj.id is not None:
+        return ("pcn" if isinstance(obj, Pcn) else "practice", obj.id)
+    if isinstance(obj, AuditEvent) and obj.object_type in ORGANISATION_TYPES:
+        if obj.object_id and str(obj.object_id).isdigit():
+            return obj.object_type, int(obj.object_id)
     return None
 
 

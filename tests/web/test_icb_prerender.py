@@ -16,7 +16,8 @@ from sqlmodel import Session
 
 from monitor import create_app
 from monitor.jobs import jobs_of
-from monitor.services import collections, icb_prerender
+from monitor.models import Practice
+from monitor.services import collections, icb_prerender, records
 from tests.client import PageClient
 from tests.factories import (
     build_icb_scene,
@@ -24,6 +25,7 @@ from tests.factories import (
     make_collection,
     make_icb,
     make_national_import,
+    make_practice,
     make_return,
     make_value,
     months,
@@ -176,3 +178,58 @@ def test_a_finished_national_import_queues_the_icbs_newest_collections(watched):
     assert task.name.endswith("prerender_icb_charts")
     task.execute()
     assert sorted(collection_jobs(watched)) == [(scene.collection.id,), (scene.earlier.id,)]
+
+
+def test_a_practice_or_pcn_edit_queues_its_icbs_newest_collections(watched):
+    """A practice's list size, deprivation, PCN or name, and a PCN's name, are in every
+    ICB view of the collections: the jobs are queued as for a submission, for the ICB
+    the practice is in. Sharing choices queue none."""
+    session, scene = scene_of(watched)
+    world = scene.world
+    run_waiting(watched)
+    both = [(scene.collection.id,), (scene.earlier.id,)]
+
+    def edit(record, **changes):
+        records.update_fields(
+            session, user=world.admin, record=session.get(type(record), record.id),
+            changes=changes,
+            expected_version=None, summary="An edit",
+        )  # fmt: skip
+
+    edit(world.sibling, list_size=9_001, imd_decile=4)
+    assert sorted(collection_jobs(watched)) == both
+    run_waiting(watched)
+    edit(world.pcn, name="North and Coast PCN")
+    assert sorted(collection_jobs(watched)) == both
+    run_waiting(watched)
+    make_practice(session, pcn=world.other_pcn, name="Newly Opened Surgery")
+    assert sorted(collection_jobs(watched)) == both
+    run_waiting(watched)
+
+    edit(world.foreign_practice, list_size=12_345)
+    assert collection_jobs(watched) == [(scene.foreign.id,)]  # its own ICB's only
+    run_waiting(watched)
+    records.update_fields(
+        session, user=world.admin, record=session.get(Practice, world.sibling.id),
+        changes={"shares_with_icb": True},
+        expected_version=None, summary="Shared", part="practice_sharing",
+    )  # fmt: skip
+    assert collection_jobs(watched) == []
+
+
+def test_after_the_job_the_first_view_after_a_list_size_change_draws_nothing(watched):
+    session, scene = scene_of(watched)
+    run_waiting(watched)
+    watched.test_client_class = PageClient
+    client = watched.test_client()
+    client.sign_in(scene.world.analyst.email)
+    view_with_charts(client, scene)
+    records.update_fields(
+        session, user=scene.world.admin, record=session.get(Practice, scene.epsilon.id),
+        changes={"list_size": scene.epsilon.list_size * 3, "imd_decile": 10},
+        expected_version=None, summary="From NHS files",
+    )  # fmt: skip
+    run_waiting(watched)
+    drawn = cache(watched).renders
+    assert view_with_charts(client, scene) >= 2
+    assert cache(watched).renders == drawn, "the first view after the edit drew a chart"
