@@ -91,7 +91,7 @@ deprivation or no list size are left out and counted on the result.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from statistics import NormalDist
@@ -151,8 +151,9 @@ PER_PATIENTS = 1000
 """Counts are compared as rates per this many registered patients."""
 Z_95 = NormalDist().inv_cdf(0.975)
 """``phe_sii`` takes standard errors from 95% limits whatever the confidence asked for."""
-_DRAW_BUDGET = 1_000_000
-"""Values drawn at once when every unit is redrawn (memory, not results)."""
+_DRAW_BUDGET = 16_384
+"""Values drawn at once (memory, not results: 128 kB; the ICB workbook's peak memory is
+measured against a floor of about a megabyte, bench/README.md)."""
 _T_SERIES_MAX_DF = 2000
 
 _UNIT_NOUNS = {
@@ -802,8 +803,10 @@ def _draws(
     repetitions: int,
     seed: int | None,
     per_unit: bool,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Simulated (intercepts, slopes) of PHE's Monte Carlo.
+) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """Simulated (intercepts, slopes) of PHE's Monte Carlo, a batch of repetitions at a
+    time (at most _DRAW_BUDGET values drawn at once: the same draws as all at once, as the
+    generator fills them in order, in a fraction of the memory).
 
     Each unit is drawn from N(mean, se) on the transformed scale, turned back unless
     ``transform`` (PHE's ``yvals_transformed``) and the line refitted. Where that is linear
@@ -818,27 +821,78 @@ def _draws(
         s_a = math.sqrt(float(line.c_intercept**2 @ var))
         s_b = math.sqrt(float(line.c_slope**2 @ var))
         cov = float(line.c_intercept * line.c_slope @ var)
-        z = rng.standard_normal((repetitions, 2))
         rho = cov / (s_a * s_b) if s_a > 0 and s_b > 0 else 0.0
         rho = max(-1.0, min(1.0, rho))
-        intercepts = m_a + s_a * z[:, 0]
-        slopes = m_b + s_b * (rho * z[:, 0] + math.sqrt(1 - rho * rho) * z[:, 1])
-        return intercepts, slopes
-    intercepts = np.empty(repetitions)
-    slopes = np.empty(repetitions)
-    batch = max(1, _DRAW_BUDGET // mean.size)
+        rest = math.sqrt(1 - rho * rho)
+        batch, width = _DRAW_BUDGET // 2, 2
+    else:
+        batch, width = max(1, _DRAW_BUDGET // mean.size), mean.size
     done = 0
     while done < repetitions:
         rows = min(batch, repetitions - done)
-        drawn = rng.standard_normal((rows, mean.size))
+        drawn = rng.standard_normal((rows, width))
+        done += rows
+        if linear and not per_unit:
+            yield m_a + s_a * drawn[:, 0], m_b + s_b * (rho * drawn[:, 0] + rest * drawn[:, 1])
+            continue
         drawn *= se
         drawn += mean
         if not transform:
             drawn = _inverse(value_type, drawn)
-        slopes[done : done + rows] = drawn @ line.c_slope
-        intercepts[done : done + rows] = drawn @ line.c_intercept
-        done += rows
-    return intercepts, slopes
+        yield drawn @ line.c_intercept, drawn @ line.c_slope
+
+
+def _simulated(
+    draws: Iterator[tuple[np.ndarray, np.ndarray]],
+    repetitions: int,
+    positions: tuple[int, int],
+    *,
+    scale: float,
+    ratios: bool,
+    negative: bool,
+) -> tuple[tuple[float, float], tuple[float, float] | None]:
+    """PHE's order statistics (`positions`, 1-based, of the sorted repetitions) of the
+    simulated slopes times `scale` and, with `ratios`, of the RIIs ((intercept + slope) /
+    intercept, inverted when `negative`), gathered batch by batch."""
+    slopes = _Tails(repetitions, *positions)
+    riis = _Tails(repetitions, *positions) if ratios else None
+    for intercepts, batch in draws:
+        if riis is not None:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                found = (intercepts + batch) / intercepts
+                riis.add(1 / found if negative else found)
+        slopes.add(batch * scale if scale != 1 else batch)
+    return slopes.result(), (riis.result() if riis is not None else None)
+
+
+class _Tails:
+    """The `low`-th and `high`-th smallest (1-based) of `repetitions` values seen a batch at
+    a time, exactly as a sort of them all would give them (NaN last, as numpy sorts),
+    keeping only the `low` smallest and the `repetitions - high + 1` largest: a few
+    thousand values rather than all 100,000 (the ICB workbook computes 16 slope indices
+    in one request; bench/README.md measures its peak memory)."""
+
+    def __init__(self, repetitions: int, low: int, high: int) -> None:
+        self.low, self.top = low, repetitions - high + 1
+        self.smallest = self.largest = np.empty(0)
+
+    def add(self, batch: np.ndarray) -> None:
+        pool = np.concatenate((self.smallest, batch))
+        if pool.size > self.low:
+            pool.partition(self.low - 1)
+            pool = pool[: self.low].copy()
+        self.smallest = pool
+        pool = np.concatenate((self.largest, batch))
+        if pool.size > self.top:
+            pool.partition(pool.size - self.top)
+            pool = pool[pool.size - self.top :].copy()
+        self.largest = pool
+
+    def result(self) -> tuple[float, float]:
+        # The greatest of the smallest and the least of the largest, in sort order.
+        self.smallest.partition(self.smallest.size - 1)
+        self.largest.partition(0)
+        return float(self.smallest[-1]), float(self.largest[0])
 
 
 def _back(value_type: str, line: _Line, log_slope: float, multiplier: float) -> float:
@@ -915,13 +969,16 @@ def _fit(
     if ci_method == "simulation":
         assert se is not None
         mean = _forward(value_type, values)
-        intercepts, slopes = _draws(
-            mean, se, line, value_type, transform, repetitions, seed, per_unit_draws
+        draws = _draws(mean, se, line, value_type, transform, repetitions, seed, per_unit_draws)
+        (s_low, s_high), rii_limits = _simulated(
+            draws,
+            repetitions,
+            _positions(repetitions, confidence),
+            scale=1.0 if transform else multiplier,
+            ratios=not transform and rii is not None,
+            negative=negative,
         )
-        low, high = _positions(repetitions, confidence)
         if transform:
-            ordered = np.sort(slopes)
-            s_low, s_high = float(ordered[low - 1]), float(ordered[high - 1])
             limits = (_back(value_type, line, s_low, multiplier),
                       _back(value_type, line, s_high, multiplier))  # fmt: skip
             ratios = (_back_ratio(value_type, line, s_low), _back_ratio(value_type, line, s_high))
@@ -931,15 +988,9 @@ def _fit(
             if rii is not None:
                 rii_lower, rii_upper = ratios
         else:
-            ordered = np.sort(slopes * multiplier)
-            ci_lower, ci_upper = float(ordered[low - 1]), float(ordered[high - 1])
-            if rii is not None:
-                with np.errstate(divide="ignore", invalid="ignore"):
-                    riis = (intercepts + slopes) / intercepts
-                    if negative:
-                        riis = 1 / riis
-                riis.sort()
-                rii_lower, rii_upper = float(riis[low - 1]), float(riis[high - 1])
+            ci_lower, ci_upper = s_low, s_high
+            if rii_limits is not None:
+                rii_lower, rii_upper = rii_limits
     else:
         s_low, s_high = line.slope - q * se_slope, line.slope + q * se_slope
         if transform:
