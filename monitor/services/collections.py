@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
+from itertools import groupby
+from operator import itemgetter
 
 from sqlalchemy import and_, or_
 from sqlmodel import Session, select
@@ -126,7 +128,7 @@ def _return_statuses(session: Session, collection: Collection) -> dict[int, str]
 class _LiveAnswers:
     """What one practice has recorded of a collection's due (item id, period code) pairs."""
 
-    recorded: frozenset[tuple[str, str]]  # with a value, whatever its source
+    complete: bool  # every task done, with values whatever their source (`_complete`)
     typed: bool  # something the practice recorded itself (not an import left as it was)
 
 
@@ -192,24 +194,45 @@ def _live_answers(
             allocations.append((practice_id, fy))
             if import_id is None or reason is not None:
                 typed.add(practice_id)
-    recorded: dict[int, set[tuple[str, str]]] = {}
+    # The practices that have started are read pair by pair, in practice order, a batch
+    # of rows at a time, and each one's completeness decided from its rows alone: only a
+    # flag per practice is kept (a national collection has 1,700 practices still
+    # answering, each with some 120 pairs due).
+    complete: set[int] = set()
     if typed:
-        started = sorted(typed)
-        rows = session.exec(
-            select(MetricValue.practice_id, MetricValue.item_id, MetricValue.period_code).where(
-                *_due_figures(due, started)
-            )
-        )
-        for practice_id, item_id, code in rows:
-            if (item_id, code) in pairs:
-                recorded.setdefault(practice_id, set()).add((item_id, code))
+        sections = _due_by_section(template, due)
+        canonical = {pair: pair for pair in pairs}  # one tuple per pair, not one per row
+        allocated: dict[int, set[tuple[str, str]]] = {}
         for practice_id, fy in allocations:
             if practice_id in typed:
-                recorded.setdefault(practice_id, set()).add((ALLOCATION_ITEM, years[fy]))
+                allocated.setdefault(practice_id, set()).add((ALLOCATION_ITEM, years[fy]))
+        started = sorted(typed)
+        rows = session.exec(
+            select(MetricValue.practice_id, MetricValue.item_id, MetricValue.period_code)
+            .where(*_due_figures(due, started))
+            .order_by(MetricValue.practice_id)
+            .execution_options(yield_per=_ROWS_AT_A_TIME)
+        )
+        read: set[int] = set()
+        for practice_id, group in groupby(rows, key=itemgetter(0)):
+            recorded = set(allocated.get(practice_id, ()))
+            for _, item_id, code in group:
+                if (pair := canonical.get((item_id, code))) is not None:
+                    recorded.add(pair)
+            read.add(practice_id)
+            if _complete(sections, recorded):
+                complete.add(practice_id)
+        for practice_id in typed - read:  # an allocation typed, no figure
+            if _complete(sections, allocated.get(practice_id, set())):
+                complete.add(practice_id)
     return {
-        practice_id: _LiveAnswers(frozenset(recorded.get(practice_id, ())), practice_id in typed)
+        practice_id: _LiveAnswers(practice_id in complete, practice_id in typed)
         for practice_id in practice_ids
     }
+
+
+_ROWS_AT_A_TIME = 2_000
+"""Rows of live figures read at once (a server-side cursor on PostgreSQL)."""
 
 
 def _periods_needing(
@@ -228,17 +251,21 @@ def _periods_needing(
     return needing
 
 
-def _complete(template: ChecklistTemplate, period: Period, answers: _LiveAnswers) -> bool:
-    """Every section of the task list is completed (see `task_list`)."""
-    due = items_due(template, period)
+def _due_by_section(
+    template: ChecklistTemplate, due: list[tuple[Item, Period]]
+) -> list[list[tuple[Item, Period]]]:
+    """The due (item, period) pairs of each section of the task list, in its order."""
+    return [[(i, p) for i, p in due if i.section == section.id] for section in template.sections]
 
-    def recorded(item: Item, due_period: Period) -> bool:
-        return (item.id, due_period.code) in answers.recorded
 
-    return all(
-        not _periods_needing([(i, p) for i, p in due if i.section == section.id], recorded)
-        for section in template.sections
-    )
+def _complete(sections: list[list[tuple[Item, Period]]], recorded: set[tuple[str, str]]) -> bool:
+    """Every section of the task list is completed (see `task_list`), given the (item id,
+    period code) pairs the practice has `recorded` (`_due_by_section`'s sections)."""
+
+    def has(item: Item, due_period: Period) -> bool:
+        return (item.id, due_period.code) in recorded
+
+    return all(not _periods_needing(section_due, has) for section_due in sections)
 
 
 def counted_practices(
@@ -278,7 +305,7 @@ def return_states(
     unsent = [i for i in practice_ids if statuses.get(i) not in sent]
     period = collection_period(collection)
     answers = _live_answers(session, template, period, unsent)
-    nothing = _LiveAnswers(frozenset(), False)
+    nothing = _LiveAnswers(complete=False, typed=False)
     states: dict[int, str] = {}
     for practice_id in practice_ids:
         live = answers.get(practice_id, nothing)
@@ -286,7 +313,7 @@ def return_states(
             states[practice_id] = sent[status]
         elif not live.typed:
             states[practice_id] = NOT_STARTED
-        elif _complete(template, period, live):
+        elif live.complete:
             states[practice_id] = READY
         else:
             states[practice_id] = IN_PROGRESS

@@ -8,7 +8,14 @@ import pytest
 
 from monitor.core.checklist import ItemType, template_used_by
 from monitor.services import collections
-from tests.factories import make_collection, make_return, make_value, shipped_templates
+from monitor.services.figures import ALLOCATION_ITEM
+from tests.factories import (
+    make_allocation,
+    make_collection,
+    make_return,
+    make_value,
+    shipped_templates,
+)
 
 
 def record_everything_due(session, practice, collection, *, leave_out: str = ""):
@@ -147,3 +154,34 @@ def test_the_icb_completeness_and_collection_pages_use_the_same_states(client, w
         "not_started": "0",
         "withdrawn": "1",
     }
+
+
+def test_states_are_decided_practice_by_practice_across_batches_of_rows(
+    session, world, monkeypatch
+):
+    """The live figures are read a few rows at a time in practice order and each
+    practice decided from its own rows: a practice's rows split across two batches, and
+    a practice that typed only its HEP allocation (no figure), get the states they would
+    all read at once."""
+    found = make_collection(
+        session, icb=world.icb, name="2025/26 annual return", period_code="2025-26"
+    )
+    template = template_used_by(shipped_templates(), found)
+    due = collections.items_due(template, collections.collection_period(found))
+    assert any(item.id == ALLOCATION_ITEM for item, _ in due)
+    everything, all_but_a_month = world.practice, world.sibling
+    record_everything_due(session, everything, found)
+    record_everything_due(session, all_but_a_month, found, leave_out="2026-03")
+    only_allocation = world.other_practice
+    make_allocation(session, practice=only_allocation, financial_year=2025)
+    rows_each = len(due)  # a practice's rows
+    for batch in (1, 7, rows_each - 1, rows_each, rows_each + 1, 10_000):
+        monkeypatch.setattr(collections, "_ROWS_AT_A_TIME", batch)
+        states = collections.return_states(
+            session, found, [everything, all_but_a_month, only_allocation], template=template
+        )
+        assert states == {
+            everything.id: collections.READY,
+            all_but_a_month.id: collections.IN_PROGRESS,
+            only_allocation.id: collections.IN_PROGRESS,
+        }, batch
