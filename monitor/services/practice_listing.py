@@ -9,14 +9,16 @@ page, paged"). Every query is scoped by `visibility.practice_filter`.
 
 from __future__ import annotations
 
+import hashlib
 from collections import Counter
 from dataclasses import dataclass
 from math import ceil
+from typing import NamedTuple
 
 from sqlalchemy import ColumnElement, func, or_, true
 from sqlmodel import Session, select
 
-from monitor.models import Pcn, Practice, User
+from monitor.models import Pcn, Practice, PracticeStatus, User
 from monitor.services import visibility
 from monitor.services.icb_views import no_pcn_group
 
@@ -35,15 +37,44 @@ class Overview:
     quintiles: Counter  # deprivation quintile (None: not known) → practices
 
 
+class ListedPractice(NamedTuple):
+    """A practice as the listing shows it (a row, not an ORM object: a page lists up to
+    a few hundred)."""
+
+    id: int
+    name: str
+    ods_code: str
+    list_size: int | None
+    imd_decile: int | None
+    rurality: str | None
+    status: str
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == PracticeStatus.OPEN
+
+
 @dataclass(frozen=True)
 class ListingPage:
     """One page of the listing: each PCN on it with its (matching) practices by name."""
 
-    groups: list[tuple[Pcn, list[Practice]]]
+    groups: list[tuple[Pcn, list[ListedPractice]]]
     page: int
     pages: int
     query: str
     matches: int  # practices the query matches (every practice reached without one)
+
+    @property
+    def key(self) -> str:
+        """A digest of everything the page's listing shows, keying its cached HTML."""
+        shown = (
+            self.page,
+            self.pages,
+            self.query,
+            self.matches,
+            tuple((pcn.id, pcn.name, tuple(members)) for pcn, members in self.groups),
+        )
+        return hashlib.blake2b(repr(shown).encode(), digest_size=16).hexdigest()
 
 
 def overview(session: Session, user: User) -> Overview:
@@ -113,13 +144,13 @@ def listing(
     if None in on_page:
         pcns[None] = no_pcn_group(icb_id)
         in_groups = or_(in_groups, Practice.pcn_id.is_(None))
-    by_pcn: dict[int | None, list[Practice]] = {pcn_id: [] for pcn_id in on_page}
-    for practice in session.exec(
-        select(Practice)
+    by_pcn: dict[int | None, list[ListedPractice]] = {pcn_id: [] for pcn_id in on_page}
+    for pcn_id, *row in session.exec(
+        select(Practice.pcn_id, *(getattr(Practice, name) for name in ListedPractice._fields))
         .where(Practice.id.in_(matching), in_groups)
         .order_by(Practice.name, Practice.id)
     ):
-        by_pcn[practice.pcn_id].append(practice)
+        by_pcn[pcn_id].append(ListedPractice._make(row))
     return ListingPage(
         groups=[(pcns[pcn_id], by_pcn[pcn_id]) for pcn_id in on_page],
         page=page,

@@ -141,3 +141,23 @@ def test_page_numbers_show_the_ends_and_the_neighbours():
     assert page_numbers(5, 10) == [1, None, 4, 5, 6, None, 10]
     assert page_numbers(10, 10) == [1, None, 9, 10]
     assert page_numbers(3, 10) == [1, 2, 3, 4, None, 10]
+
+
+def test_the_cached_listing_shows_a_change_on_the_next_view(client, session, world):
+    client.sign_in(world.analyst.email)
+
+    def row_of(soup, name):
+        for row in soup.select("main tbody tr"):
+            if row.select_one("td a") and row.select_one("td a").get_text(strip=True) == name:
+                return [cell.get_text(" ", strip=True) for cell in row.select("td")]
+        raise AssertionError(name)
+
+    assert row_of(client.page("/"), "Gamma Surgery")[2] != "12,345"
+    client.page("/")  # from the cache
+    world.other_practice.list_size = 12_345
+    world.other_practice.status = "closed"
+    session.add(world.other_practice)
+    session.commit()
+    row = row_of(client.page("/"), "Gamma Surgery")
+    assert row[2] == "12,345"
+    assert row[4].endswith("Closed")
