@@ -18,6 +18,7 @@ from typing import NamedTuple
 from sqlalchemy import ColumnElement, func, or_, true
 from sqlmodel import Session, select
 
+from monitor.core.inputs import without_control_characters
 from monitor.models import Pcn, Practice, PracticeStatus, User
 from monitor.services import visibility
 from monitor.services.icb_views import no_pcn_group
@@ -96,8 +97,9 @@ def overview(session: Session, user: User) -> Overview:
 
 
 def clean_query(raw: str | None) -> str:
-    """The search as typed, trimmed and capped at a sane length."""
-    return " ".join((raw or "").split())[:QUERY_MAX_LENGTH]
+    """The search as typed, trimmed, without control characters (PostgreSQL refuses a NUL
+    in a query) and capped at a sane length."""
+    return " ".join(without_control_characters(raw or "").split())[:QUERY_MAX_LENGTH]
 
 
 def _matches(query: str) -> ColumnElement[bool]:

@@ -118,8 +118,10 @@ def test_a_search_that_matches_nothing_says_so_and_reaches_no_other_icb(client, 
     status = soup.select_one("#listing-status").get_text(" ", strip=True)
     assert status.startswith("No practice matches “Elsewhere”.")
     assert soup.select_one("#listing-status a")["href"] == "/#practices"
-    # An absurdly long search is cut to a sane length, never an error.
+    # An absurdly long search is cut to a sane length, never an error; a NUL (which
+    # PostgreSQL refuses in a query) or another control character is left out.
     assert client.get("/?q=" + "x" * 5000).status_code == 200
+    assert practices_on(client.page("/?q=Hill%00+Surgery+001%07")) == ["Hill Surgery 001"]
 
 
 def test_the_overview_counts_only_what_the_user_reaches(session, world):
