@@ -33,8 +33,9 @@ def test_the_icb_home_page_says_what_is_not_known_yet(client, session, world):
     row = next(r for r in page.select("tr") if "Newly Onboarded Surgery" in r.get_text())
     cells = [c.get_text(" ", strip=True) for c in row.select("td")]
     assert cells[2:] == ["Not known yet", "Not known yet", "Not known yet"]
-    headings = [h.get_text(strip=True) for h in page.select("h2")]
-    assert "Not in a PCN" in headings
+    # Each PCN is an h3 under the h2 "Practices by PCN"; the no-PCN group comes last.
+    headings = [h.get_text(strip=True) for h in page.select("h3")]
+    assert headings[-1] == "Not in a PCN"
     quintiles = page.select_one("table").get_text(" ", strip=True)
     assert "Not known yet 1" in quintiles
 
