@@ -10,7 +10,8 @@ the ICB analyst through the test client:
 - completeness of the collection;
 - the distribution of one item, with its chart;
 - the equity lens, with every chart image it embeds (as a browser fetches them);
-- the ICB workbook: time, and peak memory (tracemalloc) of the whole request and of the
+- the ICB workbook: time, and peak memory (tracemalloc) of the whole request (its body
+  read a block at a time, as a server sends it, not kept by the client) and of the
   writer alone (given the loaded collection).
 
 "First" is the first request in a new app (empty chart cache, templates not compiled);
@@ -311,9 +312,16 @@ def workbook_memory(scene: Scene) -> tuple[float, float, bytes]:
     """Peak MB of the whole workbook request, of the writer alone, and the workbook."""
     app, client = signed_in(scene)
     url = requests(scene)["ICB workbook"]
-    fetch(client, url)  # warm: templates, the session, imports
-    found: list[bytes] = []
-    request_peak = peak_mb(lambda: found.append(fetch(client, url)))
+    found = [fetch(client, url)]  # warm: templates, the session, imports
+
+    def streamed() -> None:  # as a server sends it: a block at a time, none of it kept
+        response = client.get(url, buffered=False)
+        assert response.status_code == 200, response.status_code
+        for _block in response.response:
+            pass
+        response.close()
+
+    request_peak = peak_mb(streamed)
     from monitor.exporters import icb_workbook as writer
     from monitor.services import icb_views
     from monitor.web.context import templates

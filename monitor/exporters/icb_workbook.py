@@ -45,7 +45,7 @@ from __future__ import annotations
 import io
 import math
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import IO, TYPE_CHECKING
 
@@ -183,7 +183,7 @@ def write_icb_workbook(
     _tidy_sheet(book, data, tidy if tidy is not None else LoadedTidy(data))
     _table(book, COMPLETENESS, *_completeness(result))
     _table(book, COMPLETENESS_BY_PCN, *_completeness_by_pcn(result))
-    _table(book, PIVOT, *_pivot(data))
+    _table(book, PIVOT, *_pivot(data))  # its rows made as they are written
     if data.published:
         _table(book, PUBLISHED, PUBLISHED_HEADER, lambda: _published(data))
     _table(book, EQUITY, *_equity(data))
@@ -495,44 +495,44 @@ def _item_title(item: Item) -> str:
     return f"{item.label} ({unit})" if unit else item.label
 
 
-def _pivot(data: icb_views.CollectionData) -> tuple[list[str], list[Row]]:
+def _pivot(data: icb_views.CollectionData) -> tuple[list[str], Callable[[], Iterator[Row]]]:
+    """The practices × metrics table: its header, and its rows made afresh a practice at
+    a time (a national collection's table holds 6,300 × every item)."""
     items = data.items()
     header = ["ODS code", "Practice", "PCN", "IMD decile", "List size"]
     header += [_item_title(i) for i in items]
-    figures = {item.id: {f.practice.id: f.value for f in data.figures(item)} for item in items}
-    # Every practice with a submitted return or a published figure (national items cover
-    # every practice of the ICB: published figures are public).
+    # A national item's figures are every practice's, from the publication (public); the
+    # rest are each submitting practice's, from its return.
+    published = {
+        item.id: {f.practice.id: f.value for f in data.figures(item)}
+        for item in items
+        if item.id in data.published
+    }
     submitted = {s.practice.id: s for s in data.submissions}
-    with_figures = {pid for by in figures.values() for pid in by}
     listed = [
-        (p, submitted[p.id].pcn if p.id in submitted else _pcn_of(data, p))
+        (p, submitted.get(p.id))
         for p in sorted(data.practices, key=lambda p: (p.name, p.ods_code))
-        if p.id in submitted or p.id in with_figures
+        if p.id in submitted or any(p.id in by for by in published.values())
     ]
-    rows: list[Row] = []
-    for practice, pcn in listed:
-        # A practice's figure for the collection may be a mean of its months.
-        values = [_figure(figures[item.id].get(practice.id), item, derived=True) for item in items]
-        rows.append(
-            (
-                [
-                    practice.ods_code,
-                    practice.name,
-                    pcn.name,
-                    practice.imd_decile,
-                    practice.list_size,
-                    *values,
-                ],
-                [
-                    None,
-                    None,
-                    None,
-                    "0",
-                    INTEGER_FORMAT,
-                    *(_number_format(item, v) for item, v in zip(items, values, strict=True)),
-                ],
-            )
-        )
+    formats = [None, None, None, "0", INTEGER_FORMAT]
+
+    def rows() -> Iterator[Row]:
+        for practice, submission in listed:
+            figures = {
+                f.item_id: f.value
+                for f in (submission.figures if submission else ())
+                if f.item_id not in published
+            }
+            figures.update((i, by[practice.id]) for i, by in published.items() if practice.id in by)
+            # A practice's figure for the collection may be a mean of its months.
+            values = [_figure(figures.get(item.id), item, derived=True) for item in items]
+            pcn = submission.pcn if submission else _pcn_of(data, practice)
+            yield (
+                [practice.ods_code, practice.name, pcn.name, practice.imd_decile,
+                 practice.list_size, *values],
+                [*formats, *(_number_format(i, v) for i, v in zip(items, values, strict=True))],
+            )  # fmt: skip
+
     return header, rows
 
 

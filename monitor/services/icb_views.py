@@ -95,14 +95,14 @@ class SnapshotValue(NamedTuple):
     template_version: int
 
 
-class SnapshotFigure(NamedTuple):
-    """A submitted return's figure for one item (a `ReturnFigure` row, as a tuple): the
-    mean of the item's periods in the snapshot, and how many periods."""
+class SubmittedReturn(NamedTuple):
+    """What the ICB's views use of a submitted `PracticeReturn` (read as a tuple: an
+    ICB-wide view holds one per practice, and an ORM object costs several times more)."""
 
-    return_id: int
-    item_id: str
-    value: float
-    periods: int
+    id: int
+    practice_id: int
+    pcn_id: int | None
+    submitted_at: datetime
 
 
 class SnapshotSpend(NamedTuple):
@@ -122,20 +122,22 @@ class Submission:
 
     practice: Practice
     pcn: Pcn
-    practice_return: PracticeReturn
+    practice_return: SubmittedReturn
     values: tuple[SnapshotValue, ...]
     spend: tuple[SnapshotSpend, ...]
-    figures: tuple[SnapshotFigure, ...] = ()
+    figures: tuple[PracticeFigure, ...] = ()
+    """One per item: the mean of the item's periods in the snapshot (a `ReturnFigure`)."""
 
     @property
     def submitted_at(self) -> datetime:
         return self.practice_return.submitted_at
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # an ICB-wide view holds one per practice and item
 class PracticeFigure:
     """A practice's one figure for a metric in a collection (see the module docstring)."""
 
+    item_id: str
     practice: Practice
     pcn: Pcn
     value: float
@@ -196,10 +198,7 @@ class CollectionData:
         out: dict[str, list[PracticeFigure]] = {}
         for submission in self.submissions:
             for figure in submission.figures:
-                found = PracticeFigure(
-                    submission.practice, submission.pcn, figure.value, figure.periods
-                )
-                out.setdefault(figure.item_id, []).append(found)
+                out.setdefault(figure.item_id, []).append(figure)
         return out
 
     def items(self) -> list[Item]:
@@ -338,6 +337,7 @@ def published(
     for item_id, values in by_item.items():
         figures = [
             PracticeFigure(
+                item_id,
                 practice,
                 pcns.get(practice.pcn_id) or no_pcn_group(practice.icb_id),
                 math.fsum(values[practice.id]) / len(values[practice.id]),
@@ -397,15 +397,16 @@ def submitted(
     by_id = {p.id: p for p in practices}
     if not by_id:
         return []
-    returns = list(
-        session.exec(
-            select(PracticeReturn).where(
+    returns = [
+        SubmittedReturn._make(row)
+        for row in session.exec(
+            select(*(getattr(PracticeReturn, name) for name in SubmittedReturn._fields)).where(
                 PracticeReturn.collection_id == collection.id,
                 PracticeReturn.status == ReturnStatus.SUBMITTED,
                 PracticeReturn.practice_id.in_(list(by_id)),
             )
         )
-    )
+    ]
     if not returns:
         return []
     ids = [r.id for r in returns]
@@ -417,15 +418,29 @@ def submitted(
             .order_by(ReturnValue.item_id, ReturnValue.period_start)
         ):
             values[row[0]].append(SnapshotValue._make(row))
-    per_item: dict[int, list[SnapshotFigure]] = defaultdict(list)
+    groups = {r.id: pcns.get(r.pcn_id) or _pcn_or_none_group(session, r.pcn_id, collection.icb_id)
+              for r in returns}  # fmt: skip
+    owners = {r.id: by_id[r.practice_id] for r in returns}
+    per_item: dict[int, list[PracticeFigure]] = defaultdict(list)
     if figures and (items is None or items):
-        query = select(*(getattr(ReturnFigure, name) for name in SnapshotFigure._fields)).where(
-            ReturnFigure.return_id.in_(ids)
+        query = (
+            select(
+                ReturnFigure.return_id,
+                ReturnFigure.item_id,
+                ReturnFigure.value,
+                ReturnFigure.periods,
+            )
+            .where(ReturnFigure.return_id.in_(ids))
+            .execution_options(yield_per=_ROWS_AT_A_TIME)  # not every row's Row at once
         )
         if items is not None:
             query = query.where(ReturnFigure.item_id.in_(sorted(items)))
-        for row in session.exec(query):
-            per_item[row[0]].append(SnapshotFigure._make(row))
+        names: dict[str, str] = {}  # one string per item id, not one per row
+        for return_id, item_id, value, periods in session.exec(query):
+            item_id = names.setdefault(item_id, item_id)
+            per_item[return_id].append(
+                PracticeFigure(item_id, owners[return_id], groups[return_id], value, periods)
+            )
     spend: dict[int, list[SnapshotSpend]] = defaultdict(list)
     for row in session.exec(
         select(*(getattr(ReturnSpend, name) for name in SnapshotSpend._fields))
@@ -435,8 +450,8 @@ def submitted(
         spend[row[0]].append(SnapshotSpend._make(row))
     out = [
         Submission(
-            practice=by_id[r.practice_id],
-            pcn=pcns.get(r.pcn_id) or _pcn_or_none_group(session, r.pcn_id, collection.icb_id),
+            practice=owners[r.id],
+            pcn=groups[r.id],
             practice_return=r,
             values=tuple(values[r.id]),
             spend=tuple(spend[r.id]),
@@ -446,6 +461,10 @@ def submitted(
     ]
     out.sort(key=lambda s: (s.practice.name, s.practice.ods_code))
     return out
+
+
+_ROWS_AT_A_TIME = 2_000
+"""Rows of the returns' figures read at once (a server-side cursor on PostgreSQL)."""
 
 
 STAMP_FORMAT = 1
