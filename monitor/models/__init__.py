@@ -3,7 +3,15 @@
 from monitor.models.audit import AuditEvent
 from monitor.models.england import EnglandPractice, EnglandValue, NationalAggregate
 from monitor.models.imports import ImportChange, ImportStatus, NationalImport
-from monitor.models.organisations import Icb, Pcn, Practice, PracticePcnSpell, PracticeStatus
+from monitor.models.organisations import (
+    Icb,
+    Pcn,
+    Practice,
+    PracticeLike,
+    PracticePcnSpell,
+    PracticeRow,
+    PracticeStatus,
+)
 from monitor.models.records import (
     HepAllocation,
     Intervention,
@@ -52,6 +60,8 @@ __all__ = [
     "Pcn",
     "Practice",
     "PracticePcnSpell",
+    "PracticeLike",
+    "PracticeRow",
     "PracticeStatus",
     "Role",
     "SignInFailure",

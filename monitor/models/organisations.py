@@ -10,6 +10,7 @@ until something does, and every page and statistic says "not known yet".
 "manual" for a hand edit, "demo"), and `confirmed_on` the date of that file.
 """
 
+from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import CheckConstraint
@@ -70,20 +71,11 @@ class PracticeBase(SQLModel):
     confirmed_on: date | None = Field(default=None)
 
 
-class Practice(PracticeBase, table=True):
-    """A GP practice. Its figures are private unless it chooses to share them: with its
-    PCN (PCN medians, the PCN lead) or across the ICB (ICB medians)."""
+class PracticeFacts:
+    """What a practice's record says beyond its columns, for the stored `Practice` and
+    its plain `PracticeRow` alike."""
 
-    __table_args__ = (
-        CheckConstraint("imd_decile BETWEEN 1 AND 10", name="ck_practice_imd_decile"),
-        CheckConstraint("list_size >= 0", name="ck_practice_list_size"),
-        CheckConstraint("rurality IN ('urban', 'rural')", name="ck_practice_rurality"),
-        CheckConstraint("status IN ('open', 'closed')", name="ck_practice_status"),
-    )
-
-    id: int | None = Field(default=None, primary_key=True)
-    shares_with_pcn: bool = Field(default=False)
-    shares_with_icb: bool = Field(default=False)
+    __slots__ = ()
 
     @property
     def imd_quintile(self) -> int | None:
@@ -100,6 +92,48 @@ class Practice(PracticeBase, table=True):
         return self.is_open or self.closed_on is None or self.closed_on >= day
 
 
+class Practice(PracticeBase, PracticeFacts, table=True):
+    """A GP practice. Its figures are private unless it chooses to share them: with its
+    PCN (PCN medians, the PCN lead) or across the ICB (ICB medians)."""
+
+    __table_args__ = (
+        CheckConstraint("imd_decile BETWEEN 1 AND 10", name="ck_practice_imd_decile"),
+        CheckConstraint("list_size >= 0", name="ck_practice_list_size"),
+        CheckConstraint("rurality IN ('urban', 'rural')", name="ck_practice_rurality"),
+        CheckConstraint("status IN ('open', 'closed')", name="ck_practice_status"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    shares_with_pcn: bool = Field(default=False)
+    shares_with_icb: bool = Field(default=False)
+
+
+@dataclass(frozen=True, slots=True)
+class PracticeRow(PracticeFacts):
+    """A practice's record read as a plain row, never written back: for a view that holds
+    every practice of an ICB or of England (a stored `Practice` costs about four times
+    the memory, and more to load). The same attributes as `Practice`
+    (`monitor.services.visibility.practice_rows` reads them)."""
+
+    id: int
+    ods_code: str
+    name: str
+    icb_id: int
+    pcn_id: int | None
+    town: str
+    list_size: int | None
+    list_size_on: date | None
+    imd_score: float | None
+    imd_decile: int | None
+    rurality: str | None
+    status: str
+    closed_on: date | None
+    source: str
+    confirmed_on: date | None
+    shares_with_pcn: bool
+    shares_with_icb: bool
+
+
 class PracticePcnSpell(SQLModel, table=True):
     """A spell of a practice in a PCN (or in none: `pcn_id` empty), so a move keeps its
     history: which PCN a practice was in when it submitted a return, when it moved."""
@@ -112,3 +146,7 @@ class PracticePcnSpell(SQLModel, table=True):
     started_on: date | None = Field(default=None)
     ended_on: date | None = Field(default=None)
     source: str = Field(default="manual", max_length=40)
+
+
+PracticeLike = Practice | PracticeRow
+"""A practice as a view reads it: stored, or as a plain row."""

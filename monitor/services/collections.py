@@ -29,7 +29,7 @@ from monitor.core.clock import utcnow
 from monitor.core.formatting import long_date
 from monitor.core.inputs import Collector
 from monitor.core.periods import Period, periods_in_year
-from monitor.models import HepAllocation, MetricValue, Practice, SpendItem, User
+from monitor.models import HepAllocation, MetricValue, Practice, PracticeLike, SpendItem, User
 from monitor.models.returns import (
     Collection,
     PracticeReturn,
@@ -269,8 +269,8 @@ def _complete(sections: list[list[tuple[Item, Period]]], recorded: set[tuple[str
 
 
 def counted_practices(
-    session: Session, collection: Collection, practices: Iterable[Practice]
-) -> list[Practice]:
+    session: Session, collection: Collection, practices: Iterable[PracticeLike]
+) -> list[PracticeLike]:
     """The practices a collection asks: those open when it opened, and any practice that
     answered it (a practice that closed later keeps its return)."""
     practices = list(practices)
@@ -285,7 +285,7 @@ def counted_practices(
 def return_states(
     session: Session,
     collection: Collection,
-    practices: Iterable[Practice],
+    practices: Iterable[PracticeLike],
     *,
     template: ChecklistTemplate,
 ) -> dict[int, str]:

@@ -50,6 +50,7 @@ from monitor.models import (
     NationalImport,
     Pcn,
     Practice,
+    PracticeLike,
     PracticeReturn,
     ReturnFigure,
     ReturnSpend,
@@ -120,7 +121,7 @@ class Submission:
     period's figure) and `figures` (one per item) are empty when the view was loaded
     without them (see `load`)."""
 
-    practice: Practice
+    practice: PracticeLike
     pcn: Pcn
     practice_return: SubmittedReturn
     values: tuple[SnapshotValue, ...]
@@ -138,7 +139,7 @@ class PracticeFigure:
     """A practice's one figure for a metric in a collection (see the module docstring)."""
 
     item_id: str
-    practice: Practice
+    practice: PracticeLike
     pcn: Pcn
     value: float
     periods: int
@@ -180,7 +181,7 @@ class CollectionData:
 
     collection: Collection
     template: ChecklistTemplate
-    practices: list[Practice]
+    practices: list[PracticeLike]
     pcns: dict[int | None, Pcn]
     submissions: list[Submission]
     published: dict[str, Published] = field(default_factory=dict)
@@ -256,7 +257,7 @@ def load(
       show none);
     - `items`: only these items' figures (a page about one item reads no others);
     - `snapshot`: each return's period-by-period values too (the tidy table)."""
-    practices = counted_practices(session, collection, visibility.list_practices(session, user))
+    practices = counted_practices(session, collection, visibility.practice_rows(session, user))
     pcns = pcn_groups(session, user, practices, icb_id=collection.icb_id)
     period = collection_period(collection)
     wanted = None if items is None else frozenset(items)
@@ -291,7 +292,7 @@ def published(
     user: User,
     template: ChecklistTemplate,
     period: Period,
-    practices: Sequence[Practice],
+    practices: Sequence[PracticeLike],
     pcns: dict[int | None, Pcn],
     *,
     items: frozenset[str] | None = None,
@@ -366,7 +367,7 @@ def no_pcn_group(icb_id: int) -> Pcn:
 
 
 def pcn_groups(
-    session: Session, user: User, practices: Sequence[Practice], *, icb_id: int
+    session: Session, user: User, practices: Sequence[PracticeLike], *, icb_id: int
 ) -> dict[int | None, Pcn]:
     """The PCNs the practices are grouped by, with the no-PCN group when one is in none."""
     pcns: dict[int | None, Pcn] = {p.id: p for p in visibility.visible_pcns(session, user)}
@@ -384,7 +385,7 @@ def _pcn_or_none_group(session: Session, pcn_id: int | None, icb_id: int) -> Pcn
 def submitted(
     session: Session,
     collection: Collection,
-    practices: Sequence[Practice],
+    practices: Sequence[PracticeLike],
     pcns: dict[int | None, Pcn],
     *,
     figures: bool = True,
@@ -421,6 +422,7 @@ def submitted(
     groups = {r.id: pcns.get(r.pcn_id) or _pcn_or_none_group(session, r.pcn_id, collection.icb_id)
               for r in returns}  # fmt: skip
     owners = {r.id: by_id[r.practice_id] for r in returns}
+    names: dict[str, str] = {}  # one string per item id or category, not one per row
     per_item: dict[int, list[PracticeFigure]] = defaultdict(list)
     if figures and (items is None or items):
         query = (
@@ -435,7 +437,6 @@ def submitted(
         )
         if items is not None:
             query = query.where(ReturnFigure.item_id.in_(sorted(items)))
-        names: dict[str, str] = {}  # one string per item id, not one per row
         for return_id, item_id, value, periods in session.exec(query):
             item_id = names.setdefault(item_id, item_id)
             per_item[return_id].append(
@@ -447,7 +448,9 @@ def submitted(
         .where(ReturnSpend.return_id.in_(ids))
         .order_by(ReturnSpend.category)
     ):
-        spend[row[0]].append(SnapshotSpend._make(row))
+        return_id, category, hep_amount, total_cost = row
+        category = names.setdefault(category, category)
+        spend[return_id].append(SnapshotSpend(return_id, category, hep_amount, total_cost))
     out = [
         Submission(
             practice=owners[r.id],
@@ -650,7 +653,7 @@ def live_stamp(
 def practice_states(
     session: Session,
     collection: Collection,
-    practices: Sequence[Practice],
+    practices: Sequence[PracticeLike],
     template: ChecklistTemplate,
 ) -> dict[int, str]:
     """Each practice's return state (collections.return_states decides it: submitted,
@@ -703,7 +706,7 @@ _COUNT_FIELDS = dict(
 
 @dataclass(frozen=True)
 class PracticeState:
-    practice: Practice
+    practice: PracticeLike
     state: str
     submitted_at: datetime | None
     pcn: Pcn | None = None
@@ -761,7 +764,7 @@ def _aware(value: datetime) -> datetime:
 def last_changed(
     session: Session,
     collection: Collection,
-    practices: Sequence[Practice],
+    practices: Sequence[PracticeLike],
     template: ChecklistTemplate,
 ) -> dict[int, datetime]:
     """Practice id → when its return last changed: when it was submitted or withdrawn,
@@ -1051,7 +1054,7 @@ def compared_measure(item: Item) -> Item:
 
 def compared_slope_index(
     item: Item,
-    figures: Sequence[tuple[float, Practice, int]],
+    figures: Sequence[tuple[float, PracticeLike, int]],
     options: EquityOptions = DEFAULT_OPTIONS,
 ):
     """The slope index of (value, practice, periods) figures of `item`, as the equity lens
@@ -1243,7 +1246,7 @@ def inequality_over_time(
         practice_ids=[p.id for p in data.practices],
     )  # fmt: skip
     by_id = {p.id: p for p in data.practices}
-    by_period: dict[str, list[tuple[float, Practice, int]]] = defaultdict(list)
+    by_period: dict[str, list[tuple[float, PracticeLike, int]]] = defaultdict(list)
     for practice_id, _, code, value, _ in rows:
         if value is not None and math.isfinite(value):
             by_period[code].append((value, by_id[practice_id], 1))
@@ -1463,7 +1466,7 @@ class Trend:
 @dataclass(frozen=True)
 class PcnTrends:
     pcn: Pcn
-    practices: list[Practice]
+    practices: list[PracticeLike]
     collections: list[tuple[Collection, Period, int]]  # and how many members submitted
     trends: list[Trend]
 

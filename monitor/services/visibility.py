@@ -33,6 +33,7 @@ Rules read the database on every call, so unsharing takes effect on the next req
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date
 from typing import Any, TypeVar
 
@@ -53,6 +54,7 @@ from monitor.models import (
     Pcn,
     Practice,
     PracticeReturn,
+    PracticeRow,
     Role,
     User,
     Visibility,
@@ -84,6 +86,26 @@ def visible_practices(user: User) -> SelectOfScalar[Practice]:
 
 def list_practices(session: Session, user: User) -> list[Practice]:
     return list(session.exec(visible_practices(user).order_by(Practice.name)))
+
+
+PRACTICE_ROW_COLUMNS = tuple(field.name for field in dataclasses.fields(PracticeRow))
+_REPEATED = frozenset({"town", "rurality", "status", "source"})
+"""Columns whose few values repeat from practice to practice: each held once."""
+
+
+def practice_rows(session: Session, user: User) -> list[PracticeRow]:
+    """`list_practices` as plain rows, for a view that holds every practice it reaches."""
+    query = select(*(getattr(Practice, name) for name in PRACTICE_ROW_COLUMNS))
+    repeated = [i for i, name in enumerate(PRACTICE_ROW_COLUMNS) if name in _REPEATED]
+    held: dict[str, str] = {}
+    out = []
+    for row in session.exec(query.where(practice_filter(user)).order_by(Practice.name)):
+        values = list(row)
+        for i in repeated:
+            if values[i] is not None:
+                values[i] = held.setdefault(values[i], values[i])
+        out.append(PracticeRow(*values))
+    return out
 
 
 def get_practice(session: Session, user: User, practice_id: int) -> Practice | None:

@@ -21,6 +21,7 @@ from monitor.core import formatting
 from monitor.core.clock import utcnow
 from monitor.models import (
     PracticeReturn,
+    PracticeRow,
     Role,
 )
 from monitor.services import icb_views
@@ -285,6 +286,9 @@ def test_equity_quintile_medians_with_enough_practices(session, app, world):
             values={"home_visits": [("2025-07", number)]},
         )
     data = _load(session, app, world.analyst, collection)
+    # An ICB-wide view holds its practices as plain rows (visibility.practice_rows).
+    assert {type(p) for p in data.practices} == {PracticeRow}
+    assert {type(s.practice) for s in data.submissions} == {PracticeRow}
     view = icb_views.equity_view(data, data.item("home_visits"))
     first, *_, fifth = view.quintiles
     assert (first.n_practices, first.median) == (3, pytest.approx(4))  # 2, 4, 6
