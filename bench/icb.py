@@ -463,15 +463,25 @@ def floor_reads(scene: Scene, repeat: int, labels: list[str]) -> dict[str, float
     return out
 
 
-def cells_of(body: bytes) -> list[tuple[str, list[list[tuple[object, str]]]]]:
-    """Every sheet's cells of a workbook, as (value, number format)."""
+def cells_of(body: bytes) -> list[tuple[str, list[tuple[tuple[object, str], ...]]]]:
+    """Every sheet's cells of a workbook, as (value, number format).
+
+    Read-only mode, a row at a time from the zip: it gives the same values and formats as
+    normal mode (its rows stop at their last cell, where normal mode pads them with empty
+    cells the dump would not write), without a `Cell` object per cell for the whole book:
+    normal mode had not read the 6.4 million cells of 6,300 practices after 80 minutes.
+    """
     import io
 
-    book = load_workbook(io.BytesIO(body))  # normal mode: read-only gives no formats
-    return [
-        (ws.title, [[(cell.value, cell.number_format) for cell in row] for row in ws.iter_rows()])
-        for ws in book
-    ]
+    book = load_workbook(io.BytesIO(body), read_only=True)
+    try:
+        return [
+            (ws.title, [tuple((cell.value, cell.number_format) for cell in row)
+                        for row in ws.iter_rows()])
+            for ws in book
+        ]  # fmt: skip
+    finally:
+        book.close()
 
 
 def floor_dump(sheets) -> None:
