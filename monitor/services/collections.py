@@ -211,7 +211,7 @@ def _live_answers(
             select(MetricValue.practice_id, MetricValue.item_id, MetricValue.period_code)
             .where(*_due_figures(due, started))
             .order_by(MetricValue.practice_id)
-            .execution_options(yield_per=_ROWS_AT_A_TIME)
+            .execution_options(yield_per=ROWS_AT_A_TIME)
         )
         read: set[int] = set()
         for practice_id, group in groupby(rows, key=itemgetter(0)):
@@ -231,8 +231,9 @@ def _live_answers(
     }
 
 
-_ROWS_AT_A_TIME = 2_000
-"""Rows of live figures read at once (a server-side cursor on PostgreSQL)."""
+ROWS_AT_A_TIME = 2_000
+"""Rows read at once where a query reads every practice's figures (a server-side cursor
+on PostgreSQL): the live figures here, the returns' in `icb_views`."""
 
 
 def _periods_needing(

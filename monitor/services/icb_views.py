@@ -63,6 +63,7 @@ from monitor.services import england, visibility
 from monitor.services.collections import (
     IN_PROGRESS,
     NOT_STARTED,
+    ROWS_AT_A_TIME,
     STATE_LABELS,
     STATES,
     SUBMITTED,
@@ -433,7 +434,7 @@ def submitted(
                 ReturnFigure.periods,
             )
             .where(ReturnFigure.return_id.in_(ids))
-            .execution_options(yield_per=_ROWS_AT_A_TIME)  # not every row's Row at once
+            .execution_options(yield_per=ROWS_AT_A_TIME)  # not every row's Row at once
         )
         if items is not None:
             query = query.where(ReturnFigure.item_id.in_(sorted(items)))
@@ -464,10 +465,6 @@ def submitted(
     ]
     out.sort(key=lambda s: (s.practice.name, s.practice.ods_code))
     return out
-
-
-_ROWS_AT_A_TIME = 2_000
-"""Rows of the returns' figures read at once (a server-side cursor on PostgreSQL)."""
 
 
 STAMP_FORMAT = 1

@@ -176,7 +176,7 @@ def test_states_are_decided_practice_by_practice_across_batches_of_rows(
     make_allocation(session, practice=only_allocation, financial_year=2025)
     rows_each = len(due)  # a practice's rows
     for batch in (1, 7, rows_each - 1, rows_each, rows_each + 1, 10_000):
-        monkeypatch.setattr(collections, "_ROWS_AT_A_TIME", batch)
+        monkeypatch.setattr(collections, "ROWS_AT_A_TIME", batch)
         states = collections.return_states(
             session, found, [everything, all_but_a_month, only_allocation], template=template
         )
