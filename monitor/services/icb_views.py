@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import sys
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
@@ -423,7 +424,6 @@ def submitted(
     groups = {r.id: pcns.get(r.pcn_id) or _pcn_or_none_group(session, r.pcn_id, collection.icb_id)
               for r in returns}  # fmt: skip
     owners = {r.id: by_id[r.practice_id] for r in returns}
-    names: dict[str, str] = {}  # one string per item id or category, not one per row
     per_item: dict[int, list[PracticeFigure]] = defaultdict(list)
     if figures and (items is None or items):
         query = (
@@ -439,9 +439,10 @@ def submitted(
         if items is not None:
             query = query.where(ReturnFigure.item_id.in_(sorted(items)))
         for return_id, item_id, value, periods in session.exec(query):
-            item_id = names.setdefault(item_id, item_id)
             per_item[return_id].append(
-                PracticeFigure(item_id, owners[return_id], groups[return_id], value, periods)
+                PracticeFigure(
+                    sys.intern(item_id), owners[return_id], groups[return_id], value, periods
+                )  # one string per item id, not one per row
             )
     spend: dict[int, list[SnapshotSpend]] = defaultdict(list)
     for row in session.exec(
@@ -450,8 +451,9 @@ def submitted(
         .order_by(ReturnSpend.category)
     ):
         return_id, category, hep_amount, total_cost = row
-        category = names.setdefault(category, category)
-        spend[return_id].append(SnapshotSpend(return_id, category, hep_amount, total_cost))
+        spend[return_id].append(
+            SnapshotSpend(return_id, sys.intern(category), hep_amount, total_cost)
+        )
     out = [
         Submission(
             practice=owners[r.id],

@@ -34,6 +34,7 @@ Rules read the database on every call, so unsharing takes effect on the next req
 from __future__ import annotations
 
 import dataclasses
+import sys
 from datetime import date
 from typing import Any, TypeVar
 
@@ -97,13 +98,12 @@ def practice_rows(session: Session, user: User) -> list[PracticeRow]:
     """`list_practices` as plain rows, for a view that holds every practice it reaches."""
     query = select(*(getattr(Practice, name) for name in PRACTICE_ROW_COLUMNS))
     repeated = [i for i, name in enumerate(PRACTICE_ROW_COLUMNS) if name in _REPEATED]
-    held: dict[str, str] = {}
     out = []
     for row in session.exec(query.where(practice_filter(user)).order_by(Practice.name)):
         values = list(row)
         for i in repeated:
             if values[i] is not None:
-                values[i] = held.setdefault(values[i], values[i])
+                values[i] = sys.intern(values[i])
         out.append(PracticeRow(*values))
     return out
 
